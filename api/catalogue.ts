@@ -1,0 +1,340 @@
+/**
+ * The CsClientPolicy settings catalogue: the single source of truth for the
+ * wire format (emulator validation, OpenAPI schema), the provider's resource
+ * inputs (check(), TypeScript types) and the documentation table.
+ *
+ * Facts come from ../shared/CSCLIENTPOLICY.md; descriptions are our own.
+ * Adding a setting is one entry in {@link SETTINGS}.
+ */
+import { z } from "zod";
+
+/** How a setting's value is typed. */
+export type SettingKind = "boolean" | "enum" | "uint" | "timespan" | "string" | "policyEntry";
+
+/** Why a setting is accepted but flagged: check() warns about these, never silently. */
+export type SettingStatus = "deprecated" | "reserved" | "noEffect" | "legacy";
+
+/** One entry of the catalogue. Wire names are the cmdlet parameter names (PascalCase). */
+export interface SettingDef {
+    /** Wire (cmdlet) name, e.g. `EnableIMAutoArchiving`. */
+    readonly name: string;
+    readonly kind: SettingKind;
+    /** Inclusive bounds: integers for `uint`, seconds for `timespan`. */
+    readonly min?: number;
+    readonly max?: number;
+    /** Canonical enum values (input is case-insensitive). */
+    readonly values?: readonly string[];
+    /** Maximum string length. */
+    readonly maxLength?: number;
+    /** Documented default, in wire form; reported for Global after a reset. */
+    readonly default?: boolean | number | string;
+    readonly status?: SettingStatus;
+    /** One-line description (our own words). */
+    readonly description: string;
+}
+
+const UINT16_MAX = 65535;
+const UINT32_MAX = 4294967295;
+/**
+ * No length is documented for most strings; the emulator still caps them so a
+ * runaway value is rejected rather than stored (listed under "Differences").
+ */
+export const DEFAULT_STRING_MAX = 1024;
+/** IMWarning's documented limit. */
+const IM_WARNING_MAX = 256;
+/** hh:mm:ss cannot express a day or more. */
+const TIMESPAN_FORMAT_MAX = 24 * 3600 - 1;
+/** Emulator cap on PolicyEntry list size (none documented). */
+export const POLICY_ENTRY_MAX_ITEMS = 100;
+
+const b = (name: string, description: string, extra: Partial<SettingDef> = {}): SettingDef =>
+    ({ name, kind: "boolean", description, ...extra });
+const u = (name: string, min: number, max: number, description: string, extra: Partial<SettingDef> = {}): SettingDef =>
+    ({ name, kind: "uint", min, max, description, ...extra });
+const t = (name: string, min: number, max: number, description: string, extra: Partial<SettingDef> = {}): SettingDef =>
+    ({ name, kind: "timespan", min, max, description, ...extra });
+const s = (name: string, description: string, extra: Partial<SettingDef> = {}): SettingDef =>
+    ({ name, kind: "string", maxLength: DEFAULT_STRING_MAX, description, ...extra });
+const e = (name: string, values: readonly string[], description: string, extra: Partial<SettingDef> = {}): SettingDef =>
+    ({ name, kind: "enum", values, description, ...extra });
+
+/** All 92 settable parameters of Set-CsClientPolicy, in documented order. */
+export const SETTINGS: readonly SettingDef[] = [
+    e("AddressBookAvailability", ["WebSearchAndFileDownload", "WebSearchOnly", "FileDownloadOnly"], "How users reach the Address Book: web query and/or file download."),
+    b("AttendantSafeTransfer", "Attendant console: failed transfers come back to the incoming area with a notice."),
+    t("AutoDiscoveryRetryInterval", 1, 3600, "Wait after a failed connection before the client retries the server."),
+    b("BlockConversationFromFederatedContacts", "External contacts cannot start IM conversations; internal-initiated chats still work."),
+    u("CalendarStatePublicationInterval", 0, UINT32_MAX, "Seconds before Outlook calendar data is pulled into presence."),
+    t("ConferenceIMIdleTimeout", 0, 3600, "Idle time allowed in an IM session with nothing sent or received."),
+    s("CustomizedHelpUrl", "Custom help URL (needs EnableEnterpriseCustomizedHelp).", { status: "deprecated" }),
+    s("CustomLinkInErrorMessages", "Link added to the bottom of client error messages."),
+    s("CustomStateUrl", "Location of the XML file defining custom presence states (HTTPS recommended)."),
+    s("Description", "Administrator's notes about the policy."),
+    t("DGRefreshInterval", 30, 28800, "Refresh interval for expanded distribution-group membership in Contacts.", { default: "08:00:00" }),
+    b("DisableCalendarPresence", "Outlook calendar data is left out of presence."),
+    b("DisableContactCardOrganizationTab", "Hides the Organization tab of the contact card."),
+    b("DisableEmailComparisonCheck", "Skips the check that Outlook and the client belong to the same user."),
+    b("DisableEmoticons", "Emoticons are shown as their text equivalents."),
+    b("DisableFederatedPromptDisplayName", "Federated add-notifications show the SIP address instead of the display name."),
+    b("DisableFeedsTab", "Hides the activity feeds tab."),
+    b("DisableFreeBusyInfo", "Outlook free/busy information is not shown on the contact card."),
+    b("DisableHandsetOnLockedMachine", "The USB handset cannot be used while the attached computer is locked."),
+    b("DisableHtmlIm", "Pasted HTML becomes plain text in IM."),
+    b("DisableICE", "Lync 2010 only: turns off ICE firewall/NAT traversal.", { status: "legacy" }),
+    b("DisableInkIM", "Blocks IMs that contain Tablet PC ink."),
+    b("DisableMeetingSubjectAndLocation", "Hides meeting subject and location in the free/busy tooltip."),
+    b("DisableOneNote12Integration", "Turns off OneNote integration in the client."),
+    b("DisableOnlineContextualSearch", "Removes Find Previous Conversations (non-cached Outlook only)."),
+    b("DisablePhonePresence", "Phone calls do not change presence."),
+    b("DisablePICPromptDisplayName", "Public-IM add-notifications show the SIP address instead of the display name."),
+    b("DisablePoorDeviceWarnings", "Suppresses warnings about malfunctioning audio/video devices."),
+    b("DisablePoorNetworkWarnings", "Suppresses poor network quality warnings."),
+    b("DisablePresenceNote", "The Outlook out-of-office message is not shown as a presence note."),
+    b("DisableRTFIM", "Together with DisableHtmlIm, forces IMs to plain text."),
+    b("DisableSavingIM", "Removes the menu options that save IM transcripts."),
+    e("DisplayPhoto", ["NoPhoto", "PhotosFromADOnly", "AllPhotos"], "Which photos the client displays.", { default: "AllPhotos" }),
+    b("EnableAppearOffline", "Adds the Appear Offline presence state."),
+    b("EnableCallLogAutoArchiving", "Call details (not audio) are saved to Outlook Conversation History."),
+    b("EnableClientAutoPopulateWithTeam", "Online only: contacts are pre-populated with the user's team."),
+    b("EnableClientMusicOnHold", "Music plays when a caller is put on hold.", { default: false }),
+    b("EnableConversationWindowTabs", "IM supplemental information opens in a separate browser window.", { status: "deprecated" }),
+    b("EnableEnterpriseCustomizedHelp", "The Help menu shows the organisation's custom help.", { status: "deprecated" }),
+    b("EnableEventLogging", "Detailed client events go to the Application event log."),
+    b("EnableExchangeContactsFolder", "Online only: false hides client contacts in Outlook/OWA."),
+    b("EnableExchangeContactSync", "Creates an Outlook personal contact for each client contact.", { default: true }),
+    b("EnableExchangeDelegateSync", "Outlook/Exchange delegates may schedule meetings for the user."),
+    b("EnableFullScreenVideo", "Enables full-screen video and turns off the video preview."),
+    b("EnableHighPerformanceConferencingAppSharing", "Better sharing of high-refresh applications in conferences, at a resource cost."),
+    b("EnableHighPerformanceP2PAppSharing", "Peer-to-peer application sharing may exceed 2.5 frames per second.", { default: false }),
+    b("EnableHotdesking", "Users may sign in to common-area phones."),
+    b("EnableIMAutoArchiving", "Offline IM: every IM transcript is archived to Outlook Conversation History.", { default: true }),
+    b("EnableMediaRedirection", "Audio/video streams are separated so devices encode and decode locally."),
+    b("EnableMeetingEngagement", "Reserved for internal Microsoft use.", { status: "reserved" }),
+    b("EnableNotificationForNewSubscribers", "Notifies the user when someone adds them as a contact."),
+    b("EnableOnlineFeedback", "Online only: users may send feedback from the Help menu."),
+    b("EnableOnlineFeedbackScreenshots", "Online only: screenshots may be attached to problem reports."),
+    b("EnableServerConversationHistory", "Conversation history and missed-IM notices are stored on the server.", { default: false }),
+    b("EnableSkypeUI", "Shows the Skype for Business user interface instead of the Lync one."),
+    b("EnableSQMData", "Users are offered the customer experience improvement programme.", { status: "deprecated" }),
+    b("EnableTracing", "Client software tracing is turned on."),
+    b("EnableUnencryptedFileTransfer", "File transfer with external users that lack encryption is allowed."),
+    b("EnableURL", "Hyperlinks in IMs are clickable."),
+    b("EnableViewBasedSubscriptionMode", "Reserved for internal Microsoft use.", { status: "reserved" }),
+    b("EnableVOIPCallDefault", "Click-to-call places a VoIP call by default."),
+    s("ExcludedContactFolders", "Outlook contact folders (semicolon-separated) skipped in contact searches."),
+    e("HelpEnvironment", ["Office 365"], "\"Office 365\" shows the Office 365 client help; unset means on-premises help."),
+    t("HotdeskingTimeout", 30, TIMESPAN_FORMAT_MAX, "Idle time before a hot-desk phone signs the user out.", { default: "00:05:00" }),
+    u("IMLatencyErrorThreshold", 0, UINT32_MAX, "IM latency in milliseconds above which the client files an error report."),
+    u("IMLatencySpinnerDelay", 0, UINT32_MAX, "Milliseconds before a spinner shows while an IM is delayed."),
+    s("IMWarning", "Plain-text notice shown in every IM conversation window.", { maxLength: IM_WARNING_MAX }),
+    t("MAPIPollInterval", 1, 3600, "How often Exchange 2003 public-folder calendars are polled.", { status: "deprecated" }),
+    u("MaximumDGsAllowedInContactList", 0, 64, "Maximum distribution groups a user may add as contacts.", { default: 10 }),
+    u("MaximumNumberOfContacts", 0, 1000, "Maximum number of contacts per user (0 = none)."),
+    u("MaxPhotoSizeKB", 0, UINT32_MAX, "Largest photo, in kilobytes, that the client displays.", { default: 30 }),
+    s("MusicOnHoldAudioFile", "Audio file played on hold; when set, users cannot turn hold music off."),
+    e("P2PAppSharingEncryption", ["Supported", "Enforced", "NotSupported"], "Encryption of peer-to-peer desktop and application sharing."),
+    b("PlayAbbreviatedDialTone", "USB handsets play a 3-second dial tone instead of 30 seconds."),
+    { name: "PolicyEntry", kind: "policyEntry", description: "Extra name/value settings not covered by other parameters (the whole list, in order)." },
+    u("PublicationBatchDelay", 0, UINT32_MAX, "Reserved for internal Microsoft use.", { status: "reserved" }),
+    b("RateMyCallAllowCustomUserFeedback", "The Rate My Call prompt has a free-text box."),
+    u("RateMyCallDisplayPercentage", 0, 100, "Percentage of calls after which the feedback prompt appears.", { default: 10 }),
+    s("RequireContentPin", "Reserved for internal Microsoft use.", { status: "reserved" }),
+    u("SearchPrefixFlags", 0, UINT16_MAX, "Bit mask of Address Book attributes searched (bit 1 primary email … bit 7 last name)."),
+    b("ShowManagePrivacyRelationships", "Shows the Relationships option (honoured by Lync 2010 only).", { default: false }),
+    b("ShowRecentContacts", "Documented as having no effect on the client.", { status: "noEffect" }),
+    b("ShowSharepointPhotoEditLink", "Shows a link to edit the personal photo on SharePoint.", { default: false }),
+    s("SPSearchCenterExternalURL", "SharePoint search-center link for external users."),
+    s("SPSearchCenterInternalURL", "SharePoint search-center link for internal users."),
+    s("SPSearchExternalURL", "SharePoint site used for keyword/expert search by external users."),
+    s("SPSearchInternalURL", "SharePoint site used for keyword/expert search by internal users."),
+    b("SupportModernFilePicker", "Reserved for internal Microsoft use.", { status: "reserved" }),
+    s("TabURL", "Location of the XML file that defines custom tabs.", { status: "deprecated" }),
+    s("TelemetryTier", "Reserved for internal Microsoft use.", { status: "reserved" }),
+    e("TracingLevel", ["Off", "Light", "Full"], "Client event tracing level.", { default: "Light" }),
+    t("WebServicePollInterval", 1, 3600, "How often Exchange Web Services calendars are polled."),
+];
+
+/** Wire name → definition (exact case). */
+export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingDef> = new Map(SETTINGS.map((d) => [d.name, d]));
+
+/**
+ * camelCase resource property name for a wire name: the leading run of capitals
+ * is lowered as one acronym (`IMWarning` → `imWarning`, `DGRefreshInterval` →
+ * `dgRefreshInterval`), otherwise only the first letter (`EnableIMAutoArchiving`
+ * → `enableIMAutoArchiving`). These names are public API: never change the rule.
+ */
+export function camelName(wire: string): string {
+    const m = /^([A-Z]+)([A-Z][a-z].*)$/.exec(wire);
+    if (m) return m[1].toLowerCase() + m[2];
+    return wire.charAt(0).toLowerCase() + wire.slice(1);
+}
+
+/** camelCase name → wire name. */
+export const WIRE_BY_CAMEL: ReadonlyMap<string, string> = new Map(SETTINGS.map((d) => [camelName(d.name), d.name]));
+
+// ---------------------------------------------------------------- TimeSpan
+
+const TIMESPAN_RE = /^(\d{1,2}):([0-5]\d):([0-5]\d)$/;
+
+/** Parses `hh:mm:ss` into seconds; undefined when malformed. */
+export function parseTimeSpan(text: string): number | undefined {
+    const m = TIMESPAN_RE.exec(text);
+    if (!m) return undefined;
+    const h = Number(m[1]);
+    if (h > 23) return undefined;
+    return h * 3600 + Number(m[2]) * 60 + Number(m[3]);
+}
+
+/** Seconds → canonical `hh:mm:ss`. */
+export function formatTimeSpan(seconds: number): string {
+    const pad = (n: number) => String(n).padStart(2, "0");
+    return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
+}
+
+function describeRange(def: SettingDef): string {
+    if (def.kind === "timespan") return `a duration "hh:mm:ss" from ${formatTimeSpan(def.min!)} to ${formatTimeSpan(def.max!)}`;
+    return `an integer ${def.min}–${def.max}`;
+}
+
+/** Human wording of what a setting accepts, used in error messages and docs. */
+export function expectation(def: SettingDef, form: "wire" | "input" = "wire"): string {
+    switch (def.kind) {
+        case "boolean": return "a boolean (true or false)";
+        case "uint": return describeRange(def);
+        case "timespan":
+            return form === "input"
+                ? `${describeRange(def)} or a number of seconds ${def.min}–${def.max}`
+                : describeRange(def);
+        case "enum": return `one of ${def.values!.map((v) => `"${v}"`).join(", ")}`;
+        case "string": return `a string of at most ${def.maxLength} characters`;
+        case "policyEntry":
+            return form === "input"
+                ? `a list (at most ${POLICY_ENTRY_MAX_ITEMS}) of { name, value } non-empty strings`
+                : `a list (at most ${POLICY_ENTRY_MAX_ITEMS}) of { Name, Value } non-empty strings`;
+    }
+}
+
+function describeGot(value: unknown): string {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "an array";
+    if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value) + (value.length > 40 ? ` (${value.length} characters)` : "");
+    if (typeof value === "object") return "an object";
+    return String(value);
+}
+
+/** The message for a value that does not fit a setting: "must be X, got Y". */
+export function mismatch(def: SettingDef, value: unknown, form: "wire" | "input" = "wire"): string {
+    return `must be ${expectation(def, form)}, got ${describeGot(value)}`;
+}
+
+// ---------------------------------------------------------------- zod schemas
+
+function enumSchema(def: SettingDef) {
+    const byLower = new Map(def.values!.map((v) => [v.toLowerCase(), v]));
+    return z.string().transform((v, ctx) => {
+        const canonical = byLower.get(v.toLowerCase());
+        if (canonical === undefined) {
+            ctx.addIssue({ code: "custom", message: mismatch(def, v) });
+            return z.NEVER;
+        }
+        return canonical;
+    });
+}
+
+function timeSpanSchema(def: SettingDef, acceptSeconds: boolean) {
+    const fromString = z.string().transform((v, ctx) => {
+        const secs = parseTimeSpan(v);
+        if (secs === undefined || secs < def.min! || secs > def.max!) {
+            ctx.addIssue({ code: "custom", message: mismatch(def, v, acceptSeconds ? "input" : "wire") });
+            return z.NEVER;
+        }
+        return formatTimeSpan(secs);
+    });
+    if (!acceptSeconds) return fromString;
+    const fromNumber = z.number().transform((v, ctx) => {
+        if (!Number.isInteger(v) || v < def.min! || v > def.max!) {
+            ctx.addIssue({ code: "custom", message: mismatch(def, v, "input") });
+            return z.NEVER;
+        }
+        return formatTimeSpan(v);
+    });
+    return z.union([fromString, fromNumber]);
+}
+
+function policyEntrySchema(nameKey: "Name" | "name", valueKey: "Value" | "value") {
+    const text = z.string().min(1).max(DEFAULT_STRING_MAX);
+    const entry = z.object({ [nameKey]: text, [valueKey]: text }).strict();
+    return z.array(entry).max(POLICY_ENTRY_MAX_ITEMS);
+}
+
+/**
+ * zod schema for one setting's value. `wire` is the tenant API form (strict
+ * JSON types, `hh:mm:ss` durations, `{Name, Value}` entries); `input` is the
+ * resource form (durations may also be seconds, `{name, value}` entries).
+ * Both output the canonical wire value.
+ */
+export function settingSchema(def: SettingDef, form: "wire" | "input"): z.ZodType<unknown> {
+    switch (def.kind) {
+        case "boolean": return z.boolean({ error: () => mismatch(def, undefined, form) });
+        case "uint": return z.number().int().min(def.min!).max(def.max!);
+        case "timespan": return timeSpanSchema(def, form === "input");
+        case "enum": return enumSchema(def);
+        case "string": return z.string().max(def.maxLength!);
+        case "policyEntry":
+            return form === "wire"
+                ? policyEntrySchema("Name", "Value")
+                : policyEntrySchema("name", "value").transform((list) =>
+                    list.map((x) => ({ Name: (x as Record<string, string>).name, Value: (x as Record<string, string>).value })));
+    }
+}
+
+/** Canonical wire value of a setting. */
+export type WireValue = boolean | number | string | Array<{ Name: string; Value: string }>;
+
+/** Result of validating one value against the catalogue. */
+export type SettingResult = { ok: true; value: WireValue | null } | { ok: false; message: string };
+
+/**
+ * Validates one setting value. `null` (wire) or `undefined` (input) means
+ * "unset" and is always valid. Messages say what was expected and what came.
+ */
+export function validateSetting(def: SettingDef, value: unknown, form: "wire" | "input"): SettingResult {
+    if (value === null || value === undefined) return { ok: true, value: null };
+    const parsed = settingSchema(def, form).safeParse(value);
+    if (parsed.success) return { ok: true, value: parsed.data as WireValue };
+    return { ok: false, message: mismatch(def, value, form) };
+}
+
+/** Documented defaults in wire form, e.g. for Global after a reset. */
+export function documentedDefaults(): Record<string, WireValue> {
+    const out: Record<string, WireValue> = {};
+    for (const d of SETTINGS) if (d.default !== undefined) out[d.name] = d.default;
+    return out;
+}
+
+/** JSON Schema (OpenAPI 3.1 dialect) of one setting's wire value, generated from the catalogue. */
+export function wireJsonSchema(def: SettingDef): Record<string, unknown> {
+    const base: Record<string, unknown> = { description: def.description + (def.status ? ` (${def.status})` : "") };
+    if (def.default !== undefined) base.default = def.default;
+    if (def.status === "deprecated") base.deprecated = true;
+    switch (def.kind) {
+        case "boolean": return { ...base, type: ["boolean", "null"] };
+        case "uint": return { ...base, type: ["integer", "null"], minimum: def.min, maximum: def.max };
+        case "timespan": return {
+            ...base, type: ["string", "null"], pattern: "^\\d{2}:[0-5]\\d:[0-5]\\d$",
+            "x-min-seconds": def.min, "x-max-seconds": def.max,
+        };
+        case "enum": return { ...base, enum: [...def.values!, null], "x-case-insensitive": true };
+        case "string": return { ...base, type: ["string", "null"], maxLength: def.maxLength };
+        case "policyEntry": return {
+            ...base, type: ["array", "null"], maxItems: POLICY_ENTRY_MAX_ITEMS,
+            items: {
+                type: "object", additionalProperties: false, required: ["Name", "Value"],
+                properties: {
+                    Name: { type: "string", minLength: 1, maxLength: DEFAULT_STRING_MAX },
+                    Value: { type: "string", minLength: 1, maxLength: DEFAULT_STRING_MAX },
+                },
+            },
+        };
+    }
+}
