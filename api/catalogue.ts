@@ -47,19 +47,23 @@ const TIMESPAN_FORMAT_MAX = 24 * 3600 - 1;
 /** Emulator cap on PolicyEntry list size (none documented). */
 export const POLICY_ENTRY_MAX_ITEMS = 100;
 
-const b = (name: string, description: string, extra: Partial<SettingDef> = {}): SettingDef =>
-    ({ name, kind: "boolean", description, ...extra });
-const u = (name: string, min: number, max: number, description: string, extra: Partial<SettingDef> = {}): SettingDef =>
-    ({ name, kind: "uint", min, max, description, ...extra });
-const t = (name: string, min: number, max: number, description: string, extra: Partial<SettingDef> = {}): SettingDef =>
-    ({ name, kind: "timespan", min, max, description, ...extra });
-const s = (name: string, description: string, extra: Partial<SettingDef> = {}): SettingDef =>
-    ({ name, kind: "string", maxLength: DEFAULT_STRING_MAX, description, ...extra });
-const e = (name: string, values: readonly string[], description: string, extra: Partial<SettingDef> = {}): SettingDef =>
-    ({ name, kind: "enum", values, description, ...extra });
+/** Extra fields of a definition; name, kind and values keep their literal types for the resource's TypeScript types. */
+type Extra = Omit<Partial<SettingDef>, "name" | "kind" | "values">;
+const b = <const N extends string>(name: N, description: string, extra: Extra = {}) =>
+    ({ name, kind: "boolean" as const, description, ...extra });
+const u = <const N extends string>(name: N, min: number, max: number, description: string, extra: Extra = {}) =>
+    ({ name, kind: "uint" as const, min, max, description, ...extra });
+const t = <const N extends string>(name: N, min: number, max: number, description: string, extra: Extra = {}) =>
+    ({ name, kind: "timespan" as const, min, max, description, ...extra });
+const s = <const N extends string>(name: N, description: string, extra: Extra = {}) =>
+    ({ name, kind: "string" as const, maxLength: DEFAULT_STRING_MAX, description, ...extra });
+const e = <const N extends string, const V extends readonly string[]>(name: N, values: V, description: string, extra: Extra = {}) =>
+    ({ name, kind: "enum" as const, values, description, ...extra });
+const l = <const N extends string>(name: N, description: string, extra: Extra = {}) =>
+    ({ name, kind: "policyEntry" as const, description, ...extra });
 
 /** All 92 settable parameters of Set-CsClientPolicy, in documented order. */
-export const SETTINGS: readonly SettingDef[] = [
+export const SETTINGS = [
     e("AddressBookAvailability", ["WebSearchAndFileDownload", "WebSearchOnly", "FileDownloadOnly"], "How users reach the Address Book: web query and/or file download."),
     b("AttendantSafeTransfer", "Attendant console: failed transfers come back to the incoming area with a notice."),
     t("AutoDiscoveryRetryInterval", 1, 3600, "Wait after a failed connection before the client retries the server."),
@@ -134,7 +138,7 @@ export const SETTINGS: readonly SettingDef[] = [
     s("MusicOnHoldAudioFile", "Audio file played on hold; when set, users cannot turn hold music off."),
     e("P2PAppSharingEncryption", ["Supported", "Enforced", "NotSupported"], "Encryption of peer-to-peer desktop and application sharing."),
     b("PlayAbbreviatedDialTone", "USB handsets play a 3-second dial tone instead of 30 seconds."),
-    { name: "PolicyEntry", kind: "policyEntry", description: "Extra name/value settings not covered by other parameters (the whole list, in order)." },
+    l("PolicyEntry", "Extra name/value settings not covered by other parameters (the whole list, in order)."),
     u("PublicationBatchDelay", 0, UINT32_MAX, "Reserved for internal Microsoft use.", { status: "reserved" }),
     b("RateMyCallAllowCustomUserFeedback", "The Rate My Call prompt has a free-text box."),
     u("RateMyCallDisplayPercentage", 0, 100, "Percentage of calls after which the feedback prompt appears.", { default: 10 }),
@@ -152,7 +156,10 @@ export const SETTINGS: readonly SettingDef[] = [
     s("TelemetryTier", "Reserved for internal Microsoft use.", { status: "reserved" }),
     e("TracingLevel", ["Off", "Light", "Full"], "Client event tracing level.", { default: "Light" }),
     t("WebServicePollInterval", 1, 3600, "How often Exchange Web Services calendars are polled."),
-];
+] as const satisfies readonly SettingDef[];
+
+/** The literal type of one catalogue entry (name, kind and enum values as literals), for typed resource inputs. */
+export type CatalogueEntry = (typeof SETTINGS)[number];
 
 /** Wire name → definition (exact case). */
 export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingDef> = new Map(SETTINGS.map((d) => [d.name, d]));
