@@ -1,0 +1,136 @@
+/**
+ * Runs the programs in `examples/` with the real Pulumi CLI, shared by the demo
+ * and the end-to-end tests.
+ *
+ * Programs run as Automation API inline programs: the CLI (`pulumi up`,
+ * `preview`, `refresh`, `destroy`) drives the engine and the dynamic-provider
+ * plugin as usual, but the program itself runs in this process, so no
+ * `pulumi-language-nodejs` binary is needed (the Go module proxy here does not
+ * serve it; see README "How the toolchain is built").
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as crypto from "node:crypto";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+
+/** Repository root (this file lives in scripts/lib/). */
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Connection settings of a tenant, written to stack config in the `clientpolicy` namespace. */
+export interface TenantConnection {
+    endpoint: string;
+    tenantId: string;
+    clientId: string;
+    clientSecret: string;
+}
+
+/** Options for {@link openExampleStack}. */
+export interface ExampleStackOptions {
+    /** Folder under examples/, e.g. "quickstart". */
+    example: string;
+    /** Stack name; default a unique `test-<hex>`. */
+    stackName?: string;
+    /** Tenant connection; omitted keys are simply not set (to test config errors). */
+    connection?: Partial<TenantConnection>;
+    /** Extra stack config, `key` → value (namespaced keys). */
+    config?: Record<string, string>;
+    /** Copy these stack settings files (`Pulumi.<stack>.yaml`) from the example folder. */
+    copyStackFiles?: boolean;
+    /** Environment for the CLI and the provider plugin (merged over the defaults). */
+    env?: Record<string, string>;
+}
+
+/** A stack on a private file:// backend, with the paths needed to inspect it. */
+export interface ExampleStack {
+    stack: Stack;
+    /** The file:// backend directory (holds the state files). */
+    backendDir: string;
+    /** The workspace directory (Pulumi.yaml and stack settings). */
+    workDir: string;
+    /** Removes the stack's backend and workspace directories. */
+    dispose(): Promise<void>;
+}
+
+/** Passphrase for the throwaway file backends of tests and the demo. */
+export const TEST_PASSPHRASE = "clientpolicy-as-code-local-passphrase";
+
+/**
+ * Loads an example program fresh on every run: the engine registers resources
+ * while the module's top level executes, so a cached module would register nothing.
+ */
+function exampleProgram(exampleDir: string): () => Promise<Record<string, unknown>> {
+    return async () => {
+        for (const key of Object.keys(require.cache)) {
+            if (key.startsWith(exampleDir + path.sep)) delete require.cache[key];
+        }
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = require(path.join(exampleDir, "index.ts"));
+        return { ...mod };
+    };
+}
+
+/**
+ * Creates a stack for one of the examples on a fresh file:// backend.
+ *
+ * The workspace folder lives under `.tools/work/` inside the repository, because
+ * the dynamic-provider plugin starts in it and must resolve `@pulumi/pulumi`
+ * and this package from the repository's node_modules.
+ */
+export async function openExampleStack(opts: ExampleStackOptions): Promise<ExampleStack> {
+    const exampleDir = path.join(ROOT, "examples", opts.example);
+    if (!fs.existsSync(path.join(exampleDir, "index.ts"))) throw new Error(`no example program at ${exampleDir}/index.ts`);
+    const id = crypto.randomBytes(4).toString("hex");
+    const stackName = opts.stackName ?? `test-${id}`;
+    const backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "clientpolicy-backend-"));
+    const workRoot = path.join(ROOT, ".tools", "work");
+    fs.mkdirSync(workRoot, { recursive: true });
+    const workDir = fs.mkdtempSync(path.join(workRoot, `${opts.example}-`));
+    fs.copyFileSync(path.join(exampleDir, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+    if (opts.copyStackFiles) {
+        const file = `Pulumi.${stackName}.yaml`;
+        if (fs.existsSync(path.join(exampleDir, file))) fs.copyFileSync(path.join(exampleDir, file), path.join(workDir, file));
+    }
+    const projectName = readProjectName(path.join(exampleDir, "Pulumi.yaml"));
+    const env: Record<string, string> = {
+        PULUMI_BACKEND_URL: `file://${backendDir}`,
+        PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+        PULUMI_HOME: process.env.PULUMI_HOME ?? path.join(ROOT, ".tools", "pulumi-home"),
+        // Keep the provider's credentials out of the environment unless a test sets them.
+        CLIENTPOLICY_ENDPOINT: "", CLIENTPOLICY_TENANT_ID: "", CLIENTPOLICY_CLIENT_ID: "", CLIENTPOLICY_CLIENT_SECRET: "",
+        ...opts.env,
+    };
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName, projectName, program: exampleProgram(exampleDir) },
+        { workDir, envVars: env },
+    );
+    const c = opts.connection ?? {};
+    const config: Record<string, { value: string; secret?: boolean }> = {};
+    if (c.endpoint !== undefined) config["clientpolicy:endpoint"] = { value: c.endpoint };
+    if (c.tenantId !== undefined) config["clientpolicy:tenantId"] = { value: c.tenantId };
+    if (c.clientId !== undefined) config["clientpolicy:clientId"] = { value: c.clientId };
+    if (c.clientSecret !== undefined) config["clientpolicy:clientSecret"] = { value: c.clientSecret, secret: true };
+    for (const [k, v] of Object.entries(opts.config ?? {})) config[k] = { value: v };
+    if (Object.keys(config).length > 0) await stack.setAllConfig(config);
+    return {
+        stack, backendDir, workDir,
+        async dispose() {
+            fs.rmSync(backendDir, { recursive: true, force: true });
+            fs.rmSync(workDir, { recursive: true, force: true });
+        },
+    };
+}
+
+function readProjectName(pulumiYaml: string): string {
+    const m = /^name:\s*(\S+)/m.exec(fs.readFileSync(pulumiYaml, "utf8"));
+    if (!m) throw new Error(`${pulumiYaml} has no "name:" line`);
+    return m[1];
+}
+
+/** The state file of a stack on a file backend (project-scoped layout). */
+export function stateFile(backendDir: string, projectName: string, stackName: string): string {
+    return path.join(backendDir, ".pulumi", "stacks", projectName, `${stackName}.json`);
+}
