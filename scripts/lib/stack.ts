@@ -27,7 +27,7 @@ export interface TenantConnection {
 
 /** Options for {@link openExampleStack}. */
 export interface ExampleStackOptions {
-    /** Folder under examples/, e.g. "quickstart". */
+    /** Folder under examples/, e.g. "quickstart"; or a program folder path relative to the repository root. */
     example: string;
     /** Stack name; default a unique `test-<hex>`. */
     stackName?: string;
@@ -78,14 +78,14 @@ function exampleProgram(exampleDir: string): () => Promise<Record<string, unknow
  * and this package from the repository's node_modules.
  */
 export async function openExampleStack(opts: ExampleStackOptions): Promise<ExampleStack> {
-    const exampleDir = path.join(ROOT, "examples", opts.example);
+    const exampleDir = opts.example.includes("/") ? path.join(ROOT, opts.example) : path.join(ROOT, "examples", opts.example);
     if (!fs.existsSync(path.join(exampleDir, "index.ts"))) throw new Error(`no example program at ${exampleDir}/index.ts`);
     const id = crypto.randomBytes(4).toString("hex");
     const stackName = opts.stackName ?? `test-${id}`;
     const backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "clientpolicy-backend-"));
     const workRoot = path.join(ROOT, ".tools", "work");
     fs.mkdirSync(workRoot, { recursive: true });
-    const workDir = fs.mkdtempSync(path.join(workRoot, `${opts.example}-`));
+    const workDir = fs.mkdtempSync(path.join(workRoot, `${path.basename(exampleDir)}-`));
     fs.copyFileSync(path.join(exampleDir, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
     if (opts.copyStackFiles) {
         const file = `Pulumi.${stackName}.yaml`;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# npm test: bootstrap, type-check, then the three tiers in order (unit, integration
+# against real emulators on loopback, e2e with the real Pulumi CLI).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+bash "$ROOT/scripts/bootstrap.sh"
+cd "$ROOT"
+log "type-check"
+tsc -p tsconfig.json --noEmit
+log "unit tests"
+mocha 'test/unit/**/*.test.ts'
+log "integration tests (emulator over loopback)"
+mocha --timeout 300000 'test/integration/**/*.test.ts'
+log "end-to-end tests (real Pulumi CLI $(pulumi version), real emulator, file:// backend)"
+mocha --timeout 900000 'test/e2e/**/*.test.ts'
