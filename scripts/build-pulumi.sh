@@ -16,8 +16,11 @@ if [[ ! -x "$bin" ]]; then
   (CGO_ENABLED=0 GOFLAGS=-mod=mod go build -v -trimpath -tags osusergo,grpcnotrace \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
       -o "$bin.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >"$logfile" 2>&1; echo $? >"$logfile.rc") &
+  last=$SECONDS
   while [[ ! -f "$logfile.rc" ]]; do
-    sleep 30
+    sleep 2
+    (( SECONDS - last < 30 )) && continue
+    last=$SECONDS
     printf '    ... %3ds, %4d packages compiled, last: %s\n' $((SECONDS - start)) "$(wc -l <"$logfile")" "$(tail -n1 "$logfile" | cut -c1-70)" >&2
   done
   if [[ "$(cat "$logfile.rc")" != 0 ]]; then
