@@ -1,0 +1,65 @@
+/**
+ * Bearer tokens: self-contained, HMAC-signed with a key kept in the data
+ * directory, so tokens survive an emulator restart (like a real tenant's) and
+ * no token table has to be persisted. Format: `emu1.<payload b64url>.<sig>`.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { Errors } from "./errors";
+import { writeFileAtomic } from "./store";
+
+/** What a token proves. */
+export interface TokenClaims {
+    /** Tenant id as provisioned. */
+    tid: string;
+    /** Client id of the app that asked. */
+    appid: string;
+    /** Expiry, seconds since the epoch. */
+    exp: number;
+}
+
+const PREFIX = "emu1";
+
+/** Issues and verifies bearer tokens. */
+export class TokenAuthority {
+    private constructor(private readonly key: Buffer) {}
+
+    /** Loads the signing key from `<dataDir>/emulator-key`, creating it on first start. */
+    static async open(dataDir: string): Promise<TokenAuthority> {
+        const file = path.join(dataDir, "emulator-key");
+        try {
+            return new TokenAuthority(Buffer.from((await fs.readFile(file, "utf8")).trim(), "hex"));
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+            const key = randomBytes(32);
+            await writeFileAtomic(file, key.toString("hex"));
+            return new TokenAuthority(key);
+        }
+    }
+
+    private sign(payload: string): string {
+        return createHmac("sha256", this.key).update(payload).digest("base64url");
+    }
+
+    /** A token for `tid` valid for `ttlSeconds`. */
+    issue(tid: string, appid: string, ttlSeconds: number): string {
+        const claims: TokenClaims = { tid, appid, exp: Math.floor(Date.now() / 1000) + ttlSeconds };
+        const payload = `${PREFIX}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+        return `${payload}.${this.sign(payload)}`;
+    }
+
+    /** Verifies an `Authorization` header; 401 when missing, malformed, forged or expired. */
+    verify(header: string | undefined): TokenClaims {
+        const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+        if (!m) throw Errors.unauthorized("An Authorization: Bearer <token> header is required.");
+        const parts = m[1].split(".");
+        if (parts.length !== 3 || parts[0] !== PREFIX) throw Errors.unauthorized("The bearer token is malformed.");
+        const expected = Buffer.from(this.sign(`${parts[0]}.${parts[1]}`));
+        const given = Buffer.from(parts[2]);
+        if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw Errors.unauthorized("The bearer token signature is invalid.");
+        const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8")) as TokenClaims;
+        if (claims.exp * 1000 <= Date.now()) throw Errors.unauthorized("The bearer token has expired.");
+        return claims;
+    }
+}

@@ -1,0 +1,140 @@
+/**
+ * HTTP plumbing shared by the handlers: the request context, body parsing
+ * with content-type checks, paging and replies.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApiError, Errors, OAuthError } from "./errors";
+
+/** Largest accepted body: a 5000-user batch with long identities fits comfortably. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Paging: default and largest `$top`. */
+export const DEFAULT_TOP = 100;
+export const MAX_TOP = 1000;
+
+/** What a handler answers. */
+export interface Reply {
+    status: number;
+    body?: unknown;
+    headers?: Record<string, string>;
+}
+
+/** One request as the handlers see it. */
+export class RequestContext {
+    /** Path parameters of the matched route, decoded. */
+    params: Record<string, string> = {};
+    private bodyPromise?: Promise<Buffer>;
+
+    constructor(readonly req: IncomingMessage, readonly url: URL) {}
+
+    header(name: string): string | undefined {
+        const v = this.req.headers[name.toLowerCase()];
+        return Array.isArray(v) ? v.join(", ") : v;
+    }
+
+    /** The raw body, read once, at most {@link MAX_BODY_BYTES}. */
+    rawBody(): Promise<Buffer> {
+        this.bodyPromise ??= new Promise((resolve, reject) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            this.req.on("data", (c: Buffer) => {
+                size += c.length;
+                if (size > MAX_BODY_BYTES) reject(Errors.payloadTooLarge(MAX_BODY_BYTES));
+                else chunks.push(c);
+            });
+            this.req.on("end", () => resolve(Buffer.concat(chunks)));
+            this.req.on("error", reject);
+        });
+        return this.bodyPromise;
+    }
+
+    /** The media type of the body, lower-cased, without parameters. */
+    mediaType(): string | undefined {
+        return this.header("content-type")?.split(";")[0].trim().toLowerCase() || undefined;
+    }
+
+    /** Text body after checking its media type against `accepted`. */
+    async text(accepted: string[]): Promise<string> {
+        const type = this.mediaType();
+        if (!type || !accepted.includes(type)) throw Errors.unsupportedMediaType(this.header("content-type"), accepted);
+        return (await this.rawBody()).toString("utf8");
+    }
+
+    /** Parsed JSON body; 415 for another media type, 400 for malformed JSON. */
+    async json(accepted: string[] = ["application/json"]): Promise<unknown> {
+        const text = await this.text(accepted);
+        if (text.trim() === "") throw Errors.invalidRequestContent("The request body is empty; a JSON document is required.");
+        try {
+            return JSON.parse(text);
+        } catch (e) {
+            throw Errors.invalidRequestContent(`The request body is not valid JSON: ${(e as Error).message}`);
+        }
+    }
+
+    /** A JSON object body with only `allowed` keys; `required` must be present (may be null). */
+    async jsonObject(allowed: string[], required: string[] = []): Promise<Record<string, unknown>> {
+        const body = await this.json();
+        if (body === null || typeof body !== "object" || Array.isArray(body)) throw Errors.invalidRequestContent("The request body must be a JSON object.");
+        const obj = body as Record<string, unknown>;
+        for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw Errors.invalidParameter(k, `${k} is not a property of this request; expected ${allowed.join(", ")}.`);
+        for (const k of required) if (!(k in obj)) throw Errors.invalidParameter(k, `${k} is required.`);
+        return obj;
+    }
+
+    /** Absolute URL of the request's origin. */
+    origin(): string {
+        return `http://${this.header("host") ?? "127.0.0.1"}`;
+    }
+
+    /** One page of `items` as `{"value", "@nextLink"?}`, honouring `$top` and `$skiptoken`. */
+    page<T, V>(items: T[], view: (item: T) => V): Reply {
+        const top = this.intParam("$top", DEFAULT_TOP, 1, MAX_TOP);
+        const skip = this.intParam("$skiptoken", 0, 0, Number.MAX_SAFE_INTEGER);
+        const body: Record<string, unknown> = { value: items.slice(skip, skip + top).map(view) };
+        if (skip + top < items.length) {
+            const next = new URL(this.url.pathname + this.url.search, this.origin());
+            next.searchParams.set("$top", String(top));
+            next.searchParams.set("$skiptoken", String(skip + top));
+            body["@nextLink"] = next.toString();
+        }
+        return { status: 200, body };
+    }
+
+    private intParam(name: string, fallback: number, min: number, max: number): number {
+        const raw = this.url.searchParams.get(name);
+        if (raw === null) return fallback;
+        const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+        if (!(n >= min && n <= max)) throw Errors.invalidParameter(name, `${name} must be an integer ${min}–${max}, got ${JSON.stringify(raw)}.`);
+        return n;
+    }
+
+    /** A boolean query flag (`true`/`false`, absent = false). */
+    flag(name: string): boolean {
+        const raw = this.url.searchParams.get(name);
+        if (raw === null) return false;
+        if (raw.toLowerCase() === "true") return true;
+        if (raw.toLowerCase() === "false") return false;
+        throw Errors.invalidParameter(name, `${name} must be true or false, got ${JSON.stringify(raw)}.`);
+    }
+}
+
+/** Writes a reply (JSON when there is a body). */
+export function send(res: ServerResponse, reply: Reply): void {
+    for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+    if (reply.body === undefined) {
+        res.writeHead(reply.status);
+        res.end();
+        return;
+    }
+    const text = JSON.stringify(reply.body);
+    res.writeHead(reply.status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+    res.end(text);
+}
+
+/** The reply for a thrown error; anything unexpected becomes a 500 with the same error shape. */
+export function errorReply(e: unknown): Reply {
+    if (e instanceof ApiError || e instanceof OAuthError) {
+        return { status: e.status, body: e.toBody(), headers: e instanceof ApiError ? e.headers : {} };
+    }
+    const internal = Errors.internal(`Unexpected error: ${(e as Error)?.message ?? String(e)}`);
+    return { status: 500, body: internal.toBody() };
+}

@@ -1,0 +1,64 @@
+/**
+ * Per-tenant throttling (token bucket) and fault injection. Both are decided
+ * before a request is handled, so a throttled or faulted request never has
+ * any effect on the tenant.
+ */
+
+/** Fractions (0–1) of requests that fail, and latency added to every request. */
+export interface FaultConfig {
+    fault429: number;
+    fault500: number;
+    fault503: number;
+    faultReset: number;
+    latencyMs: number;
+}
+
+/** What to do with a request instead of handling it, if anything. */
+export type FaultOutcome = "429" | "500" | "503" | "reset" | undefined;
+
+export const NO_FAULTS: FaultConfig = { fault429: 0, fault500: 0, fault503: 0, faultReset: 0, latencyMs: 0 };
+
+/** Validates a (partial) fault configuration; returns the message of the first bad field. */
+export function checkFaults(input: unknown): { ok: Partial<FaultConfig> } | { error: string; target: string } {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) return { error: "must be a JSON object", target: "body" };
+    const out: Partial<FaultConfig> = {};
+    for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
+        if (!(k in NO_FAULTS)) return { error: `${k} is not a fault setting; expected one of ${Object.keys(NO_FAULTS).join(", ")}`, target: k };
+        const max = k === "latencyMs" ? 60000 : 1;
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > max) return { error: `${k} must be a number 0–${max}`, target: k };
+        out[k as keyof FaultConfig] = v;
+    }
+    return { ok: out };
+}
+
+/** Rolls the dice for one request. */
+export function pickFault(f: FaultConfig, random: () => number = Math.random): FaultOutcome {
+    let r = random();
+    for (const [p, outcome] of [[f.fault429, "429"], [f.fault500, "500"], [f.fault503, "503"], [f.faultReset, "reset"]] as const) {
+        if (r < p) return outcome;
+        r -= p;
+    }
+    return undefined;
+}
+
+/** Token bucket per tenant: `rate` tokens per second, bursts up to `rate`. */
+export class Throttle {
+    private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+    constructor(public rate: number) {}
+
+    /** Takes one token; returns 0 when allowed, else the seconds to wait. */
+    take(tenantKey: string, now = Date.now()): number {
+        if (!(this.rate > 0)) return 0;
+        const burst = Math.max(1, this.rate);
+        const b = this.buckets.get(tenantKey) ?? { tokens: burst, at: now };
+        b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * this.rate);
+        b.at = now;
+        this.buckets.set(tenantKey, b);
+        if (b.tokens >= 1) {
+            b.tokens -= 1;
+            return 0;
+        }
+        return Math.max(1, Math.ceil((1 - b.tokens) / this.rate));
+    }
+}

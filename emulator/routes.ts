@@ -1,0 +1,156 @@
+/**
+ * Route tables: the tenant API (bearer-authenticated, acting on the token's
+ * tenant) and the emulator-only admin surface under `/_emulator`.
+ */
+import { Errors } from "./errors";
+import type { FaultConfig } from "./limits";
+import { checkFaults } from "./limits";
+import { execute, parseScript, PsParseError } from "./powershell";
+import type { RequestContext, Reply } from "./http";
+import { BATCH_MAX_USERS, Tenant } from "./tenant";
+import { checkTenantSpec, type TenantRegistry } from "./tenants";
+
+/** A route: literal segments match case-insensitively, `:name` captures one decoded segment. */
+export interface Route<C> {
+    method: string;
+    pattern: string[];
+    handle: (ctx: RequestContext, extra: C) => Promise<Reply>;
+}
+
+function route<C>(method: string, path: string, handle: Route<C>["handle"]): Route<C> {
+    return { method, pattern: path.split("/").filter(Boolean), handle };
+}
+
+/** Finds the route for a path: `found` when method and path match, `wrongMethod` when only the path does. */
+export function match<C>(routes: Route<C>[], method: string, segments: string[]): { route: Route<C>; params: Record<string, string> } | "wrongMethod" | undefined {
+    let pathMatched = false;
+    for (const r of routes) {
+        if (r.pattern.length !== segments.length) continue;
+        const params: Record<string, string> = {};
+        const ok = r.pattern.every((p, i) => (p.startsWith(":") ? ((params[p.slice(1)] = segments[i]), true) : p.toLowerCase() === segments[i].toLowerCase()));
+        if (!ok) continue;
+        if (r.method === method) return { route: r, params };
+        pathMatched = true;
+    }
+    return pathMatched ? "wrongMethod" : undefined;
+}
+
+/** Only ClientPolicy is modelled; other policy types are real but not emulated. */
+function requireClientPolicy(type: string): void {
+    if (type.toLowerCase() !== "clientpolicy") throw Errors.notImplemented(`Policy type "${type}"`);
+}
+
+const JSON_PATCH_TYPES = ["application/merge-patch+json", "application/json"];
+const POLICY = "Skype.Policy/configurations/:type/configuration/:identity";
+
+function policyReply(tenant: Tenant, rec: ReturnType<Tenant["getPolicy"]>, status = 200, headers: Record<string, string> = {}): Reply {
+    return { status, body: tenant.policyView(rec), headers: { ETag: rec.etag, ...headers } };
+}
+
+/** The tenant API. */
+export const tenantRoutes: Route<Tenant>[] = [
+    route("GET", "Skype.Policy/configurations/:type", async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        return ctx.page(t.listPolicies(), (p) => t.policyView(p));
+    }),
+    route("GET", POLICY, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        return policyReply(t, t.getPolicy(ctx.params.identity));
+    }),
+    route("PUT", POLICY, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        const ifNoneMatch = ctx.header("if-none-match");
+        const ifMatch = ctx.header("if-match");
+        if (ifNoneMatch !== undefined && (ifNoneMatch.trim() !== "*" || ifMatch !== undefined)) {
+            throw Errors.invalidParameter("If-None-Match", "If-None-Match supports only * (create) and cannot be combined with If-Match.");
+        }
+        if (ifNoneMatch === undefined && ifMatch === undefined) throw Errors.preconditionRequired();
+        const body = await ctx.json();
+        if (ifNoneMatch !== undefined) {
+            const rec = await t.createPolicy(ctx.params.identity, body);
+            const location = `${ctx.origin()}/Skype.Policy/configurations/ClientPolicy/configuration/${encodeURIComponent(rec.identity)}`;
+            return policyReply(t, rec, 201, { Location: location });
+        }
+        return policyReply(t, await t.updatePolicy(ctx.params.identity, body, "replace", ifMatch));
+    }),
+    route("PATCH", POLICY, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        return policyReply(t, await t.updatePolicy(ctx.params.identity, await ctx.json(JSON_PATCH_TYPES), "patch", ctx.header("if-match")));
+    }),
+    route("DELETE", POLICY, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        const reset = await t.removePolicy(ctx.params.identity, ctx.flag("force"), ctx.header("if-match"));
+        if (!reset) return { status: 204 };
+        return policyReply(t, reset, 200, { Warning: '299 - "The Global policy cannot be removed; its settings were reset to their defaults."' });
+    }),
+    route("GET", `${POLICY}/assignments`, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        t.getPolicy(ctx.params.identity);
+        return ctx.page(t.assignedUsers(Tenant.parseIdentity(ctx.params.identity)), (u) => t.userView(u));
+    }),
+    route("POST", "Skype.Policy/batchAssignments", async (ctx, t) => {
+        const body = await ctx.jsonObject(["PolicyType", "PolicyName", "Users"], ["PolicyType", "PolicyName", "Users"]);
+        if (typeof body.PolicyType !== "string") throw Errors.invalidParameter("PolicyType", 'PolicyType must be "ClientPolicy".');
+        requireClientPolicy(body.PolicyType);
+        const users = body.Users;
+        if (!Array.isArray(users) || users.length === 0 || users.length > BATCH_MAX_USERS || !users.every((u) => typeof u === "string" && u.trim() !== "")) {
+            throw Errors.invalidParameter("Users", `Users must be an array of 1–${BATCH_MAX_USERS} non-empty user identities${Array.isArray(users) ? `, got ${users.length} entries` : ""}.`);
+        }
+        const op = await t.startBatch(body.PolicyName, users as string[]);
+        return { status: 202, body: { OperationId: op.id }, headers: { Location: `${ctx.origin()}/Skype.Policy/batchAssignments/${op.id}` } };
+    }),
+    route("GET", "Skype.Policy/batchAssignments/:id", async (ctx, t) => ({ status: 200, body: t.batchView(t.getBatch(ctx.params.id)) })),
+    route("GET", "users/:identity", async (ctx, t) => ({ status: 200, body: t.userView(t.resolveUser(ctx.params.identity)) })),
+    route("PUT", "users/:identity/policyAssignments/:type", async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        const body = await ctx.jsonObject(["PolicyName"], ["PolicyName"]);
+        return { status: 200, body: t.userView(await t.grant(ctx.params.identity, body.PolicyName)) };
+    }),
+    route("DELETE", "users/:identity/policyAssignments/:type", async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        await t.grant(ctx.params.identity, null);
+        return { status: 204 };
+    }),
+];
+
+/** What the admin routes act on. */
+export interface AdminContext {
+    registry: TenantRegistry;
+    faults: FaultConfig;
+}
+
+function adminTenant(a: AdminContext, id: string): Tenant {
+    const t = a.registry.get(id);
+    if (!t) throw Errors.tenantNotFound(id);
+    return t;
+}
+
+/** The emulator-only surface (no authentication: the server listens on loopback only). */
+export const adminRoutes: Route<AdminContext>[] = [
+    route("GET", "_emulator/tenants", async (_ctx, a) => ({ status: 200, body: { value: a.registry.all().map((t) => ({ id: t.id, users: t.state.users.length })) } })),
+    route("POST", "_emulator/tenants", async (ctx, a) => {
+        const { tenant, script } = await a.registry.provision(checkTenantSpec(await ctx.json()));
+        return { status: 201, body: { id: tenant.id, users: tenant.state.users.length, results: script } };
+    }),
+    route("GET", "_emulator/faults", async (_ctx, a) => ({ status: 200, body: a.faults })),
+    route("PUT", "_emulator/faults", async (ctx, a) => {
+        const checked = checkFaults(await ctx.json());
+        if ("error" in checked) throw Errors.invalidParameter(checked.target, `${checked.target} ${checked.error}.`);
+        Object.assign(a.faults, checked.ok);
+        return { status: 200, body: a.faults };
+    }),
+    route("GET", "_emulator/:tenant/stats", async (ctx, a) => ({ status: 200, body: { ...adminTenant(a, ctx.params.tenant).stats } })),
+    route("POST", "_emulator/:tenant/powershell", async (ctx, a) => {
+        const tenant = adminTenant(a, ctx.params.tenant);
+        const script = await ctx.text(["text/plain"]);
+        let commands;
+        try {
+            commands = parseScript(script);
+        } catch (e) {
+            if (!(e instanceof PsParseError)) throw e;
+            throw Errors.parseError(e.line, e.column, e.message);
+        }
+        const results = await execute(tenant, commands);
+        return { status: 200, body: { succeeded: results.every((r) => r.status === "Succeeded"), results } };
+    }),
+];

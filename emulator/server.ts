@@ -1,0 +1,238 @@
+/**
+ * The emulator's HTTP server and its programmatic API. Request pipeline:
+ * request-id → (admin routes) | fault injection → token endpoint | tenant
+ * prefix → authentication → throttling → handler. Faults and throttling are
+ * decided before handling, so a failed request has no effect.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { promises as fs } from "node:fs";
+import { TokenAuthority } from "./auth";
+import { Errors, OAuthError } from "./errors";
+import { errorReply, RequestContext, send, type Reply } from "./http";
+import { NO_FAULTS, pickFault, Throttle, type FaultConfig } from "./limits";
+import { adminRoutes, match, tenantRoutes, type AdminContext } from "./routes";
+import { TenantStore } from "./store";
+import type { Tenant } from "./tenant";
+import { checkSeed, defaultSeed, randomSecret, TenantRegistry, type SeedFile } from "./tenants";
+
+/** Options of {@link startEmulator}. */
+export interface EmulatorOptions {
+    /** Data directory (created if missing); one `tenant-<id>.json` per tenant. */
+    dataDir: string;
+    /** TCP port; 0 (default) picks a free one. The server binds 127.0.0.1 only. */
+    port?: number;
+    /** Seed (object or path to a JSON file). Without it the demo tenants are provisioned. */
+    seed?: SeedFile | string;
+    /** Secret of `demo-client` in the demo tenants; random when absent. */
+    clientSecret?: string;
+    /** Generated users `User 00001`… in contoso.example (demo tenants only). Default 5000. */
+    users?: number;
+    /** Access-token lifetime in seconds. Default 3600. */
+    tokenTtlSeconds?: number;
+    /** Per-tenant request budget per second (token bucket); 0 disables throttling. Default 1000. */
+    rate?: number;
+    /** Initial fault injection. */
+    faults?: Partial<FaultConfig>;
+}
+
+/** A running emulator. */
+export interface EmulatorHandle {
+    /** `http://127.0.0.1:<port>` */
+    url: string;
+    port: number;
+    dataDir: string;
+    /** Secret of `demo-client` in the demo tenants (undefined when seeded from a file). */
+    clientSecret?: string;
+    /** Live fault configuration (mutable, same object as `PUT /_emulator/faults`). */
+    faults: FaultConfig;
+    /** Hosted tenants. */
+    registry: TenantRegistry;
+    /** Path of a tenant's JSON file. */
+    tenantFile(tenantId: string): string;
+    /** Stops accepting connections, finishes in-flight requests and saves, then resolves. */
+    close(): Promise<void>;
+}
+
+/** Path roots of the tenant API; a first segment that is none of these (nor a known route) may be a tenant prefix. */
+const API_ROOTS = new Set(["skype.policy", "users"]);
+const DEFAULT_TTL = 3600;
+const DEFAULT_RATE = 1000;
+
+function decodeSegments(pathname: string): string[] {
+    try {
+        return pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    } catch {
+        throw Errors.invalidParameter("path", "The URL path contains a malformed percent-encoding.");
+    }
+}
+
+class Emulator {
+    readonly faults: FaultConfig;
+    readonly throttle: Throttle;
+    private readonly inFlight = new Set<Promise<void>>();
+
+    constructor(readonly registry: TenantRegistry, readonly auth: TokenAuthority, readonly ttl: number, rate: number, faults: FaultConfig) {
+        this.faults = faults;
+        this.throttle = new Throttle(rate);
+    }
+
+    /** Node request listener: tracks the request so shutdown can wait for it. */
+    listener = (req: IncomingMessage, res: ServerResponse): void => {
+        const p = this.handle(req, res).finally(() => this.inFlight.delete(p));
+        this.inFlight.add(p);
+    };
+
+    async drain(): Promise<void> {
+        while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    }
+
+    private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+        res.setHeader("request-id", randomUUID());
+        let reply: Reply;
+        try {
+            const r = await this.dispatch(req, res);
+            if (r === "reset") return;
+            reply = r;
+        } catch (e) {
+            reply = errorReply(e);
+        }
+        // A handler may fail before reading the body; drain it so keep-alive connections stay usable.
+        req.resume();
+        send(res, reply);
+    }
+
+    private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<Reply | "reset"> {
+        const url = new URL(req.url ?? "/", "http://127.0.0.1");
+        const ctx = new RequestContext(req, url);
+        const method = req.method ?? "GET";
+        let segments = decodeSegments(url.pathname);
+
+        if (segments[0]?.toLowerCase() === "_emulator") {
+            const admin: AdminContext = { registry: this.registry, faults: this.faults };
+            return this.run(ctx, adminRoutes, method, segments, admin, "Emulator route");
+        }
+
+        if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+        switch (pickFault(this.faults)) {
+            case "429": return errorReply(Errors.throttled(1));
+            case "500": return errorReply(Errors.internal("Injected fault."));
+            case "503": return errorReply(Errors.serviceUnavailable());
+            case "reset":
+                res.socket?.destroy();
+                return "reset";
+        }
+
+        if (segments.length === 4 && segments.slice(1).join("/").toLowerCase() === "oauth2/v2.0/token") {
+            if (method !== "POST") throw Errors.notImplemented(`${method} on the token endpoint`);
+            return this.token(ctx, segments[0]);
+        }
+
+        let prefix: string | undefined;
+        if (segments.length >= 2 && !API_ROOTS.has(segments[0].toLowerCase()) && API_ROOTS.has(segments[1].toLowerCase())) {
+            prefix = segments[0];
+            segments = segments.slice(1);
+        }
+        if (segments.length === 0 || !API_ROOTS.has(segments[0].toLowerCase())) throw Errors.resourceNotFound(url.pathname);
+
+        const claims = this.auth.verify(ctx.header("authorization"));
+        const tenant = this.registry.get(claims.tid);
+        if (!tenant) throw Errors.unauthorized(`The token's tenant "${claims.tid}" no longer exists.`);
+        if (prefix !== undefined && prefix.toLowerCase() !== tenant.id.toLowerCase()) {
+            throw Errors.forbidden(`The token was issued for tenant "${tenant.id}" and cannot be used on tenant "${prefix}".`);
+        }
+        tenant.stats.requests++;
+        this.checkThrottle(tenant);
+        return this.run(ctx, tenantRoutes, method, segments, tenant, "Route");
+    }
+
+    private checkThrottle(tenant: Tenant): void {
+        const wait = this.throttle.take(tenant.id.toLowerCase());
+        if (wait > 0) throw Errors.throttled(wait);
+    }
+
+    private async run<C>(ctx: RequestContext, routes: typeof tenantRoutes | typeof adminRoutes, method: string, segments: string[], extra: C, what: string): Promise<Reply> {
+        const found = match(routes as Array<import("./routes").Route<C>>, method, segments);
+        const path = "/" + segments.join("/");
+        if (found === undefined) {
+            if (what === "Emulator route") throw Errors.resourceNotFound(path);
+            throw Errors.notImplemented(`${what} ${path}`);
+        }
+        if (found === "wrongMethod") throw Errors.notImplemented(`${method} ${path}`);
+        ctx.params = found.params;
+        return found.route.handle(ctx, extra);
+    }
+
+    /** OAuth2 client-credentials grant. */
+    private async token(ctx: RequestContext, tenantId: string): Promise<Reply> {
+        const tenant = this.registry.get(tenantId);
+        if (!tenant) throw new OAuthError(400, "invalid_request", `AADSTS90002: Tenant '${tenantId}' not found.`);
+        if (ctx.mediaType() !== "application/x-www-form-urlencoded") {
+            throw new OAuthError(400, "invalid_request", "The request body must be application/x-www-form-urlencoded.");
+        }
+        const form = new URLSearchParams((await ctx.rawBody()).toString("utf8"));
+        this.checkThrottle(tenant);
+        if (form.get("grant_type") !== "client_credentials") {
+            throw new OAuthError(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
+        }
+        const scope = form.get("scope");
+        if (scope !== null && !scope.endsWith("/.default")) throw new OAuthError(400, "invalid_scope", "The scope must end in /.default.");
+        const app = tenant.state.apps.find((a) => a.clientId === form.get("client_id"));
+        if (!app || app.clientSecret !== form.get("client_secret")) {
+            throw new OAuthError(401, "invalid_client", "AADSTS7000215: Invalid client id or client secret.");
+        }
+        const token = this.auth.issue(tenant.id, app.clientId, this.ttl);
+        return { status: 200, body: { access_token: token, token_type: "Bearer", expires_in: this.ttl }, headers: { "Cache-Control": "no-store" } };
+    }
+}
+
+async function loadSeed(seed: SeedFile | string): Promise<SeedFile> {
+    if (typeof seed !== "string") return checkSeed(seed);
+    return checkSeed(JSON.parse(await fs.readFile(seed, "utf8")));
+}
+
+/** Starts an emulator; resolves once it listens. */
+export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHandle> {
+    const store = new TenantStore(opts.dataDir);
+    const registry = new TenantRegistry(store);
+    await registry.load();
+    const auth = await TokenAuthority.open(opts.dataDir);
+    let clientSecret: string | undefined;
+    if (opts.seed !== undefined) {
+        await registry.ensure(await loadSeed(opts.seed));
+    } else {
+        const fresh = !registry.get("contoso.example");
+        await registry.ensure(defaultSeed(opts.clientSecret ?? randomSecret(), opts.users ?? 5000));
+        if (opts.clientSecret !== undefined && !fresh) {
+            for (const t of registry.all()) await registry.setSecret(t.id, "demo-client", opts.clientSecret);
+        }
+        clientSecret = registry.get("contoso.example")?.state.apps.find((a) => a.clientId === "demo-client")?.clientSecret;
+    }
+    const faults: FaultConfig = { ...NO_FAULTS, ...opts.faults };
+    const emulator = new Emulator(registry, auth, opts.tokenTtlSeconds ?? DEFAULT_TTL, opts.rate ?? DEFAULT_RATE, faults);
+    const server: Server = createServer({ keepAliveTimeout: 5000 }, emulator.listener);
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    let closing: Promise<void> | undefined;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        port,
+        dataDir: opts.dataDir,
+        clientSecret,
+        faults,
+        registry,
+        tenantFile: (id) => store.filePath(id),
+        close: () => (closing ??= (async () => {
+            const closed = new Promise<void>((r) => server.close(() => r()));
+            server.closeIdleConnections();
+            await emulator.drain();
+            server.closeAllConnections();
+            await closed;
+            await registry.close();
+        })()),
+    };
+}
