@@ -1,0 +1,92 @@
+/**
+ * Provider configuration: stack config in the `clientpolicy` namespace, with environment fallbacks.
+ *
+ * Credentials are read here and nowhere else: they never become resource inputs or outputs, so they never reach
+ * state, and they are only held by the per-process client that `configure()` builds.
+ */
+import { ConfigError } from "./errors";
+
+/** Resolved provider configuration. */
+export interface ProviderConfig {
+    /** Base URL of the tenant API, e.g. `https://tenant.example:8443`. */
+    readonly endpoint: string;
+    readonly tenantId: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+    /** Attempts per request including the first (retries on 429/502/503/504 and network errors). */
+    readonly maxAttempts: number;
+}
+
+/** What `configure()` receives from the Pulumi SDK (`req.config`): namespaced keys such as `clientpolicy:endpoint`. */
+export interface ConfigSource {
+    get(key: string): string | undefined;
+}
+
+/** One configuration setting: stack config key, environment variable, whether `pulumi config set` needs `--secret`. */
+interface KeySpec {
+    readonly key: keyof Omit<ProviderConfig, "maxAttempts">;
+    readonly env: string;
+    readonly secret: boolean;
+    readonly example: string;
+}
+
+/** Config namespace: the stack config keys are `clientpolicy:<key>`. */
+export const CONFIG_NAMESPACE = "clientpolicy";
+
+/** The required settings, in the order the missing-config message lists them. */
+export const CONFIG_KEYS: readonly KeySpec[] = [
+    { key: "endpoint", env: "CLIENTPOLICY_ENDPOINT", secret: false, example: "https://<tenant-api-host>" },
+    { key: "tenantId", env: "CLIENTPOLICY_TENANT_ID", secret: false, example: "<tenant id or domain>" },
+    { key: "clientId", env: "CLIENTPOLICY_CLIENT_ID", secret: false, example: "<app client id>" },
+    { key: "clientSecret", env: "CLIENTPOLICY_CLIENT_SECRET", secret: true, example: "<app client secret>" },
+];
+
+/** Optional: attempts per request (default {@link DEFAULT_MAX_ATTEMPTS}). */
+export const MAX_ATTEMPTS_KEY = { key: "maxAttempts", env: "CLIENTPOLICY_MAX_ATTEMPTS" } as const;
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/**
+ * Reads the configuration: stack config first, then the environment. Throws one {@link ConfigError} that lists every
+ * missing key together with the exact `pulumi config set` line for it, so a new user fixes everything in one go.
+ */
+export function resolveConfig(source: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): ProviderConfig {
+    const read = (key: string, envName: string): string | undefined => {
+        const v = source?.get(`${CONFIG_NAMESPACE}:${key}`) ?? env[envName];
+        return v === undefined || v.trim() === "" ? undefined : v.trim();
+    };
+    const values: Record<string, string> = {};
+    const missing: KeySpec[] = [];
+    for (const spec of CONFIG_KEYS) {
+        const v = read(spec.key, spec.env);
+        if (v === undefined) missing.push(spec);
+        else values[spec.key] = v;
+    }
+    if (missing.length > 0) {
+        const lines = missing.map((m) =>
+            `    pulumi config set ${CONFIG_NAMESPACE}:${m.key} ${m.secret ? "--secret " : ""}${m.example}   # or ${m.env}`);
+        throw new ConfigError(
+            `clientpolicy provider is not configured: missing ${missing.map((m) => `${CONFIG_NAMESPACE}:${m.key}`).join(", ")}. Run:\n` +
+            lines.join("\n"), { code: "MissingConfiguration" });
+    }
+    let endpoint: URL;
+    try {
+        endpoint = new URL(values.endpoint);
+        if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") throw new Error("not http(s)");
+    } catch {
+        throw new ConfigError(`${CONFIG_NAMESPACE}:endpoint must be an http(s) URL, got ${JSON.stringify(values.endpoint)}`,
+            { code: "InvalidConfiguration", target: `${CONFIG_NAMESPACE}:endpoint` });
+    }
+    const attemptsText = read(MAX_ATTEMPTS_KEY.key, MAX_ATTEMPTS_KEY.env);
+    const maxAttempts = attemptsText === undefined ? DEFAULT_MAX_ATTEMPTS : Number(attemptsText);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 50) {
+        throw new ConfigError(`${CONFIG_NAMESPACE}:maxAttempts must be an integer 1–50, got ${JSON.stringify(attemptsText)}`,
+            { code: "InvalidConfiguration", target: `${CONFIG_NAMESPACE}:maxAttempts` });
+    }
+    return {
+        endpoint: endpoint.href.replace(/\/+$/, ""),
+        tenantId: values.tenantId,
+        clientId: values.clientId,
+        clientSecret: values.clientSecret,
+        maxAttempts,
+    };
+}

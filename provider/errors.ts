@@ -1,0 +1,112 @@
+/**
+ * The provider's error hierarchy. Every error the provider throws is one of these, so callers (and tests) can tell a
+ * validation problem from an ETag conflict from a throttled or unreachable tenant, and the retry layer knows which
+ * ones are worth retrying. Messages are always redacted: an error can end up in the Pulumi CLI output, in CI logs and
+ * in bug reports, so no secret, bearer token or form-encoded `client_secret` may survive in one.
+ */
+
+/** Structured facts that travel with an error. */
+export interface ErrorInfo {
+    /** HTTP status of the tenant's answer, when there was one. */
+    readonly status?: number;
+    /** The tenant's error code (`PolicyNotFound`, `Throttled`, …) or a provider code. */
+    readonly code?: string;
+    /** The property or object the error is about (the tenant's `target`, or a resource input name). */
+    readonly target?: string;
+    /** The tenant's `request-id`, for support. */
+    readonly requestId?: string;
+    /** Milliseconds the tenant asked us to wait (Retry-After). */
+    readonly retryAfterMs?: number;
+    /** Extra secret values to scrub from the message (e.g. the configured client secret). */
+    readonly secrets?: readonly string[];
+}
+
+const REDACTED = "[REDACTED]";
+
+/**
+ * Removes credentials from free text: `client_secret=` form fields, bearer tokens, JSON `access_token`/`client_secret`
+ * members, and any literal secret the caller knows about. Applied to every error message and safe to apply twice.
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+    let out = text;
+    for (const secret of secrets) {
+        // Short strings would blank out ordinary words; real secrets are long.
+        if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
+    }
+    return out
+        .replace(/(client_secret=)[^&\s"']*/gi, `$1${REDACTED}`)
+        .replace(/(bearer\s+)[A-Za-z0-9\-._~+/]+=*/gi, `$1${REDACTED}`)
+        .replace(/("(?:access_token|client_secret|clientSecret|refresh_token)"\s*:\s*)"[^"]*"/gi, `$1"${REDACTED}"`);
+}
+
+/** Base class: a redacted message plus {@link ErrorInfo}. */
+export class ClientPolicyError extends Error {
+    readonly status?: number;
+    readonly code?: string;
+    readonly target?: string;
+    readonly requestId?: string;
+    /** Whether repeating the same request may succeed. */
+    readonly retryable: boolean;
+
+    constructor(message: string, info: ErrorInfo = {}, retryable = false) {
+        const suffix = info.requestId ? ` (request-id ${info.requestId})` : "";
+        super(redact(message, info.secrets) + suffix);
+        this.name = new.target.name;
+        this.status = info.status;
+        this.code = info.code;
+        this.target = info.target;
+        this.requestId = info.requestId;
+        this.retryable = retryable;
+    }
+}
+
+/** The tenant (or check()) rejected a value: fix the program. */
+export class ValidationError extends ClientPolicyError {}
+
+/** The policy or user does not exist. */
+export class NotFoundError extends ClientPolicyError {}
+
+/**
+ * The object changed under us (412, stale ETag) or is in a conflicting state (409: already exists, in use,
+ * ambiguous identity).
+ */
+export class ConflictError extends ClientPolicyError {}
+
+/** The tenant kept answering 429 after every retry. */
+export class ThrottledError extends ClientPolicyError {
+    readonly retryAfterMs?: number;
+    constructor(message: string, info: ErrorInfo = {}) {
+        super(message, info, true);
+        this.retryAfterMs = info.retryAfterMs;
+    }
+}
+
+/** Credentials were rejected, or the token does not grant access to the object. */
+export class AuthError extends ClientPolicyError {}
+
+/** The endpoint could not be reached or answered with a server error. */
+export class TransportError extends ClientPolicyError {
+    constructor(message: string, info: ErrorInfo = {}, retryable = true) {
+        super(message, info, retryable);
+    }
+}
+
+/** The provider's configuration is missing or invalid. */
+export class ConfigError extends ClientPolicyError {}
+
+/**
+ * A write that succeeded for part of its objects. `id` and `properties` follow the shape the Pulumi dynamic-provider
+ * host turns into a "partial failure": the engine records these outputs in state, so the next `pulumi up` sees what
+ * is still missing and retries only that.
+ */
+export class PartialFailureError extends ClientPolicyError {
+    readonly id: string;
+    readonly properties: Record<string, unknown>;
+    readonly reasons: string[];
+    constructor(message: string, id: string, properties: Record<string, unknown>, reasons: string[]) {
+        super(message, { code: "PartialFailure" });
+        this.id = id;
+        this.properties = properties;
+        this.reasons = reasons;
+    }
+}

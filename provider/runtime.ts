@@ -1,0 +1,76 @@
+/**
+ * Per-process provider state: the tenant client built by `configure()`. Nothing here runs at import time, and the
+ * provider objects only reach this module through `require()` of the installed package, so no client, token or
+ * secret is ever captured into the serialized provider stored in Pulumi state.
+ */
+import { TenantClient, TenantClientOptions } from "./client/tenantClient";
+import { ConfigSource, ProviderConfig, resolveConfig } from "./config";
+import { ConfigError } from "./errors";
+
+interface State {
+    readonly config: ProviderConfig;
+    readonly client: TenantClient;
+}
+
+let state: State | undefined;
+let pendingError: ConfigError | undefined;
+let testOverrides: Partial<TenantClientOptions> = {};
+
+function sameConfig(a: ProviderConfig, b: ProviderConfig): boolean {
+    return a.endpoint === b.endpoint && a.tenantId === b.tenantId && a.clientId === b.clientId &&
+        a.clientSecret === b.clientSecret && a.maxAttempts === b.maxAttempts;
+}
+
+function build(config: ProviderConfig): State {
+    // Both resource types call configure() with the same stack config: share one client and its token.
+    if (state && sameConfig(state.config, config)) return state;
+    const client = new TenantClient({ ...config, retry: { maxAttempts: config.maxAttempts }, ...testOverrides });
+    return { config, client };
+}
+
+/**
+ * The dynamic providers' `configure()`. A missing or invalid configuration is remembered rather than thrown, so that
+ * check() and diff() (which need no tenant) still work in preview; the first call that needs the tenant throws the one
+ * {@link ConfigError} that lists every missing key.
+ */
+export async function configure(req: { config: ConfigSource }): Promise<void> {
+    try {
+        state = build(resolveConfig(req.config));
+        pendingError = undefined;
+    } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        state = undefined;
+        pendingError = err;
+    }
+}
+
+/**
+ * The configured client. When configure() was never called (a program driving the provider object directly), the
+ * environment variables are used.
+ */
+export function tenantClient(): TenantClient {
+    if (state) return state.client;
+    if (pendingError) throw pendingError;
+    state = build(resolveConfig(undefined));
+    return state.client;
+}
+
+/** The client if configuration is complete, else undefined: for optional network use (the adopt preview). */
+export function tenantClientIfConfigured(): TenantClient | undefined {
+    try {
+        return tenantClient();
+    } catch (err) {
+        if (err instanceof ConfigError) return undefined;
+        throw err;
+    }
+}
+
+/**
+ * Test hook: options merged into every client built afterwards (fake transport, short backoff), and the cached
+ * client dropped. Not used by the provider itself.
+ */
+export function setClientOverridesForTesting(overrides: Partial<TenantClientOptions>): void {
+    testOverrides = overrides;
+    state = undefined;
+    pendingError = undefined;
+}

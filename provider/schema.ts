@@ -1,0 +1,163 @@
+/**
+ * Schema helpers shared by both resources: turning the zod catalogue into resource property names and types, the
+ * resource ⇄ wire value forms, and the pieces of check() that are the same everywhere (stripping Pulumi's internal
+ * keys, "did you mean" for unknown properties). The settings list itself lives only in `api/catalogue.ts`.
+ */
+import { CatalogueEntry, SETTINGS, SettingDef, WireValue, camelName, validateSetting } from "../api/catalogue";
+import type { CheckFailure } from "@pulumi/pulumi/dynamic";
+
+// ---------------------------------------------------------------- types derived from the catalogue
+
+type UpperChar = "A" | "B" | "C" | "D" | "E" | "F" | "G" | "H" | "I" | "J" | "K" | "L" | "M" | "N" | "O" | "P" | "Q" |
+    "R" | "S" | "T" | "U" | "V" | "W" | "X" | "Y" | "Z";
+type LowerChar = Lowercase<UpperChar>;
+/** Splits `S` into its leading run of capitals and the rest. */
+type LeadingCaps<S extends string, Acc extends string = ""> =
+    S extends `${infer C}${infer R}` ? (C extends UpperChar ? LeadingCaps<R, `${Acc}${C}`> : [Acc, S]) : [Acc, ""];
+type LastChar<S extends string> = S extends `${infer _}${infer R}` ? (R extends "" ? S : LastChar<R>) : "";
+type DropLast<S extends string> = S extends `${infer C}${infer R}` ? (R extends "" ? "" : `${C}${DropLast<R>}`) : "";
+
+/**
+ * Type-level twin of {@link camelName}: a leading acronym is lowered as one (`IMWarning` → `imWarning`), otherwise
+ * only the first letter. A unit test checks both agree on every catalogue entry.
+ */
+export type CamelName<W extends string> =
+    LeadingCaps<W> extends [infer Run extends string, infer Rest extends string]
+        ? Rest extends `${LowerChar}${string}`
+            ? DropLast<Run> extends "" ? Uncapitalize<W> : `${Lowercase<DropLast<Run>>}${LastChar<Run>}${Rest}`
+            : Uncapitalize<W>
+        : never;
+
+/** One `PolicyEntry` item in resource form. */
+export interface PolicyEntryItem {
+    name: string;
+    value: string;
+}
+
+/**
+ * The value type of a catalogue entry in resource form: booleans, enum unions (case-insensitive at run time),
+ * integers, durations as `"hh:mm:ss"` or seconds, strings, and `{ name, value }` lists.
+ */
+export type SettingInput<D> =
+    D extends { kind: "boolean" } ? boolean :
+    D extends { kind: "enum"; values: readonly (infer V)[] } ? V :
+    D extends { kind: "uint" } ? number :
+    D extends { kind: "timespan" } ? string | number :
+    D extends { kind: "string" } ? string :
+    D extends { kind: "policyEntry" } ? PolicyEntryItem[] : never;
+
+/** Canonical (output) form: durations are always `"hh:mm:ss"`. */
+export type SettingOutput<D> = D extends { kind: "timespan" } ? string : SettingInput<D>;
+
+/** Every catalogue setting as an optional camelCase property, in input form. */
+export type ClientPolicySettings = { [D in CatalogueEntry as CamelName<D["name"]>]?: SettingInput<D> };
+
+/** Every catalogue setting as the tenant reports it (canonical form). */
+export type ClientPolicySettingOutputs = { [D in CatalogueEntry as CamelName<D["name"]>]?: SettingOutput<D> };
+
+// ---------------------------------------------------------------- value forms
+
+let byProperty: ReadonlyMap<string, SettingDef> | undefined;
+
+/** Catalogue entries keyed by resource property name (built on first use, never at import time). */
+export function settingsByProperty(): ReadonlyMap<string, SettingDef> {
+    byProperty ??= new Map(SETTINGS.map((d) => [camelName(d.name), d]));
+    return byProperty;
+}
+
+/** Resource form of a canonical wire value (only PolicyEntry differs: `{Name, Value}` → `{name, value}`). */
+export function toResourceValue(def: SettingDef, wire: WireValue): unknown {
+    if (def.kind === "policyEntry" && Array.isArray(wire)) return wire.map((x) => ({ name: x.Name, value: x.Value }));
+    return wire;
+}
+
+/**
+ * Canonical wire value for comparison: what the tenant would store for `value` given in either form, or `null` for
+ * unset. Unset (`undefined`, `null`, absent) is *not* equal to a documented default — the tenant reports them
+ * differently, so treating them as equal would hide a real difference.
+ */
+export function canonicalValue(def: SettingDef, value: unknown): unknown {
+    if (value === undefined || value === null) return null;
+    const asInput = validateSetting(def, value, "input");
+    if (asInput.ok) return asInput.value;
+    const asWire = validateSetting(def, value, "wire");
+    return asWire.ok ? asWire.value : value;
+}
+
+/** Deep equality of JSON-like values (key order ignored). */
+export function sameJson(a: unknown, b: unknown): boolean {
+    return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+
+function sortKeys(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v && typeof v === "object") {
+        return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+}
+
+/** Short human rendering of a value for messages (`true`, `"00:05:00"`, `(unset)`). */
+export function show(value: unknown): string {
+    if (value === undefined || value === null) return "(unset)";
+    const text = JSON.stringify(value);
+    return text.length > 60 ? text.slice(0, 57) + "…" : text;
+}
+
+// ---------------------------------------------------------------- check() helpers
+
+/** Pulumi's internal input key carrying the serialized provider. */
+export const PROVIDER_KEY = "__provider";
+
+/**
+ * The user's inputs without Pulumi's `__provider` key and without `undefined` members (an output property the
+ * resource class registers but the user did not set).
+ */
+export function userInputs(news: Record<string, unknown> | undefined): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(news ?? {})) if (k !== PROVIDER_KEY && v !== undefined) out[k] = v;
+    return out;
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length];
+}
+
+/** The closest known name, if it is close enough to be a typo (case differences always are). */
+export function suggest(name: string, known: Iterable<string>): string | undefined {
+    const lower = name.toLowerCase();
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const candidate of known) {
+        const d = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
+        if (d < bestDistance) { best = candidate; bestDistance = d; }
+    }
+    return bestDistance <= Math.max(2, Math.floor(name.length / 5)) ? best : undefined;
+}
+
+/** The failure for a property the schema does not know. Typos must never pass silently. */
+export function unknownPropertyFailure(name: string, known: Iterable<string>): CheckFailure {
+    const guess = suggest(name, known);
+    return { property: name, reason: `unknown property${guess ? `; did you mean "${guess}"?` : ""}` };
+}
+
+/** Checks an optional boolean control input (`adopt`, `forceDeleteWhenGranted`). */
+export function checkOptionalBoolean(props: Record<string, unknown>, key: string, failures: CheckFailure[]): boolean | undefined {
+    const v = props[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "boolean") {
+        failures.push({ property: key, reason: `must be a boolean (true or false), got ${show(v)}` });
+        return undefined;
+    }
+    return v;
+}
