@@ -15,6 +15,8 @@ export interface ErrorInfo {
     readonly target?: string;
     /** The tenant's `request-id`, for support. */
     readonly requestId?: string;
+    /** The tenant's own error message, without our request prefix (for composing friendlier messages). */
+    readonly tenantMessage?: string;
     /** Milliseconds the tenant asked us to wait (Retry-After). */
     readonly retryAfterMs?: number;
     /** Extra secret values to scrub from the message (e.g. the configured client secret). */
@@ -45,6 +47,7 @@ export class ClientPolicyError extends Error {
     readonly code?: string;
     readonly target?: string;
     readonly requestId?: string;
+    readonly tenantMessage?: string;
     /** Whether repeating the same request may succeed. */
     readonly retryable: boolean;
 
@@ -56,6 +59,7 @@ export class ClientPolicyError extends Error {
         this.code = info.code;
         this.target = info.target;
         this.requestId = info.requestId;
+        this.tenantMessage = info.tenantMessage === undefined ? undefined : redact(info.tenantMessage, info.secrets);
         this.retryable = retryable;
     }
 }

@@ -106,6 +106,21 @@ export function show(value: unknown): string {
 
 // ---------------------------------------------------------------- check() helpers
 
+/**
+ * The sentinel the Pulumi engine passes for a value not known during preview (e.g. `policy.identity` of a policy not
+ * created yet). Copied from `@pulumi/pulumi/runtime/rpc` rather than imported, to keep the SDK's runtime out of the
+ * provider's load path.
+ */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Whether a value is, or contains, a preview-time unknown: such values are passed through unvalidated. */
+export function isUnknown(v: unknown): boolean {
+    if (v === UNKNOWN) return true;
+    if (Array.isArray(v)) return v.some(isUnknown);
+    if (v && typeof v === "object") return Object.values(v).some(isUnknown);
+    return false;
+}
+
 /** Pulumi's internal input key carrying the serialized provider. */
 export const PROVIDER_KEY = "__provider";
 

@@ -221,7 +221,7 @@ export class TenantClient {
             message = typeof parsed?.error_description === "string" ? parsed.error_description : undefined;
         }
         const info: ErrorInfo = {
-            status: res.status, code, target, requestId: res.headers["request-id"], secrets: this.#secrets,
+            status: res.status, code, target, requestId: res.headers["request-id"], secrets: this.#secrets, tenantMessage: message,
             retryAfterMs: parseRetryAfter(res.headers["retry-after"], this.#now()),
         };
         const text = `${method} ${decodeURIComponent(path.split("?")[0])} → ${res.status}${code ? ` ${code}` : ""}` +

@@ -13,7 +13,7 @@ import { TenantClient, WirePolicy } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError } from "../errors";
 import { tenantClient, tenantClientIfConfigured } from "../runtime";
 import {
-    PROVIDER_KEY, canonicalValue, checkOptionalBoolean, sameJson, settingsByProperty, show, toResourceValue,
+    PROVIDER_KEY, canonicalValue, isUnknown, checkOptionalBoolean, sameJson, settingsByProperty, show, toResourceValue,
     unknownPropertyFailure, userInputs,
 } from "../schema";
 
@@ -72,7 +72,9 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     const settings = settingsByProperty();
 
     let identity: PolicyIdentity | undefined;
-    if (props.identity === undefined) {
+    if (isUnknown(props.identity)) {
+        inputs.identity = props.identity;
+    } else if (props.identity === undefined) {
         failures.push({ property: "identity", reason: 'is required: "Global", "site:<name>", "Tag:<name>" or a policy name' });
     } else {
         const parsed = parsePolicyIdentity(props.identity);
@@ -88,6 +90,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
         if ((CONTROL_INPUTS as readonly string[]).includes(key)) continue;
         const def = settings.get(key);
         if (!def) { failures.push(unknownPropertyFailure(key, known)); continue; }
+        if (isUnknown(value)) { inputs[key] = value; continue; }
         const result = validateSetting(def, value, "input");
         if (!result.ok) failures.push({ property: key, reason: result.message });
         else if (result.value !== null) inputs[key] = toResourceValue(def, result.value);
