@@ -44,7 +44,8 @@ export class TokenAuthority {
 
     /** A token for `tid` valid for `ttlSeconds`. */
     issue(tid: string, appid: string, ttlSeconds: number): string {
-        const claims: TokenClaims = { tid, appid, exp: Math.floor(Date.now() / 1000) + ttlSeconds };
+        // Rounded up so a token never lives shorter than ttlSeconds.
+        const claims: TokenClaims = { tid, appid, exp: Math.ceil(Date.now() / 1000) + ttlSeconds };
         const payload = `${PREFIX}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
         return `${payload}.${this.sign(payload)}`;
     }
