@@ -64,7 +64,7 @@ function decodeSegments(pathname: string): string[] {
     try {
         return pathname.split("/").filter(Boolean).map(decodeURIComponent);
     } catch {
-        throw Errors.invalidParameter("path", "The URL path contains a malformed percent-encoding.");
+        throw Errors.invalidParameter("path", "The URL path must be valid percent-encoded UTF-8.");
     }
 }
 
