@@ -1,0 +1,110 @@
+import * as assert from "node:assert/strict";
+import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { assertError, call, policyPath, tokenOf, userPath } from "./util";
+
+const SEED_ARTICLE = [
+    "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $False",
+    "New-CsClientPolicy -Identity OfflineIM",
+    "Set-CsClientPolicy -Identity OfflineIM -EnableIMAutoArchiving $False",
+    'Grant-CsClientPolicy -Identity "Tony Smith" -PolicyName OfflineIM',
+].join("\n");
+
+async function ps(t: TestTenant, script: string, tenant = "contoso.example", type = "text/plain") {
+    const res = await fetch(`${t.url}/_emulator/${tenant}/powershell`, { method: "POST", headers: { "content-type": type }, body: script });
+    assert.ok(res.headers.get("request-id"));
+    return { status: res.status, json: await res.json() as any };
+}
+
+describe("emulator: PowerShell endpoint", () => {
+    let t: TestTenant;
+    beforeEach(async () => { t = await startTestEmulator({ users: 3 }); });
+    afterEach(async () => { await t.stop(); });
+
+    it("runs the seed article's exact lines (display-name identity included)", async () => {
+        const out = await t.powershell(SEED_ARTICLE);
+        assert.equal(out.succeeded, true, JSON.stringify(out));
+        assert.deepEqual(out.results.map((r: any) => [r.line, r.status]), [[1, "Succeeded"], [2, "Succeeded"], [3, "Succeeded"], [4, "Succeeded"]]);
+        assert.equal((await call(t, "GET", policyPath("Global"))).json.EnableIMAutoArchiving, false);
+        assert.equal((await call(t, "GET", policyPath("Tag:OfflineIM"))).json.EnableIMAutoArchiving, false);
+        assert.equal((await call(t, "GET", userPath("sip:tony.smith@contoso.example"))).json.ClientPolicy, "OfflineIM");
+        assert.equal((await t.stats()).writes, 4);
+    });
+
+    it("handles quoting, numbers, $null, case-insensitive names, comments, Get and Remove -Force", async () => {
+        const out = await t.powershell([
+            "# comment line",
+            "",
+            "new-csclientpolicy -identity 'Tag:Quotes' -description 'It''s here' -imwarning \"say \"\"hi\"\" `\"now`\"\" # trailing comment",
+            "Set-CsClientPolicy Quotes -MaximumNumberOfContacts 250 -HotdeskingTimeout 00:10:00 -DisplayPhoto photosfromadonly -EnableURL:$true",
+            "Set-CsClientPolicy -Identity Quotes -Description $null",
+            "Grant-CsClientPolicy -Identity CONTOSO\\ken.myer -PolicyName Quotes",
+            "Get-CsClientPolicy -Identity tag:quotes",
+            "Get-CsClientPolicy",
+            "Remove-CsClientPolicy -Identity Quotes",
+            "Remove-CsClientPolicy -Identity Quotes -Force",
+            "Grant-CsClientPolicy -Identity 'Tony Smith' -PolicyName $null",
+        ].join("\n"));
+        const byLine = new Map(out.results.map((r: any) => [r.line, r]));
+        const get = (byLine.get(7) as any).output;
+        assert.equal(get.Identity, "Tag:Quotes");
+        assert.equal(get.IMWarning, 'say "hi" "now"');
+        assert.equal(get.Description, null);
+        assert.equal(get.MaximumNumberOfContacts, 250);
+        assert.equal(get.HotdeskingTimeout, "00:10:00");
+        assert.equal(get.DisplayPhoto, "PhotosFromADOnly");
+        assert.equal(get.EnableURL, true);
+        assert.ok((byLine.get(8) as any).output.length >= 2);
+        assert.equal((byLine.get(9) as any).error.code, "PolicyInUse");
+        assert.equal((byLine.get(10) as any).status, "Succeeded");
+        assert.equal((await call(t, "GET", userPath("Ken Myer"))).json.ClientPolicy, null);
+        assert.equal(out.succeeded, false);
+        assert.equal(out.results.filter((r: any) => r.status === "Failed").length, 1);
+    });
+
+    it("reports failing lines per line and carries on", async () => {
+        const out = await t.powershell([
+            "Set-CsClientPolicy -Identity Global -MaximumNumberOfContacts 5000",
+            "Set-CsClientPolicy -Identity Global -NoSuchSetting 1",
+            "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving 'yes'",
+            "New-CsClientPolicy -Identity Global",
+            "Grant-CsClientPolicy -Identity 'Nobody' -PolicyName $null",
+            "Grant-CsClientPolicy -Identity 'Tony Smith' -PolicyName Global",
+            "Remove-CsClientPolicy -Identity Global",
+        ].join("\n"));
+        assert.deepEqual(out.results.map((r: any) => r.error?.code ?? r.status),
+            ["InvalidParameter", "InvalidParameter", "InvalidParameter", "PolicyAlreadyExists", "UserNotFound", "NotAUserPolicy", "Succeeded"]);
+        assert.equal(out.results[0].error.target, "MaximumNumberOfContacts");
+        assert.equal(out.results[1].error.target, "NoSuchSetting");
+        const ambiguous = await t.powershell("Grant-CsClientPolicy -Identity 'Tony Smith' -PolicyName $null", "ambiguous.example");
+        assert.equal(ambiguous.results[0].error.code, "AmbiguousIdentity");
+    });
+
+    it("answers 400 naming line and column for an unparseable line, and runs nothing", async () => {
+        const cases: Array<[string, number, number]> = [
+            ["Set-CsClientPolicy -Identity Global -EnableURL $False\nSet-CsClientPolicy -Identity 'oops", 2, 30],
+            ["Invoke-Something -Identity Global", 1, 1],
+            ["Set-CsClientPolicy -EnableURL $maybe", 1, 31],
+            ["Set-CsClientPolicy -PolicyEntry @{Add=1}", 1, 33],
+            ['Set-CsClientPolicy -Description "$env:USER"', 1, 34],
+            ["Set-CsClientPolicy -EnableURL $True -EnableURL $False", 1, 37],
+        ];
+        for (const [script, line, column] of cases) {
+            const res = await ps(t, script);
+            assert.equal(res.status, 400, script);
+            assert.equal(res.json.error.code, "ParseError");
+            assert.equal(res.json.error.target, `line ${line}, column ${column}`, `${script}: ${res.json.error.message}`);
+            assert.equal(res.json.error.details[0].line, line);
+        }
+        assert.equal((await call(t, "GET", policyPath("Global"))).json.EnableURL, null);
+        assert.equal((await ps(t, "Get-CsClientPolicy", "nowhere.example")).json.error.code, "TenantNotFound");
+        assert.equal((await ps(t, "Get-CsClientPolicy", "contoso.example", "application/json")).status, 415);
+    });
+
+    it("is not subject to fault injection or authentication", async () => {
+        await tokenOf(t);
+        await t.setFaults({ fault500: 1 });
+        assert.equal((await ps(t, "Get-CsClientPolicy -Identity Global")).status, 200);
+        assertError(await call(t, "GET", policyPath("Global")), 500, "InternalServerError");
+        await t.setFaults({ fault500: 0 });
+    });
+});
