@@ -45,6 +45,16 @@ export function parseScript(script: string): PsCommand[] {
     return out;
 }
 
+/** {@link parseScript} for request handlers: a parse failure becomes a 400 `ParseError` naming line and column. */
+export function parseScriptOrFail(script: string): PsCommand[] {
+    try {
+        return parseScript(script);
+    } catch (e) {
+        if (e instanceof PsParseError) throw Errors.parseError(e.line, e.column, e.message);
+        throw e;
+    }
+}
+
 function parseLine(text: string, line: number): PsCommand | undefined {
     let pos = 0;
     const fail = (message: string, at = pos): never => {

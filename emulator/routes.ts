@@ -5,7 +5,7 @@
 import { Errors } from "./errors";
 import type { FaultConfig } from "./limits";
 import { checkFaults } from "./limits";
-import { execute, parseScript, PsParseError } from "./powershell";
+import { execute, parseScriptOrFail } from "./powershell";
 import type { RequestContext, Reply } from "./http";
 import { BATCH_MAX_USERS, Tenant } from "./tenant";
 import { checkTenantSpec, type TenantRegistry } from "./tenants";
@@ -143,14 +143,7 @@ export const adminRoutes: Route<AdminContext>[] = [
     route("POST", "_emulator/:tenant/powershell", async (ctx, a) => {
         const tenant = adminTenant(a, ctx.params.tenant);
         const script = await ctx.text(["text/plain"]);
-        let commands;
-        try {
-            commands = parseScript(script);
-        } catch (e) {
-            if (!(e instanceof PsParseError)) throw e;
-            throw Errors.parseError(e.line, e.column, e.message);
-        }
-        const results = await execute(tenant, commands);
+        const results = await execute(tenant, parseScriptOrFail(script));
         return { status: 200, body: { succeeded: results.every((r) => r.status === "Succeeded"), results } };
     }),
 ];

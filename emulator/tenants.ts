@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Errors } from "./errors";
-import { execute, parseScript, type PsResult } from "./powershell";
+import { execute, parseScriptOrFail, type PsResult } from "./powershell";
 import { TenantStore, type AppRecord } from "./store";
 import { Tenant } from "./tenant";
 
@@ -152,7 +152,7 @@ export class TenantRegistry {
     /** Creates a tenant; 409 when it exists. Returns the script's per-line results. */
     async provision(spec: TenantSpec): Promise<{ tenant: Tenant; script: PsResult[] }> {
         if (this.get(spec.id)) throw Errors.tenantAlreadyExists(spec.id);
-        const commands = parseScript(Array.isArray(spec.script) ? spec.script.join("\n") : spec.script ?? "");
+        const commands = parseScriptOrFail(Array.isArray(spec.script) ? spec.script.join("\n") : spec.script ?? "");
         // Validate every policy up front: a rejected spec must not leave a half-provisioned tenant file behind.
         const seen = new Set<string>(["global"]);
         for (const p of spec.policies ?? []) {

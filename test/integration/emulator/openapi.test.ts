@@ -1,0 +1,48 @@
+import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { SETTINGS, wireJsonSchema } from "../../../api/catalogue";
+import { OPENAPI_YAML_PATH, renderOpenApiYaml } from "../../../api/openapi";
+import { adminRoutes, tenantRoutes } from "../../../emulator/routes";
+
+describe("OpenAPI document", () => {
+    const committed = readFileSync(OPENAPI_YAML_PATH, "utf8");
+    const doc = parse(committed);
+
+    it("equals the generator's output (regenerate: node -r ts-node/register/transpile-only api/openapi.ts --write)", () => {
+        assert.equal(committed, renderOpenApiYaml());
+    });
+
+    it("describes every catalogue setting with the catalogue's schema", () => {
+        const props = doc.components.schemas.Policy.properties;
+        assert.deepEqual(Object.keys(props), ["Identity", ...SETTINGS.map((d) => d.name)]);
+        for (const d of SETTINGS) assert.deepEqual(props[d.name], JSON.parse(JSON.stringify(wireJsonSchema(d))), d.name);
+    });
+
+    it("has a path and method for every emulator route", () => {
+        const toOpenApi = (pattern: string[]) => "/" + pattern.map((s) => {
+            if (!s.startsWith(":")) return s;
+            return `{${({ type: "policyType", identity: s === ":identity" && pattern[0] === "users" ? "userIdentity" : "identity", id: "operationId", tenant: "tenantId" } as Record<string, string>)[s.slice(1)]}}`;
+        }).join("/");
+        for (const r of [...tenantRoutes, ...adminRoutes]) {
+            const p = toOpenApi(r.pattern).replace("batchassignments", "batchAssignments");
+            assert.ok(doc.paths[p]?.[r.method.toLowerCase()], `${r.method} ${p} missing`);
+            if (r.pattern[0] !== "_emulator") assert.ok(doc.paths[`/{tenantId}${p}`]?.[r.method.toLowerCase()], `prefixed ${p} missing`);
+        }
+        assert.ok(doc.paths["/{tenantId}/oauth2/v2.0/token"].post);
+    });
+
+    it("documents the headers and every error code", () => {
+        assert.deepEqual(Object.keys(doc.components.headers).sort(), ["ETag", "Location", "RequestId", "RetryAfter", "Warning"]);
+        const used = new Set<string>();
+        for (const ops of Object.values(doc.paths) as any[]) for (const o of Object.values(ops) as any[]) for (const s of Object.keys(o.responses)) used.add(s);
+        for (const status of ["400", "401", "403", "404", "409", "412", "413", "415", "428", "429", "500", "501", "503"]) assert.ok(used.has(status), status);
+        for (const code of ["InvalidParameter", "PolicyInUse", "AmbiguousIdentity", "NotAUserPolicy", "PolicyNotFound", "UserNotFound", "Throttled", "NotImplemented"]) {
+            assert.ok(Object.values(doc.components.responses).some((r: any) => r.description.includes(code)), code);
+        }
+        assert.ok(doc.components.responses.Throttled.headers["Retry-After"]);
+        const put = doc.paths["/Skype.Policy/configurations/{policyType}/configuration/{identity}"].put;
+        for (const s of ["200", "201", "400", "409", "412", "428", "429"]) assert.ok(put.responses[s], `PUT ${s}`);
+        assert.deepEqual(put.parameters.map((p: any) => p.$ref.split("/").pop()), ["PolicyType", "PolicyIdentity", "IfMatch", "IfNoneMatch"]);
+    });
+});
