@@ -62,7 +62,7 @@ export const Errors = {
     unauthorized: (message: string) =>
         new ApiError(401, "Unauthorized", message, undefined, undefined, { "WWW-Authenticate": 'Bearer error="invalid_token"' }),
     forbidden: (message: string) => new ApiError(403, "Forbidden", message),
-    policyNotFound: (identity: string) => new ApiError(404, "PolicyNotFound", `Client policy "${identity}" was not found.`, "Identity"),
+    policyNotFound: (identity: string, target = "Identity") => new ApiError(404, "PolicyNotFound", `Client policy "${identity}" was not found.`, target),
     userNotFound: (identity: string) => new ApiError(404, "UserNotFound", `No user matches "${identity}".`, "Identity"),
     operationNotFound: (id: string) => new ApiError(404, "OperationNotFound", `Batch operation "${id}" was not found.`),
     tenantNotFound: (id: string) => new ApiError(404, "TenantNotFound", `Tenant "${id}" does not exist on this emulator.`),

@@ -26,6 +26,7 @@ export class RequestContext {
 
     constructor(readonly req: IncomingMessage, readonly url: URL) {}
 
+    /** A request header (repeated headers joined with ", "). */
     header(name: string): string | undefined {
         const v = this.req.headers[name.toLowerCase()];
         return Array.isArray(v) ? v.join(", ") : v;

@@ -27,14 +27,12 @@ export function parseArgs(argv: string[]): EmulatorOptions {
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const v = argv[++i];
+        if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
         switch (flag) {
             case "--port": opts.port = int(flag, v, 0); break;
-            case "--data": opts.dataDir = path.resolve(v ?? ""); break;
-            case "--seed": opts.seed = path.resolve(v ?? ""); break;
-            case "--client-secret":
-                if (!v) throw new Error(`--client-secret needs a value\n${USAGE}`);
-                opts.clientSecret = v;
-                break;
+            case "--data": opts.dataDir = path.resolve(v); break;
+            case "--seed": opts.seed = path.resolve(v); break;
+            case "--client-secret": opts.clientSecret = v; break;
             case "--users": opts.users = int(flag, v, 0); break;
             case "--token-ttl": opts.tokenTtlSeconds = int(flag, v, 1); break;
             case "--rate": {

@@ -7,6 +7,7 @@ import type { FaultConfig } from "./limits";
 import { checkFaults } from "./limits";
 import { execute, parseScriptOrFail } from "./powershell";
 import type { RequestContext, Reply } from "./http";
+import type { PolicyRecord } from "./store";
 import { BATCH_MAX_USERS, Tenant } from "./tenant";
 import { checkTenantSpec, type TenantRegistry } from "./tenants";
 
@@ -43,7 +44,7 @@ function requireClientPolicy(type: string): void {
 const JSON_PATCH_TYPES = ["application/merge-patch+json", "application/json"];
 const POLICY = "Skype.Policy/configurations/:type/configuration/:identity";
 
-function policyReply(tenant: Tenant, rec: ReturnType<Tenant["getPolicy"]>, status = 200, headers: Record<string, string> = {}): Reply {
+function policyReply(tenant: Tenant, rec: PolicyRecord, status = 200, headers: Record<string, string> = {}): Reply {
     return { status, body: tenant.policyView(rec), headers: { ETag: rec.etag, ...headers } };
 }
 

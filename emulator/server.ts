@@ -9,10 +9,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { promises as fs } from "node:fs";
 import { TokenAuthority } from "./auth";
-import { Errors, OAuthError } from "./errors";
+import { ApiError, Errors, OAuthError } from "./errors";
 import { errorReply, RequestContext, send, type Reply } from "./http";
 import { NO_FAULTS, pickFault, Throttle, type FaultConfig } from "./limits";
-import { adminRoutes, match, tenantRoutes, type AdminContext } from "./routes";
+import { adminRoutes, match, tenantRoutes, type AdminContext, type Route } from "./routes";
 import { TenantStore } from "./store";
 import type { Tenant } from "./tenant";
 import { checkSeed, defaultSeed, randomSecret, TenantRegistry, type SeedFile } from "./tenants";
@@ -111,7 +111,7 @@ class Emulator {
 
         if (segments[0]?.toLowerCase() === "_emulator") {
             const admin: AdminContext = { registry: this.registry, faults: this.faults };
-            return this.run(ctx, adminRoutes, method, segments, admin, "Emulator route");
+            return this.run(ctx, adminRoutes, method, segments, admin, Errors.resourceNotFound);
         }
 
         if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
@@ -144,7 +144,7 @@ class Emulator {
         }
         tenant.stats.requests++;
         this.checkThrottle(tenant);
-        return this.run(ctx, tenantRoutes, method, segments, tenant, "Route");
+        return this.run(ctx, tenantRoutes, method, segments, tenant, (p) => Errors.notImplemented(`Route ${p}`));
     }
 
     private checkThrottle(tenant: Tenant): void {
@@ -152,13 +152,14 @@ class Emulator {
         if (wait > 0) throw Errors.throttled(wait);
     }
 
-    private async run<C>(ctx: RequestContext, routes: typeof tenantRoutes | typeof adminRoutes, method: string, segments: string[], extra: C, what: string): Promise<Reply> {
-        const found = match(routes as Array<import("./routes").Route<C>>, method, segments);
+    /**
+     * Runs the matching route. Unknown paths answer `unknown(path)`; a known
+     * path with another method is unimplemented rather than absent.
+     */
+    private async run<C>(ctx: RequestContext, routes: Route<C>[], method: string, segments: string[], extra: C, unknown: (path: string) => ApiError): Promise<Reply> {
+        const found = match(routes, method, segments);
         const path = "/" + segments.join("/");
-        if (found === undefined) {
-            if (what === "Emulator route") throw Errors.resourceNotFound(path);
-            throw Errors.notImplemented(`${what} ${path}`);
-        }
+        if (found === undefined) throw unknown(path);
         if (found === "wrongMethod") throw Errors.notImplemented(`${method} ${path}`);
         ctx.params = found.params;
         return found.route.handle(ctx, extra);

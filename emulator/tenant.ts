@@ -72,6 +72,7 @@ export class Tenant {
         };
     }
 
+    /** Tenant id as provisioned. */
     get id(): string {
         return this.state.id;
     }
@@ -128,6 +129,7 @@ export class Tenant {
         throw Errors.userNotFound(identity);
     }
 
+    /** Wire form of a user. */
     userView(u: UserRecord): UserView {
         return { Id: u.id, SipAddress: u.sipAddress, UserPrincipalName: u.userPrincipalName, DisplayName: u.displayName, ClientPolicy: u.clientPolicy };
     }
@@ -154,6 +156,7 @@ export class Tenant {
         return rec;
     }
 
+    /** Wire form of a policy. */
     policyView(rec: PolicyRecord): PolicyView {
         const view = { Identity: rec.identity } as PolicyView;
         for (const def of SETTINGS) view[def.name] = rec.settings[def.name] ?? null;
@@ -279,7 +282,7 @@ export class Tenant {
         const id = Tenant.parseIdentity(policyName, "PolicyName");
         if (id.scope !== "tag") throw Errors.notAUserPolicy(id.canonical);
         const rec = this.state.policies[id.key];
-        if (!rec) throw new ApiError(404, "PolicyNotFound", `Client policy "${id.canonical}" was not found.`, "PolicyName");
+        if (!rec) throw Errors.policyNotFound(id.canonical, "PolicyName");
         return Tenant.parseIdentity(rec.identity).name;
     }
 
@@ -314,12 +317,14 @@ export class Tenant {
         return op;
     }
 
+    /** A batch operation by id, or 404. */
     getBatch(id: string): BatchOperation {
         const op = this.state.operations.find((o) => o.id.toLowerCase() === id.toLowerCase());
         if (!op) throw Errors.operationNotFound(id);
         return op;
     }
 
+    /** Wire form of a batch operation. */
     batchView(op: BatchOperation): BatchView {
         return {
             OperationId: op.id, PolicyType: op.policyType, PolicyName: op.policyName, Status: op.status,

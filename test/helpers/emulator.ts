@@ -4,12 +4,13 @@
  * `emulator/main.ts` (for crash tests and the CLI contract).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { FaultConfig } from "../../emulator/limits";
 import { startEmulator, type EmulatorHandle } from "../../emulator/server";
+import type { SeedFile } from "../../emulator/tenants";
 
 /** Repository root (this file is test/helpers/emulator.ts). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -58,8 +59,8 @@ export interface TestEmulatorOptions {
     dataDir?: string;
     /** Keep the data directory on stop (default: keep only when `dataDir` was given). */
     keepData?: boolean;
-    /** Seed file path or object instead of the demo tenants. */
-    seed?: string | object;
+    /** Seed file path or object instead of the demo tenants (format: docs/emulator.md). */
+    seed?: string | SeedFile;
     /** Tenant the helper's token()/powershell()/stats() act on. Default contoso.example. */
     tenantId?: string;
     clientSecret?: string;
@@ -115,7 +116,7 @@ export async function startTestEmulator(opts: TestEmulatorOptions = {}): Promise
     if (opts.inProcess ?? true) {
         handle = await startEmulator({
             dataDir, port: 0, clientSecret, users: opts.users ?? 50, tokenTtlSeconds: opts.tokenTtlSeconds,
-            rate: opts.rate ?? 0, faults: opts.faults, seed: opts.seed as never,
+            rate: opts.rate ?? 0, faults: opts.faults, seed: opts.seed,
         });
         url = handle.url;
         shutdown = () => handle!.close();
@@ -124,7 +125,7 @@ export async function startTestEmulator(opts: TestEmulatorOptions = {}): Promise
         if (typeof opts.seed === "string") seedPath = opts.seed;
         else if (opts.seed) {
             seedPath = path.join(dataDir, "seed.json");
-            require("node:fs").writeFileSync(seedPath, JSON.stringify(opts.seed));
+            writeFileSync(seedPath, JSON.stringify(opts.seed));
         }
         const spawned = await spawnEmulator(cliArgs(opts, dataDir, seedPath));
         child = spawned.child;

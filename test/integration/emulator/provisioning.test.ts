@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startTestEmulator } from "../../helpers/emulator";
@@ -59,6 +59,7 @@ describe("emulator: provisioning", () => {
                 const res = await post(bad);
                 assert.equal(res.status, 400, JSON.stringify(bad));
             }
+            assert.equal(existsSync(t.handle!.tenantFile("x.example")), false);
             const list = (await (await fetch(`${t.url}/_emulator/tenants`)).json()) as any;
             assert.deepEqual(list.value.map((x: any) => x.id).sort(), ["ambiguous.example", "contoso.example", "fabrikam.example", "northwind.example"]);
             assert.equal((await fetch(`${t.url}/_emulator/x.example/stats`)).status, 404);
