@@ -213,6 +213,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
     const faults: FaultConfig = { ...NO_FAULTS, ...opts.faults };
     const emulator = new Emulator(registry, auth, opts.tokenTtlSeconds ?? DEFAULT_TTL, opts.rate ?? DEFAULT_RATE, faults);
     const server: Server = createServer({ keepAliveTimeout: 5000 }, emulator.listener);
+    // Requests Node cannot even parse never reach the listener; answer them in the same error shape, with a request-id.
+    server.on("clientError", (err: Error, socket) => {
+        if (!socket.writable) return;
+        const body = JSON.stringify(Errors.invalidRequestContent(`Malformed HTTP request: ${err.message}`).toBody());
+        socket.end(`HTTP/1.1 400 Bad Request\r\nrequest-id: ${randomUUID()}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());

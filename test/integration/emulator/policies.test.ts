@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { connect } from "node:net";
 import { SETTINGS, documentedDefaults } from "../../../api/catalogue";
 import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
 import { assertError, call, createPolicy, grantPath, POLICIES, policyPath } from "./util";
@@ -125,6 +126,19 @@ describe("emulator: policies", () => {
         assertError(await call(t, "GET", "/_emulator/nothing/here/at/all"), 404, "ResourceNotFound");
         assertError(await call(t, "DELETE", "/_emulator/faults"), 501, "NotImplemented");
         assertError(await call(t, "GET", "/contoso.example/oauth2/v2.0/token"), 501, "NotImplemented");
+    });
+
+    it("answers a malformed HTTP request with an error body and a request-id", async () => {
+        const raw = await new Promise<string>((resolve, reject) => {
+            const socket = connect(Number(new URL(t.url).port), "127.0.0.1", () => socket.write("GARBAGE\r\n\r\n"));
+            let text = "";
+            socket.on("data", (d) => (text += d));
+            socket.on("end", () => resolve(text));
+            socket.on("error", reject);
+        });
+        assert.match(raw, /^HTTP\/1\.1 400 /);
+        assert.match(raw, /request-id: [0-9a-f-]{36}/);
+        assert.match(raw, /"code":"InvalidRequestContent"/);
     });
 
     it("accepts the /{tenantId} prefix form for the token's tenant", async () => {
