@@ -15,6 +15,8 @@ const FAULT_FLAGS: Record<string, keyof FaultConfig> = {
     "--fault-429": "fault429", "--fault-500": "fault500", "--fault-503": "fault503", "--fault-reset": "faultReset", "--latency-ms": "latencyMs",
 };
 
+const KNOWN_FLAGS = new Set(["--port", "--data", "--seed", "--client-secret", "--users", "--token-ttl", "--rate", ...Object.keys(FAULT_FLAGS)]);
+
 /** Parses argv into options; throws with a usage message on bad input. */
 export function parseArgs(argv: string[]): EmulatorOptions {
     const opts: EmulatorOptions = { dataDir: path.resolve(".emulator-data"), port: 0 };
@@ -26,6 +28,7 @@ export function parseArgs(argv: string[]): EmulatorOptions {
     };
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
+        if (!KNOWN_FLAGS.has(flag)) throw new Error(`unknown flag ${flag}\n${USAGE}`);
         const v = argv[++i];
         if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
         switch (flag) {
@@ -42,7 +45,6 @@ export function parseArgs(argv: string[]): EmulatorOptions {
                 break;
             }
             default:
-                if (!(flag in FAULT_FLAGS)) throw new Error(`unknown flag ${flag}\n${USAGE}`);
                 faults[FAULT_FLAGS[flag]] = Number(v);
         }
     }
