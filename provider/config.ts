@@ -43,6 +43,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
 
 /** Optional: attempts per request (default {@link DEFAULT_MAX_ATTEMPTS}). */
 export const MAX_ATTEMPTS_KEY = { key: "maxAttempts", env: "CLIENTPOLICY_MAX_ATTEMPTS" } as const;
+/** Attempts per request when `clientpolicy:maxAttempts` is not set. */
 export const DEFAULT_MAX_ATTEMPTS = 8;
 
 /**

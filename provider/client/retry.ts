@@ -19,6 +19,7 @@ export interface RetryOptions {
     readonly sleep: (ms: number) => Promise<void>;
 }
 
+/** Defaults for a real tenant: 250 ms doubling, capped at 20 s, 8 attempts, Retry-After obeyed up to 2 minutes. */
 export const DEFAULT_RETRY: RetryOptions = {
     maxAttempts: 8,
     baseDelayMs: 250,

@@ -85,8 +85,11 @@ export function policyPath(identity: string): string {
 
 /** Client for one tenant and one app registration. */
 export class TenantClient {
+    /** Base URL without trailing slash; named in transport errors. */
     readonly endpoint: string;
+    /** Tenant the token is requested for; named in auth errors. */
     readonly tenantId: string;
+    /** App registration id; named in auth errors (the secret never is). */
     readonly clientId: string;
     readonly #clientSecret: string;
     readonly #transport: Transport;

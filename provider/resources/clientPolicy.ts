@@ -19,6 +19,7 @@ import {
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:ClientPolicy`. Public API. */
 export const MODULE = "clientpolicy";
+/** Type name of the resource (public API, never rename). */
 export const TYPE = "ClientPolicy";
 
 /** Inputs that are not tenant settings. */

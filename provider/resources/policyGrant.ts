@@ -17,6 +17,7 @@ import { PROVIDER_KEY, isUnknown, show, unknownPropertyFailure, userInputs } fro
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:PolicyGrant`. Public API. */
 export const MODULE = "clientpolicy";
+/** Type name of the resource (public API, never rename). */
 export const TYPE = "PolicyGrant";
 
 /** Every input property. */
