@@ -78,6 +78,8 @@ export function toResourceValue(def: SettingDef, wire: WireValue): unknown {
  */
 export function canonicalValue(def: SettingDef, value: unknown): unknown {
     if (value === undefined || value === null) return null;
+    // An empty PolicyEntry list and an unset one both mean "no entries" (`-PolicyEntry $Null` clears the list).
+    if (def.kind === "policyEntry" && Array.isArray(value) && value.length === 0) return null;
     const asInput = validateSetting(def, value, "input");
     if (asInput.ok) return asInput.value;
     const asWire = validateSetting(def, value, "wire");

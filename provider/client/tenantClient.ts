@@ -227,7 +227,7 @@ export class TenantClient {
             status: res.status, code, target, requestId: res.headers["request-id"], secrets: this.#secrets, tenantMessage: message,
             retryAfterMs: parseRetryAfter(res.headers["retry-after"], this.#now()),
         };
-        const text = `${method} ${decodeURIComponent(path.split("?")[0])} → ${res.status}${code ? ` ${code}` : ""}` +
+        const text = `${method} ${safeDecode(path.split("?")[0])} → ${res.status}${code ? ` ${code}` : ""}` +
             `${message ? `: ${message}` : ""}`;
         switch (res.status) {
             case 400: case 422: case 428: return new ValidationError(text, info);
@@ -324,6 +324,15 @@ export class TenantClient {
             await this.#retry.sleep(delay);
             delay = Math.min(BATCH_POLL_MAX_MS, delay * 2);
         }
+    }
+}
+
+/** Readable path for messages; a malformed escape (e.g. in a server-sent next link) is shown as is. */
+function safeDecode(path: string): string {
+    try {
+        return decodeURIComponent(path);
+    } catch {
+        return path;
     }
 }
 

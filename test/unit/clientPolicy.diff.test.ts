@@ -15,7 +15,7 @@ const SAME = {
 };
 
 describe("ClientPolicy diff()", () => {
-    const NO_OPS: Array<[string, Record<string, unknown>]> = [
+    const NO_OPS: Array<[string, Record<string, unknown>, Record<string, unknown>?]> = [
         ["identical inputs", SAME],
         ["bare name", { ...SAME, identity: "OfflineIM" }],
         ["lower-case prefix and name", { ...SAME, identity: "tag:offlineim" }],
@@ -27,10 +27,11 @@ describe("ClientPolicy diff()", () => {
         ["adopt flag (only matters on create)", { ...SAME, adopt: true }],
         ["adoptChanges preview input", { ...SAME, adoptChanges: ["x: 1 → 2"] }],
         ["forceDeleteWhenGranted false vs absent", { ...SAME, forceDeleteWhenGranted: false }],
+        ["empty vs unset policyEntry", { ...SAME, policyEntry: [] }, { ...OLDS, policyEntry: undefined }],
     ];
-    for (const [name, news] of NO_OPS) {
+    for (const [name, news, olds = OLDS] of NO_OPS) {
         it(`shows no change for ${name}`, async () => {
-            assert.deepEqual(await diff("Tag:OfflineIM", OLDS, news), { changes: false, replaces: [], deleteBeforeReplace: false });
+            assert.deepEqual(await diff("Tag:OfflineIM", olds, news), { changes: false, replaces: [], deleteBeforeReplace: false });
         });
     }
 

@@ -52,6 +52,7 @@ describe("ClientPolicy provider against the emulator", function () {
             const res = await up(cp, offline, {
                 identity: "OfflineIM", enableIMAutoArchiving: false, description: "No offline IM archiving",
                 maximumNumberOfContacts: 250, displayPhoto: "photosfromadonly", hotdeskingTimeout: 600,
+                policyEntry: [{ name: "OnlineFeedbackURL", value: "https://feedback.example" }],
             });
             assert.equal(res.action, "update");
             offline = res.state;
@@ -60,9 +61,11 @@ describe("ClientPolicy provider against the emulator", function () {
             assert.equal(live.MaximumNumberOfContacts, 250);
             assert.equal(live.DisplayPhoto, "PhotosFromADOnly");
             assert.equal(live.HotdeskingTimeout, "00:10:00");
+            assert.deepEqual(live.PolicyEntry, [{ Name: "OnlineFeedbackURL", Value: "https://feedback.example" }]);
             const same = await preview(cp, offline, {
                 identity: "OfflineIM", enableIMAutoArchiving: false, description: "No offline IM archiving",
                 maximumNumberOfContacts: 250, displayPhoto: "PhotosFromADOnly", hotdeskingTimeout: "00:10:00",
+                policyEntry: [{ name: "OnlineFeedbackURL", value: "https://feedback.example" }],
             });
             assert.equal(same.changes, false);
         });
@@ -110,7 +113,8 @@ describe("ClientPolicy provider against the emulator", function () {
     });
 
     it("reports a policy removed out of band as gone (read → empty id)", async () => {
-        const { state } = await up(cp, undefined, { identity: "Tag:Vanishing", enableURL: true });
+        const { state } = await up(cp, undefined, { identity: "Tag:Vanishing", enableURL: true, policyEntry: [] });
+        assert.equal((await preview(cp, state, { identity: "Tag:Vanishing", enableURL: true })).changes, false, "[] = unset");
         await t.powershell("Remove-CsClientPolicy -Identity Tag:Vanishing");
         assert.equal(await refresh(cp, state), undefined);
         await cp.delete!(state.id, state.outputs); // deleting what is already gone succeeds
