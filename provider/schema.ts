@@ -99,6 +99,20 @@ function sortKeys(v: unknown): unknown {
     return v;
 }
 
+/**
+ * A copy without `undefined` members (array holes become null). The dynamic-provider host converts every result to a
+ * protobuf Struct, which throws on `undefined`, so every object handed back to Pulumi goes through this.
+ */
+export function plainJson<T>(value: T): T {
+    if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : plainJson(v))) as T;
+    if (value && typeof value === "object") {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plainJson(v);
+        return out as T;
+    }
+    return value;
+}
+
 /** Short human rendering of a value for messages (`true`, `"00:05:00"`, `(unset)`). */
 export function show(value: unknown): string {
     if (value === undefined || value === null) return "(unset)";

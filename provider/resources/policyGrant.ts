@@ -13,7 +13,7 @@ import { isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { BatchUserResult, TenantClient, WireUser } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError, PartialFailureError, ValidationError } from "../errors";
 import { tenantClient } from "../runtime";
-import { PROVIDER_KEY, isUnknown, show, unknownPropertyFailure, userInputs } from "../schema";
+import { PROVIDER_KEY, isUnknown, plainJson, show, unknownPropertyFailure, userInputs } from "../schema";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:PolicyGrant`. Public API. */
 export const MODULE = "clientpolicy";
@@ -261,7 +261,7 @@ function finish(id: string, props: Record<string, unknown>, outs: Record<string,
     throw new PartialFailureError(
         `${failed.size} of ${wanted.length} user(s) could not be granted ${outs.policyName}; the others were. ` +
         `Run \`pulumi up\` again to retry the failed ones:\n  ${reasons.join("\n  ")}`,
-        id, { ...outs, [PROVIDER_KEY]: props[PROVIDER_KEY] }, reasons);
+        id, plainJson({ ...outs, [PROVIDER_KEY]: props[PROVIDER_KEY] }), reasons);
 }
 
 /** Grants the policy to every requested user. */

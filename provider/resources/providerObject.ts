@@ -4,6 +4,7 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as runtime from "../runtime";
+import { plainJson } from "../schema";
 
 /** The functions one resource file implements. */
 export interface ResourceImpl {
@@ -19,11 +20,11 @@ export interface ResourceImpl {
 export function providerFor(impl: ResourceImpl): dynamic.ResourceProvider {
     return {
         configure: (req) => runtime.configure(req),
-        check: (olds, news) => impl.check(olds ?? {}, news),
+        check: async (olds, news) => plainJson(await impl.check(olds ?? {}, news)),
         diff: (id, olds, news) => impl.diff(id, olds, news),
-        create: (inputs) => impl.create(inputs),
-        read: (id, props) => impl.read(id, props),
-        update: (id, olds, news) => impl.update(id, olds, news),
+        create: async (inputs) => plainJson(await impl.create(inputs)),
+        read: async (id, props) => plainJson(await impl.read(id, props)),
+        update: async (id, olds, news) => plainJson(await impl.update(id, olds, news)),
         delete: (id, props) => impl.remove(id, props),
     };
 }

@@ -101,6 +101,11 @@ describe("ClientPolicy provider against the emulator", function () {
             const res = await up(cp, offline, { ...offline.inputs, forceDeleteWhenGranted: true });
             assert.equal(res.action, "update");
             assert.equal(res.state.outputs.forceDeleteWhenGranted, true);
+            const writes = (await t.stats()).writes;
+            const unflagged = await up(cp, res.state, { ...offline.inputs, forceDeleteWhenGranted: undefined });
+            assert.equal(unflagged.action, "update", "removing the flag is recorded too");
+            assert.equal(unflagged.state.outputs.forceDeleteWhenGranted, undefined);
+            assert.equal((await t.stats()).writes, writes, "flag-only changes do not write to the tenant");
             await cp.delete!(res.state.id, res.state.outputs);
             assert.equal(await refresh(cp, res.state), undefined, "read() of a deleted policy reports it gone");
             assert.equal(await refresh(pg, tony), undefined, "the grant went with the policy");

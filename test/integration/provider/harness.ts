@@ -4,6 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+// What the dynamic-provider host does with every result: it throws on `undefined` members, so the harness does too.
+import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { clientPolicyProvider, policyGrantProvider } from "../../../provider";
 import { setClientOverridesForTesting } from "../../../provider/runtime";
 import type { TestTenant } from "../../helpers/emulator";
@@ -12,6 +14,12 @@ export { clientPolicyProvider, policyGrantProvider };
 
 /** What the host passes as `__provider`; our providers must ignore it. */
 const PROVIDER_TEXT = "exports.handler = () => require('clientpolicy-as-code/dist/provider/resources/x.provider.js');";
+
+/** Round-trips a result through a protobuf Struct, as the host does before answering the engine. */
+export function viaHost<T>(value: T): T {
+    if (value === undefined) return value;
+    return structproto.Struct.fromJavaScript(value as never).toJavaScript() as T;
+}
 
 /** A config object shaped like the SDK's (`get` of namespaced keys). */
 export function stackConfig(values: Record<string, string>): dynamic.Config {
@@ -43,7 +51,7 @@ export interface ResourceState {
 export async function checked(provider: dynamic.ResourceProvider, olds: Record<string, unknown>, news: Record<string, unknown>) {
     const res = await provider.check!(olds, { ...news, __provider: PROVIDER_TEXT });
     assert.deepEqual(res.failures ?? [], [], "check failures");
-    return res.inputs as Record<string, unknown>;
+    return viaHost(res.inputs) as Record<string, unknown>;
 }
 
 /** An engine step for one resource: create, or diff then update/replace. Returns the new state and what happened. */
@@ -52,24 +60,24 @@ export async function up(provider: dynamic.ResourceProvider, state: ResourceStat
     const inputs = await checked(provider, state?.inputs ?? {}, news);
     if (!state) {
         const res = await provider.create(withProvider(inputs));
-        return { state: { id: res.id, inputs, outputs: res.outs }, action: "create" };
+        return { state: { id: res.id, inputs, outputs: viaHost(res.outs) }, action: "create" };
     }
     const d = await provider.diff!(state.id, state.outputs, withProvider(inputs));
     if (!d.changes) return { state: { ...state, inputs }, action: "same" };
     if (d.replaces && d.replaces.length > 0) {
         const res = await provider.create(withProvider(inputs));
         await provider.delete!(state.id, state.outputs);
-        return { state: { id: res.id, inputs, outputs: res.outs }, action: "replace" };
+        return { state: { id: res.id, inputs, outputs: viaHost(res.outs) }, action: "replace" };
     }
     const res = await provider.update!(state.id, state.outputs, withProvider(inputs));
-    return { state: { id: state.id, inputs, outputs: res.outs }, action: "update" };
+    return { state: { id: state.id, inputs, outputs: viaHost(res.outs) }, action: "update" };
 }
 
 /** `pulumi refresh` of one resource: undefined when read says it is gone. */
 export async function refresh(provider: dynamic.ResourceProvider, state: ResourceState): Promise<ResourceState | undefined> {
     const res = await provider.read!(state.id, state.outputs);
     if (!res.id) return undefined;
-    return { id: res.id, inputs: res.inputs ?? state.inputs, outputs: res.props };
+    return { id: res.id, inputs: viaHost(res.inputs) ?? state.inputs, outputs: viaHost(res.props) };
 }
 
 /** diff() of the current program against state: the changed flag and replaces. */

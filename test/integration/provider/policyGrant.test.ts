@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { PartialFailureError, ValidationError } from "../../../provider";
 import { startTestEmulator, TestTenant } from "../../helpers/emulator";
 import {
-    ResourceState, clientPolicyProvider as cp, configureFor, policyGrantProvider as pg, preview, refresh, tenantUser, up,
+    ResourceState, clientPolicyProvider as cp, configureFor, policyGrantProvider as pg, preview, refresh, tenantUser, up, viaHost,
 } from "./harness";
 
 const sip = (n: number) => `sip:user${String(n).padStart(5, "0")}@contoso.example`;
@@ -109,6 +109,7 @@ describe("PolicyGrant provider against the emulator", function () {
             assert.match(err.message, /"gone@contoso\.example" \(sip:gone@contoso\.example\): UserNotFound/);
             assert.equal(err.id, state.id);
             assert.ok(err.properties.__provider, "partial outputs keep __provider for later read/delete");
+            viaHost(err.properties); // the host turns them into a Struct
             partial = err;
             return true;
         });
