@@ -227,10 +227,20 @@ async function replaceSettings(client: TenantClient, identity: string, inputs: R
     }
 }
 
-/** GET, then replace: how Global (always present) and adopted policies are taken over. */
+/**
+ * GET, then replace: how Global (always present) and adopted policies are taken over. A write landing between the
+ * two is retried once with the fresh ETag: nothing in state is stale yet, so "run pulumi refresh" would not help.
+ */
 async function takeOver(client: TenantClient, identity: string, inputs: Record<string, unknown>) {
-    const { etag } = await client.getPolicy(identity);
-    return replaceSettings(client, identity, inputs, etag);
+    for (let attempt = 1; ; attempt++) {
+        const { etag } = await client.getPolicy(identity);
+        try {
+            return await client.putPolicy(identity, wireBody(identity, inputs), { ifMatch: etag });
+        } catch (err) {
+            if (!isStatus(err, 412)) throw err;
+            if (attempt >= 2) throw staleEtag(identity, err);
+        }
+    }
 }
 
 /**
