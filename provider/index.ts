@@ -77,11 +77,14 @@ export class ClientPolicy extends pulumi.dynamic.Resource {
         for (const key of WIRE_BY_CAMEL.keys()) props[key] = undefined;
         Object.assign(props, args);
         super(require("./resources/clientPolicy.provider"), name, props, opts, clientPolicy.MODULE, clientPolicy.TYPE);
-        for (const message of clientPolicyNotices(args)) pulumi.log.warn(message, this);
+        // Notices are not attached to `this`: a resource-attached log waits on the resource's URN, and when an
+        // Automation API run fails before that URN settles, the SDK's process-wide log chain stays blocked and
+        // every later in-process run hangs. The resource name goes into the text instead.
+        for (const message of clientPolicyNotices(args)) pulumi.log.warn(`ClientPolicy "${name}": ${message}`);
         const identity = typeof args.identity === "string" ? parsePolicyIdentity(args.identity) : undefined;
         if (identity && !isIdentityError(identity) && identity.scope === "global") {
-            pulumi.log.info("Global always exists: this resource takes it over (settings not declared here become unset); " +
-                `destroying it will ${clientPolicy.GLOBAL_ON_DELETE}`, this);
+            pulumi.log.info(`ClientPolicy "${name}": Global always exists: this resource takes it over (settings not ` +
+                `declared here become unset); destroying it will ${clientPolicy.GLOBAL_ON_DELETE}`);
         }
     }
 }
