@@ -26,4 +26,5 @@ bash "$ROOT/scripts/build-pulumi.sh"
 # 3. This package, packed and unpacked into node_modules (a real folder, not a
 #    symlink) so Pulumi serializes the provider as a short require().
 bash "$ROOT/scripts/install-self.sh"
-log "toolchain ready: node $(node --version), pulumi $(pulumi version)"
+v="$(pulumi version)" || { echo "error: the Pulumi CLI in $TOOLS_BIN does not run" >&2; exit 1; }
+log "toolchain ready: node $(node --version), pulumi $v"

@@ -4,10 +4,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 export PULUMI_VERSION="${PULUMI_VERSION:-v3.274.1}"
 export TOOLS_BIN="$ROOT/.tools/bin"
-case ":$PATH:" in
-  *":$ROOT/node_modules/.bin:"*) ;;
-  *) export PATH="$ROOT/node_modules/.bin:$TOOLS_BIN:$PATH" ;;
-esac
+for dir in "$TOOLS_BIN" "$ROOT/node_modules/.bin"; do
+  case ":$PATH:" in
+    *":$dir:"*) ;;
+    *) export PATH="$dir:$PATH" ;;
+  esac
+done
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
