@@ -8,7 +8,7 @@
  * ```
  *
  * Configuration (stack config, or the environment): `clientpolicy:endpoint`, `clientpolicy:tenantId`,
- * `clientpolicy:clientId`, `clientpolicy:clientSecret` (secret). See docs/provider.md.
+ * `clientpolicy:clientId`, `clientpolicy:clientSecret` (secret). See README.md.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { SETTINGS_BY_NAME, WIRE_BY_CAMEL } from "../api/catalogue";

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 
         step('An administrator runs "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $True" by hand');
         const ps = await emulator.powershell("Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $True");
-        out(`${JSON.stringify(ps)}\n`);
+        for (const r of ps.results ?? []) out(`PS> ${r.command}\n    ${r.status}\n`);
 
         step("pulumi refresh — the stack learns what the tenant holds now (the drift)");
         await s.refresh({ onOutput: out });

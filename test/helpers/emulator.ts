@@ -59,7 +59,7 @@ export interface TestEmulatorOptions {
     dataDir?: string;
     /** Keep the data directory on stop (default: keep only when `dataDir` was given). */
     keepData?: boolean;
-    /** Seed file path or object instead of the demo tenants (format: docs/emulator.md). */
+    /** Seed file path or object instead of the demo tenants (format: README.md "The tenant emulator"). */
     seed?: string | SeedFile;
     /** Tenant the helper's token()/powershell()/stats() act on. Default contoso.example. */
     tenantId?: string;

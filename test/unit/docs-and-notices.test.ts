@@ -4,13 +4,13 @@ import * as path from "node:path";
 import { SETTINGS, camelName, expectation } from "../../api/catalogue";
 import { clientPolicyNotices } from "../../provider";
 
-describe("docs/provider.md", () => {
-    const doc = fs.readFileSync(path.resolve(__dirname, "..", "..", "docs", "provider.md"), "utf8");
+describe("README.md", () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
 
     it("lists every catalogue setting with what it accepts (table in step with the catalogue)", () => {
         for (const d of SETTINGS) {
             const row = doc.split("\n").find((l) => l.startsWith(`| \`${camelName(d.name)}\` |`));
-            assert.ok(row, `${camelName(d.name)} missing from docs/provider.md`);
+            assert.ok(row, `${camelName(d.name)} missing from README.md`);
             assert.ok(row.includes(expectation(d, "input").replace(/\|/g, "\\|")), `${camelName(d.name)}: stale expectation`);
         }
     });
