@@ -63,6 +63,28 @@ describe("e2e: configuration, secrets and state size", function () {
         );
     });
 
+    it("bad input: check() failures name the property and expectation through the CLI; nothing is written", async () => {
+        const h = await openStack(tenant, "test/e2e/programs/lifecycle");
+        const before = await tenant.stats();
+        try {
+            await h.stack.setConfig("lifecycle:maxContacts", { value: "5000" });
+            for (const op of ["preview", "up"] as const) {
+                const out = collector();
+                let message = "";
+                await assert.rejects(h.stack[op]({ onOutput: out.onOutput }), (err: Error) => { message = err.message; return true; });
+                const text = message + out.text();
+                assert.match(text, /property maximumNumberOfContacts value \{5000\} has a problem: must be an integer 0–1000, got 5000/, `${op}:\n${text}`);
+                assert.doesNotMatch(out.text(), /^\s+at .+\(.+:\d+:\d+\)$/m, `${op} printed a stack trace`);
+                // preview writes nothing at all; `up` lets the engine go on with the valid, independent
+                // resources (Global here), but never sends the invalid one.
+                if (op === "preview") assert.equal((await tenant.stats()).writes, before.writes);
+            }
+            assert.equal(await getPolicy(tenant, "Tag:E2EPolicy"), undefined);
+        } finally {
+            await h.dispose();
+        }
+    });
+
     it("the client secret appears nowhere in state or CLI output; the provider is a short require()", async () => {
         const h = await openStack(tenant, "quickstart");
         const out = collector();
