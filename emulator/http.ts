@@ -86,18 +86,35 @@ export class RequestContext {
         return `http://${this.header("host") ?? "127.0.0.1"}`;
     }
 
-    /** One page of `items` as `{"value", "@nextLink"?}`, honouring `$top` and `$skiptoken`. */
-    page<T, V>(items: T[], view: (item: T) => V): Reply {
+    /**
+     * One page of `items` as `{"value", "@nextLink"?}`, honouring `$top` and `$skiptoken`. Paging is by key, not
+     * offset: the token holds the last key served, so a client walking the pages while others add or remove items
+     * (a batch unassigning users, say) never skips an item that stays in the list.
+     */
+    page<T, V>(items: T[], view: (item: T) => V, key: (item: T) => string): Reply {
         const top = this.intParam("$top", DEFAULT_TOP, 1, MAX_TOP);
-        const skip = this.intParam("$skiptoken", 0, 0, Number.MAX_SAFE_INTEGER);
-        const body: Record<string, unknown> = { value: items.slice(skip, skip + top).map(view) };
-        if (skip + top < items.length) {
+        const after = this.skipToken();
+        const sorted = items.map((item) => ({ item, k: key(item) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+        const rest = after === undefined ? sorted : sorted.filter((x) => x.k > after);
+        const pageItems = rest.slice(0, top);
+        const body: Record<string, unknown> = { value: pageItems.map((x) => view(x.item)) };
+        if (rest.length > top) {
             const next = new URL(this.url.pathname + this.url.search, this.origin());
             next.searchParams.set("$top", String(top));
-            next.searchParams.set("$skiptoken", String(skip + top));
+            next.searchParams.set("$skiptoken", "k." + Buffer.from(pageItems[pageItems.length - 1].k).toString("base64url"));
             body["@nextLink"] = next.toString();
         }
         return { status: 200, body };
+    }
+
+    /** The last key of the previous page, from an opaque `$skiptoken` this server issued. */
+    private skipToken(): string | undefined {
+        const raw = this.url.searchParams.get("$skiptoken");
+        if (raw === null) return undefined;
+        if (!/^k\.[A-Za-z0-9_-]+$/.test(raw)) {
+            throw Errors.invalidParameter("$skiptoken", "$skiptoken must be copied unchanged from an @nextLink.");
+        }
+        return Buffer.from(raw.slice(2), "base64url").toString();
     }
 
     private intParam(name: string, fallback: number, min: number, max: number): number {

@@ -52,7 +52,7 @@ function policyReply(tenant: Tenant, rec: PolicyRecord, status = 200, headers: R
 export const tenantRoutes: Route<Tenant>[] = [
     route("GET", "Skype.Policy/configurations/:type", async (ctx, t) => {
         requireClientPolicy(ctx.params.type);
-        return ctx.page(t.listPolicies(), (p) => t.policyView(p));
+        return ctx.page(t.listPolicies(), (p) => t.policyView(p), (p) => p.identity.toLowerCase());
     }),
     route("GET", POLICY, async (ctx, t) => {
         requireClientPolicy(ctx.params.type);
@@ -87,7 +87,7 @@ export const tenantRoutes: Route<Tenant>[] = [
     route("GET", `${POLICY}/assignments`, async (ctx, t) => {
         requireClientPolicy(ctx.params.type);
         t.getPolicy(ctx.params.identity);
-        return ctx.page(t.assignedUsers(Tenant.parseIdentity(ctx.params.identity)), (u) => t.userView(u));
+        return ctx.page(t.assignedUsers(Tenant.parseIdentity(ctx.params.identity)), (u) => t.userView(u), (u) => u.id.toLowerCase());
     }),
     route("POST", "Skype.Policy/batchAssignments", async (ctx, t) => {
         const body = await ctx.jsonObject(["PolicyType", "PolicyName", "Users"], ["PolicyType", "PolicyName", "Users"]);

@@ -61,6 +61,9 @@ export class ClientPolicyError extends Error {
         this.requestId = info.requestId;
         this.tenantMessage = info.tenantMessage === undefined ? undefined : redact(info.tenantMessage, info.secrets);
         this.retryable = retryable;
+        // These are answers for the person running `pulumi up`, not bugs: the dynamic-provider host prints an
+        // error's stack, and a trace through our files would bury the message. Unexpected errors keep theirs.
+        this.stack = `${this.name}: ${this.message}`;
     }
 }
 

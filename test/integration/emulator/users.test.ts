@@ -53,6 +53,23 @@ describe("emulator: users and grants", () => {
         assertError(await call(t, "GET", `${policyPath("Nope")}/assignments`), 404, "PolicyNotFound");
     });
 
+    it("pages assignments by key: removing users already served never makes the walk skip a remaining one", async () => {
+        await createPolicy(t, "PagingPolicy", {});
+        const names = Array.from({ length: 12 }, (_, i) => `User ${String(i + 10).padStart(5, "0")}`);
+        for (const u of names) assert.equal((await call(t, "PUT", grantPath(u), { body: { PolicyName: "PagingPolicy" } })).status, 200);
+        const seen: string[] = [];
+        let next: string | undefined = `${policyPath("PagingPolicy")}/assignments?$top=4`;
+        while (next) {
+            const page = await call(t, "GET", next);
+            assert.equal(page.status, 200, page.text);
+            seen.push(...page.json.value.map((u: { DisplayName: string }) => u.DisplayName));
+            // Another client unassigns what this page served: with offset paging the next page would skip 4 users.
+            for (const u of page.json.value) await call(t, "DELETE", grantPath(u.Id));
+            next = page.json["@nextLink"]?.replace(t.url, "");
+        }
+        assert.deepEqual(seen.sort(), [...names].sort());
+    });
+
     it("refuses Global/site grants (NotAUserPolicy), unknown policies and users", async () => {
         await call(t, "PUT", policyPath("site:Lab"), { body: {}, headers: { "if-none-match": "*" } });
         assertError(await call(t, "PUT", grantPath("Tony Smith"), { body: { PolicyName: "Global" } }), 400, "NotAUserPolicy", "PolicyName");
