@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # npm run emulator -- <flags>: runs the compiled emulator (starts in well under a
-# second); compiles first only when a source file is newer than the build.
+# second). install-self.sh rebuilds dist/ only when a source changed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
-if [[ ! -f dist/emulator/main.js ]] || [[ -n "$(find api emulator -name '*.ts' -newer dist/emulator/main.js -print -quit)" ]]; then
-  tsc -p tsconfig.build.json >&2
-fi
+bash "$ROOT/scripts/install-self.sh" >&2
 exec node dist/emulator/main.js "$@"

@@ -22,8 +22,11 @@ export const MODULE = "clientpolicy";
 /** Type name of the resource (public API, never rename). */
 export const TYPE = "ClientPolicy";
 
+/** Control inputs that never reach the tenant but are kept in state (carried from inputs to outputs and back). */
+const CARRIED_INPUTS = ["adopt", "forceDeleteWhenGranted"] as const;
+
 /** Inputs that are not tenant settings. */
-export const CONTROL_INPUTS = ["identity", "adopt", "forceDeleteWhenGranted"] as const;
+export const CONTROL_INPUTS = ["identity", ...CARRIED_INPUTS] as const;
 
 /** Properties whose change replaces the resource (compared after canonicalisation, case-insensitively). */
 export const REPLACE_ON_CHANGE: readonly string[] = ["identity"];
@@ -82,7 +85,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
         if (isIdentityError(parsed)) failures.push({ property: "identity", reason: parsed.error });
         else { identity = parsed; inputs.identity = parsed.canonical; }
     }
-    for (const key of ["adopt", "forceDeleteWhenGranted"]) {
+    for (const key of CARRIED_INPUTS) {
         const v = checkOptionalBoolean(props, key, failures);
         if (v !== undefined) inputs[key] = v;
     }
@@ -148,7 +151,7 @@ export function outputsFromWire(policy: WirePolicy, etag: string, carry: Record<
         if (value === undefined || value === null) continue;
         out[key] = liveValue(def, value);
     }
-    for (const key of ["adopt", "forceDeleteWhenGranted"]) if (carry[key] !== undefined) out[key] = carry[key];
+    for (const key of CARRIED_INPUTS) if (carry[key] !== undefined) out[key] = carry[key];
     if (identity === "Global") out.onDelete = GLOBAL_ON_DELETE;
     return out;
 }
@@ -163,7 +166,7 @@ function liveValue(def: SettingDef, value: unknown): unknown {
 export function inputsFromOutputs(outs: Record<string, unknown>): Record<string, unknown> {
     const inputs: Record<string, unknown> = { identity: outs.identity };
     for (const key of settingsByProperty().keys()) if (outs[key] !== undefined) inputs[key] = outs[key];
-    for (const key of ["adopt", "forceDeleteWhenGranted"]) if (outs[key] !== undefined) inputs[key] = outs[key];
+    for (const key of CARRIED_INPUTS) if (outs[key] !== undefined) inputs[key] = outs[key];
     return inputs;
 }
 
@@ -294,7 +297,7 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
 }
 
 function controlInputs(inputs: Record<string, unknown>): Record<string, unknown> {
-    return { adopt: inputs.adopt, forceDeleteWhenGranted: inputs.forceDeleteWhenGranted };
+    return Object.fromEntries(CARRIED_INPUTS.map((key) => [key, inputs[key]]));
 }
 
 function stripProvider(props: Record<string, unknown>): Record<string, unknown> {

@@ -133,7 +133,7 @@ export function changedProperties(olds: Record<string, unknown>, news: Record<st
     if (isUnknown(news.policyName) || spellingKey(String(olds.policyName ?? "")) !== spellingKey(String(news.policyName ?? ""))) {
         changed.push("policyName");
     }
-    const mode = news.user !== undefined ? "user" : "users";
+    const mode = modeOf(news);
     const a = spellingSet(olds);
     const b = spellingSet(news);
     if (isUnknown(news[mode]) || a.size !== b.size || [...a].some((k) => !b.has(k)) || (olds.user !== undefined) !== (news.user !== undefined)) {

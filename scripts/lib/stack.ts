@@ -13,11 +13,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../provider/config";
 
 /** Repository root (this file lives in scripts/lib/). */
 export const ROOT = path.resolve(__dirname, "..", "..");
 
-/** Connection settings of a tenant, written to stack config in the `clientpolicy` namespace. */
+/** Connection settings of a tenant: the provider's {@link CONFIG_KEYS}, written to stack config. */
 export interface TenantConnection {
     endpoint: string;
     tenantId: string;
@@ -33,17 +34,15 @@ export interface ExampleStackOptions {
     stackName?: string;
     /** Tenant connection; omitted keys are simply not set (to test config errors). */
     connection?: Partial<TenantConnection>;
-    /** Extra stack config, `key` → value (namespaced keys). */
-    config?: Record<string, string>;
     /** Copy these stack settings files (`Pulumi.<stack>.yaml`) from the example folder. */
     copyStackFiles?: boolean;
-    /** Environment for the CLI and the provider plugin (merged over the defaults). */
-    env?: Record<string, string>;
 }
 
 /** A stack on a private file:// backend, with the paths needed to inspect it. */
 export interface ExampleStack {
     stack: Stack;
+    /** The program's project name (from its Pulumi.yaml). */
+    projectName: string;
     /** The file:// backend directory (holds the state files). */
     backendDir: string;
     /** The workspace directory (Pulumi.yaml and stack settings). */
@@ -99,24 +98,21 @@ export async function openExampleStack(opts: ExampleStackOptions): Promise<Examp
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
         PULUMI_HOME: process.env.PULUMI_HOME ?? path.join(ROOT, ".tools", "pulumi-home"),
-        // Keep the provider's credentials out of the environment unless a test sets them.
-        CLIENTPOLICY_ENDPOINT: "", CLIENTPOLICY_TENANT_ID: "", CLIENTPOLICY_CLIENT_ID: "", CLIENTPOLICY_CLIENT_SECRET: "",
-        ...opts.env,
     };
+    // Stack config is the only source of the connection: blank the provider's environment fallbacks.
+    for (const spec of CONFIG_KEYS) env[spec.env] = "";
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName, program: exampleProgram(exampleDir) },
         { workDir, envVars: env },
     );
-    const c = opts.connection ?? {};
-    const config: Record<string, { value: string; secret?: boolean }> = {};
-    if (c.endpoint !== undefined) config["clientpolicy:endpoint"] = { value: c.endpoint };
-    if (c.tenantId !== undefined) config["clientpolicy:tenantId"] = { value: c.tenantId };
-    if (c.clientId !== undefined) config["clientpolicy:clientId"] = { value: c.clientId };
-    if (c.clientSecret !== undefined) config["clientpolicy:clientSecret"] = { value: c.clientSecret, secret: true };
-    for (const [k, v] of Object.entries(opts.config ?? {})) config[k] = { value: v };
+    const config: Record<string, { value: string; secret: boolean }> = {};
+    for (const spec of CONFIG_KEYS) {
+        const value = opts.connection?.[spec.key as keyof TenantConnection];
+        if (value !== undefined) config[`${CONFIG_NAMESPACE}:${spec.key}`] = { value, secret: spec.secret };
+    }
     if (Object.keys(config).length > 0) await stack.setAllConfig(config);
     return {
-        stack, backendDir, workDir,
+        stack, projectName, backendDir, workDir,
         async dispose() {
             fs.rmSync(backendDir, { recursive: true, force: true });
             fs.rmSync(workDir, { recursive: true, force: true });
@@ -130,7 +126,7 @@ function readProjectName(pulumiYaml: string): string {
     return m[1];
 }
 
-/** The state file of a stack on a file backend (project-scoped layout). */
-export function stateFile(backendDir: string, projectName: string, stackName: string): string {
-    return path.join(backendDir, ".pulumi", "stacks", projectName, `${stackName}.json`);
+/** The state file of a stack on its file backend (project-scoped layout). */
+export function stateFile(s: ExampleStack): string {
+    return path.join(s.backendDir, ".pulumi", "stacks", s.projectName, `${s.stack.name}.json`);
 }

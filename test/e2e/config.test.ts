@@ -94,7 +94,7 @@ describe("e2e: configuration, secrets and state size", function () {
             await h.stack.refresh({ onOutput: out.onOutput });
             assert.ok(!out.text().includes(tenant.clientSecret), "CLI output leaks the client secret");
 
-            const raw = readStateFile(h, "clientpolicy-quickstart");
+            const raw = readStateFile(h);
             assert.ok(!raw.includes(tenant.clientSecret), "state file leaks the client secret");
             // `stack export` through the Automation API adds --show-secrets. The engine's default
             // `pulumi-nodejs` provider keeps the stack config (encrypted in the file, checked

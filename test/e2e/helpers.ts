@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import { startTestEmulator, TestTenant } from "../helpers/emulator";
+import { call, policyPath, userPath } from "../helpers/tenantApi";
 import { openExampleStack, ExampleStack, ExampleStackOptions, stateFile } from "../../scripts/lib/stack";
 
 export { TestTenant };
@@ -38,42 +39,28 @@ export function collector(): { onOutput: (s: string) => void; text: () => string
     };
 }
 
-/** Calls the tenant API directly, as a second client next to the provider. */
-export async function tenantApi(tenant: TestTenant, method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await fetch(`${tenant.url}${route}`, {
-        method,
-        headers: {
-            authorization: `Bearer ${await tenant.token()}`,
-            ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
-
 /** Reads a policy from the tenant (undefined when it does not exist). */
 export async function getPolicy(tenant: TestTenant, identity: string): Promise<Record<string, any> | undefined> {
-    const r = await tenantApi(tenant, "GET", `/Skype.Policy/configurations/ClientPolicy/configuration/${encodeURIComponent(identity)}`);
+    const r = await call(tenant, "GET", policyPath(identity));
     if (r.status === 404) return undefined;
-    if (r.status !== 200) throw new Error(`GET policy ${identity}: ${r.status} ${JSON.stringify(r.json)}`);
+    if (r.status !== 200) throw new Error(`GET policy ${identity}: ${r.status} ${r.text}`);
     return r.json;
 }
 
 /** The direct client policy assignment of a user (null when none). */
 export async function assignmentOf(tenant: TestTenant, user: string): Promise<string | null> {
-    const r = await tenantApi(tenant, "GET", `/users/${encodeURIComponent(user)}`);
-    if (r.status !== 200) throw new Error(`GET user ${user}: ${r.status} ${JSON.stringify(r.json)}`);
+    const r = await call(tenant, "GET", userPath(user));
+    if (r.status !== 200) throw new Error(`GET user ${user}: ${r.status} ${r.text}`);
     return r.json.ClientPolicy ?? null;
 }
 
 /** Number of users directly granted a policy (walks every page). */
 export async function assignmentCount(tenant: TestTenant, identity: string): Promise<number> {
-    let route: string | undefined = `/Skype.Policy/configurations/ClientPolicy/configuration/${encodeURIComponent(identity)}/assignments?$top=1000`;
+    let route: string | undefined = `${policyPath(identity)}/assignments?$top=1000`;
     let n = 0;
     while (route) {
-        const r = await tenantApi(tenant, "GET", route);
-        if (r.status !== 200) throw new Error(`GET assignments ${identity}: ${r.status} ${JSON.stringify(r.json)}`);
+        const r = await call(tenant, "GET", route);
+        if (r.status !== 200) throw new Error(`GET assignments ${identity}: ${r.status} ${r.text}`);
         n += r.json.value.length;
         const next: string | undefined = r.json["@nextLink"];
         route = next ? next.replace(/^https?:\/\/[^/]+/, "") : undefined;
@@ -82,6 +69,6 @@ export async function assignmentCount(tenant: TestTenant, identity: string): Pro
 }
 
 /** The raw text of a stack's state file on its file backend. */
-export function readStateFile(stack: ExampleStack, projectName: string): string {
-    return fs.readFileSync(stateFile(stack.backendDir, projectName, stack.stack.name), "utf8");
+export function readStateFile(stack: ExampleStack): string {
+    return fs.readFileSync(stateFile(stack), "utf8");
 }

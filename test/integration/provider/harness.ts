@@ -9,6 +9,7 @@ import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { clientPolicyProvider, policyGrantProvider } from "../../../provider";
 import { setClientOverridesForTesting } from "../../../provider/runtime";
 import type { TestTenant } from "../../helpers/emulator";
+import { call, policyPath, userPath } from "../../helpers/tenantApi";
 
 export { clientPolicyProvider, policyGrantProvider };
 
@@ -92,15 +93,14 @@ function withProvider(inputs: Record<string, unknown>): Record<string, unknown> 
 
 /** GET a policy straight from the emulator (bypassing the provider). */
 export async function tenantPolicy(t: TestTenant, identity: string): Promise<Record<string, unknown>> {
-    const res = await fetch(`${t.url}/Skype.Policy/configurations/ClientPolicy/configuration/${encodeURIComponent(identity)}`,
-        { headers: { authorization: `Bearer ${await t.token()}` } });
+    const res = await call(t, "GET", policyPath(identity));
     assert.equal(res.status, 200, `GET ${identity}`);
-    return await res.json() as Record<string, unknown>;
+    return res.json as Record<string, unknown>;
 }
 
 /** GET a user straight from the emulator. */
 export async function tenantUser(t: TestTenant, identity: string): Promise<Record<string, unknown>> {
-    const res = await fetch(`${t.url}/users/${encodeURIComponent(identity)}`, { headers: { authorization: `Bearer ${await t.token()}` } });
+    const res = await call(t, "GET", userPath(identity));
     assert.equal(res.status, 200, `GET user ${identity}`);
-    return await res.json() as Record<string, unknown>;
+    return res.json as Record<string, unknown>;
 }
