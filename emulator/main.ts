@@ -62,6 +62,8 @@ async function main(): Promise<void> {
         process.stderr.write(`${(e as Error).message}\n`);
         process.exit(2);
     }
+    // Scripts often read only the first line (`| head -1`) and close the pipe; the server must outlive its reader.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code !== "EPIPE") throw e; });
     const emu = await startEmulator(opts);
     process.stdout.write(`emulator listening on ${emu.url}\n`);
     if (emu.clientSecret !== undefined) {
