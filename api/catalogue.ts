@@ -179,6 +179,54 @@ export function camelName(wire: string): string {
 /** camelCase name → wire name. */
 export const WIRE_BY_CAMEL: ReadonlyMap<string, string> = new Map(SETTINGS.map((d) => [camelName(d.name), d.name]));
 
+let byProperty: ReadonlyMap<string, SettingDef> | undefined;
+let byLowerWire: ReadonlyMap<string, SettingDef> | undefined;
+
+/** Catalogue entries keyed by resource (camelCase) property name, in catalogue order. The one such lookup. */
+export function settingsByProperty(): ReadonlyMap<string, SettingDef> {
+    byProperty ??= new Map(SETTINGS.map((d) => [camelName(d.name), d]));
+    return byProperty;
+}
+
+/**
+ * A setting by its wire (cmdlet parameter) name. `exact` (the JSON wire: names are case-sensitive) or
+ * `caseInsensitive` (PowerShell parameter binding, which ignores case).
+ */
+export function settingByWireName(name: string, match: "exact" | "caseInsensitive" = "exact"): SettingDef | undefined {
+    if (match === "exact") return SETTINGS_BY_NAME.get(name);
+    byLowerWire ??= new Map(SETTINGS.map((d) => [d.name.toLowerCase(), d]));
+    return byLowerWire.get(name.toLowerCase());
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length];
+}
+
+/**
+ * "Did you mean": the closest of `known` to `name` if it is close enough to be a typo (a case-only difference always
+ * is; otherwise an edit distance of at most max(2, length/5)). The one suggestion rule for every layer.
+ */
+export function suggestName(name: string, known: Iterable<string>): string | undefined {
+    const lower = name.toLowerCase();
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const candidate of known) {
+        const d = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
+        if (d < bestDistance) { best = candidate; bestDistance = d; }
+    }
+    return bestDistance <= Math.max(2, Math.floor(name.length / 5)) ? best : undefined;
+}
+
 // ---------------------------------------------------------------- TimeSpan
 
 const TIMESPAN_RE = /^(\d{1,2}):([0-5]\d):([0-5]\d)$/;
@@ -204,7 +252,7 @@ function describeRange(def: SettingDef): string {
 }
 
 /** Human wording of what a setting accepts, used in error messages and docs. */
-export function expectation(def: SettingDef, form: "wire" | "input" = "wire"): string {
+export function expectation(def: SettingDef, form: ValueForm = "wire"): string {
     switch (def.kind) {
         case "boolean": return "a boolean (true or false)";
         case "uint": return describeRange(def);
@@ -221,77 +269,82 @@ export function expectation(def: SettingDef, form: "wire" | "input" = "wire"): s
     }
 }
 
-function describeGot(value: unknown): string {
+/**
+ * How a rejected value is described. Free text (`string` settings) is never echoed: it may be a secret or personal
+ * data, and error messages end up in CI logs; its length is enough to act on.
+ */
+function describeGot(def: SettingDef, value: unknown): string {
     if (value === null) return "null";
-    if (Array.isArray(value)) return "an array";
-    if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value) + (value.length > 40 ? ` (${value.length} characters)` : "");
+    if (Array.isArray(value)) return `a list of ${value.length}`;
+    if (typeof value === "string") {
+        if (def.kind === "string" || def.kind === "policyEntry") return `${value.length} characters`;
+        return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value) + (value.length > 40 ? ` (${value.length} characters)` : "");
+    }
     if (typeof value === "object") return "an object";
     return String(value);
 }
 
 /** The message for a value that does not fit a setting: "must be X, got Y". */
-export function mismatch(def: SettingDef, value: unknown, form: "wire" | "input" = "wire"): string {
-    return `must be ${expectation(def, form)}, got ${describeGot(value)}`;
+export function mismatch(def: SettingDef, value: unknown, form: ValueForm = "wire"): string {
+    return `must be ${expectation(def, form)}, got ${describeGot(def, value)}`;
 }
 
 // ---------------------------------------------------------------- zod schemas
 
-function enumSchema(def: SettingDef) {
+/**
+ * Which form a value is in. `wire`: the tenant API (strict JSON types, `hh:mm:ss` durations, `{Name, Value}`
+ * entries). `input`: a resource input as a program writes it (durations also as seconds, `{name, value}` entries);
+ * the provider's canonical resource form (outputs in state) is a subset of it. Callers always say which one they hold.
+ */
+export type ValueForm = "wire" | "input";
+
+function enumSchema(def: SettingDef, form: ValueForm) {
     const byLower = new Map(def.values!.map((v) => [v.toLowerCase(), v]));
     return z.string().transform((v, ctx) => {
         const canonical = byLower.get(v.toLowerCase());
         if (canonical === undefined) {
-            ctx.addIssue({ code: "custom", message: mismatch(def, v) });
+            ctx.addIssue({ code: "custom", message: mismatch(def, v, form) });
             return z.NEVER;
         }
         return canonical;
     });
 }
 
-function timeSpanSchema(def: SettingDef, acceptSeconds: boolean) {
+function timeSpanSchema(def: SettingDef, form: ValueForm) {
     const fromString = z.string().transform((v, ctx) => {
         const secs = parseTimeSpan(v);
         if (secs === undefined || secs < def.min! || secs > def.max!) {
-            ctx.addIssue({ code: "custom", message: mismatch(def, v, acceptSeconds ? "input" : "wire") });
+            ctx.addIssue({ code: "custom", message: mismatch(def, v, form) });
             return z.NEVER;
         }
         return formatTimeSpan(secs);
     });
-    if (!acceptSeconds) return fromString;
-    const fromNumber = z.number().transform((v, ctx) => {
-        if (!Number.isInteger(v) || v < def.min! || v > def.max!) {
-            ctx.addIssue({ code: "custom", message: mismatch(def, v, "input") });
-            return z.NEVER;
-        }
-        return formatTimeSpan(v);
-    });
+    if (form === "wire") return fromString;
+    const fromNumber = z.number().int().min(def.min!).max(def.max!).transform(formatTimeSpan);
     return z.union([fromString, fromNumber]);
 }
 
-function policyEntrySchema(nameKey: "Name" | "name", valueKey: "Value" | "value") {
+function policyEntrySchema(form: ValueForm) {
+    const [nameKey, valueKey] = form === "wire" ? ["Name", "Value"] : ["name", "value"];
     const text = z.string().min(1).max(DEFAULT_STRING_MAX);
-    const entry = z.object({ [nameKey]: text, [valueKey]: text }).strict();
-    return z.array(entry).max(POLICY_ENTRY_MAX_ITEMS);
+    const list = z.array(z.object({ [nameKey]: text, [valueKey]: text }).strict()).max(POLICY_ENTRY_MAX_ITEMS);
+    if (form === "wire") return list;
+    return list.transform((items) => items.map((x) => ({ Name: (x as Record<string, string>).name, Value: (x as Record<string, string>).value })));
 }
 
 /**
- * zod schema for one setting's value. `wire` is the tenant API form (strict
- * JSON types, `hh:mm:ss` durations, `{Name, Value}` entries); `input` is the
- * resource form (durations may also be seconds, `{name, value}` entries).
- * Both output the canonical wire value.
+ * zod schema for one setting's value in `form`; both forms output the canonical wire value. Transforms report
+ * {@link mismatch} themselves; {@link validateSetting} gives zod's built-in checks (type, range, item shape) the same
+ * message, so every issue carries the one sentence a user reads ("must be X, got Y").
  */
-export function settingSchema(def: SettingDef, form: "wire" | "input"): z.ZodType<unknown> {
+export function settingSchema(def: SettingDef, form: ValueForm): z.ZodType<unknown> {
     switch (def.kind) {
-        case "boolean": return z.boolean({ error: () => mismatch(def, undefined, form) });
+        case "boolean": return z.boolean();
         case "uint": return z.number().int().min(def.min!).max(def.max!);
-        case "timespan": return timeSpanSchema(def, form === "input");
-        case "enum": return enumSchema(def);
+        case "timespan": return timeSpanSchema(def, form);
+        case "enum": return enumSchema(def, form);
         case "string": return z.string().max(def.maxLength!);
-        case "policyEntry":
-            return form === "wire"
-                ? policyEntrySchema("Name", "Value")
-                : policyEntrySchema("name", "value").transform((list) =>
-                    list.map((x) => ({ Name: (x as Record<string, string>).name, Value: (x as Record<string, string>).value })));
+        case "policyEntry": return policyEntrySchema(form);
     }
 }
 
@@ -301,15 +354,24 @@ export type WireValue = boolean | number | string | Array<{ Name: string; Value:
 /** Result of validating one value against the catalogue. */
 export type SettingResult = { ok: true; value: WireValue | null } | { ok: false; message: string };
 
+/** Compiled schemas, built on first use per setting and form, then reused (a schema is never built per value). */
+const compiled = new Map<SettingDef, Partial<Record<ValueForm, z.ZodType<unknown>>>>();
+
+function compiledSchema(def: SettingDef, form: ValueForm): z.ZodType<unknown> {
+    let entry = compiled.get(def);
+    if (!entry) compiled.set(def, (entry = {}));
+    return (entry[form] ??= settingSchema(def, form));
+}
+
 /**
- * Validates one setting value. `null` (wire) or `undefined` (input) means
- * "unset" and is always valid. Messages say what was expected and what came.
+ * Validates one setting value given in `form`. `null` (wire) or `undefined` (input) means "unset" and is always
+ * valid. The message says what was expected and what came (never the text of a free-text value).
  */
-export function validateSetting(def: SettingDef, value: unknown, form: "wire" | "input"): SettingResult {
+export function validateSetting(def: SettingDef, value: unknown, form: ValueForm): SettingResult {
     if (value === null || value === undefined) return { ok: true, value: null };
-    const parsed = settingSchema(def, form).safeParse(value);
+    const parsed = compiledSchema(def, form).safeParse(value, { error: () => mismatch(def, value, form) });
     if (parsed.success) return { ok: true, value: parsed.data as WireValue };
-    return { ok: false, message: mismatch(def, value, form) };
+    return { ok: false, message: parsed.error.issues[0]?.message ?? mismatch(def, value, form) };
 }
 
 /** Documented defaults in wire form, e.g. for Global after a reset. */

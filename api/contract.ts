@@ -1,0 +1,226 @@
+/**
+ * The tenant API wire contract: the one place that says what travels between the provider (and any other client) and
+ * a tenant backend (the emulator, the Skype for Business Server gateway). Types, limits, routes, headers and error
+ * codes. The OpenAPI document (`api/openapi.ts` → `api/openapi.yaml`) is generated from this module and the settings
+ * catalogue; the provider's client, the emulator and the tests import it. Imports nothing in-house.
+ *
+ * Sources: the cmdlet reference (New/Set/Get/Remove/Grant-CsClientPolicy, ../shared/CSCLIENTPOLICY.md) for names and
+ * semantics; ../shared/TENANT-API.md for the HTTP shape.
+ */
+
+// ---------------------------------------------------------------- limits
+
+/** Most users one batch assignment (or one batch resolution) may name, as the real service documents. */
+export const BATCH_MAX_USERS = 5000;
+/** Most user identities one `POST` of {@link Routes.userResolutions} may name. */
+export const RESOLVE_MAX_IDENTITIES = 5000;
+/** Largest request body a backend accepts (bytes): a 5,000-user batch with long identities fits comfortably. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Paging: default and largest `$top`. */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+/** Longest owner id (`project/stack/resource`), characters. */
+export const OWNER_MAX_LENGTH = 512;
+
+// ---------------------------------------------------------------- routes
+
+/** The only policy type the contract models; the path segment is case-insensitive. */
+export const POLICY_TYPE = "ClientPolicy";
+
+/**
+ * Route patterns, tenant-relative (an optional `/{tenantId}` prefix is allowed before each). `:name` is one
+ * percent-encoded path segment. Backends match on these; clients build paths with {@link Routes}.
+ */
+export const ROUTE_PATTERNS = {
+    policies: "/Skype.Policy/configurations/:type",
+    policy: "/Skype.Policy/configurations/:type/configuration/:identity",
+    assignments: "/Skype.Policy/configurations/:type/configuration/:identity/assignments",
+    batchAssignments: "/Skype.Policy/batchAssignments",
+    batchAssignment: "/Skype.Policy/batchAssignments/:id",
+    userResolutions: "/Skype.Policy/userResolutions",
+    user: "/users/:identity",
+    userAssignment: "/users/:identity/policyAssignments/:type",
+    token: "/:tenantId/oauth2/v2.0/token",
+} as const;
+
+/** First path segments of the tenant API (lower-cased), for telling a `/{tenantId}` prefix from a route. */
+export const API_ROOTS: ReadonlySet<string> = new Set(["skype.policy", "users"]);
+
+const seg = encodeURIComponent;
+
+/**
+ * Path builders (relative to the API base URL). Identities carry `:`, `@`, spaces and other characters that Skype for
+ * Business accepts, so every variable segment is percent-encoded here and nowhere else.
+ */
+export const Routes = {
+    policies: () => `/Skype.Policy/configurations/${POLICY_TYPE}`,
+    policy: (identity: string) => `/Skype.Policy/configurations/${POLICY_TYPE}/configuration/${seg(identity)}`,
+    assignments: (identity: string) => `${Routes.policy(identity)}/assignments`,
+    batchAssignments: () => "/Skype.Policy/batchAssignments",
+    batchAssignment: (operationId: string) => `/Skype.Policy/batchAssignments/${seg(operationId)}`,
+    userResolutions: () => "/Skype.Policy/userResolutions",
+    user: (identity: string) => `/users/${seg(identity)}`,
+    userAssignment: (identity: string) => `/users/${seg(identity)}/policyAssignments/${POLICY_TYPE}`,
+    token: (tenantId: string) => `/${seg(tenantId)}/oauth2/v2.0/token`,
+} as const;
+
+// ---------------------------------------------------------------- headers
+
+/** Header names (lower-case, as Node reports them). */
+export const HEADERS = {
+    requestId: "request-id",
+    etag: "etag",
+    ifMatch: "if-match",
+    ifNoneMatch: "if-none-match",
+    retryAfter: "retry-after",
+    location: "location",
+} as const;
+
+// ---------------------------------------------------------------- bodies
+
+/**
+ * The owner annotation of a policy, in policy bodies. Set by the provider on create and take-over to
+ * `project/stack/resource`; the cmdlets (Set-CsClientPolicy through PowerShell) never change it. `null` or absent: no
+ * owner recorded (objects made by hand, or by a provider version before owners existed).
+ */
+export const OWNER_ANNOTATION = "@owner";
+
+/** A policy as a backend answers it: `Identity`, every setting by wire name (null when unset), and the owner. */
+export interface WirePolicy {
+    readonly Identity: string;
+    readonly [OWNER_ANNOTATION]?: string | null;
+    readonly [setting: string]: unknown;
+}
+
+/** A user as `GET /users/{identity}`, the assignments list and resolutions return it. */
+export interface WireUser {
+    readonly Id: string;
+    readonly SipAddress: string;
+    readonly UserPrincipalName: string;
+    readonly DisplayName: string;
+    /** Direct assignment's PolicyName (without `Tag:`), or null. */
+    readonly ClientPolicy: string | null;
+    /** Owner of the direct assignment (who granted it through this API), or null. */
+    readonly ClientPolicyOwner?: string | null;
+}
+
+/** `PUT /users/{identity}/policyAssignments/ClientPolicy`: `PolicyName` null unassigns. */
+export interface GrantRequest {
+    readonly PolicyName: string | null;
+    /** Owner recorded on the assignment (absent: none). */
+    readonly Owner?: string | null;
+}
+
+/** `POST /Skype.Policy/batchAssignments`. */
+export interface BatchRequest {
+    readonly PolicyType: typeof POLICY_TYPE;
+    readonly PolicyName: string | null;
+    readonly Users: readonly string[];
+    readonly Owner?: string | null;
+}
+
+/** Answer of a started batch (202). */
+export interface BatchAccepted {
+    readonly OperationId: string;
+}
+
+/** A backend error in a batch result or a resolution. */
+export interface WireErrorInfo {
+    readonly code: string;
+    readonly message: string;
+}
+
+/** One user's outcome in a batch assignment. */
+export interface BatchUserResult {
+    readonly User: string;
+    readonly Status: "Succeeded" | "Failed";
+    /** Resolved user id (Succeeded only). */
+    readonly Id?: string;
+    readonly Error?: WireErrorInfo;
+}
+
+/** Status of a batch operation. */
+export type BatchStatus = "NotStarted" | "InProgress" | "Completed";
+
+/** `GET /Skype.Policy/batchAssignments/{id}`. */
+export interface BatchOperationView {
+    readonly OperationId: string;
+    readonly PolicyType: string;
+    readonly PolicyName: string | null;
+    readonly Status: BatchStatus;
+    readonly CreatedDateTime: string;
+    readonly Results: readonly BatchUserResult[];
+}
+
+/** `POST /Skype.Policy/userResolutions`: resolve up to {@link RESOLVE_MAX_IDENTITIES} identities in one call. */
+export interface ResolveRequest {
+    readonly Identities: readonly string[];
+}
+
+/** One identity's answer: the user, or an error (`UserNotFound`, `AmbiguousIdentity`, `InvalidParameter`). */
+export interface ResolveResult {
+    readonly Identity: string;
+    readonly User?: WireUser;
+    readonly Error?: WireErrorInfo & { readonly matches?: readonly string[] };
+}
+
+/** Answer of a resolution, in request order. */
+export interface ResolveResponse {
+    readonly value: readonly ResolveResult[];
+}
+
+/** A page of a list; `@nextLink` is relative to the API base URL (never another origin). */
+export interface WirePage<T> {
+    readonly value: readonly T[];
+    readonly "@nextLink"?: string;
+}
+
+// ---------------------------------------------------------------- errors
+
+/** One entry of an error's `details`. */
+export interface WireErrorDetail {
+    readonly code: string;
+    readonly message: string;
+    readonly target?: string;
+    readonly [extra: string]: unknown;
+}
+
+/** Every error body: `{"error":{"code","message","target"?,"details"?}}`. */
+export interface WireError {
+    readonly error: { readonly code: string; readonly message: string; readonly target?: string; readonly details?: readonly WireErrorDetail[] };
+}
+
+/**
+ * Error codes and their HTTP statuses. Backends answer only these; the OpenAPI document lists them per status.
+ */
+export const ERROR_CODES = {
+    InvalidParameter: 400,
+    InvalidRequestContent: 400,
+    NotAUserPolicy: 400,
+    ParseError: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    PolicyNotFound: 404,
+    UserNotFound: 404,
+    OperationNotFound: 404,
+    TenantNotFound: 404,
+    ResourceNotFound: 404,
+    PolicyAlreadyExists: 409,
+    TenantAlreadyExists: 409,
+    PolicyInUse: 409,
+    AmbiguousIdentity: 409,
+    PreconditionFailed: 412,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    PreconditionRequired: 428,
+    Throttled: 429,
+    InternalServerError: 500,
+    NotImplemented: 501,
+    ServiceUnavailable: 503,
+} as const;
+
+/** A tenant API error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Statuses a client may repeat: throttling and gateway/availability errors (500 is a bug, not a blip). */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
