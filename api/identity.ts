@@ -18,11 +18,21 @@ export interface PolicyIdentity {
     readonly key: string;
 }
 
-/** Names: letters, digits, and `-_. ` — no separators that would confuse routes or prefixes. */
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$/;
+/**
+ * Policy names. The CsClientPolicy cmdlet pages state no character rule, and Microsoft's page on special characters in
+ * policy names (OfficeDocs-SkypeForBusiness, `Teams/special-character-restrictions-in-policy-names.md`) says names made
+ * in PowerShell may hold `@`, `#`, `$` and the like, which tenants therefore contain (../shared/CSCLIENTPOLICY.md §3).
+ * So any printable text is accepted (and percent-encoded in routes, `Routes` in api/contract.ts), except: `*` (Identity
+ * takes no wildcards, per Get/Remove-CsClientPolicy), `:` (the scope separator of an XdsIdentity), `/` and `\` (path
+ * separators that proxies rewrite even when encoded), control characters, and leading or trailing spaces.
+ */
+const NAME_RE = /^(?! )[^\x00-\x1f\x7f*:/\\]{1,256}(?<! )$/u;
+
+/** The longest policy name accepted (characters). Not documented for the real service; a cap against runaway input. */
+export const POLICY_NAME_MAX = 256;
 
 /** Explains the accepted identity forms, for error messages. */
-export const IDENTITY_FORMS = '"Global", "site:<name>", "Tag:<name>" or a bare policy name (1–64 of letters, digits, space, "-", "_", ".")';
+export const IDENTITY_FORMS = '"Global", "site:<name>", "Tag:<name>" or a bare policy name (1–256 characters; no "*", ":", "/", "\\", control characters or leading/trailing spaces)';
 
 /**
  * Parses a policy identity. Returns an error message (naming what was expected)
@@ -55,9 +65,24 @@ export function isIdentityError(x: PolicyIdentity | { error: string }): x is { e
 }
 
 /**
- * The grant's PolicyName for a tag policy: the identity without `Tag:`.
- * Accepts either form on input.
+ * Whether two spellings name the same policy (canonical identities compared case-insensitively; `OfflineIM`,
+ * `tag:offlineim` and `Tag:OfflineIM` are one policy). Unparseable spellings are never the same as anything.
  */
-export function policyNameOf(identity: PolicyIdentity): string {
-    return identity.name;
+export function samePolicy(a: unknown, b: unknown): boolean {
+    const x = parsePolicyIdentity(a);
+    const y = parsePolicyIdentity(b);
+    return !isIdentityError(x) && !isIdentityError(y) && x.key === y.key;
+}
+
+/**
+ * A per-user (tag) policy from a grant's `PolicyName` (with or without `Tag:`, any case): the parsed identity, or an
+ * error message when it is not a valid tag policy name. Global and site policies apply by scope and cannot be granted.
+ */
+export function parseGrantPolicyName(input: unknown): PolicyIdentity | { error: string } {
+    const parsed = parsePolicyIdentity(input);
+    if (isIdentityError(parsed)) return parsed;
+    if (parsed.scope !== "tag") {
+        return { error: `${parsed.canonical} applies by scope and cannot be granted to users; grant a per-user policy ("Tag:<name>")` };
+    }
+    return parsed;
 }

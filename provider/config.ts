@@ -4,6 +4,7 @@
  * Credentials are read here and nowhere else: they never become resource inputs or outputs, so they never reach
  * state, and they are only held by the per-process client that `configure()` builds.
  */
+import { DEFAULT_RETRY } from "./client/retry";
 import { ConfigError } from "./errors";
 
 /** Resolved provider configuration. */
@@ -44,7 +45,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
 /** Optional: attempts per request (default {@link DEFAULT_MAX_ATTEMPTS}). */
 export const MAX_ATTEMPTS_KEY = { key: "maxAttempts", env: "CLIENTPOLICY_MAX_ATTEMPTS" } as const;
 /** Attempts per request when `clientpolicy:maxAttempts` is not set. */
-export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_MAX_ATTEMPTS = DEFAULT_RETRY.maxAttempts;
 
 /**
  * Reads the configuration: stack config first, then the environment. Throws one {@link ConfigError} that lists every
@@ -69,25 +70,64 @@ export function resolveConfig(source: ConfigSource | undefined, env: NodeJS.Proc
             `clientpolicy provider is not configured: missing ${missing.map((m) => `${CONFIG_NAMESPACE}:${m.key}`).join(", ")}. Run:\n` +
             lines.join("\n"), { code: "MissingConfiguration" });
     }
-    let endpoint: URL;
-    try {
-        endpoint = new URL(values.endpoint);
-        if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") throw new Error("not http(s)");
-    } catch {
-        throw new ConfigError(`${CONFIG_NAMESPACE}:endpoint must be an http(s) URL, got ${JSON.stringify(values.endpoint)}`,
-            { code: "InvalidConfiguration", target: `${CONFIG_NAMESPACE}:endpoint` });
+    const endpoint = checkEndpoint(values.endpoint);
+    if (values.tenantId.length > 253 || !TENANT_ID_PATTERN.test(values.tenantId)) {
+        throw invalid("tenantId", `must be a tenant GUID or domain name (letters, digits, "." and "-", 1–253 characters), ` +
+            `got ${describe(values.tenantId)}`);
+    }
+    if (/[\s\x00-\x1f/\\?#%]/.test(values.clientId)) {
+        throw invalid("clientId", `must be an app (client) id without spaces, "/", "\\", "?", "#" or "%", got ${describe(values.clientId)}`);
     }
     const attemptsText = read(MAX_ATTEMPTS_KEY.key, MAX_ATTEMPTS_KEY.env);
     const maxAttempts = attemptsText === undefined ? DEFAULT_MAX_ATTEMPTS : Number(attemptsText);
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 50) {
-        throw new ConfigError(`${CONFIG_NAMESPACE}:maxAttempts must be an integer 1–50, got ${JSON.stringify(attemptsText)}`,
-            { code: "InvalidConfiguration", target: `${CONFIG_NAMESPACE}:maxAttempts` });
+    if (!/^\d+$/.test(attemptsText ?? "8") || !Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 50) {
+        throw invalid("maxAttempts", `must be an integer 1–50, got ${describe(attemptsText ?? "")}`);
     }
     return {
-        endpoint: endpoint.href.replace(/\/+$/, ""),
+        endpoint,
         tenantId: values.tenantId,
         clientId: values.clientId,
         clientSecret: values.clientSecret,
         maxAttempts,
     };
+}
+
+/**
+ * Tenant ids as Azure AD and Skype for Business name them: a GUID or a domain name. Anything else (`/../`, `?`, `#`)
+ * would change the token route it is put into.
+ */
+const TENANT_ID_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+function invalid(key: string, reason: string): ConfigError {
+    return new ConfigError(`${CONFIG_NAMESPACE}:${key} ${reason}`, { code: "InvalidConfiguration", target: `${CONFIG_NAMESPACE}:${key}` });
+}
+
+/** A config value in a message: quoted and cut short (config values here are never secrets; the secret is never shown). */
+function describe(value: string): string {
+    return JSON.stringify(value.length > 80 ? value.slice(0, 80) + "…" : value);
+}
+
+/**
+ * The endpoint as a base URL without trailing slash: http(s), a host, nothing else. A user name or password in it is
+ * rejected without echoing the URL (credentials belong in clientpolicy:clientSecret); a path, query or fragment would
+ * silently change every route.
+ */
+function checkEndpoint(text: string): string {
+    let url: URL;
+    try {
+        url = new URL(text);
+    } catch {
+        throw invalid("endpoint", "must be an http(s) URL such as https://tenant-api.example.com, got a value that is not a URL");
+    }
+    if (url.username !== "" || url.password !== "") {
+        throw invalid("endpoint", "must not contain a user name or password (the value is not shown); the app's secret belongs " +
+            `in ${CONFIG_NAMESPACE}:clientSecret (pulumi config set --secret)`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+        throw invalid("endpoint", `must be an http(s) URL, got scheme ${describe(url.protocol.replace(/:$/, ""))}`);
+    }
+    if (url.pathname !== "/" || url.search !== "" || url.hash !== "") {
+        throw invalid("endpoint", `must be the API's base URL without a path, query or fragment (e.g. ${url.origin}), got ${describe(url.origin + url.pathname + url.search + url.hash)}`);
+    }
+    return url.origin;
 }

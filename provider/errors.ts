@@ -21,6 +21,8 @@ export interface ErrorInfo {
     readonly retryAfterMs?: number;
     /** Extra secret values to scrub from the message (e.g. the configured client secret). */
     readonly secrets?: readonly string[];
+    /** The error this one explains (kept for debugging; its message is not repeated in ours). */
+    readonly cause?: unknown;
 }
 
 const REDACTED = "[REDACTED]";
@@ -41,29 +43,50 @@ export function redact(text: string, secrets: readonly string[] = []): string {
         .replace(/("(?:access_token|client_secret|clientSecret|refresh_token)"\s*:\s*)"[^"]*"/gi, `$1"${REDACTED}"`);
 }
 
-/** Base class: a redacted message plus {@link ErrorInfo}. */
+/**
+ * Base class: a redacted message plus {@link ErrorInfo}. `retryable` is the one retry rule: errors with an HTTP status
+ * are retryable exactly when the status is in `RETRYABLE_STATUSES` (api/contract.ts); errors without one (network
+ * failures) say so themselves.
+ */
 export class ClientPolicyError extends Error {
     readonly status?: number;
     readonly code?: string;
     readonly target?: string;
     readonly requestId?: string;
     readonly tenantMessage?: string;
+    /** The message without the request-id suffix, for composing a new message around this one. */
+    readonly detail: string;
     /** Whether repeating the same request may succeed. */
     readonly retryable: boolean;
+    readonly #info: ErrorInfo;
 
-    constructor(message: string, info: ErrorInfo = {}, retryable = false) {
-        const suffix = info.requestId ? ` (request-id ${info.requestId})` : "";
-        super(redact(message, info.secrets) + suffix);
+    constructor(message: string, info: ErrorInfo = {}, retryable?: boolean) {
+        const detail = redact(message, info.secrets);
+        super(detail + (info.requestId ? ` (request-id ${info.requestId})` : ""), info.cause === undefined ? undefined : { cause: info.cause });
         this.name = new.target.name;
+        this.detail = detail;
         this.status = info.status;
         this.code = info.code;
         this.target = info.target;
         this.requestId = info.requestId;
         this.tenantMessage = info.tenantMessage === undefined ? undefined : redact(info.tenantMessage, info.secrets);
-        this.retryable = retryable;
-        // These are answers for the person running `pulumi up`, not bugs: the dynamic-provider host prints an
-        // error's stack, and a trace through our files would bury the message. Unexpected errors keep theirs.
+        this.retryable = retryable ?? (info.status !== undefined && RETRYABLE_STATUSES.has(info.status));
+        this.#info = info;
+        // These are answers for the person running `pulumi up`, not bugs: a trace through our files would bury the
+        // message, so the stack is the message alone. The dynamic-provider host prints `${error}: ${error.stack}`;
+        // toString() names the provider instead of repeating the message, so it is printed once.
         this.stack = `${this.name}: ${this.message}`;
+    }
+
+    /** "clientpolicy-as-code", so the host's `${error}: ${error.stack}` reads "clientpolicy-as-code: Name: message". */
+    override toString(): string {
+        return "clientpolicy-as-code";
+    }
+
+    /** The same error (class, status, code, request id) with `extra` appended to its message, e.g. why retries stopped. */
+    withDetail(extra: string): this {
+        const Ctor = this.constructor as new (message: string, info: ErrorInfo, retryable?: boolean) => this;
+        return new Ctor(`${this.detail} (${extra})`, { ...this.#info, cause: this.#info.cause ?? this.cause }, this.retryable);
     }
 }
 
@@ -79,11 +102,11 @@ export class NotFoundError extends ClientPolicyError {}
  */
 export class ConflictError extends ClientPolicyError {}
 
-/** The tenant kept answering 429 after every retry. */
+/** The tenant answered 429 (throttled) and retries did not get through. */
 export class ThrottledError extends ClientPolicyError {
     readonly retryAfterMs?: number;
-    constructor(message: string, info: ErrorInfo = {}) {
-        super(message, info, true);
+    constructor(message: string, info: ErrorInfo = {}, retryable?: boolean) {
+        super(message, { status: 429, ...info }, retryable);
         this.retryAfterMs = info.retryAfterMs;
     }
 }
@@ -91,10 +114,13 @@ export class ThrottledError extends ClientPolicyError {
 /** Credentials were rejected, or the token does not grant access to the object. */
 export class AuthError extends ClientPolicyError {}
 
-/** The endpoint could not be reached or answered with a server error. */
+/**
+ * The endpoint could not be reached or answered with a server error. Without a status (no answer arrived) it is
+ * retryable unless the caller says otherwise.
+ */
 export class TransportError extends ClientPolicyError {
-    constructor(message: string, info: ErrorInfo = {}, retryable = true) {
-        super(message, info, retryable);
+    constructor(message: string, info: ErrorInfo = {}, retryable?: boolean) {
+        super(message, info, retryable ?? (info.status === undefined ? true : undefined));
     }
 }
 
@@ -110,8 +136,8 @@ export class PartialFailureError extends ClientPolicyError {
     readonly id: string;
     readonly properties: Record<string, unknown>;
     readonly reasons: string[];
-    constructor(message: string, id: string, properties: Record<string, unknown>, reasons: string[]) {
-        super(message, { code: "PartialFailure" });
+    constructor(message: string, id: string, properties: Record<string, unknown>, reasons: string[], info: ErrorInfo = {}) {
+        super(message, { code: "PartialFailure", ...info });
         this.id = id;
         this.properties = properties;
         this.reasons = reasons;

@@ -55,12 +55,16 @@ export function tenantClient(): TenantClient {
     return state.client;
 }
 
-/** The client if configuration is complete, else undefined: for optional network use (the adopt preview). */
+/**
+ * The client if configuration is complete, undefined when keys are merely missing (check() and diff() then work
+ * offline), and the {@link ConfigError} thrown when a value is present but invalid — so preview fails on a bad
+ * endpoint or tenant id before anything is written, naming the key.
+ */
 export function tenantClientIfConfigured(): TenantClient | undefined {
     try {
         return tenantClient();
     } catch (err) {
-        if (err instanceof ConfigError) return undefined;
+        if (err instanceof ConfigError && err.code === "MissingConfiguration") return undefined;
         throw err;
     }
 }

@@ -3,7 +3,7 @@
  * resource ⇄ wire value forms, and the pieces of check() that are the same everywhere (stripping Pulumi's internal
  * keys, "did you mean" for unknown properties). The settings list itself lives only in `api/catalogue.ts`.
  */
-import { CatalogueEntry, SETTINGS, SettingDef, WireValue, camelName, validateSetting } from "../api/catalogue";
+import { CatalogueEntry, SettingDef, ValueForm, WireValue, suggestName, validateSetting } from "../api/catalogue";
 import type { CheckFailure } from "@pulumi/pulumi/dynamic";
 
 // ---------------------------------------------------------------- types derived from the catalogue
@@ -57,14 +57,6 @@ export type ClientPolicySettingOutputs = { [D in CatalogueEntry as CamelName<D["
 
 // ---------------------------------------------------------------- value forms
 
-let byProperty: ReadonlyMap<string, SettingDef> | undefined;
-
-/** Catalogue entries keyed by resource property name (built on first use, never at import time). */
-export function settingsByProperty(): ReadonlyMap<string, SettingDef> {
-    byProperty ??= new Map(SETTINGS.map((d) => [camelName(d.name), d]));
-    return byProperty;
-}
-
 /** Resource form of a canonical wire value (only PolicyEntry differs: `{Name, Value}` → `{name, value}`). */
 export function toResourceValue(def: SettingDef, wire: WireValue): unknown {
     if (def.kind === "policyEntry" && Array.isArray(wire)) return wire.map((x) => ({ name: x.Name, value: x.Value }));
@@ -72,18 +64,21 @@ export function toResourceValue(def: SettingDef, wire: WireValue): unknown {
 }
 
 /**
- * Canonical wire value for comparison: what the tenant would store for `value` given in either form, or `null` for
- * unset. Unset (`undefined`, `null`, absent) is *not* equal to a documented default — the tenant reports them
- * differently, so treating them as equal would hide a real difference.
+ * Canonical wire value for comparison of `value` given in `form` (the caller always knows which: program inputs and
+ * the outputs in state are `input` form, tenant answers `wire` form), or `null` for unset. A value that does not
+ * validate is returned as is, so it compares unequal to every valid one. Unset (`undefined`, `null`, absent) is *not*
+ * equal to a documented default — the tenant reports them differently, so treating them as equal would hide a real
+ * difference.
  */
-export function canonicalValue(def: SettingDef, value: unknown): unknown {
+export function canonicalValue(def: SettingDef, value: unknown, form: ValueForm): unknown {
     if (value === undefined || value === null) return null;
     // An empty PolicyEntry list and an unset one both mean "no entries" (`-PolicyEntry $Null` clears the list).
     if (def.kind === "policyEntry" && Array.isArray(value) && value.length === 0) return null;
-    const asInput = validateSetting(def, value, "input");
-    if (asInput.ok) return asInput.value;
-    const asWire = validateSetting(def, value, "wire");
-    return asWire.ok ? asWire.value : value;
+    // Fast path: a boolean or integer that is already canonical needs no schema.
+    if (def.kind === "boolean" && typeof value === "boolean") return value;
+    if (def.kind === "uint" && Number.isInteger(value) && (value as number) >= def.min! && (value as number) <= def.max!) return value;
+    const result = validateSetting(def, value, form);
+    return result.ok ? result.value : value;
 }
 
 /** Deep equality of JSON-like values (key order ignored). */
@@ -150,35 +145,9 @@ export function userInputs(news: Record<string, unknown> | undefined): Record<st
     return out;
 }
 
-function editDistance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const cur = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-            prev = cur;
-        }
-    }
-    return row[b.length];
-}
-
-/** The closest known name, if it is close enough to be a typo (case differences always are). */
-export function suggest(name: string, known: Iterable<string>): string | undefined {
-    const lower = name.toLowerCase();
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const candidate of known) {
-        const d = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
-        if (d < bestDistance) { best = candidate; bestDistance = d; }
-    }
-    return bestDistance <= Math.max(2, Math.floor(name.length / 5)) ? best : undefined;
-}
-
 /** The failure for a property the schema does not know. Typos must never pass silently. */
 export function unknownPropertyFailure(name: string, known: Iterable<string>): CheckFailure {
-    const guess = suggest(name, known);
+    const guess = suggestName(name, known);
     return { property: name, reason: `unknown property${guess ? `; did you mean "${guess}"?` : ""}` };
 }
 

@@ -1,6 +1,8 @@
 /**
- * Retry rules, after octokit's plugin-retry: only 429, 502, 503, 504 and network errors are retried; `Retry-After` is
- * honoured; otherwise exponential backoff with full jitter, capped, for at most `maxAttempts` attempts.
+ * Retry timing. Our rule (applied in `TenantClient.send`): an error is repeated when its `retryable` flag is set —
+ * 429, 502, 503, 504 and network failures, never 500 (a server bug does not heal by asking again) — waiting for
+ * `Retry-After` when the tenant sends one (it knows its own load), otherwise an exponential backoff with full jitter
+ * (so many clients do not retry in step), for at most `maxAttempts` attempts.
  */
 
 /** Tunables; the defaults suit a real tenant, tests shrink the delays. */
@@ -29,8 +31,6 @@ export const DEFAULT_RETRY: RetryOptions = {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** Statuses worth repeating: throttling and gateway/availability errors. 500 is a bug, not a blip. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
 /**
  * Parses `Retry-After` (delta-seconds or an HTTP date) into ms; undefined when absent or malformed.

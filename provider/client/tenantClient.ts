@@ -4,37 +4,22 @@
  * calls the resources need. One instance per configured provider process; never created at import time.
  */
 import {
+    BATCH_MAX_USERS, BatchAccepted, BatchOperationView, BatchUserResult, HEADERS, OWNER_ANNOTATION, POLICY_TYPE,
+    MAX_PAGE_SIZE, RESOLVE_MAX_IDENTITIES, ResolveResponse, ResolveResult, Routes, WirePage, WirePolicy, WireUser,
+} from "../../api/contract";
+import {
     AuthError, ClientPolicyError, ConflictError, ErrorInfo, NotFoundError, ThrottledError, TransportError, ValidationError,
 } from "../errors";
-import { DEFAULT_RETRY, RETRYABLE_STATUSES, RetryOptions, backoffDelay, parseRetryAfter } from "./retry";
+import { DEFAULT_RETRY, RetryOptions, backoffDelay, parseRetryAfter } from "./retry";
 import { HttpResponse, Transport, fetchTransport, networkErrorCode } from "./transport";
 
-/** A policy as the tenant sends it: `Identity`, optional `Description`, and wire-named settings. */
-export interface WirePolicy {
-    readonly Identity: string;
-    readonly [setting: string]: unknown;
-}
+export type { BatchUserResult, ResolveResult, WirePolicy, WireUser } from "../../api/contract";
 
-/** A policy plus the ETag that guards the next write. */
+/** A policy plus the ETag that guards the next write and the owner recorded on it (null: none). */
 export interface PolicyWithEtag {
     readonly policy: WirePolicy;
     readonly etag: string;
-}
-
-/** A resolved user, as `GET /users/{identity}` and the assignments list return it. */
-export interface WireUser {
-    readonly Id: string;
-    readonly SipAddress: string;
-    readonly UserPrincipalName?: string;
-    readonly DisplayName: string;
-    readonly ClientPolicy?: string | null;
-}
-
-/** One user's outcome in a batch assignment. */
-export interface BatchUserResult {
-    readonly User: string;
-    readonly Status: "Succeeded" | "Failed";
-    readonly Error?: unknown;
+    readonly owner: string | null;
 }
 
 /** Everything the client needs; `transport`, `retry` and `now` are for tests. */
@@ -65,23 +50,14 @@ interface SendOptions {
     readonly form?: string;
 }
 
-/** The tenant's documented batch size limit. */
-export const BATCH_MAX_USERS = 5000;
 /** Slowest poll interval of a batch operation. */
 export const BATCH_POLL_MAX_MS = 2000;
 /** Give up waiting for one batch operation after this long. */
 export const BATCH_TIMEOUT_MS = 15 * 60_000;
-/** Page size for list calls. */
-const PAGE_SIZE = 1000;
+/** Page size for list calls: the contract's largest. */
+const PAGE_SIZE = MAX_PAGE_SIZE;
 /** Refresh a token this long before it expires (or at 90 % of a short lifetime), so no call races expiry. */
 const TOKEN_REFRESH_MARGIN_MS = 60_000;
-
-const POLICY_ROOT = "/Skype.Policy/configurations/ClientPolicy";
-
-/** Route of one policy. Identities carry `:` and spaces, hence the encoding. */
-export function policyPath(identity: string): string {
-    return `${POLICY_ROOT}/configuration/${encodeURIComponent(identity)}`;
-}
 
 /** Client for one tenant and one app registration. */
 export class TenantClient {
@@ -130,14 +106,14 @@ export class TenantClient {
         }).toString();
         let res: ApiResponse<{ access_token?: string; expires_in?: number }>;
         try {
-            res = await this.send("POST", `/${encodeURIComponent(this.tenantId)}/oauth2/v2.0/token`, { form, anonymous: true });
+            res = await this.send("POST", Routes.token(this.tenantId), { form, anonymous: true });
         } catch (err) {
             if (err instanceof ClientPolicyError && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 429) {
                 const who = `client id ${this.clientId} on tenant ${this.tenantId}`;
                 const message = err.status === 401 || err.code === "invalid_client"
                     ? `the client secret was rejected for ${who} (check clientpolicy:clientSecret)`
-                    : `authentication failed for ${who}: ${err.message}`;
-                throw new AuthError(message, { status: err.status, code: err.code, requestId: err.requestId, secrets: this.#secrets });
+                    : `authentication failed for ${who}: ${err.detail}`;
+                throw new AuthError(message, { status: err.status, code: err.code, requestId: err.requestId, secrets: this.#secrets, cause: err });
             }
             throw err;
         }
@@ -154,12 +130,33 @@ export class TenantClient {
     // ------------------------------------------------------------------ transport + retries
 
     /**
-     * Sends one API call with retries. Resolves only with a 2xx answer; anything else becomes a typed error.
-     * A 401 on an authenticated call drops the cached token and retries once (the token may have been revoked or
-     * expired early on the server).
+     * The URL for `path`: a path relative to the endpoint, or an absolute URL (a server-sent link) that must be on the
+     * endpoint's own origin — the bearer token is never sent anywhere else.
+     */
+    #url(path: string): string {
+        if (!/^[a-z][a-z0-9+.-]*:/i.test(path)) return this.endpoint + (path.startsWith("/") ? path : `/${path}`);
+        let target: URL;
+        try {
+            target = new URL(path);
+        } catch {
+            throw new TransportError(`the tenant API sent a malformed link (${path.slice(0, 80)})`, { code: "InvalidLink" });
+        }
+        if (target.origin !== new URL(this.endpoint).origin) {
+            throw new TransportError(`the tenant API sent a link to another origin (${target.origin}); refusing to send the ` +
+                `token there (configured endpoint: ${this.endpoint})`, { code: "ForeignLink" });
+        }
+        return target.href;
+    }
+
+    /**
+     * Sends one API call. Resolves only with a 2xx answer; anything else becomes a typed error. The one retry rule:
+     * an error whose `retryable` is true (429, 502, 503, 504 and network failures: see `RETRYABLE_STATUSES` in
+     * api/contract.ts) is repeated after `Retry-After` or a full-jitter backoff, up to `maxAttempts`. A `Retry-After`
+     * beyond `maxRetryAfterMs` is not waited for: the error says so. A 401 on an authenticated call drops the cached
+     * token and retries once (revoked or early-expired tokens).
      */
     async send<T = unknown>(method: string, path: string, opts: SendOptions = {}): Promise<ApiResponse<T>> {
-        const url = /^https?:\/\//.test(path) ? path : this.endpoint + path;
+        const url = this.#url(path);
         const retry = this.#retry;
         let reauthenticated = false;
         for (let attempt = 1; ; attempt++) {
@@ -173,41 +170,40 @@ export class TenantClient {
                 headers["content-type"] = "application/json";
                 body = JSON.stringify(opts.body);
             }
-            let res: HttpResponse;
+            let error: ClientPolicyError;
+            let waitMs: number | undefined;
             try {
-                res = await this.#transport({ method, url, headers, body });
+                const res: HttpResponse = await this.#transport({ method, url, headers, body });
+                if (res.status >= 200 && res.status < 300) {
+                    return { status: res.status, headers: res.headers, json: parseJson(res.body) as T };
+                }
+                if (res.status === 401 && !opts.anonymous && !reauthenticated) {
+                    reauthenticated = true;
+                    this.#token = undefined;
+                    continue;
+                }
+                error = this.#toError(method, path, res);
+                waitMs = parseRetryAfter(res.headers[HEADERS.retryAfter], this.#now());
             } catch (err) {
+                if (err instanceof ClientPolicyError) throw err;
                 const code = networkErrorCode(err);
-                if (attempt < retry.maxAttempts) {
-                    await retry.sleep(backoffDelay(attempt - 1, retry));
-                    continue;
-                }
-                throw new TransportError(
-                    `cannot reach the tenant API at ${this.endpoint} (${method} ${path}: ${code}) after ${attempt} attempt(s); ` +
+                error = new TransportError(
+                    `cannot reach the tenant API at ${this.endpoint} (${method} ${safeDecode(path.split("?")[0])}: ${code}); ` +
                     `check clientpolicy:endpoint and that the service is up`,
-                    { code, secrets: this.#secrets });
+                    { code, secrets: this.#secrets, cause: err });
             }
-            if (res.status === 401 && !opts.anonymous && !reauthenticated) {
-                reauthenticated = true;
-                this.#token = undefined;
-                continue;
+            if (!error.retryable) throw error;
+            if (waitMs !== undefined && waitMs > retry.maxRetryAfterMs) {
+                throw error.withDetail(`the tenant asked to wait ${Math.ceil(waitMs / 1000)} s (Retry-After), longer than the ` +
+                    `${Math.round(retry.maxRetryAfterMs / 1000)} s this client waits; gave up after ${attempt} attempt(s)`);
             }
-            if (RETRYABLE_STATUSES.has(res.status) && attempt < retry.maxAttempts) {
-                const retryAfter = parseRetryAfter(res.headers["retry-after"], this.#now());
-                if (retryAfter === undefined || retryAfter <= retry.maxRetryAfterMs) {
-                    await retry.sleep(retryAfter ?? backoffDelay(attempt - 1, retry));
-                    continue;
-                }
-            }
-            if (res.status >= 200 && res.status < 300) {
-                return { status: res.status, headers: res.headers, json: parseJson(res.body) as T };
-            }
-            throw this.#toError(method, path, res, attempt);
+            if (attempt >= retry.maxAttempts) throw error.withDetail(`gave up after ${attempt} attempt(s)`);
+            await retry.sleep(waitMs ?? backoffDelay(attempt - 1, retry));
         }
     }
 
     /** Maps an error answer to the typed hierarchy, keeping code, target and request id. */
-    #toError(method: string, path: string, res: HttpResponse, attempts: number): ClientPolicyError {
+    #toError(method: string, path: string, res: HttpResponse): ClientPolicyError {
         const parsed = parseJson(res.body) as Record<string, unknown> | undefined;
         let code: string | undefined;
         let message: string | undefined;
@@ -224,8 +220,8 @@ export class TenantClient {
             message = typeof parsed?.error_description === "string" ? parsed.error_description : undefined;
         }
         const info: ErrorInfo = {
-            status: res.status, code, target, requestId: res.headers["request-id"], secrets: this.#secrets, tenantMessage: message,
-            retryAfterMs: parseRetryAfter(res.headers["retry-after"], this.#now()),
+            status: res.status, code, target, requestId: res.headers[HEADERS.requestId], secrets: this.#secrets, tenantMessage: message,
+            retryAfterMs: parseRetryAfter(res.headers[HEADERS.retryAfter], this.#now()),
         };
         const text = `${method} ${safeDecode(path.split("?")[0])} → ${res.status}${code ? ` ${code}` : ""}` +
             `${message ? `: ${message}` : ""}`;
@@ -234,48 +230,46 @@ export class TenantClient {
             case 401: case 403: return new AuthError(text, info);
             case 404: return new NotFoundError(text, info);
             case 409: case 412: return new ConflictError(text, info);
-            case 429: return new ThrottledError(`${text} (still throttled after ${attempts} attempts)`, info);
+            case 429: return new ThrottledError(text, info);
         }
-        if (res.status >= 500) return new TransportError(`${text} from ${this.endpoint}`, info, RETRYABLE_STATUSES.has(res.status));
+        if (res.status >= 500) return new TransportError(`${text} from ${this.endpoint}`, info);
         return new ClientPolicyError(text, info);
     }
 
     // ------------------------------------------------------------------ policies
 
-    /** `GET` one policy with its ETag; NotFoundError when it does not exist. */
+    /** `GET` one policy with its ETag and owner; NotFoundError when it does not exist. */
     async getPolicy(identity: string): Promise<PolicyWithEtag> {
-        const res = await this.send<WirePolicy>("GET", policyPath(identity));
-        return { policy: res.json, etag: res.headers.etag ?? "" };
+        return withEtag(await this.send<WirePolicy>("GET", Routes.policy(identity)));
     }
 
     /**
-     * `PUT` the full desired state. `ifMatch` replaces an existing policy (412 when it changed since); `ifNoneMatch`
-     * creates one (409 when it exists).
+     * `PUT` the full desired state, recording `owner`. `ifMatch` replaces an existing policy (412 when it changed
+     * since); `ifNoneMatch` creates one (409 when it exists).
      */
-    async putPolicy(identity: string, body: WirePolicy, precondition: { ifMatch: string } | { ifNoneMatch: "*" }): Promise<PolicyWithEtag> {
+    async putPolicy(identity: string, body: WirePolicy, precondition: { ifMatch: string } | { ifNoneMatch: "*" }, owner?: string): Promise<PolicyWithEtag> {
         const headers: Record<string, string> = "ifMatch" in precondition
-            ? { "if-match": precondition.ifMatch } : { "if-none-match": "*" };
-        const res = await this.send<WirePolicy>("PUT", policyPath(identity), { body, headers });
-        return { policy: res.json, etag: res.headers.etag ?? "" };
+            ? { [HEADERS.ifMatch]: precondition.ifMatch } : { [HEADERS.ifNoneMatch]: "*" };
+        const sent = owner === undefined ? body : { ...body, [OWNER_ANNOTATION]: owner };
+        return withEtag(await this.send<WirePolicy>("PUT", Routes.policy(identity), { body: sent, headers }));
     }
 
-    /** `DELETE` a policy (Global: reset to defaults). Returns the tenant's `Warning` header, if any. */
-    async deletePolicy(identity: string, opts: { ifMatch?: string; force?: boolean } = {}): Promise<string | undefined> {
-        const headers: Record<string, string> = opts.ifMatch ? { "if-match": opts.ifMatch } : {};
-        const res = await this.send("DELETE", policyPath(identity) + (opts.force ? "?force=true" : ""), { headers });
-        return res.headers.warning;
+    /** `DELETE` a policy (Global: reset to defaults), guarded by `ifMatch` when given. */
+    async deletePolicy(identity: string, opts: { ifMatch?: string; force?: boolean } = {}): Promise<void> {
+        const headers: Record<string, string> = opts.ifMatch ? { [HEADERS.ifMatch]: opts.ifMatch } : {};
+        await this.send("DELETE", Routes.policy(identity) + (opts.force ? "?force=true" : ""), { headers });
     }
 
     /** Every user directly granted a policy (all pages). */
     async listAssignments(identity: string): Promise<WireUser[]> {
-        return this.#listAll<WireUser>(`${policyPath(identity)}/assignments`);
+        return this.#listAll<WireUser>(Routes.assignments(identity));
     }
 
     async #listAll<T>(path: string): Promise<T[]> {
         const out: T[] = [];
         let next: string | undefined = `${path}?$top=${PAGE_SIZE}`;
         while (next) {
-            const res: ApiResponse<{ value?: T[]; "@nextLink"?: string }> = await this.send("GET", next);
+            const res: ApiResponse<WirePage<T>> = await this.send("GET", next);
             out.push(...(res.json?.value ?? []));
             next = res.json?.["@nextLink"];
         }
@@ -286,24 +280,42 @@ export class TenantClient {
 
     /** Resolves any user identity form; NotFoundError / ConflictError (`AmbiguousIdentity`) otherwise. */
     async getUser(identity: string): Promise<WireUser> {
-        return (await this.send<WireUser>("GET", `/users/${encodeURIComponent(identity)}`)).json;
+        return (await this.send<WireUser>("GET", Routes.user(identity))).json;
     }
 
-    /** Grants (`policyName`) or unassigns (`null`) one user's client policy. */
-    async assignUser(identity: string, policyName: string | null): Promise<void> {
-        await this.send("PUT", `/users/${encodeURIComponent(identity)}/policyAssignments/ClientPolicy`, { body: { PolicyName: policyName } });
+    /**
+     * Resolves many identities with the batch resolution route ({@link RESOLVE_MAX_IDENTITIES} per call): one answer
+     * per identity, in order, each the user or a per-identity error.
+     */
+    async resolveUsers(identities: readonly string[]): Promise<ResolveResult[]> {
+        const out: ResolveResult[] = [];
+        for (let i = 0; i < identities.length; i += RESOLVE_MAX_IDENTITIES) {
+            const chunk = identities.slice(i, i + RESOLVE_MAX_IDENTITIES);
+            const res = await this.send<ResolveResponse>("POST", Routes.userResolutions(), { body: { Identities: chunk } });
+            const value = res.json?.value ?? [];
+            if (value.length !== chunk.length) {
+                throw new TransportError(`the tenant answered ${value.length} resolutions for ${chunk.length} identities`, { code: "InvalidResponse" });
+            }
+            out.push(...value);
+        }
+        return out;
+    }
+
+    /** Grants (`policyName`) or unassigns (`null`) one user's client policy, recording `owner` on the assignment. */
+    async assignUser(identity: string, policyName: string | null, owner?: string): Promise<void> {
+        await this.send("PUT", Routes.userAssignment(identity), { body: { PolicyName: policyName, ...(owner === undefined ? {} : { Owner: owner }) } });
     }
 
     /**
      * Grants or unassigns many users with the batch API: chunks of {@link BATCH_MAX_USERS}, each polled to completion
      * with growing delays. Returns every user's result; the caller decides how to report failures.
      */
-    async batchAssign(policyName: string | null, users: readonly string[]): Promise<BatchUserResult[]> {
+    async batchAssign(policyName: string | null, users: readonly string[], owner?: string): Promise<BatchUserResult[]> {
         const results: BatchUserResult[] = [];
         for (let i = 0; i < users.length; i += BATCH_MAX_USERS) {
             const chunk = users.slice(i, i + BATCH_MAX_USERS);
-            const started = await this.send<{ OperationId: string }>("POST", "/Skype.Policy/batchAssignments", {
-                body: { PolicyType: "ClientPolicy", PolicyName: policyName, Users: chunk },
+            const started = await this.send<BatchAccepted>("POST", Routes.batchAssignments(), {
+                body: { PolicyType: POLICY_TYPE, PolicyName: policyName, Users: chunk, ...(owner === undefined ? {} : { Owner: owner }) },
             });
             results.push(...await this.#pollBatch(started.json.OperationId));
         }
@@ -314,17 +326,21 @@ export class TenantClient {
         const deadline = this.#now() + BATCH_TIMEOUT_MS;
         let delay = this.#batchPollStartMs;
         for (;;) {
-            const res = await this.send<{ Status: string; Results?: BatchUserResult[] }>(
-                "GET", `/Skype.Policy/batchAssignments/${encodeURIComponent(operationId)}`);
-            if (res.json.Status === "Completed") return res.json.Results ?? [];
+            const res = await this.send<BatchOperationView>("GET", Routes.batchAssignment(operationId));
+            if (res.json.Status === "Completed") return [...(res.json.Results ?? [])];
             if (this.#now() > deadline) {
                 throw new TransportError(`batch assignment ${operationId} did not complete within ${BATCH_TIMEOUT_MS / 60_000} minutes`,
-                    { code: "BatchTimeout" });
+                    { code: "BatchTimeout" }, false);
             }
             await this.#retry.sleep(delay);
             delay = Math.min(BATCH_POLL_MAX_MS, delay * 2);
         }
     }
+}
+
+function withEtag(res: ApiResponse<WirePolicy>): PolicyWithEtag {
+    const owner = res.json?.[OWNER_ANNOTATION];
+    return { policy: res.json, etag: res.headers[HEADERS.etag] ?? "", owner: typeof owner === "string" && owner !== "" ? owner : null };
 }
 
 /** Readable path for messages; a malformed escape (e.g. in a server-sent next link) is shown as is. */
