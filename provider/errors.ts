@@ -4,6 +4,7 @@
  * ones are worth retrying. Messages are always redacted: an error can end up in the Pulumi CLI output, in CI logs and
  * in bug reports, so no secret, bearer token or form-encoded `client_secret` may survive in one.
  */
+import { RETRYABLE_STATUSES } from "../api/contract";
 
 /** Structured facts that travel with an error. */
 export interface ErrorInfo {
@@ -73,14 +74,9 @@ export class ClientPolicyError extends Error {
         this.retryable = retryable ?? (info.status !== undefined && RETRYABLE_STATUSES.has(info.status));
         this.#info = info;
         // These are answers for the person running `pulumi up`, not bugs: a trace through our files would bury the
-        // message, so the stack is the message alone. The dynamic-provider host prints `${error}: ${error.stack}`;
-        // toString() names the provider instead of repeating the message, so it is printed once.
-        this.stack = `${this.name}: ${this.message}`;
-    }
-
-    /** "clientpolicy-as-code", so the host's `${error}: ${error.stack}` reads "clientpolicy-as-code: Name: message". */
-    override toString(): string {
-        return "clientpolicy-as-code";
+        // message. The dynamic-provider host prints `${error}: ${error.stack}`, and `${error}` is already
+        // "Name: message", so an empty stack prints the message once.
+        this.stack = "";
     }
 
     /** The same error (class, status, code, request id) with `extra` appended to its message, e.g. why retries stopped. */

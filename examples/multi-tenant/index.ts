@@ -13,21 +13,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import * as cp from "clientpolicy-as-code";
-import { SETTINGS_BY_NAME, WIRE_BY_CAMEL, validateSetting } from "clientpolicy-as-code/dist/api/catalogue";
 
 const identityText = z.string().min(1, "must be a policy identity such as Global, site:Redmond or Tag:OfflineIM");
 
 /** A settings map whose keys and values are checked against the settings catalogue. */
 const settings = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-    for (const [key, v] of Object.entries(value)) {
-        const wire = WIRE_BY_CAMEL.get(key);
-        if (wire === undefined || key === "description") {
-            ctx.addIssue({ code: "custom", path: [key], message: "is not a client policy setting (use the camelCase names, e.g. enableIMAutoArchiving)" });
-            continue;
-        }
-        const result = validateSetting(SETTINGS_BY_NAME.get(wire)!, v, "input");
-        if (!result.ok) ctx.addIssue({ code: "custom", path: [key], message: result.message });
+    for (const problem of cp.validateSettings(value)) {
+        ctx.addIssue({ code: "custom", path: [problem.property], message: problem.reason });
     }
+    if ("description" in value) ctx.addIssue({ code: "custom", path: ["description"], message: "is not a client policy setting here: use the policy's own description field" });
 });
 
 const tenantFile = z.object({

@@ -1,20 +1,23 @@
 /**
- * The `ClientPolicy` resource: schema (from the catalogue), replacement rules (data) and CRUD against the tenant.
+ * The `ClientPolicy` resource: class and args, schema (from the catalogue), replacement rules (data), check, diff and
+ * CRUD against the tenant, and the ownership rules (provider/ownership.ts) for policies.
  *
  * State model: the resource id is the canonical identity (`Global`, `site:<name>`, `Tag:<name>`); outputs are what the
- * tenant reports (settings in canonical resource form, unset settings absent) plus the ETag that guards the next
- * write. Unset is not the documented default: a policy whose setting is unset differs from one where it is set to
- * the default value, because the tenant stores and reports them differently.
+ * tenant reports (settings in canonical resource form, unset settings absent), the ETag that guards the next write and
+ * the owner recorded on the policy. Unset is not the documented default: a policy whose setting is unset differs from
+ * one where it is set to the default value, because the tenant stores and reports them differently.
  */
+import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { SettingDef, WireValue, validateSetting } from "../../api/catalogue";
+import { SettingDef, WireValue, settingsByProperty, validateSetting } from "../../api/catalogue";
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
-import { TenantClient, WirePolicy } from "../client/tenantClient";
-import { ClientPolicyError, ConflictError, NotFoundError } from "../errors";
+import { PolicyWithEtag, TenantClient, WirePolicy } from "../client/tenantClient";
+import { ClientPolicyError, ConflictError, NotFoundError, ValidationError } from "../errors";
+import { claim, conflictAdvice, describeOwner, ownedByMeOrNobody, ownerId, warn } from "../ownership";
 import { tenantClient, tenantClientIfConfigured } from "../runtime";
 import {
-    PROVIDER_KEY, canonicalValue, isUnknown, checkOptionalBoolean, sameJson, settingsByProperty, show, toResourceValue,
-    unknownPropertyFailure, userInputs,
+    ClientPolicySettingOutputs, ClientPolicySettings, PROVIDER_KEY, canonicalValue, checkOptionalBoolean, isUnknown,
+    sameJson, show, toResourceValue, unknownPropertyFailure, userInputs,
 } from "../schema";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:ClientPolicy`. Public API. */
@@ -25,8 +28,8 @@ export const TYPE = "ClientPolicy";
 /** Control inputs that never reach the tenant but are kept in state (carried from inputs to outputs and back). */
 const CARRIED_INPUTS = ["adopt", "forceDeleteWhenGranted"] as const;
 
-/** Inputs that are not tenant settings. */
-export const CONTROL_INPUTS = ["identity", ...CARRIED_INPUTS] as const;
+/** Inputs that are not tenant settings. `owner` is set by the resource class, never by the program. */
+export const CONTROL_INPUTS = ["identity", "owner", ...CARRIED_INPUTS] as const;
 
 /** Properties whose change replaces the resource (compared after canonicalisation, case-insensitively). */
 export const REPLACE_ON_CHANGE: readonly string[] = ["identity"];
@@ -48,12 +51,131 @@ export const STATUS_REASONS: Readonly<Record<string, string>> = {
     legacy: "only affects Lync Server 2010 clients",
 };
 
-/** Canonical inputs after check(). Settings are keyed by camelCase name, in canonical resource form. */
-export type ClientPolicyInputs = Record<string, unknown> & {
-    identity: string;
-    adopt?: boolean;
-    forceDeleteWhenGranted?: boolean;
+// ---------------------------------------------------------------- class and args
+
+type Inputs<T> = { [K in keyof T]?: pulumi.Input<NonNullable<T[K]>> };
+
+/** Inputs of a {@link ClientPolicy}: the identity, every catalogue setting (camelCase) and two control flags. */
+export type ClientPolicyArgs = Inputs<ClientPolicySettings> & {
+    /** `Global`, `site:<name>`, `Tag:<name>` or a bare per-user policy name. Changing it (other than case) replaces. */
+    identity: pulumi.Input<string>;
+    /**
+     * Take over a policy that already exists, or that another resource or stack owns (its settings are replaced by the
+     * declared ones, and its owner becomes this resource). Without it, creating an existing tag or site policy, or one
+     * owned by someone else, fails before any write. `pulumi import` does not work for dynamic resources; this is the
+     * way in.
+     */
+    adopt?: pulumi.Input<boolean>;
+    /** Allow deleting this policy while it is still granted to users (their grants are removed too). */
+    forceDeleteWhenGranted?: pulumi.Input<boolean>;
 };
+
+/** Every setting as an output, `undefined` when unset in the tenant. */
+type SettingOutputProperties = { readonly [K in keyof ClientPolicySettingOutputs]-?: pulumi.Output<ClientPolicySettingOutputs[K] | undefined> };
+
+// Declaration merging gives the class one typed output per catalogue setting without listing them twice.
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface ClientPolicy extends SettingOutputProperties {}
+
+/** Canonical identities declared by ClientPolicy resources of this program, for duplicate detection at construction. */
+const declared = new Map<string, string>();
+
+/**
+ * A CsClientPolicy client policy. Creating `Global` takes over the always-existing global policy; deleting it resets
+ * Global to its documented defaults. Settings not declared are unset in the tenant. The policy records this resource
+ * (`project/stack/name`) as its owner; see the README's "Ownership" section.
+ */
+export class ClientPolicy extends pulumi.dynamic.Resource {
+    /** Canonical identity as the tenant reports it: `Global`, `site:<name>` or `Tag:<name>`. */
+    declare public readonly identity: pulumi.Output<string>;
+    /** The name to grant (`OfflineIM` for `Tag:OfflineIM`); the identity for Global and site policies. */
+    declare public readonly policyName: pulumi.Output<string>;
+    /** ETag of the last write or read; guards the next write. */
+    declare public readonly etag: pulumi.Output<string>;
+    /** This resource's owner id, `project/stack/resource`, recorded on the policy in the tenant. */
+    declare public readonly owner: pulumi.Output<string>;
+    /** For Global only: what deleting this resource does. */
+    declare public readonly onDelete: pulumi.Output<string | undefined>;
+    /** With `adopt: true`, the changes adopting the existing policy will make (shown in preview). */
+    declare public readonly adoptChanges: pulumi.Output<string[] | undefined>;
+    declare public readonly adopt: pulumi.Output<boolean | undefined>;
+    declare public readonly forceDeleteWhenGranted: pulumi.Output<boolean | undefined>;
+
+    constructor(name: string, args: ClientPolicyArgs, opts?: pulumi.CustomResourceOptions) {
+        if (opts?.import !== undefined) {
+            throw new Error(`ClientPolicy "${name}": the \`import\` resource option does not work for dynamic resources ` +
+                `(pulumi/pulumi#16175). Remove it and set \`adopt: true\` on this ClientPolicy instead: the first \`pulumi up\` ` +
+                `takes the existing policy over (the preview lists what changes as adoptChanges).`);
+        }
+        const identity = typeof args.identity === "string" ? parsePolicyIdentity(args.identity) : undefined;
+        if (identity && !isIdentityError(identity)) {
+            const other = declared.get(identity.key);
+            if (other !== undefined && other !== name) {
+                throw new Error(`ClientPolicy "${name}" and ClientPolicy "${other}" both declare ${identity.canonical}; ` +
+                    `a tenant object must be declared once (identities are compared case-insensitively, "Tag:" optional)`);
+            }
+            declared.set(identity.key, name);
+        }
+        // Only the outputs every policy has, plus the settings the program declares, are registered: each registered
+        // property costs Pulumi several promises and a captured stack. Undeclared settings are prototype getters.
+        const props: Record<string, unknown> = {
+            policyName: undefined, etag: undefined, onDelete: undefined, adoptChanges: undefined,
+            ...args, owner: ownerId(pulumi.getProject(), pulumi.getStack(), name),
+        };
+        super(require("./clientPolicy.provider"), name, props, opts, MODULE, TYPE);
+        // Notices are not attached to `this`: a resource-attached log waits on the resource's URN, and when an
+        // Automation API run fails before that URN settles, the SDK's process-wide log chain stays blocked and
+        // every later in-process run hangs. The resource name goes into the text instead.
+        for (const message of clientPolicyNotices(args)) pulumi.log.warn(`ClientPolicy "${name}": ${message}`);
+        if (identity && !isIdentityError(identity) && identity.scope === "global") {
+            pulumi.log.info(`ClientPolicy "${name}": Global always exists: this resource takes it over (settings not ` +
+                `declared here become unset); destroying it will ${GLOBAL_ON_DELETE}`);
+        }
+    }
+}
+
+/**
+ * Undeclared settings: every write is a full-state PUT, so after this resource is deployed a setting the program does
+ * not declare is unset in the tenant. Its output is `undefined`, known once the resource is (it depends on the ETag).
+ * A program's own assignment (Pulumi registering a declared setting) replaces the getter with a plain property.
+ */
+for (const key of settingsByProperty().keys()) {
+    Object.defineProperty(ClientPolicy.prototype, key, {
+        configurable: true,
+        get(this: ClientPolicy) {
+            return this.etag.apply(() => undefined);
+        },
+        set(this: ClientPolicy, value: unknown) {
+            Object.defineProperty(this, key, { value, writable: true, enumerable: true, configurable: true });
+        },
+    });
+}
+
+/**
+ * Warnings for declared settings that are deprecated, reserved, without effect or legacy-only: accepted and sent as
+ * declared, but never silently.
+ */
+export function clientPolicyNotices(args: Record<string, unknown>): string[] {
+    const notices: string[] = [];
+    for (const [key, value] of Object.entries(args)) {
+        if (value === undefined) continue;
+        const def = settingsByProperty().get(key);
+        if (def?.status) notices.push(`${key} ${STATUS_REASONS[def.status]}; it is still applied as declared`);
+    }
+    return notices;
+}
+
+// ---------------------------------------------------------------- typed inputs and state
+
+/** Canonical inputs: settings keyed by camelCase name, in canonical resource form. */
+export interface ClientPolicyInputs {
+    readonly identity: PolicyIdentity;
+    readonly settings: Readonly<Record<string, unknown>>;
+    /** This resource's owner id; undefined when the provider object is driven without the resource class. */
+    readonly owner?: string;
+    readonly adopt?: boolean;
+    readonly forceDeleteWhenGranted?: boolean;
+}
 
 /** Outputs stored in state. */
 export type ClientPolicyOutputs = Record<string, unknown> & {
@@ -62,18 +184,41 @@ export type ClientPolicyOutputs = Record<string, unknown> & {
     etag: string;
 };
 
-// ---------------------------------------------------------------- check
+/** What a stored state (outputs) says, parsed once. */
+interface ClientPolicyState {
+    readonly identity: string;
+    readonly etag?: string;
+    /** The owner recorded in the tenant when last read or written (undefined: none, or state from before owners). */
+    readonly tenantOwner?: string;
+    /** This resource's own owner id (undefined in state written before owners existed). */
+    readonly owner?: string;
+    readonly forceDeleteWhenGranted: boolean;
+}
+
+const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+function parseState(id: string, props: Record<string, unknown>): ClientPolicyState {
+    const parsed = parsePolicyIdentity(props.identity ?? id);
+    return {
+        identity: isIdentityError(parsed) ? id : parsed.canonical,
+        etag: text(props.etag),
+        tenantOwner: text(props.tenantOwner),
+        owner: text(props.owner),
+        forceDeleteWhenGranted: props.forceDeleteWhenGranted === true,
+    };
+}
 
 /**
- * Validates and canonicalises inputs without touching the network (except the optional adopt preview). One failure
- * per bad property, naming what was expected; unknown properties fail with a suggestion.
+ * Validates and canonicalises raw inputs (from the engine, a program, or state). Used by check() and by every CRUD
+ * method on its own inputs, so none relies on check() having run. Unknown values (preview) are kept as they are.
  */
-export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+export function parseInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; parsed?: ClientPolicyInputs; failures: dynamic.CheckFailure[] } {
     const props = userInputs(news);
-    delete props[ADOPT_CHANGES]; // ours, recomputed below
+    delete props[ADOPT_CHANGES]; // ours, recomputed by check()
     const failures: dynamic.CheckFailure[] = [];
     const inputs: Record<string, unknown> = {};
-    const settings = settingsByProperty();
+    const settingDefs = settingsByProperty();
+    const settings: Record<string, unknown> = {};
 
     let identity: PolicyIdentity | undefined;
     if (isUnknown(props.identity)) {
@@ -85,60 +230,120 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
         if (isIdentityError(parsed)) failures.push({ property: "identity", reason: parsed.error });
         else { identity = parsed; inputs.identity = parsed.canonical; }
     }
+    if (typeof props.owner === "string" && props.owner !== "") inputs.owner = props.owner;
     for (const key of CARRIED_INPUTS) {
         const v = checkOptionalBoolean(props, key, failures);
         if (v !== undefined) inputs[key] = v;
     }
-    const known = [...CONTROL_INPUTS, ...settings.keys()];
+    let unknown = false;
     for (const [key, value] of Object.entries(props)) {
         if ((CONTROL_INPUTS as readonly string[]).includes(key)) continue;
-        const def = settings.get(key);
-        if (!def) { failures.push(unknownPropertyFailure(key, known)); continue; }
-        if (isUnknown(value)) { inputs[key] = value; continue; }
+        const def = settingDefs.get(key);
+        if (!def) { failures.push(unknownPropertyFailure(key, [...CONTROL_INPUTS.filter((k) => k !== "owner"), ...settingDefs.keys()])); continue; }
+        if (isUnknown(value)) { inputs[key] = value; unknown = true; continue; }
         const result = validateSetting(def, value, "input");
         if (!result.ok) failures.push({ property: key, reason: result.message });
-        else if (result.value !== null) inputs[key] = toResourceValue(def, result.value);
+        else if (result.value !== null) settings[key] = inputs[key] = toResourceValue(def, result.value);
+    }
+    const parsed = identity && failures.length === 0 && !unknown
+        ? { identity, settings, owner: inputs.owner as string | undefined, adopt: inputs.adopt as boolean | undefined, forceDeleteWhenGranted: inputs.forceDeleteWhenGranted as boolean | undefined }
+        : undefined;
+    return { inputs, parsed, failures };
+}
+
+/** {@link parseInputs} for a CRUD method: invalid inputs are a {@link ValidationError} before anything is written. */
+function requireInputs(news: Record<string, unknown>): ClientPolicyInputs {
+    const { parsed, failures } = parseInputs(news);
+    if (failures.length > 0 || !parsed) {
+        const reasons = failures.length > 0 ? failures.map((f) => `${f.property}: ${f.reason}`).join("; ") : "some inputs are not known yet";
+        throw new ValidationError(`invalid ClientPolicy inputs: ${reasons}`, { code: "InvalidInputs" });
+    }
+    return parsed;
+}
+
+// ---------------------------------------------------------------- check
+
+/**
+ * Validates and canonicalises inputs. One failure per bad property, naming what was expected; unknown properties fail
+ * with a suggestion. When the tenant is configured and the policy is being created, it also reads the policy once so
+ * that preview (what a pull request runs) catches what `up` would otherwise fail on half-way: an existing policy
+ * without `adopt`, another owner, and the same policy declared twice in one program. An invalid configuration fails
+ * here too; a missing one does not (check() works offline).
+ */
+export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+    const { inputs, parsed, failures } = parseInputs(news);
+    const client = tenantClientIfConfigured();
+    if (!parsed) return { inputs, failures };
+    const other = claim(parsed.identity.key, parsed.owner);
+    if (other !== undefined) {
+        failures.push({ property: "identity", reason: `${parsed.identity.canonical} is also declared by ${describeOwner(other, parsed.owner)}; declare each policy once` });
+        return { inputs, failures };
     }
     const creating = !olds || olds.identity === undefined;
-    if (failures.length === 0 && identity && inputs.adopt === true && creating) {
-        const preview = await adoptPreview(identity, inputs);
-        if (preview) inputs[ADOPT_CHANGES] = preview;
+    if (!creating || !client) return { inputs, failures };
+    let live: PolicyWithEtag | undefined;
+    try {
+        live = await client.getPolicy(parsed.identity.canonical);
+    } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+    }
+    if (!live) return { inputs, failures };
+    const ours = ownedByMeOrNobody(live.owner, parsed.owner);
+    if (!ours && parsed.adopt !== true) {
+        failures.push({ property: "identity", reason: ownedElsewhere(parsed.identity.canonical, live.owner!, parsed.owner) });
+    } else if (parsed.identity.scope !== "global" && live.owner === null && parsed.adopt !== true) {
+        failures.push({ property: "identity", reason: alreadyExists(parsed.identity.canonical, client.tenantId) });
+    } else if (parsed.adopt === true) {
+        inputs[ADOPT_CHANGES] = adoptPreview(parsed, live, news);
     }
     return { inputs, failures };
 }
 
 /**
- * What `adopt: true` will change on an existing policy, for the preview. Best effort: without configuration or
- * when the tenant cannot be read, there is simply no preview (check() must not fail for network reasons).
+ * What `adopt: true` will change on the existing policy, for the preview. Values of free-text settings are never
+ * shown (only their length), and a value not known yet reads "known after apply".
  */
-async function adoptPreview(identity: PolicyIdentity, inputs: Record<string, unknown>): Promise<string[] | undefined> {
-    const client = tenantClientIfConfigured();
-    if (!client) return undefined;
-    try {
-        const { policy } = await client.getPolicy(identity.canonical);
-        const live = outputsFromWire(policy, "");
-        const changes = changedSettings(live, inputs).map((key) => `${key}: ${show(live[key])} → ${show(inputs[key])}`);
-        return changes.length > 0 ? changes : [`${identity.canonical} already matches this program: nothing to change`];
-    } catch (err) {
-        if (err instanceof NotFoundError) return undefined;
-        return [`could not read the existing ${identity.canonical} to preview adoption: ${(err as Error).message}`];
-    }
+function adoptPreview(parsed: ClientPolicyInputs, live: PolicyWithEtag, news: Record<string, unknown>): string[] {
+    const current = outputsFromWire(live.policy, live.etag);
+    const target: Record<string, unknown> = { ...parsed.settings };
+    for (const [key, value] of Object.entries(news)) if (isUnknown(value)) target[key] = value;
+    const render = (key: string, value: unknown) => {
+        if (isUnknown(value)) return "(known after apply)";
+        const def = settingsByProperty().get(key);
+        if (def?.kind === "string" && typeof value === "string") return `(${value.length} characters)`;
+        return show(value);
+    };
+    const changes = changedSettings(current, target).map((key) => `${key}: ${render(key, current[key])} → ${render(key, target[key])}`);
+    if (live.owner && live.owner !== parsed.owner) changes.unshift(`owner: ${live.owner} → ${parsed.owner ?? "(this resource)"}`);
+    return changes.length > 0 ? changes : [`${parsed.identity.canonical} already matches this program: nothing to change`];
+}
+
+function ownedElsewhere(identity: string, owner: string, me: string | undefined): string {
+    return `${identity} is owned by ${describeOwner(owner, me)}, so this resource must not write it. ${conflictAdvice(owner, me, "policy")}`;
+}
+
+function alreadyExists(identity: string, tenantId: string): string {
+    return `${identity} already exists in tenant ${tenantId}. Set \`adopt: true\` on this ClientPolicy to take it over ` +
+        `(its settings are replaced by the ones declared here; the preview lists the changes as adoptChanges)`;
 }
 
 // ---------------------------------------------------------------- wire mapping
 
 /** Request body for a full-state PUT: every declared setting; undeclared ones are left out and so become unset. */
-export function wireBody(identity: string, inputs: Record<string, unknown>): WirePolicy {
+export function wireBody(identity: string, settings: Readonly<Record<string, unknown>>): WirePolicy {
     const body: Record<string, unknown> = { Identity: identity };
     for (const [key, def] of settingsByProperty()) {
-        const wire = canonicalValue(def, inputs[key]);
+        const wire = canonicalValue(def, settings[key], "input");
         if (wire !== null) body[def.name] = wire;
     }
     return body as WirePolicy;
 }
 
-/** Outputs from the tenant's answer; control inputs are carried over from `carry` (they never reach the tenant). */
-export function outputsFromWire(policy: WirePolicy, etag: string, carry: Record<string, unknown> = {}): ClientPolicyOutputs {
+/**
+ * Outputs from the tenant's answer: settings, ETag, and `tenantOwner` (the owner the tenant records). Control inputs
+ * and this resource's own `owner` id are carried over from `carry` (they never come from the tenant).
+ */
+export function outputsFromWire(policy: WirePolicy, etag: string, carry: Record<string, unknown> = {}, tenantOwner?: string | null): ClientPolicyOutputs {
     const parsed = parsePolicyIdentity(policy.Identity);
     const identity = isIdentityError(parsed) ? String(policy.Identity) : parsed.canonical;
     const out: ClientPolicyOutputs = {
@@ -146,6 +351,8 @@ export function outputsFromWire(policy: WirePolicy, etag: string, carry: Record<
         policyName: !isIdentityError(parsed) && parsed.scope === "tag" ? parsed.name : identity,
         etag,
     };
+    if (text(carry.owner)) out.owner = carry.owner;
+    if (typeof tenantOwner === "string" && tenantOwner !== "") out.tenantOwner = tenantOwner;
     for (const [key, def] of settingsByProperty()) {
         const value = policy[def.name];
         if (value === undefined || value === null) continue;
@@ -162,9 +369,11 @@ function liveValue(def: SettingDef, value: unknown): unknown {
     return result.ok && result.value !== null ? toResourceValue(def, result.value as WireValue) : value;
 }
 
-/** Inputs rebuilt from outputs, so that after a refresh `preview --diff` shows drift as input changes. */
+/** Inputs rebuilt from outputs, so that after a refresh `preview --diff` shows drift (settings and owner) as input changes. */
 export function inputsFromOutputs(outs: Record<string, unknown>): Record<string, unknown> {
     const inputs: Record<string, unknown> = { identity: outs.identity };
+    const owner = outs.tenantOwner ?? outs.owner;
+    if (owner !== undefined) inputs.owner = owner;
     for (const key of settingsByProperty().keys()) if (outs[key] !== undefined) inputs[key] = outs[key];
     for (const key of CARRIED_INPUTS) if (outs[key] !== undefined) inputs[key] = outs[key];
     return inputs;
@@ -172,11 +381,14 @@ export function inputsFromOutputs(outs: Record<string, unknown>): Record<string,
 
 // ---------------------------------------------------------------- diff
 
-/** Settings whose canonical values differ (unset = undefined/null/absent only). */
+/** Settings whose canonical values differ (unset = undefined/null/absent only). Both sides are in input form. */
 export function changedSettings(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
     const changed: string[] = [];
     for (const [key, def] of settingsByProperty()) {
-        if (!sameJson(canonicalValue(def, olds[key]), canonicalValue(def, news[key]))) changed.push(key);
+        const a = olds[key];
+        const b = news[key];
+        if (a === b) continue;
+        if (isUnknown(b) || !sameJson(canonicalValue(def, a, "input"), canonicalValue(def, b, "input"))) changed.push(key);
     }
     return changed;
 }
@@ -187,18 +399,22 @@ function identityKey(v: unknown): string {
     return isIdentityError(parsed) ? String(v) : parsed.key;
 }
 
-/** Every changed property: identity, settings, and state-only control inputs. */
+/**
+ * Every changed property: identity, settings, state-only control inputs, and the owner when the tenant's owner (as
+ * last read) is not this resource (a take-over by someone else shows as drift, and the update then fails or adopts).
+ */
 export function changedProperties(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
     const changed: string[] = [];
-    if (identityKey(olds.identity) !== identityKey(news.identity)) changed.push("identity");
+    if (isUnknown(news.identity) || identityKey(olds.identity) !== identityKey(news.identity)) changed.push("identity");
     changed.push(...changedSettings(olds, news));
     for (const key of STATE_ONLY_INPUTS) if (Boolean(olds[key]) !== Boolean(news[key])) changed.push(key);
+    if (text(olds.tenantOwner) && text(news.owner) && olds.tenantOwner !== news.owner) changed.push("owner");
     return changed;
 }
 
-/** Compares the last known tenant state (outputs) with the new inputs. */
+/** Compares the last known tenant state (outputs) with the new inputs. Works offline; no tenant call. */
 export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-    const changed = changedProperties(olds, userInputs(news));
+    const changed = changedProperties(olds, parseInputs(news).inputs);
     return {
         changes: changed.length > 0,
         replaces: changed.filter((k) => REPLACE_ON_CHANGE.includes(k)),
@@ -208,37 +424,43 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
 
 // ---------------------------------------------------------------- CRUD
 
-/** The user-facing error for a 412: someone else wrote the policy since our last read. */
+/** The user-facing error for a 412: an administrator changed the policy since our last read. */
 function staleEtag(identity: string, err: ClientPolicyError): ConflictError {
     return new ConflictError(
         `${identity} was changed outside this stack since it was last read (ETag mismatch); ` +
         `run \`pulumi refresh\` to load the current settings, then \`pulumi up\` again`,
-        { status: err.status, code: "PreconditionFailed", target: identity, requestId: err.requestId });
+        { status: err.status, code: "PreconditionFailed", target: identity, requestId: err.requestId, cause: err });
+}
+
+function ownershipConflict(identity: string, owner: string, me: string | undefined): ConflictError {
+    return new ConflictError(`${ownedElsewhere(identity, owner, me)}. Nothing was written.`, { status: 409, code: "OwnedElsewhere", target: "identity" });
 }
 
 function isStatus(err: unknown, status: number): err is ClientPolicyError {
     return err instanceof ClientPolicyError && err.status === status;
 }
 
-/** Full-state PUT over an existing policy guarded by `etag`, mapping a 412 to the refresh advice. */
-async function replaceSettings(client: TenantClient, identity: string, inputs: Record<string, unknown>, etag: string) {
-    try {
-        return await client.putPolicy(identity, wireBody(identity, inputs), { ifMatch: etag });
-    } catch (err) {
-        if (isStatus(err, 412)) throw staleEtag(identity, err);
-        throw err;
-    }
+/** Whether the tenant's policy already holds exactly the declared settings. */
+function holds(live: PolicyWithEtag, settings: Readonly<Record<string, unknown>>): boolean {
+    return changedSettings(outputsFromWire(live.policy, live.etag), settings).length === 0;
 }
 
 /**
- * GET, then replace: how Global (always present) and adopted policies are taken over. A write landing between the
- * two is retried once with the fresh ETag: nothing in state is stale yet, so "run pulumi refresh" would not help.
+ * GET, then replace: how Global (always present), adopted policies and interrupted creates are taken over. Refuses
+ * (before writing) a policy another owner holds unless `adopt`. A write landing between the GET and the PUT is retried
+ * once with the fresh ETag: nothing in state is stale yet, so "run pulumi refresh" would not help.
  */
-async function takeOver(client: TenantClient, identity: string, inputs: Record<string, unknown>) {
+async function takeOver(client: TenantClient, inputs: ClientPolicyInputs): Promise<PolicyWithEtag> {
+    const identity = inputs.identity.canonical;
     for (let attempt = 1; ; attempt++) {
-        const { etag } = await client.getPolicy(identity);
+        const live = await client.getPolicy(identity);
+        if (!ownedByMeOrNobody(live.owner, inputs.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner);
+        if (live.owner !== null && live.owner === inputs.owner && inputs.adopt !== true && inputs.identity.scope !== "global") {
+            warn(`ClientPolicy ${identity}: already owned by this resource (${inputs.owner}); an earlier \`pulumi up\` was ` +
+                `interrupted after creating it, so this run takes it back and applies the declared settings`);
+        }
         try {
-            return await client.putPolicy(identity, wireBody(identity, inputs), { ifMatch: etag });
+            return await client.putPolicy(identity, wireBody(identity, inputs.settings), { ifMatch: live.etag }, inputs.owner);
         } catch (err) {
             if (!isStatus(err, 412)) throw err;
             if (attempt >= 2) throw staleEtag(identity, err);
@@ -247,38 +469,42 @@ async function takeOver(client: TenantClient, identity: string, inputs: Record<s
 }
 
 /**
- * Creates the policy. Global always exists and is taken over (settings absent from the program become unset); a
- * tag or site policy is created with `If-None-Match: *` and an existing one is only taken over with `adopt: true`.
+ * Creates the policy. Global always exists and is taken over (settings absent from the program become unset); a tag
+ * or site policy is created with `If-None-Match: *`. An existing one is taken back when this resource already owns it
+ * (an interrupted create), taken over with `adopt: true`, and otherwise refused before any write.
  */
-export async function create(inputs: Record<string, unknown>): Promise<dynamic.CreateResult> {
+export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
+    const inputs = requireInputs(raw);
     const client = tenantClient();
-    const identity = String(inputs.identity);
-    let written;
-    if (identity === "Global") {
-        written = await takeOver(client, identity, inputs);
+    const identity = inputs.identity.canonical;
+    let written: PolicyWithEtag;
+    if (inputs.identity.scope === "global") {
+        written = await takeOver(client, inputs);
     } else {
         try {
-            written = await client.putPolicy(identity, wireBody(identity, inputs), { ifNoneMatch: "*" });
+            written = await client.putPolicy(identity, wireBody(identity, inputs.settings), { ifNoneMatch: "*" }, inputs.owner);
         } catch (err) {
             if (!isStatus(err, 409)) throw err;
-            if (inputs.adopt !== true) {
-                throw new ConflictError(
-                    `${identity} already exists in tenant ${client.tenantId}. Set \`adopt: true\` on this ClientPolicy to take it ` +
-                    `over (its settings are replaced by the ones declared here; the preview lists the changes as adoptChanges)`,
-                    { status: 409, code: "PolicyAlreadyExists", target: "identity", requestId: err.requestId });
+            const live = await client.getPolicy(identity);
+            const mine = live.owner !== null && live.owner === inputs.owner;
+            if (!mine && inputs.adopt !== true) {
+                if (live.owner !== null && live.owner !== inputs.owner) throw ownershipConflict(identity, live.owner, inputs.owner);
+                throw new ConflictError(alreadyExists(identity, client.tenantId),
+                    { status: 409, code: "PolicyAlreadyExists", target: "identity", requestId: err.requestId, cause: err });
             }
-            written = await takeOver(client, identity, inputs);
+            written = await takeOver(client, inputs);
         }
     }
-    const outs = outputsFromWire(written.policy, written.etag, inputs);
+    const outs = outputsFromWire(written.policy, written.etag, raw, written.owner);
     return { id: outs.identity, outs };
 }
 
-/** Reads live state; a vanished policy returns an empty id so `refresh` records the deletion. */
+/** Reads live state (settings, ETag, owner); a vanished policy returns an empty id so `refresh` records the deletion. */
 export async function read(id: string, props: Record<string, unknown> = {}): Promise<dynamic.ReadResult> {
+    const state = parseState(id, props);
     try {
-        const { policy, etag } = await tenantClient().getPolicy(id);
-        const outs = outputsFromWire(policy, etag, props);
+        const live = await tenantClient().getPolicy(state.identity);
+        const outs = outputsFromWire(live.policy, live.etag, props, live.owner);
         return { id: outs.identity, props: outs, inputs: inputsFromOutputs(outs) };
     } catch (err) {
         if (err instanceof NotFoundError) return { id: "" };
@@ -286,14 +512,39 @@ export async function read(id: string, props: Record<string, unknown> = {}): Pro
     }
 }
 
-/** Writes the full desired state over the stored ETag; control-input-only changes do not touch the tenant. */
+/**
+ * Writes the full desired state over the stored ETag; control-input-only changes do not touch the tenant. On a 412 the
+ * policy is read again: another owner → refused naming it (unless `adopt`); already holding the declared settings (an
+ * interrupted update whose write landed) → completed without a write; otherwise an administrator's edit → refresh advice.
+ */
 export async function update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-    const inputs = userInputs(news);
-    if (changedSettings(olds, inputs).length === 0) {
-        return { outs: { ...stripProvider(olds), ...controlInputs(inputs) } };
+    const inputs = requireInputs(news);
+    const state = parseState(id, olds);
+    const ownerChanged = state.tenantOwner !== undefined && inputs.owner !== undefined && state.tenantOwner !== inputs.owner;
+    if (!ownerChanged && changedSettings(olds, inputs.settings).length === 0) {
+        return { outs: { ...stripProvider(olds), ...controlInputs(news), ...(inputs.owner ? { owner: inputs.owner } : {}) } };
     }
-    const written = await replaceSettings(tenantClient(), id, inputs, String(olds.etag ?? ""));
-    return { outs: outputsFromWire(written.policy, written.etag, inputs) };
+    const client = tenantClient();
+    const identity = inputs.identity.canonical;
+    if (ownerChanged && !ownedByMeOrNobody(state.tenantOwner, inputs.owner) && inputs.adopt !== true) {
+        throw ownershipConflict(identity, state.tenantOwner!, inputs.owner);
+    }
+    let written: PolicyWithEtag;
+    try {
+        written = await client.putPolicy(identity, wireBody(identity, inputs.settings), { ifMatch: state.etag ?? "*" }, inputs.owner);
+    } catch (err) {
+        if (!isStatus(err, 412)) throw err;
+        const live = await client.getPolicy(identity);
+        if (!ownedByMeOrNobody(live.owner, inputs.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner);
+        if (holds(live, inputs.settings) && (live.owner === inputs.owner || inputs.owner === undefined)) {
+            written = live;
+        } else if (!ownedByMeOrNobody(live.owner, inputs.owner)) {
+            written = await takeOver(client, inputs);
+        } else {
+            throw staleEtag(identity, err);
+        }
+    }
+    return { outs: outputsFromWire(written.policy, written.etag, news, written.owner) };
 }
 
 function controlInputs(inputs: Record<string, unknown>): Record<string, unknown> {
@@ -306,24 +557,39 @@ function stripProvider(props: Record<string, unknown>): Record<string, unknown> 
 }
 
 /**
- * Deletes the policy (Global: resets it to documented defaults). A tag policy still granted to users is only
- * removed, together with its grants, when `forceDeleteWhenGranted` is true.
+ * Deletes the policy (Global: resets it to documented defaults) — only while this resource still owns it. When another
+ * resource or stack has taken it over, the resource leaves state without any write, with a warning naming the new
+ * owner. An administrator's edit (owner unchanged) does not stop the delete. A tag policy still granted to users is
+ * only removed, together with its grants, when `forceDeleteWhenGranted` is true.
  */
 export async function remove(id: string, props: Record<string, unknown>): Promise<void> {
+    const state = parseState(id, props);
     const client = tenantClient();
-    const force = props.forceDeleteWhenGranted === true;
+    let live: PolicyWithEtag;
     try {
-        await client.deletePolicy(id, { ifMatch: typeof props.etag === "string" && props.etag ? props.etag : undefined, force });
+        live = await client.getPolicy(state.identity);
     } catch (err) {
         if (err instanceof NotFoundError) return; // already gone: the goal of delete is met
-        if (isStatus(err, 412)) throw staleEtag(id, err);
+        throw err;
+    }
+    if (!ownedByMeOrNobody(live.owner, state.owner)) {
+        warn(`ClientPolicy ${state.identity} is now owned by ${describeOwner(live.owner!, state.owner)}; this resource ` +
+            `leaves the stack without ${state.identity === "Global" ? "resetting" : "deleting"} it.` +
+            (conflictAdvice(live.owner!, state.owner, "policy").startsWith("If you renamed") ? ` (A rename inside one stack keeps the policy with \`aliases\`.)` : ""));
+        return;
+    }
+    try {
+        await client.deletePolicy(state.identity, { ifMatch: live.etag, force: state.forceDeleteWhenGranted });
+    } catch (err) {
+        if (err instanceof NotFoundError) return;
+        if (isStatus(err, 412)) throw staleEtag(state.identity, err);
         if (isStatus(err, 409)) {
-            const granted = await client.listAssignments(id).then((users) => String(users.length), () => "some");
+            const granted = await client.listAssignments(state.identity).then((users) => String(users.length), () => "some");
             throw new ConflictError(
-                `${id} is still granted to ${granted} user(s), so it was not deleted. Remove or retarget the PolicyGrant ` +
+                `${state.identity} is still granted to ${granted} user(s), so it was not deleted. Remove or retarget the PolicyGrant ` +
                 `resources first, or set \`forceDeleteWhenGranted: true\` on this ClientPolicy (run \`pulumi up\` so the ` +
                 `setting is recorded) to delete the policy together with its grants`,
-                { status: 409, code: err.code ?? "PolicyInUse", target: id, requestId: err.requestId });
+                { status: 409, code: err.code ?? "PolicyInUse", target: state.identity, requestId: err.requestId, cause: err });
         }
         throw err;
     }

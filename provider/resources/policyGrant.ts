@@ -1,33 +1,34 @@
 /**
- * The `PolicyGrant` resource: grants one per-user (tag) client policy to one user or to a list of users.
+ * The `PolicyGrant` resource: grants one per-user (tag) client policy to one user or to a list of users. Class and
+ * args, schema, replacement rules (none), check, diff and CRUD, and the ownership rules (provider/ownership.ts) for
+ * user assignments.
  *
- * State model: outputs hold the canonical `policyName`, the requested spellings that are actually granted
- * (`user` or `users`) and `resolvedUsers` (id, SIP address, display name and the spelling each came from). A user
- * that could not be granted, or that was unassigned outside Pulumi (seen by refresh), is missing from both, so the
- * next diff shows a change and the next `up` grants exactly the missing users. Nothing is ever replaced: changing the
- * policy re-grants in place, because create-before-delete would leave users unassigned in between.
+ * State model: outputs hold the canonical `policyName`, the requested spellings that are actually granted (`user` or
+ * `users`) and `resolvedUsers` (id, SIP address, display name and the spelling each came from). A user that could not
+ * be granted, or that was unassigned or re-granted outside this resource (seen by refresh), is missing from both, so
+ * the next diff shows a change and the next `up` grants exactly the missing users. Nothing is ever replaced: changing
+ * the policy re-grants in place, because create-before-delete would leave users unassigned in between.
  */
 import { randomUUID } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { isIdentityError, parsePolicyIdentity } from "../../api/identity";
-import { BatchUserResult, TenantClient, WireUser } from "../client/tenantClient";
-import { ClientPolicyError, ConflictError, NotFoundError, PartialFailureError, ValidationError } from "../errors";
-import { tenantClient } from "../runtime";
-import { PROVIDER_KEY, isUnknown, plainJson, show, unknownPropertyFailure, userInputs } from "../schema";
+import { PolicyIdentity, isIdentityError, parseGrantPolicyName, samePolicy } from "../../api/identity";
+import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
+import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
+import { claim, conflictAdvice, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
+import { tenantClient, tenantClientIfConfigured } from "../runtime";
+import { PROVIDER_KEY, checkOptionalBoolean, isUnknown, plainJson, show, unknownPropertyFailure, userInputs } from "../schema";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:PolicyGrant`. Public API. */
 export const MODULE = "clientpolicy";
 /** Type name of the resource (public API, never rename). */
 export const TYPE = "PolicyGrant";
 
-/** Every input property. */
-export const INPUTS = ["policyName", "user", "users"] as const;
+/** Every input property a program may set (`owner` is set by the resource class). */
+export const INPUTS = ["policyName", "user", "users", "adopt"] as const;
 
 /** No input replaces a grant: all changes are applied in place (see the module comment). */
 export const REPLACE_ON_CHANGE: readonly string[] = [];
-
-/** Parallel user look-ups: enough to hide latency, few enough not to trip the tenant's throttling. */
-const RESOLVE_CONCURRENCY = 16;
 
 /** A granted user as recorded in outputs. */
 export interface ResolvedUser {
@@ -38,36 +39,146 @@ export interface ResolvedUser {
     requestedAs: string;
 }
 
-// ---------------------------------------------------------------- check
+// ---------------------------------------------------------------- class and args
+
+/** Inputs of a {@link PolicyGrant}: the policy and exactly one of `user` / `users`. */
+export interface PolicyGrantArgs {
+    /** A per-user policy: `Tag:OfflineIM` or `OfflineIM` (typically `policy.identity`). Changing it re-grants in place. */
+    policyName: pulumi.Input<string>;
+    /** One user: SIP address, UPN, `DOMAIN\logon`, display name or object id. No wildcards. */
+    user?: pulumi.Input<string>;
+    /** Many users (any identity forms, thousands are fine: the batch API is used, 5,000 per call). */
+    users?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Take over users whose current assignment another PolicyGrant (of this or another stack) made. Without it, such
+     * users fail the preview, naming the other owner.
+     */
+    adopt?: pulumi.Input<boolean>;
+}
+
+/** Users declared by PolicyGrant resources of this program (plain spellings only), for duplicate detection. */
+const declaredUsers = new Map<string, string>();
+
+/**
+ * Grants a per-user client policy to users. Adding or removing users assigns or unassigns only the difference;
+ * destroying it unassigns the users whose assignment is still this grant's. Each assignment records this resource
+ * (`project/stack/name`) as its owner.
+ */
+export class PolicyGrant extends pulumi.dynamic.Resource {
+    /** Canonical policy name (without `Tag:`). */
+    declare public readonly policyName: pulumi.Output<string>;
+    /** The requested user, once granted. */
+    declare public readonly user: pulumi.Output<string | undefined>;
+    /** The requested users that are granted. */
+    declare public readonly users: pulumi.Output<string[] | undefined>;
+    /**
+     * The granted users as the tenant resolved them (names and SIP addresses: personal data). Secret whenever the
+     * users are given as outputs (which may be secret), so a `pulumi.secret([...])` list never reaches state in clear.
+     */
+    declare public readonly resolvedUsers: pulumi.Output<ResolvedUser[]>;
+    /** This resource's owner id, recorded on every assignment it makes. */
+    declare public readonly owner: pulumi.Output<string>;
+
+    constructor(name: string, args: PolicyGrantArgs, opts?: pulumi.CustomResourceOptions) {
+        if (opts?.import !== undefined) {
+            throw new Error(`PolicyGrant "${name}": the \`import\` resource option does not work for dynamic resources ` +
+                `(pulumi/pulumi#16175). Remove it; to take over users another grant assigned, set \`adopt: true\`.`);
+        }
+        const spellings = typeof args.user === "string" ? [args.user]
+            : Array.isArray(args.users) ? args.users.filter((u): u is string => typeof u === "string") : [];
+        for (const spelling of spellings) {
+            const other = declaredUsers.get(spellingKey(spelling));
+            if (other !== undefined && other !== name) {
+                throw new Error(`PolicyGrant "${name}" and PolicyGrant "${other}" both grant "${spelling}"; a user can hold one ` +
+                    `client policy, so list each user in one grant`);
+            }
+        }
+        for (const spelling of spellings) declaredUsers.set(spellingKey(spelling), name);
+        const fromOutputs = pulumi.Output.isInstance(args.users) || pulumi.Output.isInstance(args.user) ||
+            (Array.isArray(args.users) && args.users.some((u) => pulumi.Output.isInstance(u)));
+        const props: Record<string, unknown> = {
+            user: undefined, users: undefined, resolvedUsers: undefined, ...args, owner: ownerId(pulumi.getProject(), pulumi.getStack(), name),
+        };
+        const secretOpts = fromOutputs
+            ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "resolvedUsers"] }
+            : opts;
+        super(require("./policyGrant.provider"), name, props, secretOpts, MODULE, TYPE);
+    }
+}
+
+// ---------------------------------------------------------------- typed inputs and state
 
 /** Lower-cased, trimmed spelling: the tenant matches every identity form case-insensitively. */
 function spellingKey(s: string): string {
     return s.trim().toLowerCase();
 }
 
-/** Validates `policyName` and exactly one of `user`/`users`; canonicalises the policy name (no `Tag:`). */
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+/** Canonical inputs of a grant. */
+export interface PolicyGrantInputs {
+    /** The tag policy (`Tag:<name>`). */
+    readonly policy: PolicyIdentity;
+    readonly mode: "user" | "users";
+    /** Trimmed spellings in program order. */
+    readonly spellings: readonly string[];
+    readonly owner?: string;
+    readonly adopt?: boolean;
+}
+
+/** A stored state (outputs), parsed once. */
+interface PolicyGrantState {
+    readonly policy?: PolicyIdentity;
+    readonly mode: "user" | "users";
+    readonly resolved: readonly ResolvedUser[];
+    readonly owner?: string;
+}
+
+function parseState(props: Record<string, unknown>): PolicyGrantState {
+    const policy = parseGrantPolicyName(props.policyName);
+    const resolved = (Array.isArray(props.resolvedUsers) ? props.resolvedUsers : []).filter((u): u is ResolvedUser =>
+        !!u && typeof u === "object" && typeof (u as ResolvedUser).id === "string" && typeof (u as ResolvedUser).requestedAs === "string");
+    return {
+        policy: isIdentityError(policy) ? undefined : policy,
+        mode: props.user !== undefined ? "user" : "users",
+        resolved,
+        owner: typeof props.owner === "string" && props.owner !== "" ? props.owner : undefined,
+    };
+}
+
+/** Why a value is not an acceptable user identity, or undefined when it is. */
+function identityProblem(v: unknown): string | undefined {
+    if (typeof v !== "string" || v.trim() === "") {
+        return `must be a user identity (SIP address, UPN, DOMAIN\\logon, display name or object id), got ${show(v)}`;
+    }
+    if (v.includes("*")) return `wildcards are not accepted (got ${show(v)}): list the users explicitly`;
+    return undefined;
+}
+
+/**
+ * Validates and canonicalises raw inputs (policy name without `Tag:`, trimmed spellings, duplicates by spelling).
+ * Used by check() and by every CRUD method on its own inputs.
+ */
+export function parseInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; parsed?: PolicyGrantInputs; failures: dynamic.CheckFailure[] } {
     const props = userInputs(news);
     const failures: dynamic.CheckFailure[] = [];
     const inputs: Record<string, unknown> = {};
     for (const key of Object.keys(props)) {
-        if (!(INPUTS as readonly string[]).includes(key)) failures.push(unknownPropertyFailure(key, INPUTS));
+        if (key !== "owner" && !(INPUTS as readonly string[]).includes(key)) failures.push(unknownPropertyFailure(key, INPUTS));
     }
+    if (typeof props.owner === "string" && props.owner !== "") inputs.owner = props.owner;
+    const adopt = checkOptionalBoolean(props, "adopt", failures);
+    if (adopt !== undefined) inputs.adopt = adopt;
 
+    let policy: PolicyIdentity | undefined;
     const policyName = props.policyName;
     if (isUnknown(policyName)) inputs.policyName = policyName;
     else if (policyName === undefined) failures.push({ property: "policyName", reason: "is required: the per-user policy to grant, e.g. \"Tag:OfflineIM\" or \"OfflineIM\"" });
     else {
-        const parsed = parsePolicyIdentity(policyName);
+        const parsed = parseGrantPolicyName(policyName);
         if (isIdentityError(parsed)) failures.push({ property: "policyName", reason: parsed.error });
-        else if (parsed.scope !== "tag") {
-            failures.push({
-                property: "policyName",
-                reason: `${parsed.canonical} applies by scope and cannot be granted to users; grant a per-user policy ("Tag:<name>")`,
-            });
-        } else inputs.policyName = parsed.name;
+        else { policy = parsed; inputs.policyName = parsed.name; }
     }
 
+    let spellings: string[] | undefined;
     const hasUser = props.user !== undefined && props.user !== null;
     const hasUsers = props.users !== undefined && props.users !== null;
     if (hasUser === hasUsers) {
@@ -78,15 +189,20 @@ export async function check(_olds: Record<string, unknown>, news: Record<string,
     } else if (hasUser) {
         const reason = isUnknown(props.user) ? undefined : identityProblem(props.user);
         if (reason) failures.push({ property: "user", reason });
-        else inputs.user = isUnknown(props.user) ? props.user : (props.user as string).trim();
-    } else if (isUnknown(props.users) || !Array.isArray(props.users)) {
-        if (isUnknown(props.users)) inputs.users = props.users;
-        else failures.push({ property: "users", reason: `must be a list of user identities, got ${show(props.users)}` });
+        else if (isUnknown(props.user)) inputs.user = props.user;
+        else spellings = [(inputs.user = (props.user as string).trim()) as string];
+    } else if (isUnknown(props.users)) {
+        inputs.users = props.users;
+    } else if (!Array.isArray(props.users)) {
+        failures.push({ property: "users", reason: `must be a list of user identities, got ${show(props.users)}` });
+    } else if (props.users.length === 0) {
+        failures.push({ property: "users", reason: "must list at least one user (an empty grant grants nobody); remove the PolicyGrant instead" });
     } else {
         const seen = new Map<string, number>();
         const list: unknown[] = [];
+        let unknown = false;
         props.users.forEach((u, i) => {
-            if (isUnknown(u)) { list.push(u); return; }
+            if (isUnknown(u)) { list.push(u); unknown = true; return; }
             const reason = identityProblem(u);
             if (reason) { failures.push({ property: `users[${i}]`, reason }); return; }
             const spelling = (u as string).trim();
@@ -99,17 +215,47 @@ export async function check(_olds: Record<string, unknown>, news: Record<string,
             list.push(spelling);
         });
         inputs.users = list;
+        if (!unknown) spellings = list as string[];
     }
-    return { inputs, failures };
+    const parsed = policy && spellings && failures.length === 0
+        ? { policy, mode: hasUser ? "user" as const : "users" as const, spellings, owner: inputs.owner as string | undefined, adopt }
+        : undefined;
+    return { inputs, parsed, failures };
 }
 
-/** Why a value is not an acceptable user identity, or undefined when it is. */
-function identityProblem(v: unknown): string | undefined {
-    if (typeof v !== "string" || v.trim() === "") {
-        return `must be a user identity (SIP address, UPN, DOMAIN\\logon, display name or object id), got ${show(v)}`;
+function requireInputs(news: Record<string, unknown>): PolicyGrantInputs {
+    const { parsed, failures } = parseInputs(news);
+    if (failures.length > 0 || !parsed) {
+        const reasons = failures.length > 0 ? failures.map((f) => `${f.property}: ${f.reason}`).join("; ") : "some inputs are not known yet";
+        throw new ValidationError(`invalid PolicyGrant inputs: ${reasons}`, { code: "InvalidInputs" });
     }
-    if (v.includes("*")) return `wildcards are not accepted (got ${show(v)}): list the users explicitly`;
-    return undefined;
+    return parsed;
+}
+
+// ---------------------------------------------------------------- check
+
+/**
+ * Validates inputs offline, then — when the tenant is configured and the users are known — resolves every user not
+ * already resolved in state with the batch resolution route (one call per 5,000), so preview fails, naming
+ * `users[i]`, for users that do not exist, are ambiguous, name one person twice, are granted by another resource of
+ * this program, or hold an assignment another owner made (without `adopt`). An unchanged grant costs no call.
+ */
+export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+    const { inputs, parsed, failures } = parseInputs(news);
+    const client = tenantClientIfConfigured();
+    if (!parsed || !client) return { inputs, failures };
+    const property = (i: number) => (parsed.mode === "user" ? "user" : `users[${i}]`);
+    const known = new Map(parseState(olds ?? {}).resolved.map((u) => [spellingKey(u.requestedAs), u]));
+    const resolution = await resolve(client, parsed.spellings, known, parsed.policy, parsed.owner, parsed.adopt === true);
+    for (const problem of resolution.problems) failures.push({ property: property(problem.index), reason: problem.reason });
+    resolution.users.forEach((user, i) => {
+        if (!user) return;
+        const other = claim(`user:${user.id.toLowerCase()}`, parsed.owner);
+        if (other !== undefined) {
+            failures.push({ property: property(i), reason: `"${user.requestedAs}" (${user.sipAddress}) is also granted by ${describeOwner(other, parsed.owner)}; a user holds one client policy, so list each user in one grant` });
+        }
+    });
+    return { inputs, failures };
 }
 
 // ---------------------------------------------------------------- diff
@@ -130,10 +276,8 @@ function spellingSet(props: Record<string, unknown>): Set<string> {
  */
 export function changedProperties(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
     const changed: string[] = [];
-    if (isUnknown(news.policyName) || spellingKey(String(olds.policyName ?? "")) !== spellingKey(String(news.policyName ?? ""))) {
-        changed.push("policyName");
-    }
-    const mode = modeOf(news);
+    if (isUnknown(news.policyName) || !samePolicy(olds.policyName, news.policyName)) changed.push("policyName");
+    const mode = news.user !== undefined ? "user" : "users";
     const a = spellingSet(olds);
     const b = spellingSet(news);
     if (isUnknown(news[mode]) || a.size !== b.size || [...a].some((k) => !b.has(k)) || (olds.user !== undefined) !== (news.user !== undefined)) {
@@ -142,65 +286,86 @@ export function changedProperties(olds: Record<string, unknown>, news: Record<st
     return changed;
 }
 
-/** Compares the last known grant (outputs) with the new inputs; never replaces. */
+/** Compares the last known grant (outputs) with the new inputs; never replaces. Works offline. */
 export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-    const changed = changedProperties(olds, userInputs(news));
+    const changed = changedProperties(olds, parseInputs(news).inputs);
     return { changes: changed.length > 0, replaces: changed.filter((k) => REPLACE_ON_CHANGE.includes(k)), deleteBeforeReplace: false };
 }
 
 // ---------------------------------------------------------------- resolution
 
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-    const out = new Array<R>(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const i = next++;
-            out[i] = await fn(items[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return out;
+/** One problem with one requested user. */
+interface UserProblem {
+    readonly index: number;
+    readonly reason: string;
+}
+
+/** Resolved users (undefined where a problem was found) and the problems, by position in `spellings`. */
+interface Resolution {
+    readonly users: Array<ResolvedUser | undefined>;
+    readonly problems: UserProblem[];
 }
 
 /**
- * Resolves spellings to users, reusing earlier resolutions (so a diff of 100 users costs 100 look-ups, not 10,000).
- * Unknown and ambiguous identities are collected and reported together, and two spellings of the same user are an
- * error naming both — all before anything is written.
+ * Resolves spellings to users, reusing earlier resolutions (so adding 1 user to 10,000 costs one call) and asking the
+ * tenant for the rest with the batch resolution route. Unknown and ambiguous identities, two spellings of one person,
+ * and (without `adopt`) users whose assignment another owner made are reported together, by position.
  */
-export async function resolveUsers(client: TenantClient, spellings: readonly string[], known: ReadonlyMap<string, ResolvedUser>): Promise<ResolvedUser[]> {
-    const problems: string[] = [];
-    const resolved = await mapLimit(spellings, RESOLVE_CONCURRENCY, async (spelling): Promise<ResolvedUser | undefined> => {
-        const cached = known.get(spellingKey(spelling));
-        if (cached) return { ...cached, requestedAs: spelling };
-        try {
-            return fromWireUser(await client.getUser(spelling), spelling);
-        } catch (err) {
-            if (err instanceof NotFoundError) { problems.push(`"${spelling}": no such user`); return undefined; }
-            if (err instanceof ConflictError) {
-                problems.push(`"${spelling}" is ambiguous (${err.tenantMessage ?? err.code}); use the SIP address or UPN`);
-                return undefined;
-            }
-            if (err instanceof ClientPolicyError && err.status === 400) {
-                problems.push(`"${spelling}": ${err.tenantMessage ?? err.message}`);
-                return undefined;
-            }
-            throw err;
-        }
+async function resolve(client: TenantClient, spellings: readonly string[], known: ReadonlyMap<string, ResolvedUser>,
+    policy: PolicyIdentity, owner: string | undefined, adopt: boolean): Promise<Resolution> {
+    const users: Array<ResolvedUser | undefined> = spellings.map((s) => {
+        const cached = known.get(spellingKey(s));
+        return cached ? { ...cached, requestedAs: s } : undefined;
     });
-    const byId = new Map<string, string>();
-    for (const user of resolved) {
-        if (!user) continue;
-        const other = byId.get(user.id);
-        if (other !== undefined) problems.push(`"${other}" and "${user.requestedAs}" are the same user (${user.sipAddress}); list each user once`);
-        else byId.set(user.id, user.requestedAs);
+    const missing = spellings.map((s, i) => [s, i] as const).filter(([, i]) => !users[i]);
+    const problems: UserProblem[] = [];
+    if (missing.length > 0) {
+        const answers = await client.resolveUsers(missing.map(([s]) => s));
+        answers.forEach((answer: ResolveResult, k) => {
+            const [spelling, index] = missing[k];
+            if (answer.User) {
+                const problem = ownershipProblem(answer.User, policy, owner, adopt);
+                if (problem) problems.push({ index, reason: problem });
+                else users[index] = fromWireUser(answer.User, spelling);
+                return;
+            }
+            const e = answer.Error;
+            if (e?.code === "UserNotFound") problems.push({ index, reason: `"${spelling}": no such user in the tenant` });
+            else if (e?.code === "AmbiguousIdentity") {
+                problems.push({ index, reason: `"${spelling}" matches ${e.matches?.length ?? "several"} users${e.matches ? ` (${e.matches.join(", ")})` : ""}; use the SIP address or UPN` });
+            } else problems.push({ index, reason: `"${spelling}": ${e?.message ?? "could not be resolved"}` });
+        });
     }
+    const byId = new Map<string, number>();
+    users.forEach((user, i) => {
+        if (!user) return;
+        const first = byId.get(user.id);
+        if (first !== undefined) {
+            problems.push({ index: i, reason: `"${spellings[first]}" and "${spellings[i]}" are the same user (${user.sipAddress}); list each user once` });
+            users[i] = undefined;
+        } else byId.set(user.id, i);
+    });
+    problems.sort((a, b) => a.index - b.index);
+    return { users, problems };
+}
+
+/** Why this grant must not take `user` (another owner's assignment), or undefined. */
+function ownershipProblem(user: WireUser, policy: PolicyIdentity, owner: string | undefined, adopt: boolean): string | undefined {
+    if (adopt || user.ClientPolicy === null || ownedByMeOrNobody(user.ClientPolicyOwner, owner)) return undefined;
+    return `${user.SipAddress} holds Tag:${user.ClientPolicy}, granted by ${describeOwner(user.ClientPolicyOwner!, owner)}` +
+        `${samePolicy(user.ClientPolicy, policy.canonical) ? "" : ` (this grant would replace it with ${policy.canonical})`}. ` +
+        conflictAdvice(user.ClientPolicyOwner!, owner, "assignment");
+}
+
+/** {@link resolve} for a write: any problem is a {@link ValidationError} naming every user, before anything is written. */
+async function resolveForWrite(client: TenantClient, inputs: PolicyGrantInputs, known: ReadonlyMap<string, ResolvedUser>): Promise<ResolvedUser[]> {
+    const { users, problems } = await resolve(client, inputs.spellings, known, inputs.policy, inputs.owner, inputs.adopt === true);
     if (problems.length > 0) {
+        const where = (i: number) => (inputs.mode === "user" ? "user" : `users[${i}]`);
         throw new ValidationError(`${problems.length} user identit${problems.length === 1 ? "y" : "ies"} could not be granted, nothing was changed:\n  ` +
-            problems.join("\n  "), { code: "UserResolution", target: "users" });
+            problems.map((p) => `${where(p.index)}: ${p.reason}`).join("\n  "), { code: "UserResolution", target: "users" });
     }
-    return resolved as ResolvedUser[];
+    return users as ResolvedUser[];
 }
 
 function fromWireUser(u: WireUser, requestedAs: string): ResolvedUser {
@@ -210,48 +375,33 @@ function fromWireUser(u: WireUser, requestedAs: string): ResolvedUser {
 // ---------------------------------------------------------------- writes
 
 /**
- * Assigns `policyName` (or unassigns, `null`) for `users`: one PUT for a single user, the batch API otherwise.
- * Returns the users that failed, with the tenant's reason.
+ * Assigns `policyName` (or unassigns, `null`) for `users`, recording `owner`: one PUT for a single user, the batch API
+ * otherwise. Returns the users that failed, with the tenant's reason.
  */
-async function assign(client: TenantClient, policyName: string | null, users: readonly ResolvedUser[]): Promise<Map<string, string>> {
+async function assign(client: TenantClient, policyName: string | null, users: readonly ResolvedUser[], owner: string | undefined): Promise<Map<string, string>> {
     const failed = new Map<string, string>();
     if (users.length === 0) return failed;
     if (users.length === 1) {
-        await client.assignUser(users[0].id, policyName);
+        await client.assignUser(users[0].id, policyName, owner);
         return failed;
     }
-    const results = await client.batchAssign(policyName, users.map((u) => u.id));
+    const results = await client.batchAssign(policyName, users.map((u) => u.id), owner);
     const byUser = new Map<string, BatchUserResult>(results.map((r) => [String(r.User).toLowerCase(), r]));
     for (const u of users) {
         const r = byUser.get(u.id.toLowerCase());
         if (!r) failed.set(u.id, "no result reported by the batch operation");
-        else if (r.Status !== "Succeeded") failed.set(u.id, describeBatchError(r.Error));
+        else if (r.Status !== "Succeeded") failed.set(u.id, r.Error ? [r.Error.code, r.Error.message].filter(Boolean).join(": ") : "failed");
     }
     return failed;
 }
 
-function describeBatchError(e: unknown): string {
-    if (e && typeof e === "object") {
-        const o = e as Record<string, unknown>;
-        return [o.code, o.message].filter((x) => typeof x === "string").join(": ") || JSON.stringify(e);
-    }
-    return typeof e === "string" ? e : "failed";
-}
-
 /** Outputs for the granted users; `mode` keeps the `user` / `users` shape the program used. */
-function outputs(policyName: string, mode: "user" | "users", granted: ResolvedUser[]): Record<string, unknown> {
+function outputs(policyName: string, mode: "user" | "users", granted: ResolvedUser[], owner: string | undefined, adopt?: unknown): Record<string, unknown> {
     const outs: Record<string, unknown> = { policyName, resolvedUsers: granted };
+    if (owner !== undefined) outs.owner = owner;
+    if (typeof adopt === "boolean") outs.adopt = adopt;
     if (mode === "user") { if (granted.length > 0) outs.user = granted[0].requestedAs; } else outs.users = granted.map((u) => u.requestedAs);
     return outs;
-}
-
-function modeOf(props: Record<string, unknown>): "user" | "users" {
-    return props.user !== undefined ? "user" : "users";
-}
-
-/** The policy's route identity from a grant's policy name. */
-function tagIdentity(policyName: string): string {
-    return `Tag:${policyName}`;
 }
 
 /** Throws a partial failure (outputs with only the granted users go to state) when some users failed. */
@@ -264,85 +414,97 @@ function finish(id: string, props: Record<string, unknown>, outs: Record<string,
         id, plainJson({ ...outs, [PROVIDER_KEY]: props[PROVIDER_KEY] }), reasons);
 }
 
-/** Grants the policy to every requested user. */
-export async function create(inputs: Record<string, unknown>): Promise<dynamic.CreateResult> {
+/** Grants the policy to every requested user (resolution and ownership checked for all of them first). */
+export async function create(raw: Record<string, unknown>): Promise<dynamic.CreateResult> {
+    const inputs = requireInputs(raw);
     const client = tenantClient();
-    const policyName = String(inputs.policyName);
-    const wanted = await resolveUsers(client, requested(inputs), new Map());
-    const failed = await assign(client, policyName, wanted);
-    const outs = outputs(policyName, modeOf(inputs), wanted.filter((u) => !failed.has(u.id)));
-    const id = `${policyName}/${randomUUID()}`;
-    finish(id, inputs, outs, failed, wanted);
+    const wanted = await resolveForWrite(client, inputs, new Map());
+    const failed = await assign(client, inputs.policy.name, wanted, inputs.owner);
+    const outs = outputs(inputs.policy.name, inputs.mode, wanted.filter((u) => !failed.has(u.id)), inputs.owner, inputs.adopt);
+    const id = `${inputs.policy.name}/${randomUUID()}`;
+    finish(id, raw, outs, failed, wanted);
     return { id, outs };
 }
 
 /**
  * Writes only the difference: new users (or everyone, when the policy changed) are granted; users no longer listed
- * are unassigned if — and only if — their current assignment is still this grant's policy.
+ * are unassigned if — and only if — their current assignment is still this grant's.
  */
 export async function update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
+    const inputs = requireInputs(news);
+    const state = parseState(olds);
     const client = tenantClient();
-    const inputs = userInputs(news);
-    const oldPolicy = String(olds.policyName);
-    const policyName = String(inputs.policyName);
-    const policyChanged = spellingKey(oldPolicy) !== spellingKey(policyName);
-    const previous = (Array.isArray(olds.resolvedUsers) ? olds.resolvedUsers : []) as ResolvedUser[];
-    const known = new Map(previous.map((u) => [spellingKey(u.requestedAs), u]));
-    const wanted = await resolveUsers(client, requested(inputs), known);
+    const policyChanged = !state.policy || state.policy.key !== inputs.policy.key;
+    const known = new Map(state.resolved.map((u) => [spellingKey(u.requestedAs), u]));
+    const wanted = await resolveForWrite(client, inputs, known);
 
     const wantedIds = new Set(wanted.map((u) => u.id));
-    const previousIds = new Set(previous.map((u) => u.id));
+    const previousIds = new Set(state.resolved.map((u) => u.id));
     const toGrant = policyChanged ? wanted : wanted.filter((u) => !previousIds.has(u.id));
-    const failed = await assign(client, policyName, toGrant);
-    const dropped = previous.filter((u) => !wantedIds.has(u.id));
-    await unassignIfStillOurs(client, oldPolicy, dropped);
+    const failed = await assign(client, inputs.policy.name, toGrant, inputs.owner);
+    const dropped = state.resolved.filter((u) => !wantedIds.has(u.id));
+    if (state.policy) await unassignIfStillOurs(client, state.policy, dropped, state.owner);
 
-    const outs = outputs(policyName, modeOf(inputs), wanted.filter((u) => !failed.has(u.id)));
+    const outs = outputs(inputs.policy.name, inputs.mode, wanted.filter((u) => !failed.has(u.id)), inputs.owner, inputs.adopt);
     finish(id, news, outs, failed, toGrant);
     return { outs };
 }
 
-/** Unassigns users whose current assignment is still `policyName`; someone else's later grant is left alone. */
-async function unassignIfStillOurs(client: TenantClient, policyName: string, users: readonly ResolvedUser[]): Promise<void> {
-    if (users.length === 0) return;
-    let assigned: Set<string>;
+/** Users among `users` whose current assignment is `policy` and was made by `owner` (or nobody). */
+async function stillOurs(client: TenantClient, policy: PolicyIdentity, users: readonly ResolvedUser[], owner: string | undefined): Promise<ResolvedUser[] | undefined> {
+    let assigned: Map<string, WireUser>;
     try {
-        assigned = new Set((await client.listAssignments(tagIdentity(policyName))).map((u) => u.Id));
+        assigned = new Map((await client.listAssignments(policy.canonical)).map((u) => [u.Id, u]));
     } catch (err) {
-        if (err instanceof NotFoundError) return; // the policy is gone, and its grants with it
+        if (err instanceof NotFoundError) return undefined; // the policy is gone, and its grants with it
         throw err;
     }
-    const ours = users.filter((u) => assigned.has(u.id));
-    const failed = await assign(client, null, ours);
+    return users.filter((u) => assigned.has(u.id) && ownedByMeOrNobody(assigned.get(u.id)!.ClientPolicyOwner, owner));
+}
+
+/** Unassigns users whose current assignment is still this grant's; someone else's later grant is left alone. */
+async function unassignIfStillOurs(client: TenantClient, policy: PolicyIdentity, users: readonly ResolvedUser[], owner: string | undefined): Promise<void> {
+    if (users.length === 0) return;
+    const ours = await stillOurs(client, policy, users, owner);
+    if (!ours) return;
+    const failed = await assign(client, null, ours, undefined);
     if (failed.size > 0) {
         const reasons = ours.filter((u) => failed.has(u.id)).map((u) => `"${u.requestedAs}": ${failed.get(u.id)}`);
-        throw new ClientPolicyError(`${failed.size} user(s) could not be unassigned from ${policyName}:\n  ${reasons.join("\n  ")}`,
-            { code: "PartialFailure" });
+        throw new PartialFailureError(`${failed.size} user(s) could not be unassigned from ${policy.canonical}:\n  ${reasons.join("\n  ")}`,
+            "", {}, reasons);
     }
 }
 
-/** Live state: the granted users still assigned this policy. A deleted policy means the grant is gone. */
+/**
+ * Live state: the granted users whose assignment is still this grant's (this policy, made by this resource or nobody).
+ * A deleted policy means the grant is gone.
+ */
 export async function read(id: string, props: Record<string, unknown> = {}): Promise<dynamic.ReadResult> {
-    const policyName = String(props.policyName);
+    const state = parseState(props);
+    if (!state.policy) return { id: "" };
     let live: WireUser[];
     try {
-        live = await tenantClient().listAssignments(tagIdentity(policyName));
+        live = await tenantClient().listAssignments(state.policy.canonical);
     } catch (err) {
         if (err instanceof NotFoundError) return { id: "" };
         throw err;
     }
     const liveById = new Map(live.map((u) => [u.Id, u]));
-    const previous = (Array.isArray(props.resolvedUsers) ? props.resolvedUsers : []) as ResolvedUser[];
-    const still = previous.filter((u) => liveById.has(u.id)).map((u) => fromWireUser(liveById.get(u.id)!, u.requestedAs));
-    const outs = outputs(policyName, modeOf(props), still);
-    const inputs: Record<string, unknown> = { policyName };
+    const still = state.resolved
+        .filter((u) => liveById.has(u.id) && ownedByMeOrNobody(liveById.get(u.id)!.ClientPolicyOwner, state.owner))
+        .map((u) => fromWireUser(liveById.get(u.id)!, u.requestedAs));
+    const outs = outputs(state.policy.name, state.mode, still, state.owner, props.adopt);
+    const inputs: Record<string, unknown> = { policyName: state.policy.name };
+    if (state.owner !== undefined) inputs.owner = state.owner;
+    if (typeof props.adopt === "boolean") inputs.adopt = props.adopt;
     if (outs.user !== undefined) inputs.user = outs.user;
     if (outs.users !== undefined) inputs.users = outs.users;
     return { id, props: outs, inputs };
 }
 
-/** Unassigns the grant's users (only those still assigned this policy). */
+/** Unassigns the grant's users (only those whose assignment is still this grant's). */
 export async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
-    const users = (Array.isArray(props.resolvedUsers) ? props.resolvedUsers : []) as ResolvedUser[];
-    await unassignIfStillOurs(tenantClient(), String(props.policyName), users);
+    const state = parseState(props);
+    if (!state.policy) return;
+    await unassignIfStillOurs(tenantClient(), state.policy, state.resolved, state.owner);
 }

@@ -9,6 +9,9 @@ describe("policy identity parsing (as the provider uses it)", () => {
         ["OfflineIM", "Tag:OfflineIM", "tag:offlineim"], ["tag:OfflineIM", "Tag:OfflineIM", "tag:offlineim"],
         ["TAG:OfflineIM", "Tag:OfflineIM", "tag:offlineim"], ["site:Redmond", "site:Redmond", "site:redmond"],
         ["Site:Redmond", "site:Redmond", "site:redmond"], ["Sales Policy.v2", "Tag:Sales Policy.v2", "tag:sales policy.v2"],
+        // Names Skype for Business accepts from PowerShell (../shared/CSCLIENTPOLICY.md §3): @, #, $, %, unicode.
+        ["Sales@EU", "Tag:Sales@EU", "tag:sales@eu"], ["Tag:R&D #1 $x 100%", "Tag:R&D #1 $x 100%", "tag:r&d #1 $x 100%"],
+        ["site:Zürich", "site:Zürich", "site:zürich"], ["-lead", "Tag:-lead", "tag:-lead"],
     ];
     for (const [input, canonical, key] of OK) {
         it(`parses ${JSON.stringify(input)}`, () => {
@@ -18,7 +21,7 @@ describe("policy identity parsing (as the provider uses it)", () => {
             assert.equal(id.key, key);
         });
     }
-    for (const bad of ["", "Tag:", "site:", "Tag:Global", "x:y", "a/b", "*", "Tag:*", "-lead", "n".repeat(65)]) {
+    for (const bad of ["", "Tag:", "site:", "Tag:Global", "x:y", "a/b", "*", "Tag:*", "a\\b", "Tag: lead", "tab\tname", "n".repeat(257)]) {
         it(`rejects ${JSON.stringify(bad)}`, () => assert.ok(isIdentityError(parsePolicyIdentity(bad))));
     }
 });
