@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { SETTINGS, camelName } from "../../api/catalogue";
+import { SETTINGS, camelName, expectation, settingsByProperty } from "../../api/catalogue";
 import { check } from "../../provider/resources/clientPolicy";
 import { UNKNOWN } from "../../provider/schema";
 
@@ -68,7 +68,15 @@ describe("ClientPolicy check()", () => {
         });
     }
 
-    it("has at least 40 bad-input cases", () => assert.ok(BAD.length >= 40));
+    it("has a rejected value for every rule the catalogue states (each kind, range, length and enum)", () => {
+        // Computed from the catalogue, so a new setting kind, range, length limit or enum needs its own row here.
+        const covered = new Set(BAD.map(([property]) => settingsByProperty().get(property)).filter((d) => d !== undefined).map((d) => expectation(d, "input")));
+        const kinds = new Set(BAD.map(([property]) => settingsByProperty().get(property)?.kind));
+        const rules = new Map(SETTINGS.map((d) => [expectation(d, "input"), camelName(d.name)]));
+        const missing = [...rules].filter(([rule]) => !covered.has(rule)).map(([rule, example]) => `${example}: ${rule}`);
+        assert.deepEqual(missing, [], "catalogue rules without a bad-value row");
+        assert.deepEqual(SETTINGS.map((d) => d.kind).filter((k) => !kinds.has(k)), [], "setting kinds without a bad-value row");
+    });
 
     it("requires identity", async () => {
         const res = await run({ enableURL: true });
