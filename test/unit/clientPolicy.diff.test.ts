@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { SETTINGS, camelName } from "../../api/catalogue";
-import { REPLACE_ON_CHANGE, diff, inputsFromOutputs, outputsFromWire, wireBody } from "../../provider/resources/clientPolicy";
+import { changedProperties, diff, inputsFromOutputs, outputsFromWire, parseInputs, wireBody } from "../../provider/resources/clientPolicy";
 import { UNKNOWN } from "../../provider/schema";
 
 /** Outputs as stored after a write of Tag:OfflineIM. */
@@ -40,7 +40,15 @@ describe("ClientPolicy diff()", () => {
         assert.equal(d.changes, true);
     });
 
-    it("declares replacement as data: only identity", () => assert.deepEqual(REPLACE_ON_CHANGE, ["identity"]));
+    it("replaces for identity only, even when every other input changes with it", async () => {
+        const everything: Record<string, unknown> = {
+            ...SAME, identity: "Tag:Other", enableIMAutoArchiving: true, displayPhoto: "NoPhoto", hotdeskingTimeout: 60,
+            policyEntry: [{ name: "C", value: "D" }], description: "changed", maximumNumberOfContacts: 5, adopt: true, forceDeleteWhenGranted: true,
+        };
+        assert.deepEqual(await diff("Tag:OfflineIM", OLDS, everything), { changes: true, replaces: ["identity"], deleteBeforeReplace: false });
+        const { identity: _same, ...sameIdentity } = everything;
+        assert.deepEqual(await diff("Tag:OfflineIM", OLDS, { ...sameIdentity, identity: "Tag:OfflineIM" }), { changes: true, replaces: [], deleteBeforeReplace: false });
+    });
 
     it("replaces when the identity changes", async () => {
         for (const identity of ["Tag:Other", "site:Redmond", "Global", UNKNOWN]) {
@@ -69,6 +77,9 @@ describe("ClientPolicy diff()", () => {
         const key = camelName(d.name);
         it(`updates ${key} in place when only it changes`, async () => {
             const news: Record<string, unknown> = { ...SAME, [key]: another(d.kind, d, (SAME as Record<string, unknown>)[key]) };
+            const parsed = parseInputs(news);
+            assert.deepEqual(parsed.failures, [], "the changed value is a valid one");
+            assert.deepEqual(changedProperties(OLDS, parsed.inputs), [key], "exactly this property changed");
             const res = await diff("Tag:OfflineIM", OLDS, news);
             assert.deepEqual(res, { changes: true, replaces: [], deleteBeforeReplace: false });
         });

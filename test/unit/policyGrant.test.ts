@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { REPLACE_ON_CHANGE, check, diff } from "../../provider/resources/policyGrant";
+import { check, diff } from "../../provider/resources/policyGrant";
 import { UNKNOWN } from "../../provider/schema";
 
 const run = (news: Record<string, unknown>) => check({}, { __provider: "…", ...news });
@@ -45,7 +45,15 @@ describe("PolicyGrant diff()", () => {
     const users = (...names: string[]) => names.map((n, i) => ({ id: `id-${i}`, sipAddress: `sip:${n}`, displayName: n, requestedAs: n }));
     const OLDS = { policyName: "OfflineIM", users: ["Tony Smith", "Ken Myer"], resolvedUsers: users("Tony Smith", "Ken Myer") };
 
-    it("never replaces (re-granting in place keeps users covered)", () => assert.deepEqual(REPLACE_ON_CHANGE, []));
+    it("never replaces, even when the policy and every user change at once (re-granting in place keeps users covered)", async () => {
+        for (const news of [
+            { policyName: "Tag:Other", users: ["Kim Akers", "Jeff Hay"], adopt: true },
+            { policyName: "Other", user: "Kim Akers" },
+            { policyName: UNKNOWN, users: UNKNOWN },
+        ]) {
+            assert.deepEqual(await diff("g", OLDS, news), { changes: true, replaces: [], deleteBeforeReplace: false }, JSON.stringify(news));
+        }
+    });
 
     it("shows no change for the same users in another order, case or policy spelling", async () => {
         const d = await diff("g", OLDS, { policyName: "OfflineIM", users: ["ken myer", "Tony Smith"], __provider: "…" });
