@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Pulumi CLI from the Go module proxy through the wrapper module in
-# tools/pulumi-cli, caches it in .tools/bin keyed by version, and installs the
+# tools/pulumi-cli, caches it in .tools/bin keyed by version, builds the Node.js
+# language host from tools/pulumi-language-nodejs next to it, and installs the
 # pulumi-resource-pulumi-nodejs shim that runs dynamic providers.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -32,6 +33,30 @@ if [[ ! -x "$bin" ]]; then
   log "built Pulumi CLI in $((SECONDS - start))s"
 fi
 ln -sf "pulumi-$PULUMI_VERSION" "$TOOLS_BIN/pulumi"
+
+# The Node.js language host (tools/pulumi-language-nodejs), so that `pulumi up` runs a
+# program in its folder. Small and quick once the CLI's module cache is warm; rebuilt
+# when its sources change (the cache key is the version plus a hash of the sources).
+host_dir="$ROOT/tools/pulumi-language-nodejs"
+host_sdk="$(sed -n 's#^require github.com/pulumi/pulumi/sdk/v3 ##p' "$host_dir/go.mod")"
+if [[ "$host_sdk" != "$PULUMI_VERSION" ]]; then
+  echo "error: tools/pulumi-language-nodejs/go.mod requires sdk/v3 $host_sdk, the CLI is $PULUMI_VERSION" >&2
+  exit 1
+fi
+host_hash="$(cd "$host_dir" && LC_ALL=C sha1sum go.mod go.sum $(ls *.go | grep -v _test.go | LC_ALL=C sort) | sha1sum | cut -c1-12)"
+host_bin="$TOOLS_BIN/pulumi-language-nodejs-$PULUMI_VERSION-$host_hash"
+if [[ ! -x "$host_bin" ]]; then
+  command -v go >/dev/null || { echo "error: Go is needed to build the Node.js language host" >&2; exit 1; }
+  log "building the Node.js language host (tools/pulumi-language-nodejs)"
+  start=$SECONDS
+  (cd "$host_dir" && CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+      -o "$host_bin.tmp" .)
+  mv "$host_bin.tmp" "$host_bin"
+  rm -f $(ls "$TOOLS_BIN"/pulumi-language-nodejs-v* | grep -vxF "$host_bin")
+  log "built the language host in $((SECONDS - start))s"
+fi
+ln -sf "$(basename "$host_bin")" "$TOOLS_BIN/pulumi-language-nodejs"
 
 # The official CLI ships this as a tiny script; a Go-built CLI lacks it. It runs
 # in the program's folder, so @pulumi/pulumi resolves from the project there.

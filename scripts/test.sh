@@ -9,6 +9,7 @@ log "type-check"
 tsc -p tsconfig.json --noEmit
 log "unit tests"
 mocha 'test/unit/**/*.test.ts'
+(cd "$ROOT/tools/pulumi-language-nodejs" && log "language host unit tests (Go)" && go test ./...)
 log "integration tests (emulator over loopback)"
 mocha --timeout 300000 'test/integration/**/*.test.ts'
 log "end-to-end tests (real Pulumi CLI $(pulumi version), real emulator, file:// backend)"
