@@ -88,3 +88,34 @@ export function resetClaimsForTesting(): void {
 export function warn(message: string): void {
     process.stderr.write(`warning: ${message}\n`);
 }
+
+/** Per-run program registries, keyed by the SDK's per-run store (an inline program may run many times in one process). */
+const programRuns = new WeakMap<object, Map<string, string>>();
+const fallbackRun = new Map<string, string>();
+
+function currentRun(): Map<string, string> {
+    let store: object | undefined;
+    try {
+        // The SDK keeps each run's settings in an AsyncLocalStorage store; inline Automation API programs get a fresh
+        // one per run. Internal, hence the fallback to one process-wide registry (a plain `pulumi up` is one run).
+        store = require("@pulumi/pulumi/runtime/state").getStore?.();
+    } catch {
+        store = undefined;
+    }
+    if (!store || typeof store !== "object") return fallbackRun;
+    let run = programRuns.get(store);
+    if (!run) programRuns.set(store, (run = new Map()));
+    return run;
+}
+
+/**
+ * In the program (resource constructors): records that resource `name` declares the tenant object `key`, and returns
+ * the name of another resource of this run that already declared it.
+ */
+export function declareInProgram(key: string, name: string): string | undefined {
+    const run = currentRun();
+    const other = run.get(key);
+    if (other !== undefined && other !== name) return other;
+    run.set(key, name);
+    return undefined;
+}

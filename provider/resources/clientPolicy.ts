@@ -13,7 +13,7 @@ import { SettingDef, WireValue, settingsByProperty, validateSetting } from "../.
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { PolicyWithEtag, TenantClient, WirePolicy } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError, ValidationError } from "../errors";
-import { claim, conflictAdvice, describeOwner, ownedByMeOrNobody, ownerId, warn } from "../ownership";
+import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId, warn } from "../ownership";
 import { tenantClient, tenantClientIfConfigured } from "../runtime";
 import {
     ClientPolicySettingOutputs, ClientPolicySettings, PROVIDER_KEY, canonicalValue, checkOptionalBoolean, isUnknown,
@@ -77,9 +77,6 @@ type SettingOutputProperties = { readonly [K in keyof ClientPolicySettingOutputs
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ClientPolicy extends SettingOutputProperties {}
 
-/** Canonical identities declared by ClientPolicy resources of this program, for duplicate detection at construction. */
-const declared = new Map<string, string>();
-
 /**
  * A CsClientPolicy client policy. Creating `Global` takes over the always-existing global policy; deleting it resets
  * Global to its documented defaults. Settings not declared are unset in the tenant. The policy records this resource
@@ -109,12 +106,11 @@ export class ClientPolicy extends pulumi.dynamic.Resource {
         }
         const identity = typeof args.identity === "string" ? parsePolicyIdentity(args.identity) : undefined;
         if (identity && !isIdentityError(identity)) {
-            const other = declared.get(identity.key);
-            if (other !== undefined && other !== name) {
+            const other = declareInProgram(`policy:${identity.key}`, name);
+            if (other !== undefined) {
                 throw new Error(`ClientPolicy "${name}" and ClientPolicy "${other}" both declare ${identity.canonical}; ` +
                     `a tenant object must be declared once (identities are compared case-insensitively, "Tag:" optional)`);
             }
-            declared.set(identity.key, name);
         }
         // Only the outputs every policy has, plus the settings the program declares, are registered: each registered
         // property costs Pulumi several promises and a captured stack. Undeclared settings are prototype getters.

@@ -15,7 +15,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { PolicyIdentity, isIdentityError, parseGrantPolicyName, samePolicy } from "../../api/identity";
 import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
 import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
-import { claim, conflictAdvice, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
+import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
 import { tenantClient, tenantClientIfConfigured } from "../runtime";
 import { PROVIDER_KEY, checkOptionalBoolean, isUnknown, plainJson, show, unknownPropertyFailure, userInputs } from "../schema";
 
@@ -56,9 +56,6 @@ export interface PolicyGrantArgs {
     adopt?: pulumi.Input<boolean>;
 }
 
-/** Users declared by PolicyGrant resources of this program (plain spellings only), for duplicate detection. */
-const declaredUsers = new Map<string, string>();
-
 /**
  * Grants a per-user client policy to users. Adding or removing users assigns or unassigns only the difference;
  * destroying it unassigns the users whose assignment is still this grant's. Each assignment records this resource
@@ -87,13 +84,12 @@ export class PolicyGrant extends pulumi.dynamic.Resource {
         const spellings = typeof args.user === "string" ? [args.user]
             : Array.isArray(args.users) ? args.users.filter((u): u is string => typeof u === "string") : [];
         for (const spelling of spellings) {
-            const other = declaredUsers.get(spellingKey(spelling));
-            if (other !== undefined && other !== name) {
+            const other = declareInProgram(`user:${spellingKey(spelling)}`, name);
+            if (other !== undefined) {
                 throw new Error(`PolicyGrant "${name}" and PolicyGrant "${other}" both grant "${spelling}"; a user can hold one ` +
                     `client policy, so list each user in one grant`);
             }
         }
-        for (const spelling of spellings) declaredUsers.set(spellingKey(spelling), name);
         const fromOutputs = pulumi.Output.isInstance(args.users) || pulumi.Output.isInstance(args.user) ||
             (Array.isArray(args.users) && args.users.some((u) => pulumi.Output.isInstance(u)));
         const props: Record<string, unknown> = {
@@ -236,7 +232,7 @@ function requireInputs(news: Record<string, unknown>): PolicyGrantInputs {
 
 /**
  * Validates inputs offline, then — when the tenant is configured and the users are known — resolves every user not
- * already resolved in state with the batch resolution route (one call per 5,000), so preview fails, naming
+ * declared in the previous inputs with the batch resolution route (one call per 5,000), so preview fails, naming
  * `users[i]`, for users that do not exist, are ambiguous, name one person twice, are granted by another resource of
  * this program, or hold an assignment another owner made (without `adopt`). An unchanged grant costs no call.
  */
@@ -245,14 +241,18 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     const client = tenantClientIfConfigured();
     if (!parsed || !client) return { inputs, failures };
     const property = (i: number) => (parsed.mode === "user" ? "user" : `users[${i}]`);
-    const known = new Map(parseState(olds ?? {}).resolved.map((u) => [spellingKey(u.requestedAs), u]));
-    const resolution = await resolve(client, parsed.spellings, known, parsed.policy, parsed.owner, parsed.adopt === true);
-    for (const problem of resolution.problems) failures.push({ property: property(problem.index), reason: problem.reason });
-    resolution.users.forEach((user, i) => {
+    // The engine passes the previous *inputs* as olds: users already declared there were checked by an earlier
+    // deployment, so an unchanged grant costs no call (update() still resolves whatever it writes).
+    const declaredBefore = new Set(requested(olds ?? {}).map(spellingKey));
+    const positions = parsed.spellings.map((s, i) => [s, i] as const).filter(([s]) => !declaredBefore.has(spellingKey(s)));
+    if (positions.length === 0) return { inputs, failures };
+    const resolution = await resolve(client, positions.map(([s]) => s), new Map(), parsed.policy, parsed.owner, parsed.adopt === true);
+    for (const problem of resolution.problems) failures.push({ property: property(positions[problem.index][1]), reason: problem.reason });
+    resolution.users.forEach((user, k) => {
         if (!user) return;
         const other = claim(`user:${user.id.toLowerCase()}`, parsed.owner);
         if (other !== undefined) {
-            failures.push({ property: property(i), reason: `"${user.requestedAs}" (${user.sipAddress}) is also granted by ${describeOwner(other, parsed.owner)}; a user holds one client policy, so list each user in one grant` });
+            failures.push({ property: property(positions[k][1]), reason: `"${user.requestedAs}" (${user.sipAddress}) is also granted by ${describeOwner(other, parsed.owner)}; a user holds one client policy, so list each user in one grant` });
         }
     });
     return { inputs, failures };

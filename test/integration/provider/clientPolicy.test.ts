@@ -128,8 +128,15 @@ describe("ClientPolicy provider against the emulator", function () {
     it("requires adopt to take over an existing policy, and previews what adopt changes", async () => {
         await t.powershell("New-CsClientPolicy -Identity Legacy -EnableIMAutoArchiving $True -DisplayPhoto NoPhoto");
         const program = { identity: "Tag:Legacy", enableIMAutoArchiving: false, displayPhoto: "AllPhotos" };
-        await assert.rejects(up(cp, undefined, program),
+        const before = await t.stats();
+        assert.deepEqual((await cp.check!({}, program)).failures, [{
+            property: "identity",
+            reason: "Tag:Legacy already exists in tenant contoso.example. Set `adopt: true` on this ClientPolicy to take it over " +
+                "(its settings are replaced by the ones declared here; the preview lists the changes as adoptChanges)",
+        }], "caught by preview");
+        await assert.rejects(cp.create({ ...program, __provider: "x" }),
             (err: unknown) => err instanceof ConflictError && /adopt: true/.test(err.message));
+        assert.equal((await t.stats()).writes, before.writes, "nothing written");
         const checked = await cp.check!({}, { ...program, adopt: true });
         assert.deepEqual(checked.inputs.adoptChanges, [
             'displayPhoto: "NoPhoto" → "AllPhotos"',

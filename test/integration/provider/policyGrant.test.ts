@@ -82,14 +82,20 @@ describe("PolicyGrant provider against the emulator", function () {
         await pg.delete!(res.state.id, res.state.outputs);
     });
 
-    it("reports unknown users and two spellings of one user together, before writing anything", async () => {
+    it("reports unknown users and two spellings of one user together, at check() (preview) and at create, before writing anything", async () => {
         const before = await t.stats();
-        await assert.rejects(up(pg, undefined, {
-            policyName: "Bulk", users: ["Tony Smith", "nobody@contoso.example", "sip:tony.smith@contoso.example", "Ghost User"],
-        }), (err: unknown) => {
+        const program = { policyName: "Bulk", users: ["Tony Smith", "nobody@contoso.example", "sip:tony.smith@contoso.example", "Ghost User"] };
+        const checkedPreview = await pg.check!({}, program);
+        assert.deepEqual(checkedPreview.failures, [
+            { property: "users[1]", reason: '"nobody@contoso.example": no such user in the tenant' },
+            { property: "users[2]", reason: '"Tony Smith" and "sip:tony.smith@contoso.example" are the same user (sip:tony.smith@contoso.example); list each user once' },
+            { property: "users[3]", reason: '"Ghost User": no such user in the tenant' },
+        ]);
+        // create() canonicalises and resolves on its own (never relies on check() having run).
+        await assert.rejects(pg.create({ ...program, __provider: "x" }), (err: unknown) => {
             assert.ok(err instanceof ValidationError, String(err));
-            assert.match(err.message, /"nobody@contoso\.example": no such user/);
-            assert.match(err.message, /"Ghost User": no such user/);
+            assert.match(err.message, /users\[1\]: "nobody@contoso\.example": no such user/);
+            assert.match(err.message, /users\[3\]: "Ghost User": no such user/);
             assert.match(err.message, /"Tony Smith" and "sip:tony\.smith@contoso\.example" are the same user/);
             return true;
         });
@@ -100,7 +106,11 @@ describe("PolicyGrant provider against the emulator", function () {
         const { state } = await up(pg, undefined, { policyName: "Bulk", users: [sip(5001), sip(5002)] });
         // A user resolved on an earlier run and deleted from the directory since: the batch fails for that user only.
         const gone = { id: "00000000-0000-0000-0000-00000000dead", sipAddress: "sip:gone@contoso.example", displayName: "Gone", requestedAs: "gone@contoso.example" };
-        const stale = { ...state, outputs: { ...state.outputs, resolvedUsers: [...(state.outputs.resolvedUsers as object[]), gone] } };
+        const stale = {
+            ...state,
+            inputs: { ...state.inputs, users: [...(state.inputs.users as string[]), "gone@contoso.example"] },
+            outputs: { ...state.outputs, resolvedUsers: [...(state.outputs.resolvedUsers as object[]), gone] },
+        };
         const program = { policyName: "Other", users: [sip(5001), sip(5002), "gone@contoso.example"] };
         let partial: PartialFailureError | undefined;
         await assert.rejects(up(pg, stale, program), (err: unknown) => {
@@ -115,7 +125,7 @@ describe("PolicyGrant provider against the emulator", function () {
         });
         assert.deepEqual(partial!.properties.users, [sip(5001), sip(5002)]);
         assert.equal((await tenantUser(t, sip(5001))).ClientPolicy, "Other");
-        const after = { ...state, outputs: partial!.properties };
+        const after = { ...stale, outputs: partial!.properties };
         assert.equal((await preview(pg, after, program)).changes, true, "the failed user is still to do");
         assert.equal((await preview(pg, after, { policyName: "Other", users: [sip(5001), sip(5002)] })).changes, false);
         await pg.delete!(after.id, after.outputs);
@@ -136,8 +146,13 @@ describe("PolicyGrant provider against the emulator", function () {
 
         it("fails with the ambiguity and the advice to use a SIP address or UPN", async () => {
             await up(cp, undefined, { identity: "Tag:OfflineIM", enableIMAutoArchiving: false });
-            await assert.rejects(up(pg, undefined, { policyName: "OfflineIM", user: "Tony Smith" }), (err: unknown) =>
-                err instanceof ValidationError && /"Tony Smith" is ambiguous/.test(err.message) && /SIP address or UPN/.test(err.message));
+            const checkedPreview = await pg.check!({}, { policyName: "OfflineIM", user: "Tony Smith" });
+            assert.deepEqual(checkedPreview.failures, [{
+                property: "user",
+                reason: '"Tony Smith" matches 2 users (sip:tony.smith@ambiguous.example, sip:tony.smith2@ambiguous.example); use the SIP address or UPN',
+            }]);
+            await assert.rejects(pg.create({ policyName: "OfflineIM", user: "Tony Smith" }), (err: unknown) =>
+                err instanceof ValidationError && /user: "Tony Smith" matches 2 users/.test(err.message) && /SIP address or UPN/.test(err.message));
             const { state } = await up(pg, undefined, { policyName: "OfflineIM", user: "sip:tony.smith2@ambiguous.example" });
             assert.equal((state.outputs.resolvedUsers as Array<{ sipAddress: string }>)[0].sipAddress, "sip:tony.smith2@ambiguous.example");
         });
