@@ -1,7 +1,14 @@
 import * as assert from "node:assert/strict";
-import { SETTINGS, camelName } from "../../api/catalogue";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { SETTINGS, SettingDef, camelName, formatTimeSpan, settingsByProperty } from "../../api/catalogue";
 import { isIdentityError, parsePolicyIdentity } from "../../api/identity";
-import type { CamelName, ClientPolicySettings } from "../../provider/schema";
+import { validateSettings } from "../../provider/validate";
+import type { CamelName } from "../../provider/schema";
+
+const ROOT = path.resolve(__dirname, "..", "..");
 
 describe("policy identity parsing (as the provider uses it)", () => {
     const OK: Array<[string, string, string]> = [
@@ -46,13 +53,88 @@ describe("resource property names from the catalogue", () => {
         same("Description", "description");
     });
 
-    it("types every catalogue setting (typed keys cover the catalogue)", () => {
-        // Compile-time: these are keys of ClientPolicySettings with the catalogue's value types.
-        const sample: ClientPolicySettings = {
-            enableIMAutoArchiving: false, displayPhoto: "NoPhoto", maximumNumberOfContacts: 10, hotdeskingTimeout: 60,
-            dgRefreshInterval: "00:30:00", imWarning: "x", policyEntry: [{ name: "a", value: "b" }], tracingLevel: "Off",
-            helpEnvironment: "Office 365", p2PAppSharingEncryption: "Enforced", addressBookAvailability: "WebSearchOnly",
-        };
-        assert.ok(Object.keys(sample).every((k) => SETTINGS.some((d) => camelName(d.name) === k)));
+    it("names every catalogue setting uniquely at run time", () => {
+        const names = SETTINGS.map((d) => camelName(d.name));
+        assert.equal(new Set(names).size, SETTINGS.length, "two settings share a camelCase name");
+        assert.deepEqual([...settingsByProperty().keys()], names);
+    });
+
+    it("types every catalogue setting: the run-time names and values type-check against ClientPolicySettings (typed keys cover the catalogue)", function () {
+        this.timeout(120_000);
+        // A fully populated settings object built at run time from the catalogue (names by camelName, one valid value
+        // per setting); the run-time validator must accept it ...
+        const full = Object.fromEntries(SETTINGS.map((d) => [camelName(d.name), validValue(d)]));
+        assert.deepEqual(validateSettings(full), []);
+        assert.deepEqual(Object.keys(full), SETTINGS.map((d) => camelName(d.name)));
+        // ... and the compiler must accept it as `Required<ClientPolicySettings>` (every typed key present, no key the
+        // types lack, each value of its type), reject a wrong-typed value for every setting, and find every setting
+        // as an output of the ClientPolicy class. Generated, so no setting can be left out by hand.
+        const diagnostics = typeCheck(generatedTypeTest(full));
+        assert.deepEqual(diagnostics, []);
     });
 });
+
+/** A value the catalogue accepts for `d`, in input form. */
+function validValue(d: SettingDef): unknown {
+    switch (d.kind) {
+        case "boolean": return true;
+        case "enum": return d.values![d.values!.length - 1];
+        case "uint": return d.max;
+        case "timespan": return formatTimeSpan(d.max!);
+        case "string": return "x";
+        case "policyEntry": return [{ name: "a", value: "b" }];
+    }
+}
+
+/** A value of the wrong type for `d` (the compiler must reject it). */
+function wrongValue(d: SettingDef): unknown {
+    switch (d.kind) {
+        case "boolean": return "true";
+        case "enum": return "__not_one_of_the_values__";
+        case "uint": return "1";
+        case "timespan": return true;
+        case "string": return 1;
+        case "policyEntry": return [{ Name: "a", Value: "b" }];
+    }
+}
+
+/** TypeScript source asserting the run-time catalogue against the resource's types. */
+function generatedTypeTest(full: Record<string, unknown>): string {
+    const schema = JSON.stringify(path.join(ROOT, "provider", "schema"));
+    const resource = JSON.stringify(path.join(ROOT, "provider", "resources", "clientPolicy"));
+    const lines = [
+        `import type { ClientPolicySettings, ClientPolicySettingOutputs } from ${schema};`,
+        `import type { ClientPolicy } from ${resource};`,
+        `export const full: Required<ClientPolicySettings> = ${JSON.stringify(full)};`,
+        `export const outputs: Required<ClientPolicySettingOutputs> = ${JSON.stringify(full)};`,
+        `type Listed = ${Object.keys(full).map((k) => JSON.stringify(k)).join(" | ")};`,
+        `type NotOutputs = Exclude<Listed, keyof ClientPolicy>;`,
+        `export const everySettingIsAnOutput: [NotOutputs] extends [never] ? true : { missing: NotOutputs } = true;`,
+    ];
+    const seconds = SETTINGS.filter((d) => d.kind === "timespan").map((d) => `${JSON.stringify(camelName(d.name))}: ${d.min}`);
+    lines.push(`export const durationsInSeconds: ClientPolicySettings = { ${seconds.join(", ")} };`);
+    SETTINGS.forEach((d, i) => {
+        lines.push("// @ts-expect-error a wrong-typed value must not compile");
+        lines.push(`export const wrong${i}: ClientPolicySettings = { ${JSON.stringify(camelName(d.name))}: ${JSON.stringify(wrongValue(d))} };`);
+    });
+    return lines.join("\n") + "\n";
+}
+
+/** Type-checks `source` with the project's compiler options; returns the diagnostics as text. */
+function typeCheck(source: string): string[] {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "typed-keys-"));
+    try {
+        const file = path.join(dir, "typedKeys.ts");
+        fs.writeFileSync(file, source);
+        const config = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
+        const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
+        const program = ts.createProgram([file], { ...options, noEmit: true, types: [], rootDir: undefined });
+        return ts.getPreEmitDiagnostics(program).map((d) => {
+            const where = d.file && d.start !== undefined ? `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : "";
+            const line = d.file && d.start !== undefined ? source.split("\n")[d.file.getLineAndCharacterOfPosition(d.start).line]?.slice(0, 160) : "";
+            return `${where}${ts.flattenDiagnosticMessageText(d.messageText, "\n").slice(0, 400)}${line ? `\n    ${line}` : ""}`;
+        });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
