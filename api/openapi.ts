@@ -1,8 +1,10 @@
 /**
  * Generator of api/openapi.yaml (OpenAPI 3.1), the authoritative description
- * of the tenant API. Setting schemas come from the zod catalogue, so the
- * document cannot drift from the emulator's validation; a test checks that
- * the committed yaml equals {@link renderOpenApiYaml}'s output.
+ * of the tenant API. Routes, limits and error codes come from the wire contract
+ * (api/contract.ts) and setting schemas from the zod catalogue, so the document
+ * cannot drift from them; a test checks that the committed yaml equals
+ * {@link renderOpenApiYaml}'s output, and another validates every response the
+ * integration suite receives against it.
  *
  * Regenerate: `node -r ts-node/register/transpile-only api/openapi.ts --write`
  */
@@ -10,6 +12,10 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { SETTINGS, wireJsonSchema } from "./catalogue";
+import {
+    BATCH_MAX_USERS, DEFAULT_PAGE_SIZE, ERROR_CODES, MAX_BODY_BYTES, MAX_PAGE_SIZE, OWNER_ANNOTATION, OWNER_MAX_LENGTH,
+    RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, type ErrorCode,
+} from "./contract";
 
 type Obj = Record<string, unknown>;
 
@@ -22,22 +28,35 @@ function ok(description: string, schema?: Obj, headers: Obj = {}): Obj {
     return { description, headers: { ...REQUEST_ID, ...headers }, ...(schema ? { content: json(schema) } : {}) };
 }
 
-/** Error responses by status, shared through components/responses. */
-const ERRORS: Record<string, [string, string]> = {
-    "400": ["BadRequest", "InvalidParameter (target names the property), InvalidRequestContent, NotAUserPolicy, ParseError."],
-    "401": ["Unauthorized", "Unauthorized: missing, malformed or expired bearer token."],
-    "403": ["Forbidden", "Forbidden: the token's tenant differs from the /{tenantId} prefix."],
-    "404": ["NotFound", "PolicyNotFound, UserNotFound, OperationNotFound, TenantNotFound or ResourceNotFound."],
-    "409": ["Conflict", "PolicyAlreadyExists, PolicyInUse (details[0].count = granted users), AmbiguousIdentity (details list the matches)."],
-    "412": ["PreconditionFailed", "PreconditionFailed: the If-Match ETag is stale."],
-    "413": ["PayloadTooLarge", "PayloadTooLarge: body over 8 MiB."],
-    "415": ["UnsupportedMediaType", "UnsupportedMediaType: wrong Content-Type."],
-    "428": ["PreconditionRequired", "PreconditionRequired: PUT without If-None-Match: * or If-Match."],
-    "429": ["Throttled", "Throttled: per-tenant budget exceeded (or injected fault); honour Retry-After."],
-    "500": ["InternalServerError", "InternalServerError (also injected faults)."],
-    "501": ["NotImplemented", "NotImplemented: a route, method or policy type the emulator does not model."],
-    "503": ["ServiceUnavailable", "ServiceUnavailable (injected faults); honour Retry-After."],
+/** Component name of each error status's shared response. */
+const ERROR_RESPONSE_NAMES: Record<string, string> = {
+    "400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound", "409": "Conflict",
+    "412": "PreconditionFailed", "413": "PayloadTooLarge", "415": "UnsupportedMediaType", "428": "PreconditionRequired",
+    "429": "Throttled", "500": "InternalServerError", "501": "NotImplemented", "503": "ServiceUnavailable",
 };
+
+/** What a code means beyond its name, where that helps a client. */
+const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
+    InvalidParameter: "target names the property",
+    PolicyInUse: "details[0].count = granted users",
+    AmbiguousIdentity: "details list the matches",
+    PayloadTooLarge: `body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`,
+    Unauthorized: "missing, malformed or expired bearer token",
+    Forbidden: "the token's tenant differs from the /{tenantId} prefix",
+    PreconditionFailed: "the If-Match ETag is stale",
+    UnsupportedMediaType: "wrong Content-Type",
+    PreconditionRequired: "PUT without If-None-Match: * or If-Match",
+    Throttled: "per-tenant budget exceeded (or injected fault); honour Retry-After",
+    InternalServerError: "also injected faults",
+    NotImplemented: "a route, method or policy type the emulator does not model",
+    ServiceUnavailable: "injected faults; honour Retry-After",
+};
+
+/** Error responses by status, shared through components/responses: every contract code of that status. */
+const ERRORS: Record<string, [string, string]> = Object.fromEntries(Object.entries(ERROR_RESPONSE_NAMES).map(([status, name]) => {
+    const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => String(ERROR_CODES[c]) === status);
+    return [status, [name, codes.map((c) => (CODE_NOTES[c] ? `${c} (${CODE_NOTES[c]})` : c)).join(", ") + "."]];
+}));
 const RETRY_STATUSES = new Set(["429", "503"]);
 const COMMON = ["401", "429", "500", "501", "503"];
 
@@ -52,6 +71,28 @@ function op(operationId: string, summary: string, extra: Obj, success: Record<st
 }
 
 const P = (name: string) => ref("parameters", name);
+
+/** OpenAPI path template of a contract route pattern (`:identity` → `{identity}`, or `{userIdentity}` under /users). */
+export function openApiPath(pattern: string): string {
+    const users = pattern.startsWith("/users/");
+    const names: Record<string, string> = { type: "policyType", id: "operationId", identity: users ? "userIdentity" : "identity", tenant: "tenantId" };
+    return pattern.replace(/:(\w+)/g, (_, n: string) => `{${names[n] ?? n}}`);
+}
+
+/**
+ * What the server answers for a GET or HEAD on a modelled path that has no such operation: 501 (after authentication,
+ * throttling and faults, like every tenant route), never a made-up success.
+ */
+function unmodelled(paths: Record<string, Obj>, methods = ["get", "head"]): Record<string, Obj> {
+    for (const [p, ops] of Object.entries(paths)) {
+        for (const m of methods) {
+            if (ops[m]) continue;
+            const id = p.replace(/[^A-Za-z0-9]+/g, " ").trim().split(" ").map((w, i) => (i === 0 ? w.toLowerCase() : w[0].toUpperCase() + w.slice(1))).join("");
+            ops[m] = op(`${m}${id[0].toUpperCase()}${id.slice(1)}Unmodelled`, `Not modelled: ${m.toUpperCase()} answers 501 NotImplemented.`, {}, {});
+        }
+    }
+    return paths;
+}
 const jsonBody = (schema: Obj, types = ["application/json"]): Obj =>
     ({ requestBody: { required: true, content: Object.fromEntries(types.map((t) => [t, { schema }])) } });
 const ETAG = { ETag: ref("headers", "ETag") };
@@ -60,12 +101,13 @@ const policyOk = (d: string, status = "200", extra: Obj = {}) => ({ [status]: ok
 /** Tenant-API paths (tenant-less: they act on the token's tenant). */
 function tenantPaths(): Record<string, Obj> {
     const policy = [P("PolicyType"), P("PolicyIdentity")];
-    return {
-        "/Skype.Policy/configurations/{policyType}": {
+    const path = (name: keyof typeof ROUTE_PATTERNS) => openApiPath(ROUTE_PATTERNS[name]);
+    return unmodelled({
+        [path("policies")]: {
             get: op("listPolicies", "List client policies (paged).", { parameters: [P("PolicyType"), P("Top"), P("SkipToken")] },
                 { "200": ok("A page of policies.", schemaRef("PolicyList")) }, ["400"]),
         },
-        "/Skype.Policy/configurations/{policyType}/configuration/{identity}": {
+        [path("policy")]: {
             get: op("getPolicy", "Get-CsClientPolicy.", { parameters: policy }, policyOk("The policy."), ["400", "404"]),
             put: op("putPolicy", "New-CsClientPolicy (If-None-Match: *) or replace all settings (If-Match).",
                 { parameters: [...policy, P("IfMatch"), P("IfNoneMatch")], ...jsonBody(schemaRef("Policy")) },
@@ -79,29 +121,33 @@ function tenantPaths(): Record<string, Obj> {
                 { "200": ok("Global was reset (not removed).", schemaRef("Policy"), { ...ETAG, Warning: ref("headers", "Warning") }), "204": ok("Removed.") },
                 ["400", "404", "409", "412"]),
         },
-        "/Skype.Policy/configurations/{policyType}/configuration/{identity}/assignments": {
+        [path("assignments")]: {
             get: op("listAssignments", "Users directly granted the policy (paged).", { parameters: [...policy, P("Top"), P("SkipToken")] },
                 { "200": ok("A page of users.", schemaRef("UserList")) }, ["400", "404"]),
         },
-        "/Skype.Policy/batchAssignments": {
-            post: op("startBatchAssignment", "Grant (or unassign) a policy for up to 5000 users, asynchronously.", jsonBody(schemaRef("BatchRequest")),
+        [path("batchAssignments")]: {
+            post: op("startBatchAssignment", `Grant (or unassign) a policy for up to ${BATCH_MAX_USERS} users, asynchronously; Owner is recorded on each assignment.`, jsonBody(schemaRef("BatchRequest")),
                 { "202": ok("Accepted; poll Location.", schemaRef("BatchAccepted"), { Location: ref("headers", "Location") }) }, ["400", "404", "413", "415"]),
         },
-        "/Skype.Policy/batchAssignments/{operationId}": {
+        [path("batchAssignment")]: {
             get: op("getBatchAssignment", "Status and per-user results of a batch.",
                 { parameters: [{ name: "operationId", in: "path", required: true, schema: { type: "string" } }] },
                 { "200": ok("The operation.", schemaRef("BatchOperation")) }, ["404"]),
         },
-        "/users/{userIdentity}": {
+        [path("userResolutions")]: {
+            post: op("resolveUsers", `Resolve up to ${RESOLVE_MAX_IDENTITIES} user identities in one call (read-only): each answered, in request order, with the user or its own error (UserNotFound, AmbiguousIdentity with the matching SIP addresses, InvalidParameter).`,
+                jsonBody(schemaRef("ResolveRequest")), { "200": ok("One result per identity, in request order.", schemaRef("ResolveResponse")) }, ["400", "413", "415"]),
+        },
+        [path("user")]: {
             get: op("getUser", "Resolve a user identity.", { parameters: [P("UserIdentity")] }, { "200": ok("The user.", schemaRef("User")) }, ["400", "404", "409"]),
         },
-        "/users/{userIdentity}/policyAssignments/{policyType}": {
-            put: op("grantPolicy", "Grant-CsClientPolicy; PolicyName null unassigns.", { parameters: [P("UserIdentity"), P("PolicyType")], ...jsonBody(schemaRef("GrantRequest")) },
-                { "200": ok("The user after the grant.", schemaRef("User")) }, ["400", "404", "409", "415"]),
+        [path("userAssignment")]: {
+            put: op("grantPolicy", "Grant-CsClientPolicy, recording Owner on the assignment; PolicyName null unassigns (and clears the owner).", { parameters: [P("UserIdentity"), P("PolicyType")], ...jsonBody(schemaRef("GrantRequest")) },
+                { "200": ok("The user after the grant.", schemaRef("User")) }, ["400", "404", "409", "413", "415"]),
             delete: op("unassignPolicy", "Remove the user's direct assignment.", { parameters: [P("UserIdentity"), P("PolicyType")] },
                 { "204": ok("Unassigned (or was not assigned).") }, ["400", "404", "409"]),
         },
-    };
+    });
 }
 
 /** The same operations under an optional `/{tenantId}` prefix, answering 403 for another tenant's token. */
@@ -123,8 +169,14 @@ function prefixed(paths: Record<string, Obj>): Record<string, Obj> {
 function emulatorPaths(): Record<string, Obj> {
     const tenantParam = { name: "tenantId", in: "path", required: true, schema: { type: "string" } };
     const admin = { tags: ["emulator"], security: [] };
+    // Emulator-only routes answer any client error in the error shape (unknown tenant, bad JSON, wrong media type…).
+    const adminErrors = { "4XX": ref("responses", "ClientError"), "500": ref("responses", "InternalServerError") };
+    const token = unmodelled({ [openApiPath(ROUTE_PATTERNS.token)]: {} });
+    const tokenPath = Object.keys(token)[0];
+    for (const m of ["get", "head"]) Object.assign((token[tokenPath] as Obj)[m] as Obj, { security: [], parameters: [tenantParam] });
     return {
-        "/{tenantId}/oauth2/v2.0/token": {
+        [tokenPath]: {
+            ...token[tokenPath],
             post: {
                 operationId: "getToken", summary: "OAuth2 client-credentials grant.", security: [], parameters: [tenantParam],
                 requestBody: { required: true, content: { "application/x-www-form-urlencoded": { schema: schemaRef("TokenRequest") } } },
@@ -132,28 +184,31 @@ function emulatorPaths(): Record<string, Obj> {
                     "200": ok("A bearer token.", schemaRef("TokenResponse")),
                     "400": ok("invalid_request, unsupported_grant_type, invalid_scope.", schemaRef("OAuthError")),
                     "401": ok("invalid_client.", schemaRef("OAuthError")),
+                    "413": ref("responses", "PayloadTooLarge"),
                     "429": ref("responses", "Throttled"),
+                    "500": ref("responses", "InternalServerError"),
+                    "503": ref("responses", "ServiceUnavailable"),
                 },
             },
         },
         "/_emulator/tenants": {
-            get: { ...admin, operationId: "listTenants", summary: "Hosted tenants.", responses: { "200": ok("Tenant ids and user counts.", { type: "object" }) } },
+            get: { ...admin, operationId: "listTenants", summary: "Hosted tenants.", responses: { "200": ok("Tenant ids and user counts.", { type: "object" }), ...adminErrors } },
             post: {
                 ...admin, operationId: "provisionTenant", summary: "Provision a tenant (seed-file tenant format).", ...jsonBody(schemaRef("TenantSpec")),
-                responses: { "201": ok("Created; results of its script.", { type: "object" }), "400": ref("responses", "BadRequest"), "409": ref("responses", "Conflict") },
+                responses: { "201": ok("Created; results of its script.", { type: "object" }), "400": ref("responses", "BadRequest"), "409": ref("responses", "Conflict"), ...adminErrors },
             },
         },
         "/_emulator/faults": {
-            get: { ...admin, operationId: "getFaults", summary: "Current fault injection.", responses: { "200": ok("Faults.", schemaRef("Faults")) } },
+            get: { ...admin, operationId: "getFaults", summary: "Current fault injection.", responses: { "200": ok("Faults.", schemaRef("Faults")), ...adminErrors } },
             put: {
                 ...admin, operationId: "setFaults", summary: "Change fault injection (partial update).", ...jsonBody(schemaRef("Faults")),
-                responses: { "200": ok("Faults now in force.", schemaRef("Faults")), "400": ref("responses", "BadRequest") },
+                responses: { "200": ok("Faults now in force.", schemaRef("Faults")), "400": ref("responses", "BadRequest"), ...adminErrors },
             },
         },
         "/_emulator/{tenantId}/stats": {
             get: {
                 ...admin, operationId: "getStats", summary: "Authenticated requests and state-changing writes of a tenant since start.", parameters: [tenantParam],
-                responses: { "200": ok("Counters.", schemaRef("Stats")), "404": ref("responses", "NotFound") },
+                responses: { "200": ok("Counters.", schemaRef("Stats")), "404": ref("responses", "NotFound"), ...adminErrors },
             },
         },
         "/_emulator/{tenantId}/powershell": {
@@ -162,7 +217,8 @@ function emulatorPaths(): Record<string, Obj> {
                 requestBody: { required: true, content: { "text/plain": { schema: { type: "string" } } } },
                 responses: {
                     "200": ok("Per-line results (a failing line does not stop later ones).", schemaRef("PowerShellResults")),
-                    "400": ref("responses", "BadRequest"), "404": ref("responses", "NotFound"), "415": ref("responses", "UnsupportedMediaType"),
+                    "400": ref("responses", "BadRequest"), "404": ref("responses", "NotFound"), "413": ref("responses", "PayloadTooLarge"),
+                    "415": ref("responses", "UnsupportedMediaType"), ...adminErrors,
                 },
             },
         },
@@ -172,11 +228,17 @@ function emulatorPaths(): Record<string, Obj> {
 function schemas(): Obj {
     const str = { type: "string" };
     const nullableStr = { type: ["string", "null"] };
+    const owner = (description: string) => ({ type: ["string", "null"], minLength: 1, maxLength: OWNER_MAX_LENGTH, description });
     const user = {
         type: "object", required: ["Id", "SipAddress", "UserPrincipalName", "DisplayName", "ClientPolicy"],
-        properties: { Id: str, SipAddress: str, UserPrincipalName: str, DisplayName: str, ClientPolicy: { ...nullableStr, description: "Direct assignment's PolicyName (without Tag:)." } },
+        properties: {
+            Id: str, SipAddress: str, UserPrincipalName: str, DisplayName: str,
+            ClientPolicy: { ...nullableStr, description: "Direct assignment's PolicyName (without Tag:)." },
+            ClientPolicyOwner: owner("Owner recorded on the direct assignment by the grant that made it (null: none, e.g. Grant-CsClientPolicy)."),
+        },
     };
-    const page = (item: string) => ({ type: "object", required: ["value"], properties: { value: { type: "array", items: schemaRef(item) }, "@nextLink": { type: "string", format: "uri" } } });
+    const nextLink = { type: "string", format: "uri-reference", description: "Next page, relative to the API base URL (never another origin)." };
+    const page = (item: string) => ({ type: "object", required: ["value"], properties: { value: { type: "array", items: schemaRef(item) }, "@nextLink": nextLink } });
     const settingProps = Object.fromEntries(SETTINGS.map((d) => [d.name, wireJsonSchema(d)]));
     const frac = { type: "number", minimum: 0, maximum: 1 };
     return {
@@ -197,15 +259,49 @@ function schemas(): Obj {
         TokenResponse: { type: "object", required: ["access_token", "token_type", "expires_in"], properties: { access_token: str, token_type: { const: "Bearer" }, expires_in: { type: "integer" } } },
         Policy: {
             type: "object", additionalProperties: false, description: "Responses carry every setting (null when unset); requests may omit any.",
-            properties: { Identity: { type: "string", description: "Global, site:<name> or Tag:<name>; must match the URL when present." }, ...settingProps },
+            properties: {
+                Identity: { type: "string", description: "Global, site:<name> or Tag:<name>; must match the URL when present." },
+                [OWNER_ANNOTATION]: owner("Owner of the policy (project/stack/resource). Responses always carry it (null: none). PUT records it (absent on a replace: kept); PATCH and the cmdlets never change it; resetting Global clears it."),
+                ...settingProps,
+            },
         },
         PolicyList: page("Policy"),
         User: user,
         UserList: page("User"),
-        GrantRequest: { type: "object", additionalProperties: false, required: ["PolicyName"], properties: { PolicyName: { ...nullableStr, description: "Tag policy name (Tag: prefix optional) or null." } } },
+        GrantRequest: {
+            type: "object", additionalProperties: false, required: ["PolicyName"],
+            properties: { PolicyName: { ...nullableStr, description: "Tag policy name (Tag: prefix optional) or null." }, Owner: owner("Owner to record on the assignment (absent: none).") },
+        },
         BatchRequest: {
             type: "object", additionalProperties: false, required: ["PolicyType", "PolicyName", "Users"],
-            properties: { PolicyType: { const: "ClientPolicy" }, PolicyName: nullableStr, Users: { type: "array", minItems: 1, maxItems: 5000, items: { type: "string", minLength: 1 } } },
+            properties: {
+                PolicyType: { const: "ClientPolicy" }, PolicyName: nullableStr,
+                Users: { type: "array", minItems: 1, maxItems: BATCH_MAX_USERS, items: { type: "string", minLength: 1 } },
+                Owner: owner("Owner to record on every assignment the batch makes (absent: none)."),
+            },
+        },
+        ResolveRequest: {
+            type: "object", additionalProperties: false, required: ["Identities"],
+            properties: { Identities: { type: "array", minItems: 1, maxItems: RESOLVE_MAX_IDENTITIES, items: str } },
+        },
+        ResolveResponse: {
+            type: "object", required: ["value"],
+            properties: {
+                value: {
+                    type: "array", items: {
+                        type: "object", additionalProperties: false, required: ["Identity"],
+                        properties: {
+                            Identity: { ...str, description: "The identity as given." },
+                            User: schemaRef("User"),
+                            Error: {
+                                type: "object", required: ["code", "message"],
+                                properties: { code: str, message: str, matches: { type: "array", items: str, description: "AmbiguousIdentity: SIP addresses of the matching users." } },
+                            },
+                        },
+                        oneOf: [{ required: ["User"] }, { required: ["Error"] }],
+                    },
+                },
+            },
         },
         BatchAccepted: { type: "object", required: ["OperationId"], properties: { OperationId: str } },
         BatchOperation: {
@@ -249,6 +345,7 @@ export function buildOpenApi(): Obj {
     const paths = tenantPaths();
     const errorResponses = Object.fromEntries(Object.entries(ERRORS).map(([code, [name, description]]) =>
         [name, ok(description, schemaRef("Error"), RETRY_STATUSES.has(code) ? { "Retry-After": ref("headers", "RetryAfter") } : {})]));
+    errorResponses.ClientError = ok("Any client error of an emulator-only route, in the error shape.", schemaRef("Error"));
     return {
         openapi: "3.1.0",
         info: {
@@ -268,7 +365,7 @@ export function buildOpenApi(): Obj {
                 PolicyType: { name: "policyType", in: "path", required: true, description: "Only ClientPolicy is implemented (others: 501).", schema: { type: "string", examples: ["ClientPolicy"] } },
                 PolicyIdentity: { name: "identity", in: "path", required: true, description: "Global, site:<name>, Tag:<name> or a bare tag name (case-insensitive).", schema: { type: "string" } },
                 UserIdentity: { name: "userIdentity", in: "path", required: true, description: "Object id, sip:address, UPN, DOMAIN\\logon or display name (case-insensitive, no wildcards).", schema: { type: "string" } },
-                Top: { name: "$top", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+                Top: { name: "$top", in: "query", schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
                 SkipToken: { name: "$skiptoken", in: "query", description: "Opaque; copy from @nextLink.", schema: { type: "string" } },
                 Force: { name: "force", in: "query", description: "Remove a granted policy together with its grants.", schema: { type: "boolean", default: false } },
                 IfMatch: { name: "If-Match", in: "header", description: "ETag of the version being changed; stale → 412.", schema: { type: "string" } },
@@ -278,7 +375,7 @@ export function buildOpenApi(): Obj {
                 RequestId: { description: "Unique id of this request (on every response).", schema: { type: "string" } },
                 ETag: { description: "Version of the policy; changes on every write.", schema: { type: "string" } },
                 RetryAfter: { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
-                Location: { description: "URL of the created resource or operation.", schema: { type: "string", format: "uri" } },
+                Location: { description: "The created resource or operation, relative to the API base URL.", schema: { type: "string", format: "uri-reference" } },
                 Warning: { description: "299 warning: Global was reset, not removed.", schema: { type: "string" } },
             },
             responses: errorResponses,

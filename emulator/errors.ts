@@ -1,22 +1,20 @@
 /**
- * Error factory of the emulator. Codes mimic the real service's style so the
- * provider's error handling is exercised against realistic answers; every
- * error renders as `{"error":{"code","message","target"?,"details"?}}`.
+ * Error factory of the emulator. Codes and their statuses come from the wire contract (`ERROR_CODES` in
+ * api/contract.ts), so the emulator answers only what the contract lists; every error renders as
+ * `{"error":{"code","message","target"?,"details"?}}`.
  */
+import { ERROR_CODES, type ErrorCode, type WireErrorDetail } from "../api/contract";
 
 /** One entry of an error's `details` list. */
-export interface ErrorDetail {
-    code: string;
-    message: string;
-    target?: string;
-    [extra: string]: unknown;
-}
+export type ErrorDetail = WireErrorDetail;
 
 /** An error answered with the tenant API's JSON error shape. */
 export class ApiError extends Error {
+    /** HTTP status, the contract's for {@link code}. */
+    readonly status: number;
+
     constructor(
-        readonly status: number,
-        readonly code: string,
+        readonly code: ErrorCode,
         message: string,
         readonly target?: string,
         readonly details?: ErrorDetail[],
@@ -24,6 +22,7 @@ export class ApiError extends Error {
     ) {
         super(message);
         this.name = "ApiError";
+        this.status = ERROR_CODES[code];
     }
 
     /** The wire body. */
@@ -50,41 +49,46 @@ export class OAuthError extends Error {
 /** Constructors for every error the emulator answers; handlers never build ApiError by hand. */
 export const Errors = {
     invalidParameter: (target: string, message: string, details?: ErrorDetail[]) =>
-        new ApiError(400, "InvalidParameter", message, target, details),
-    invalidRequestContent: (message: string) => new ApiError(400, "InvalidRequestContent", message),
+        new ApiError("InvalidParameter", message, target, details),
+    invalidRequestContent: (message: string) => new ApiError("InvalidRequestContent", message),
     unsupportedMediaType: (got: string | undefined, expected: string[]) =>
-        new ApiError(415, "UnsupportedMediaType", `Content-Type ${got ? `"${got}"` : "(none)"} is not supported; expected ${expected.join(" or ")}.`),
-    payloadTooLarge: (limit: number) => new ApiError(413, "PayloadTooLarge", `The request body exceeds ${limit} bytes.`),
+        new ApiError("UnsupportedMediaType", `Content-Type ${got ? `"${got}"` : "(none)"} is not supported; expected ${expected.join(" or ")}.`),
+    payloadTooLarge: (limit: number) => new ApiError("PayloadTooLarge", `The request body exceeds ${limit} bytes.`),
     parseError: (line: number, column: number, message: string) =>
-        new ApiError(400, "ParseError", message, `line ${line}, column ${column}`, [{ code: "ParseError", message, line, column }]),
+        new ApiError("ParseError", message, `line ${line}, column ${column}`, [{ code: "ParseError", message, line, column }]),
+    /** PowerShell's ParameterBindingException for an argument no positional parameter takes (the line runs nothing). */
+    positionalParameterNotFound: (argument: string, line: number, column: number) => {
+        const message = `A positional parameter cannot be found that accepts argument '${argument}'.`;
+        return new ApiError("InvalidParameter", message, `line ${line}, column ${column}`, [{ code: "PositionalParameterNotFound", message, line, column }]);
+    },
     notAUserPolicy: (identity: string) =>
-        new ApiError(400, "NotAUserPolicy", `"${identity}" is not a per-user (tag) policy; only Tag: policies can be granted to users.`, "PolicyName"),
+        new ApiError("NotAUserPolicy", `"${identity}" is not a per-user (tag) policy; only Tag: policies can be granted to users.`, "PolicyName"),
     unauthorized: (message: string) =>
-        new ApiError(401, "Unauthorized", message, undefined, undefined, { "WWW-Authenticate": 'Bearer error="invalid_token"' }),
-    forbidden: (message: string) => new ApiError(403, "Forbidden", message),
-    policyNotFound: (identity: string, target = "Identity") => new ApiError(404, "PolicyNotFound", `Client policy "${identity}" was not found.`, target),
-    userNotFound: (identity: string) => new ApiError(404, "UserNotFound", `No user matches "${identity}".`, "Identity"),
-    operationNotFound: (id: string) => new ApiError(404, "OperationNotFound", `Batch operation "${id}" was not found.`),
-    tenantNotFound: (id: string) => new ApiError(404, "TenantNotFound", `Tenant "${id}" does not exist on this emulator.`),
-    resourceNotFound: (path: string) => new ApiError(404, "ResourceNotFound", `No resource at "${path}".`),
+        new ApiError("Unauthorized", message, undefined, undefined, { "WWW-Authenticate": 'Bearer error="invalid_token"' }),
+    forbidden: (message: string) => new ApiError("Forbidden", message),
+    policyNotFound: (identity: string, target = "Identity") => new ApiError("PolicyNotFound", `Client policy "${identity}" was not found.`, target),
+    userNotFound: (identity: string) => new ApiError("UserNotFound", `No user matches "${identity}".`, "Identity"),
+    operationNotFound: (id: string) => new ApiError("OperationNotFound", `Batch operation "${id}" was not found.`),
+    tenantNotFound: (id: string) => new ApiError("TenantNotFound", `Tenant "${id}" does not exist on this emulator.`),
+    resourceNotFound: (path: string) => new ApiError("ResourceNotFound", `No resource at "${path}".`),
     policyAlreadyExists: (identity: string) =>
-        new ApiError(409, "PolicyAlreadyExists", `Client policy "${identity}" already exists.`, "Identity"),
-    tenantAlreadyExists: (id: string) => new ApiError(409, "TenantAlreadyExists", `Tenant "${id}" already exists.`, "id"),
+        new ApiError("PolicyAlreadyExists", `Client policy "${identity}" already exists.`, "Identity"),
+    tenantAlreadyExists: (id: string) => new ApiError("TenantAlreadyExists", `Tenant "${id}" already exists.`, "id"),
     policyInUse: (identity: string, count: number) =>
-        new ApiError(409, "PolicyInUse", `Client policy "${identity}" is granted to ${count} user(s); remove the grants or use ?force=true.`, "Identity",
+        new ApiError("PolicyInUse", `Client policy "${identity}" is granted to ${count} user(s); remove the grants or use ?force=true.`, "Identity",
             [{ code: "AssignedUserCount", message: `${count} user(s) are directly granted this policy.`, target: identity, count }]),
-    ambiguousIdentity: (identity: string, matches: Array<{ Id: string; SipAddress: string; DisplayName: string }>) =>
-        new ApiError(409, "AmbiguousIdentity", `"${identity}" matches ${matches.length} users; use a SIP address, UPN or object id.`, "Identity",
-            matches.map((m) => ({ code: "MatchingUser", message: `${m.DisplayName} <${m.SipAddress}>`, target: m.Id }))),
+    ambiguousIdentity: (identity: string, matches: ReadonlyArray<{ id: string; sipAddress: string; displayName: string }>) =>
+        new ApiError("AmbiguousIdentity", `"${identity}" matches ${matches.length} users; use a SIP address, UPN or object id.`, "Identity",
+            matches.map((m) => ({ code: "MatchingUser", message: `${m.displayName} <${m.sipAddress}>`, target: m.id }))),
     preconditionFailed: (identity: string) =>
-        new ApiError(412, "PreconditionFailed", `The ETag given in If-Match does not match the current version of "${identity}".`, "If-Match"),
+        new ApiError("PreconditionFailed", `The ETag given in If-Match does not match the current version of "${identity}".`, "If-Match"),
     preconditionRequired: () =>
-        new ApiError(428, "PreconditionRequired", "PUT needs If-None-Match: * (create) or If-Match: <etag> (replace)."),
+        new ApiError("PreconditionRequired", "PUT needs If-None-Match: * (create) or If-Match: <etag> (replace)."),
     throttled: (retryAfterSeconds: number) =>
-        new ApiError(429, "Throttled", `Too many requests for this tenant; retry after ${retryAfterSeconds} s.`, undefined, undefined,
+        new ApiError("Throttled", `Too many requests for this tenant; retry after ${retryAfterSeconds} s.`, undefined, undefined,
             { "Retry-After": String(retryAfterSeconds) }),
-    internal: (message: string) => new ApiError(500, "InternalServerError", message),
+    internal: (message: string) => new ApiError("InternalServerError", message),
     serviceUnavailable: () =>
-        new ApiError(503, "ServiceUnavailable", "The service is temporarily unavailable.", undefined, undefined, { "Retry-After": "1" }),
-    notImplemented: (what: string) => new ApiError(501, "NotImplemented", `${what} is not implemented by the emulator.`),
+        new ApiError("ServiceUnavailable", "The service is temporarily unavailable.", undefined, undefined, { "Retry-After": "1" }),
+    notImplemented: (what: string) => new ApiError("NotImplemented", `${what} is not implemented by the emulator.`),
 } as const;

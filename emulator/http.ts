@@ -3,13 +3,8 @@
  * with content-type checks, paging and replies.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE } from "../api/contract";
 import { ApiError, Errors, OAuthError } from "./errors";
-
-/** Largest accepted body: a 5000-user batch with long identities fits comfortably. */
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
-/** Paging: default and largest `$top`. */
-export const DEFAULT_TOP = 100;
-export const MAX_TOP = 1000;
 
 /** What a handler answers. */
 export interface Reply {
@@ -81,28 +76,27 @@ export class RequestContext {
         return obj;
     }
 
-    /** Absolute URL of the request's origin. */
-    origin(): string {
-        return `http://${this.header("host") ?? "127.0.0.1"}`;
-    }
-
     /**
      * One page of `items` as `{"value", "@nextLink"?}`, honouring `$top` and `$skiptoken`. Paging is by key, not
      * offset: the token holds the last key served, so a client walking the pages while others add or remove items
-     * (a batch unassigning users, say) never skips an item that stays in the list.
+     * (a batch unassigning users, say) never skips an item that stays in the list. `@nextLink` is relative (this
+     * request's path and query): it never names a host, so a client resolves it against the base URL it already
+     * trusts, whatever `Host` header the request carried.
      */
     page<T, V>(items: T[], view: (item: T) => V, key: (item: T) => string): Reply {
-        const top = this.intParam("$top", DEFAULT_TOP, 1, MAX_TOP);
+        const top = this.intParam("$top", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
         const after = this.skipToken();
         const sorted = items.map((item) => ({ item, k: key(item) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
         const rest = after === undefined ? sorted : sorted.filter((x) => x.k > after);
         const pageItems = rest.slice(0, top);
         const body: Record<string, unknown> = { value: pageItems.map((x) => view(x.item)) };
         if (rest.length > top) {
-            const next = new URL(this.url.pathname + this.url.search, this.origin());
-            next.searchParams.set("$top", String(top));
-            next.searchParams.set("$skiptoken", "k." + Buffer.from(pageItems[pageItems.length - 1].k).toString("base64url"));
-            body["@nextLink"] = next.toString();
+            const query = new URLSearchParams(this.url.search);
+            query.delete("$top");
+            query.delete("$skiptoken");
+            // `$` is legal in a query (RFC 3986), so the OData names stay readable; the token is base64url.
+            const token = "k." + Buffer.from(pageItems[pageItems.length - 1].k).toString("base64url");
+            body["@nextLink"] = `${this.url.pathname}?${query.size > 0 ? `${query}&` : ""}$top=${top}&$skiptoken=${token}`;
         }
         return { status: 200, body };
     }

@@ -18,6 +18,11 @@ export type FaultOutcome = "429" | "500" | "503" | "reset" | undefined;
 
 export const NO_FAULTS: FaultConfig = { fault429: 0, fault500: 0, fault503: 0, faultReset: 0, latencyMs: 0 };
 
+/** Command-line flag of each fault setting (emulator/main.ts parses them; tools that spawn the CLI build them). */
+export const FAULT_CLI_FLAGS: Readonly<Record<keyof FaultConfig, string>> = {
+    fault429: "--fault-429", fault500: "--fault-500", fault503: "--fault-503", faultReset: "--fault-reset", latencyMs: "--latency-ms",
+};
+
 /** Validates a (partial) fault configuration; returns the message of the first bad field. */
 export function checkFaults(input: unknown): { ok: Partial<FaultConfig> } | { error: string; target: string } {
     if (input === null || typeof input !== "object" || Array.isArray(input)) return { error: "must be a JSON object", target: "body" };

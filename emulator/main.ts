@@ -5,15 +5,15 @@
  * `emulator listening on http://127.0.0.1:<port>` (tools wait for it).
  */
 import * as path from "node:path";
-import { checkFaults, type FaultConfig } from "./limits";
+import { checkFaults, FAULT_CLI_FLAGS, type FaultConfig } from "./limits";
 import { startEmulator, type EmulatorOptions } from "./server";
 
 const USAGE = "usage: emulator --port <n> --data <dir> [--seed <file>] [--client-secret <s>] [--users N] [--token-ttl s] [--rate r] " +
     "[--fault-429 p] [--fault-500 p] [--fault-503 p] [--fault-reset p] [--latency-ms ms]";
 
-const FAULT_FLAGS: Record<string, keyof FaultConfig> = {
-    "--fault-429": "fault429", "--fault-500": "fault500", "--fault-503": "fault503", "--fault-reset": "faultReset", "--latency-ms": "latencyMs",
-};
+/** Flag → fault setting. */
+const FAULT_FLAGS: Record<string, keyof FaultConfig> = Object.fromEntries(
+    Object.entries(FAULT_CLI_FLAGS).map(([key, flag]) => [flag, key as keyof FaultConfig]));
 
 const KNOWN_FLAGS = new Set(["--port", "--data", "--seed", "--client-secret", "--users", "--token-ttl", "--rate", ...Object.keys(FAULT_FLAGS)]);
 

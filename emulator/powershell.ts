@@ -5,9 +5,10 @@
  * would; it is not a PowerShell implementation (no variables, pipelines or
  * hashtables).
  */
-import { SETTINGS, validateSetting } from "../api/catalogue";
+import { settingByWireName, validateSetting } from "../api/catalogue";
 import { ApiError, Errors } from "./errors";
 import type { Tenant } from "./tenant";
+import { policyView, userView } from "./views";
 
 /** A cmdlet argument value. `true` also stands for a switch given without a value. */
 export type PsValue = string | number | boolean | null;
@@ -19,7 +20,7 @@ export interface PsCommand {
     cmdlet: string;
     /** Keyed by lower-cased parameter name. */
     named: Map<string, { name: string; value: PsValue; column: number }>;
-    positional: PsValue[];
+    positional: Array<{ value: PsValue; column: number }>;
 }
 
 /** A line that cannot be parsed; answered 400 with line and column. */
@@ -125,7 +126,7 @@ function parseLine(text: string, line: number): PsCommand | undefined {
             if (cmd.named.has(m[0].toLowerCase())) fail(`parameter -${m[0]} given twice`, start);
             cmd.named.set(m[0].toLowerCase(), { name: m[0], value: v, column: start + 1 });
         } else {
-            cmd.positional.push(value());
+            cmd.positional.push({ value: value(), column: start + 1 });
         }
     }
 }
@@ -141,7 +142,36 @@ export interface PsResult {
 
 // Common cmdlet parameters accepted and ignored by New/Set (Force and the confirmation switches have no effect here).
 const CONTROL = new Set(["identity", "force", "confirm", "whatif"]);
-const SETTINGS_BY_LOWER = new Map(SETTINGS.map((d) => [d.name.toLowerCase(), d]));
+
+/** Positional parameters of each cmdlet, in position order (lower-cased), as the cmdlet reference documents them. */
+const POSITIONAL: Record<string, string[]> = {
+    "New-CsClientPolicy": ["identity"],
+    "Set-CsClientPolicy": ["identity"],
+    "Get-CsClientPolicy": ["identity"],
+    "Remove-CsClientPolicy": ["identity"],
+    "Grant-CsClientPolicy": ["identity", "policyname"],
+};
+
+/** How PowerShell prints an argument in a binding error. */
+function argumentText(v: PsValue): string {
+    if (typeof v === "boolean") return v ? "True" : "False";
+    return v === null ? "" : String(v);
+}
+
+/**
+ * Binds positional arguments the way PowerShell does: each goes to the next positional parameter not already given by
+ * name; an argument left over fails the line (`Set-CsClientPolicy -Identity Global EnableURL $False`, a forgotten dash,
+ * must not "succeed" and change nothing).
+ */
+function bindPositional(cmd: PsCommand): Map<string, PsValue> {
+    const free = (POSITIONAL[cmd.cmdlet] ?? []).filter((p) => !cmd.named.has(p));
+    const bound = new Map<string, PsValue>();
+    cmd.positional.forEach((arg, i) => {
+        if (i >= free.length) throw Errors.positionalParameterNotFound(argumentText(arg.value), cmd.line, arg.column);
+        bound.set(free[i], arg.value);
+    });
+    return bound;
+}
 
 /** Cmdlet value → wire value, the way PowerShell would coerce it to the parameter's type. */
 function coerce(kind: string, v: PsValue): unknown {
@@ -150,8 +180,8 @@ function coerce(kind: string, v: PsValue): unknown {
     return v;
 }
 
-function identityArg(cmd: PsCommand, position: number, fallback?: string): string {
-    const v = cmd.named.get("identity")?.value ?? cmd.positional[position] ?? fallback;
+function identityArg(cmd: PsCommand, bound: Map<string, PsValue>, fallback?: string): string {
+    const v = cmd.named.get("identity")?.value ?? bound.get("identity") ?? fallback;
     if (typeof v !== "string") throw Errors.invalidParameter("Identity", `${cmd.cmdlet} needs -Identity <string>.`);
     return v;
 }
@@ -161,7 +191,7 @@ function settingsBody(cmd: PsCommand): Record<string, unknown> {
     const body: Record<string, unknown> = {};
     for (const [lower, { name, value }] of cmd.named) {
         if (CONTROL.has(lower)) continue;
-        const def = SETTINGS_BY_LOWER.get(lower);
+        const def = settingByWireName(lower, "caseInsensitive");
         if (!def) throw Errors.invalidParameter(name, `A parameter cannot be found that matches parameter name '${name}'.`);
         if (def.kind === "policyEntry" && value !== null) throw Errors.notImplemented(`-${def.name} with a value in the PowerShell endpoint (use the HTTP API)`);
         const result = validateSetting(def, coerce(def.kind, value), "wire");
@@ -177,26 +207,28 @@ function rejectOthers(cmd: PsCommand, allowed: string[]): void {
     }
 }
 
+/** Runs one line. The cmdlets never touch owners: New creates without one, Set keeps it, Grant records none. */
 async function run(tenant: Tenant, cmd: PsCommand): Promise<unknown> {
+    const bound = bindPositional(cmd);
     switch (cmd.cmdlet) {
         case "New-CsClientPolicy":
-            return tenant.policyView(await tenant.createPolicy(identityArg(cmd, 0), settingsBody(cmd)));
+            return policyView(await tenant.createPolicy(identityArg(cmd, bound), settingsBody(cmd)));
         case "Set-CsClientPolicy":
-            return tenant.policyView(await tenant.updatePolicy(identityArg(cmd, 0, "Global"), settingsBody(cmd), "patch"));
+            return policyView(await tenant.updatePolicy(identityArg(cmd, bound, "Global"), settingsBody(cmd), "patch"));
         case "Get-CsClientPolicy":
             rejectOthers(cmd, ["identity"]);
-            if (!cmd.named.has("identity") && cmd.positional.length === 0) return tenant.listPolicies().map((p) => tenant.policyView(p));
-            return tenant.policyView(tenant.getPolicy(identityArg(cmd, 0)));
+            if (!cmd.named.has("identity") && !bound.has("identity")) return tenant.listPolicies().map(policyView);
+            return policyView(tenant.getPolicy(identityArg(cmd, bound)));
         case "Remove-CsClientPolicy": {
             rejectOthers(cmd, ["identity", "force", "confirm"]);
-            const reset = await tenant.removePolicy(identityArg(cmd, 0), cmd.named.get("force")?.value === true);
-            return reset ? tenant.policyView(reset) : null;
+            const reset = await tenant.removePolicy(identityArg(cmd, bound), cmd.named.get("force")?.value === true);
+            return reset ? policyView(reset) : null;
         }
         case "Grant-CsClientPolicy": {
             rejectOthers(cmd, ["identity", "policyname"]);
-            const policy = cmd.named.has("policyname") ? cmd.named.get("policyname")!.value : cmd.positional[1];
+            const policy = cmd.named.has("policyname") ? cmd.named.get("policyname")!.value : bound.get("policyname");
             if (policy === undefined) throw Errors.invalidParameter("PolicyName", "Grant-CsClientPolicy needs -PolicyName <name> or $null.");
-            return tenant.userView(await tenant.grant(identityArg(cmd, 0), policy));
+            return userView(await tenant.grant(identityArg(cmd, bound), policy, null));
         }
         default:
             throw Errors.notImplemented(cmd.cmdlet);

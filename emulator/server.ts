@@ -8,13 +8,15 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promises as fs } from "node:fs";
+import { API_ROOTS, HEADERS, ROUTE_PATTERNS } from "../api/contract";
 import { TokenAuthority } from "./auth";
 import { ApiError, Errors, OAuthError } from "./errors";
 import { errorReply, RequestContext, send, type Reply } from "./http";
-import { NO_FAULTS, pickFault, Throttle, type FaultConfig } from "./limits";
+import { checkFaults, NO_FAULTS, pickFault, Throttle, type FaultConfig } from "./limits";
+import { execute, parseScriptOrFail, type PsResult } from "./powershell";
 import { adminRoutes, match, tenantRoutes, type AdminContext, type Route } from "./routes";
-import { TenantStore } from "./store";
-import type { Tenant } from "./tenant";
+import { JsonFileStore } from "./store";
+import type { Tenant, TenantStats } from "./tenant";
 import { checkSeed, defaultSeed, randomSecret, TenantRegistry, type SeedFile } from "./tenants";
 
 /** Options of {@link startEmulator}. */
@@ -37,9 +39,22 @@ export interface EmulatorOptions {
     faults?: Partial<FaultConfig>;
 }
 
+/** The app credentials of a hosted tenant, as a client configures them. */
+export interface TenantCredentials {
+    tenantId: string;
+    clientId: string;
+    clientSecret: string;
+}
+
+/** Outcome of {@link EmulatorHandle.powershell}, as `POST /_emulator/{tenantId}/powershell` answers it. */
+export interface PowerShellOutcome {
+    succeeded: boolean;
+    results: PsResult[];
+}
+
 /** A running emulator. */
 export interface EmulatorHandle {
-    /** `http://127.0.0.1:<port>` */
+    /** `http://127.0.0.1:<port>`: the API base URL. */
     url: string;
     port: number;
     dataDir: string;
@@ -49,14 +64,21 @@ export interface EmulatorHandle {
     faults: FaultConfig;
     /** Hosted tenants. */
     registry: TenantRegistry;
+    /** The first app registration of a tenant (default `contoso.example`); throws when the tenant or app is missing. */
+    credentials(tenantId?: string): TenantCredentials;
+    /** Authenticated requests and state-changing writes of a tenant since start (a copy). */
+    stats(tenantId: string): TenantStats;
+    /** Runs cmdlet lines against a tenant, as the PowerShell endpoint does; throws ApiError (ParseError, TenantNotFound). */
+    powershell(tenantId: string, script: string): Promise<PowerShellOutcome>;
+    /** Changes fault injection (partial); throws on a bad value. */
+    setFaults(faults: Partial<FaultConfig>): void;
     /** Path of a tenant's JSON file. */
     tenantFile(tenantId: string): string;
     /** Stops accepting connections, finishes in-flight requests and saves, then resolves. */
     close(): Promise<void>;
 }
 
-/** Path roots of the tenant API; a first segment that is none of these (nor a known route) may be a tenant prefix. */
-const API_ROOTS = new Set(["skype.policy", "users"]);
+const TOKEN_ROUTE = ROUTE_PATTERNS.token.split("/").filter(Boolean);
 const DEFAULT_TTL = 3600;
 const DEFAULT_RATE = 1000;
 
@@ -89,7 +111,7 @@ class Emulator {
     }
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        res.setHeader("request-id", randomUUID());
+        res.setHeader(HEADERS.requestId, randomUUID());
         let reply: Reply;
         try {
             const r = await this.dispatch(req, res);
@@ -124,7 +146,7 @@ class Emulator {
                 return "reset";
         }
 
-        if (segments.length === 4 && segments.slice(1).join("/").toLowerCase() === "oauth2/v2.0/token") {
+        if (segments.length === TOKEN_ROUTE.length && TOKEN_ROUTE.every((p, i) => p.startsWith(":") || p.toLowerCase() === segments[i].toLowerCase())) {
             if (method !== "POST") throw Errors.notImplemented(`${method} on the token endpoint`);
             return this.token(ctx, segments[0]);
         }
@@ -193,9 +215,15 @@ async function loadSeed(seed: SeedFile | string): Promise<SeedFile> {
     return checkSeed(JSON.parse(await fs.readFile(seed, "utf8")));
 }
 
+function tenantOf(registry: TenantRegistry, tenantId: string): Tenant {
+    const tenant = registry.get(tenantId);
+    if (!tenant) throw Errors.tenantNotFound(tenantId);
+    return tenant;
+}
+
 /** Starts an emulator; resolves once it listens. */
 export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHandle> {
-    const store = new TenantStore(opts.dataDir);
+    const store = new JsonFileStore(opts.dataDir);
     const registry = new TenantRegistry(store);
     await registry.load();
     const auth = await TokenAuthority.open(opts.dataDir);
@@ -233,7 +261,22 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
         clientSecret,
         faults,
         registry,
-        tenantFile: (id) => store.filePath(id),
+        credentials: (tenantId = "contoso.example") => {
+            const app = tenantOf(registry, tenantId).state.apps[0];
+            if (!app) throw new Error(`tenant ${tenantId} has no app registration`);
+            return { tenantId, clientId: app.clientId, clientSecret: app.clientSecret };
+        },
+        stats: (tenantId) => ({ ...tenantOf(registry, tenantId).stats }),
+        powershell: async (tenantId, script) => {
+            const results = await execute(tenantOf(registry, tenantId), parseScriptOrFail(script));
+            return { succeeded: results.every((r) => r.status === "Succeeded"), results };
+        },
+        setFaults: (partial) => {
+            const checked = checkFaults(partial);
+            if ("error" in checked) throw new Error(`${checked.target} ${checked.error}`);
+            Object.assign(faults, checked.ok);
+        },
+        tenantFile: (id) => store.locate(id),
         close: () => (closing ??= (async () => {
             const closed = new Promise<void>((r) => server.close(() => r()));
             server.closeIdleConnections();

@@ -1,48 +1,30 @@
 /**
- * Tenant domain logic shared by the HTTP handlers and the PowerShell endpoint:
- * policies, the user directory, grants and batch assignments. Every method
- * validates fully before mutating, so a rejected request changes nothing;
- * mutating methods resolve only once the change is durable.
+ * Tenant domain model shared by the HTTP handlers and the PowerShell endpoint: policies and their owners, the user
+ * directory, grants and batch assignments. Every method validates fully before mutating, so a rejected request
+ * changes nothing; mutating methods resolve only once the change is durable (through the {@link TenantStore}).
+ * Wire shapes live in the handler layer (emulator/views.ts); batch processing in emulator/batchWorker.ts.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { SETTINGS, SETTINGS_BY_NAME, documentedDefaults, validateSetting, type WireValue } from "../api/catalogue";
+import { SETTINGS, SETTINGS_BY_NAME, documentedDefaults, suggestName, validateSetting, type WireValue } from "../api/catalogue";
+import { OWNER_ANNOTATION, OWNER_MAX_LENGTH } from "../api/contract";
 import { isIdentityError, parsePolicyIdentity, type PolicyIdentity } from "../api/identity";
+import { BatchWorker } from "./batchWorker";
 import { ApiError, Errors, type ErrorDetail } from "./errors";
-import { GroupCommitter, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
+import type { BatchOperation, BatchResult, PolicyRecord, TenantState, TenantStore, UserRecord } from "./store";
 
-/** The wire form of a policy: Identity then every setting (null when unset). */
-export type PolicyView = Record<string, WireValue | null> & { Identity: string };
-
-/** The wire form of a user. */
-export interface UserView {
-    Id: string;
-    SipAddress: string;
-    UserPrincipalName: string;
-    DisplayName: string;
-    ClientPolicy: string | null;
-}
-
-/** Wire form of a batch operation. */
-export interface BatchView {
-    OperationId: string;
-    PolicyType: string;
-    PolicyName: string | null;
-    Status: BatchOperation["status"];
-    CreatedDateTime: string;
-    Results: BatchResult[];
-}
-
-/** Most users one batch may name (as the real service). */
-export const BATCH_MAX_USERS = 5000;
-/** Users processed between two durable saves: big batches are observable as InProgress. */
-const BATCH_CHUNK = 500;
-/** Finished batch operations kept for polling; older ones are dropped to bound the file. */
+/** Finished batch operations kept for polling; older ones are dropped to bound the stored state. */
 const BATCH_HISTORY = 20;
 
 /** Per-tenant counters for `/_emulator/{tenant}/stats`; in memory only. */
 export interface TenantStats {
     requests: number;
     writes: number;
+}
+
+/** A validated policy body: settings to apply (`null` = unset) and the owner (`undefined` when the body has none). */
+export interface PolicyChanges {
+    settings: Record<string, WireValue | null>;
+    owner?: string | null;
 }
 
 function newEtag(): string {
@@ -52,23 +34,22 @@ function newEtag(): string {
 /** A single-tenant view over the persisted state with in-memory lookup indexes. */
 export class Tenant {
     readonly stats: TenantStats = { requests: 0, writes: 0 };
-    private readonly committer: GroupCommitter;
+    /** Processes accepted batch assignments in the background. */
+    readonly batches: BatchWorker;
     private byId = new Map<string, UserRecord>();
     private byKey = new Map<string, UserRecord>();
     private byDisplay = new Map<string, UserRecord[]>();
-    private batchLoop?: Promise<void>;
-    private stopping = false;
 
     constructor(readonly state: TenantState, private readonly store: TenantStore) {
-        this.committer = new GroupCommitter(() => this.store.write(this.state.id, JSON.stringify(this.state)));
         for (const u of state.users) this.index(u);
+        this.batches = new BatchWorker(this);
     }
 
-    /** Builds a new tenant's state with Global at its documented defaults. */
+    /** Builds a new tenant's state with Global at its documented defaults and no owner. */
     static initialState(id: string): TenantState {
         return {
             version: 1, id, apps: [], users: [], operations: [],
-            policies: { global: { identity: "Global", etag: newEtag(), settings: documentedDefaults() } },
+            policies: { global: { identity: "Global", etag: newEtag(), owner: null, settings: documentedDefaults() } },
         };
     }
 
@@ -82,14 +63,12 @@ export class Tenant {
     /** Makes every change so far durable; `countsAsWrite` feeds the stats. */
     async commit(countsAsWrite = true): Promise<void> {
         if (countsAsWrite) this.stats.writes++;
-        await this.committer.flush();
+        await this.store.save(this.state);
     }
 
-    /** Stops batch processing after the current chunk and waits for pending saves. */
+    /** Stops batch processing after the current chunk and waits for its save. */
     async close(): Promise<void> {
-        this.stopping = true;
-        await this.batchLoop;
-        await this.committer.idle();
+        await this.batches.stop();
     }
 
     // ------------------------------------------------------------------ users
@@ -104,34 +83,35 @@ export class Tenant {
     }
 
     /** Adds users (provisioning); ids are generated when absent. */
-    addUsers(users: Array<Omit<UserRecord, "id" | "clientPolicy"> & { id?: string }>): void {
+    addUsers(users: Array<Omit<UserRecord, "id" | "clientPolicy" | "clientPolicyOwner"> & { id?: string }>): void {
         for (const u of users) {
-            const rec: UserRecord = { ...u, id: u.id ?? randomUUID(), clientPolicy: null };
+            const rec: UserRecord = { ...u, id: u.id ?? randomUUID(), clientPolicy: null, clientPolicyOwner: null };
             this.state.users.push(rec);
             this.index(rec);
         }
     }
 
     /**
-     * Resolves any documented user identity form (object id, SIP address, UPN,
-     * DOMAIN\logon, display name), case-insensitively.
+     * Every user a documented identity form names (object id, SIP address, UPN, DOMAIN\logon, display name),
+     * case-insensitively: none, one, or several (display names are not unique). 400 for wildcards or empty text.
      */
-    resolveUser(identity: string): UserRecord {
+    findUsers(identity: string): UserRecord[] {
         const text = identity.trim().toLowerCase();
+        if (text === "") throw Errors.invalidParameter("Identity", "A user identity must not be empty.");
         if (text.includes("*")) {
             throw Errors.invalidParameter("Identity", `Wildcards are not supported in user identities, got "${identity}".`);
         }
         const direct = this.byId.get(text) ?? this.byKey.get(text) ?? (text.includes("@") && !text.startsWith("sip:") ? this.byKey.get(`sip:${text}`) : undefined);
-        if (direct) return direct;
-        const named = this.byDisplay.get(text) ?? [];
-        if (named.length === 1) return named[0];
-        if (named.length > 1) throw Errors.ambiguousIdentity(identity, named.map((u) => this.userView(u)));
-        throw Errors.userNotFound(identity);
+        if (direct) return [direct];
+        return this.byDisplay.get(text) ?? [];
     }
 
-    /** Wire form of a user. */
-    userView(u: UserRecord): UserView {
-        return { Id: u.id, SipAddress: u.sipAddress, UserPrincipalName: u.userPrincipalName, DisplayName: u.displayName, ClientPolicy: u.clientPolicy };
+    /** The one user an identity names; 404 UserNotFound or 409 AmbiguousIdentity otherwise. */
+    resolveUser(identity: string): UserRecord {
+        const found = this.findUsers(identity);
+        if (found.length === 1) return found[0];
+        if (found.length > 1) throw Errors.ambiguousIdentity(identity, found);
+        throw Errors.userNotFound(identity);
     }
 
     // ------------------------------------------------------------------ policies
@@ -141,6 +121,14 @@ export class Tenant {
         const id = parsePolicyIdentity(text);
         if (isIdentityError(id)) throw Errors.invalidParameter(target, `${target} ${id.error}`);
         return id;
+    }
+
+    /** An owner id from a body: a non-empty string of at most {@link OWNER_MAX_LENGTH} characters, or null. */
+    static parseOwner(value: unknown, target: string): string | null {
+        if (value === null) return null;
+        if (typeof value === "string" && value.length >= 1 && value.length <= OWNER_MAX_LENGTH) return value;
+        const got = typeof value === "string" ? `${value.length} characters` : value === undefined ? "nothing" : typeof value;
+        throw Errors.invalidParameter(target, `${target} must be a string of 1–${OWNER_MAX_LENGTH} characters or null, got ${got}.`);
     }
 
     /** All policies in listing order. */
@@ -156,23 +144,15 @@ export class Tenant {
         return rec;
     }
 
-    /** Wire form of a policy. */
-    policyView(rec: PolicyRecord): PolicyView {
-        const view = { Identity: rec.identity } as PolicyView;
-        for (const def of SETTINGS) view[def.name] = rec.settings[def.name] ?? null;
-        return view;
-    }
-
     /**
-     * Validates a wire body (settings plus optional Identity). Returns the
-     * settings to apply, `null` meaning "unset". Every failure is reported in
-     * `details`; the first one is the error's target.
+     * Validates a wire body (settings, optional Identity, optional `@owner`). Every failure is reported in `details`;
+     * the first one is the error's target.
      */
-    static validateBody(body: unknown, identity: PolicyIdentity): Record<string, WireValue | null> {
+    static validateBody(body: unknown, identity: PolicyIdentity): PolicyChanges {
         if (body === null || typeof body !== "object" || Array.isArray(body)) {
             throw Errors.invalidRequestContent("The body must be a JSON object of policy settings.");
         }
-        const out: Record<string, WireValue | null> = {};
+        const changes: PolicyChanges = { settings: {} };
         const failures: ErrorDetail[] = [];
         for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
             if (key === "Identity") {
@@ -182,18 +162,29 @@ export class Tenant {
                 }
                 continue;
             }
+            if (key === OWNER_ANNOTATION) {
+                try {
+                    changes.owner = Tenant.parseOwner(value, OWNER_ANNOTATION);
+                } catch (e) {
+                    if (!(e instanceof ApiError)) throw e;
+                    failures.push({ code: e.code, target: OWNER_ANNOTATION, message: e.message });
+                }
+                continue;
+            }
             const def = SETTINGS_BY_NAME.get(key);
             if (!def) {
-                const near = SETTINGS.find((d) => d.name.toLowerCase() === key.toLowerCase());
-                failures.push({ code: "InvalidParameter", target: key, message: `${key} is not a ClientPolicy setting${near ? `; did you mean ${near.name}? (names are case-sensitive)` : ""}.` });
+                const near = suggestName(key, SETTINGS.map((d) => d.name));
+                const caseOnly = near?.toLowerCase() === key.toLowerCase();
+                const hint = near ? `; did you mean ${near}?${caseOnly ? " (names are case-sensitive)" : ""}` : "";
+                failures.push({ code: "InvalidParameter", target: key, message: `${key} is not a ClientPolicy setting${hint}.` });
                 continue;
             }
             const result = validateSetting(def, value, "wire");
-            if (result.ok) out[key] = result.value;
+            if (result.ok) changes.settings[key] = result.value;
             else failures.push({ code: "InvalidParameter", target: key, message: `${key} ${result.message}.` });
         }
         if (failures.length > 0) throw Errors.invalidParameter(failures[0].target!, failures[0].message, failures);
-        return out;
+        return changes;
     }
 
     private static checkEtag(rec: PolicyRecord, ifMatch: string | undefined): void {
@@ -213,52 +204,64 @@ export class Tenant {
         return changed;
     }
 
-    /** New-CsClientPolicy. */
+    /** New-CsClientPolicy (the HTTP create also records the body's `@owner`; absent means none). */
     async createPolicy(identity: string, body: unknown): Promise<PolicyRecord> {
         const id = Tenant.parseIdentity(identity);
         const changes = Tenant.validateBody(body, id);
         if (this.state.policies[id.key]) throw Errors.policyAlreadyExists(id.canonical);
         const settings: Record<string, WireValue> = {};
-        Tenant.apply(settings, changes);
-        const rec: PolicyRecord = { identity: id.canonical, etag: newEtag(), settings };
+        Tenant.apply(settings, changes.settings);
+        const rec: PolicyRecord = { identity: id.canonical, etag: newEtag(), owner: changes.owner ?? null, settings };
         this.state.policies[id.key] = rec;
         await this.commit();
         return rec;
     }
 
     /**
-     * Replace (`mode: "replace"`, settings absent from the body become unset)
-     * or merge-patch / Set-CsClientPolicy (`"patch"`). A change-free request
-     * keeps the ETag and writes nothing.
+     * Replace (`mode: "replace"`: settings absent from the body become unset; `@owner` is recorded when given and kept
+     * when absent) or merge-patch / Set-CsClientPolicy (`"patch"`: never changes the owner, so `@owner` may only
+     * repeat the current one). A change-free request keeps the ETag and writes nothing.
      */
     async updatePolicy(identity: string, body: unknown, mode: "replace" | "patch", ifMatch?: string): Promise<PolicyRecord> {
         const id = Tenant.parseIdentity(identity);
         const changes = Tenant.validateBody(body, id);
         const rec = this.getPolicy(identity);
         Tenant.checkEtag(rec, ifMatch);
-        if (mode === "replace") for (const def of SETTINGS) if (!(def.name in changes)) changes[def.name] = null;
+        if (mode === "patch" && changes.owner !== undefined && changes.owner !== rec.owner) {
+            throw Errors.invalidParameter(OWNER_ANNOTATION, `${OWNER_ANNOTATION} cannot be changed by a merge patch (Set-CsClientPolicy); replace the policy with PUT and If-Match.`);
+        }
+        if (mode === "replace") for (const def of SETTINGS) if (!(def.name in changes.settings)) changes.settings[def.name] = null;
         const next = { ...rec.settings };
-        if (!Tenant.apply(next, changes)) return rec;
+        const owner = changes.owner === undefined ? rec.owner : changes.owner;
+        if (!Tenant.apply(next, changes.settings) && owner === rec.owner) return rec;
         rec.settings = next;
+        rec.owner = owner;
         rec.etag = newEtag();
         await this.commit();
         return rec;
     }
 
-    /** Remove-CsClientPolicy. Global is reset to defaults (returns the reset record); others are removed (returns undefined). */
+    /**
+     * Remove-CsClientPolicy. Global is reset to defaults and loses its owner (returns the reset record); others are
+     * removed (returns undefined).
+     */
     async removePolicy(identity: string, force: boolean, ifMatch?: string): Promise<PolicyRecord | undefined> {
         const rec = this.getPolicy(identity);
         Tenant.checkEtag(rec, ifMatch);
         const id = Tenant.parseIdentity(identity);
         if (id.scope === "global") {
             rec.settings = documentedDefaults();
+            rec.owner = null;
             rec.etag = newEtag();
             await this.commit();
             return rec;
         }
         const granted = this.assignedUsers(id);
         if (granted.length > 0 && !force) throw Errors.policyInUse(id.canonical, granted.length);
-        for (const u of granted) u.clientPolicy = null;
+        for (const u of granted) {
+            u.clientPolicy = null;
+            u.clientPolicyOwner = null;
+        }
         delete this.state.policies[id.key];
         await this.commit();
         return undefined;
@@ -286,24 +289,32 @@ export class Tenant {
         return Tenant.parseIdentity(rec.identity).name;
     }
 
-    /** Grant-CsClientPolicy for one user; writes only when the assignment changes. */
-    async grant(userIdentity: string, policyName: unknown): Promise<UserRecord> {
+    private static assign(user: UserRecord, target: string | null, owner: string | null): boolean {
+        const nextOwner = target === null ? null : owner;
+        if (user.clientPolicy === target && user.clientPolicyOwner === nextOwner) return false;
+        user.clientPolicy = target;
+        user.clientPolicyOwner = nextOwner;
+        return true;
+    }
+
+    /**
+     * Grant-CsClientPolicy for one user, recording `owner` on the assignment (an unassignment clears it); writes only
+     * when the assignment or its owner changes.
+     */
+    async grant(userIdentity: string, policyName: unknown, owner: string | null = null): Promise<UserRecord> {
         const target = this.grantTarget(policyName);
         const user = this.resolveUser(userIdentity);
-        if (user.clientPolicy !== target) {
-            user.clientPolicy = target;
-            await this.commit();
-        }
+        if (Tenant.assign(user, target, owner)) await this.commit();
         return user;
     }
 
     // ------------------------------------------------------------------ batch assignments
 
-    /** Validates and records a batch; processing continues in the background. */
-    async startBatch(policyName: unknown, users: string[]): Promise<BatchOperation> {
+    /** Validates and records a batch; {@link batches} processes it in the background. */
+    async startBatch(policyName: unknown, users: string[], owner: string | null = null): Promise<BatchOperation> {
         const target = this.grantTarget(policyName);
         const op: BatchOperation = {
-            id: randomUUID(), policyType: "ClientPolicy", policyName: target, status: "NotStarted",
+            id: randomUUID(), policyType: "ClientPolicy", policyName: target, owner, status: "NotStarted",
             createdDateTime: new Date().toISOString(), pending: [...users], results: [],
         };
         this.state.operations.push(op);
@@ -313,7 +324,7 @@ export class Tenant {
             this.state.operations = this.state.operations.filter((o) => !drop.has(o));
         }
         await this.commit();
-        this.resumeBatches();
+        this.batches.resume();
         return op;
     }
 
@@ -324,41 +335,13 @@ export class Tenant {
         return op;
     }
 
-    /** Wire form of a batch operation. */
-    batchView(op: BatchOperation): BatchView {
-        return {
-            OperationId: op.id, PolicyType: op.policyType, PolicyName: op.policyName, Status: op.status,
-            CreatedDateTime: op.createdDateTime, Results: op.results,
-        };
-    }
-
-    /** Starts the background loop if unfinished operations exist (also after a restart). */
-    resumeBatches(): void {
-        if (this.batchLoop || this.stopping) return;
-        this.batchLoop = this.runBatches().finally(() => {
-            this.batchLoop = undefined;
-        });
-    }
-
-    private async runBatches(): Promise<void> {
-        for (;;) {
-            const op = this.state.operations.find((o) => o.status !== "Completed");
-            if (!op || this.stopping) return;
-            // Yield so requests (e.g. status polls) interleave with chunks.
-            await new Promise((r) => setTimeout(r, 0));
-            op.status = "InProgress";
-            for (const user of op.pending.splice(0, BATCH_CHUNK)) op.results.push(this.grantOne(op, user));
-            if (op.pending.length === 0) op.status = "Completed";
-            await this.commit(false);
-        }
-    }
-
-    private grantOne(op: BatchOperation, user: string): BatchResult {
+    /** One user of a batch, in memory (the worker commits per chunk); failures become the user's result. */
+    assignBatchUser(op: BatchOperation, user: string): BatchResult {
         try {
             // Re-resolved per user: the policy may have been removed since the batch was accepted.
             const target = op.policyName === null ? null : this.grantTarget(op.policyName);
             const rec = this.resolveUser(user);
-            rec.clientPolicy = target;
+            Tenant.assign(rec, target, op.owner);
             return { User: user, Status: "Succeeded", Id: rec.id };
         } catch (e) {
             if (!(e instanceof ApiError)) throw e;

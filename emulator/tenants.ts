@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { Errors } from "./errors";
 import { execute, parseScriptOrFail, type PsResult } from "./powershell";
-import { TenantStore, type AppRecord } from "./store";
+import type { AppRecord, TenantStore } from "./store";
 import { Tenant } from "./tenant";
 
 /** A user as given to provisioning. */
@@ -131,13 +131,13 @@ export class TenantRegistry {
 
     constructor(readonly store: TenantStore) {}
 
-    /** Loads every tenant of the data directory and resumes unfinished batches. */
+    /** Loads every stored tenant and resumes unfinished batches. */
     async load(): Promise<void> {
-        await this.store.init();
+        await this.store.open();
         for (const state of await this.store.loadAll()) {
             const t = new Tenant(state, this.store);
             this.tenants.set(state.id.toLowerCase(), t);
-            t.resumeBatches();
+            t.batches.resume();
         }
     }
 
@@ -196,9 +196,10 @@ export class TenantRegistry {
         await tenant.commit(false);
     }
 
-    /** Waits for batches and saves of every tenant. */
+    /** Stops batch processing of every tenant, then waits for pending saves. */
     async close(): Promise<void> {
         await Promise.all(this.all().map((t) => t.close()));
+        await this.store.close();
     }
 }
 

@@ -1,16 +1,17 @@
 /**
  * Test helper: starts a tenant emulator on a free port with its own temp data
- * directory, in-process (default, fast) or as a child process running
- * `emulator/main.ts` (for crash tests and the CLI contract).
+ * directory, in-process through the emulator's public start API (default, fast)
+ * or as a child process running `emulator/main.ts` (for crash tests and the CLI contract).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import type { FaultConfig } from "../../emulator/limits";
-import { startEmulator, type EmulatorHandle } from "../../emulator/server";
-import type { SeedFile } from "../../emulator/tenants";
+import { FAULT_CLI_FLAGS, startEmulator, type EmulatorHandle, type FaultConfig, type SeedFile } from "../../emulator";
+import { JsonFileStore } from "../../emulator/store";
+import { Routes } from "../../api/contract";
+import { recordedFetch } from "./tenantApi";
 
 /** Repository root (this file is test/helpers/emulator.ts). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -71,8 +72,7 @@ export function cliArgs(opts: TestEmulatorOptions, dataDir: string, seedPath?: s
     const args = ["--port", "0", "--data", dataDir, "--client-secret", opts.clientSecret ?? TEST_CLIENT_SECRET, "--users", String(opts.users ?? 50), "--rate", String(opts.rate ?? 0)];
     if (opts.tokenTtlSeconds !== undefined) args.push("--token-ttl", String(opts.tokenTtlSeconds));
     if (seedPath) args.push("--seed", seedPath);
-    const flags: Record<keyof FaultConfig, string> = { fault429: "--fault-429", fault500: "--fault-500", fault503: "--fault-503", faultReset: "--fault-reset", latencyMs: "--latency-ms" };
-    for (const [k, v] of Object.entries(opts.faults ?? {})) args.push(flags[k as keyof FaultConfig], String(v));
+    for (const [k, v] of Object.entries(opts.faults ?? {})) args.push(FAULT_CLI_FLAGS[k as keyof FaultConfig], String(v));
     return args;
 }
 
@@ -97,8 +97,7 @@ export async function spawnEmulator(args: string[]): Promise<{ child: ChildProce
     return { child, url, lines };
 }
 
-async function expectOk(res: Response, what: string): Promise<any> {
-    const text = await res.text();
+function expectOk({ res, text }: { res: Response; text: string }, what: string): any {
     if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${text}`);
     return text ? JSON.parse(text) : undefined;
 }
@@ -138,23 +137,27 @@ export async function startTestEmulator(opts: TestEmulatorOptions = {}): Promise
     }
     const tenantId = opts.tenantId ?? "contoso.example";
     const tokenFor = async (tid: string) => {
-        const res = await fetch(`${url}/${encodeURIComponent(tid)}/oauth2/v2.0/token`, {
-            method: "POST",
+        const res = await recordedFetch(url, "POST", Routes.token(tid), {
             headers: { "content-type": "application/x-www-form-urlencoded" },
-            body: new URLSearchParams({ grant_type: "client_credentials", client_id: "demo-client", client_secret: clientSecret, scope: "api://skype/.default" }),
+            body: new URLSearchParams({ grant_type: "client_credentials", client_id: "demo-client", client_secret: clientSecret, scope: "api://skype/.default" }).toString(),
         });
-        return (await expectOk(res, `token for ${tid}`)).access_token as string;
+        return expectOk(res, `token for ${tid}`).access_token as string;
     };
+    // Out-of-band calls go through the handle in-process, over the emulator-only HTTP routes otherwise.
+    const admin = (method: string, p: string, body?: string, type = "application/json") =>
+        recordedFetch(url, method, p, body === undefined ? {} : { headers: { "content-type": type }, body });
     return {
         url, tenantId, clientId: "demo-client", clientSecret, dataDir, child, handle,
-        tenantFile: path.join(dataDir, `tenant-${encodeURIComponent(tenantId.toLowerCase())}.json`),
+        tenantFile: new JsonFileStore(dataDir).locate(tenantId),
         token: () => tokenFor(tenantId),
         tokenFor,
-        powershell: async (script, tid = tenantId) =>
-            expectOk(await fetch(`${url}/_emulator/${encodeURIComponent(tid)}/powershell`, { method: "POST", headers: { "content-type": "text/plain" }, body: script }), "powershell"),
-        stats: async (tid = tenantId) => expectOk(await fetch(`${url}/_emulator/${encodeURIComponent(tid)}/stats`), "stats"),
+        powershell: async (script, tid = tenantId) => handle
+            ? handle.powershell(tid, script)
+            : expectOk(await admin("POST", `/_emulator/${encodeURIComponent(tid)}/powershell`, script, "text/plain"), "powershell"),
+        stats: async (tid = tenantId) => handle ? handle.stats(tid) : expectOk(await admin("GET", `/_emulator/${encodeURIComponent(tid)}/stats`), "stats"),
         setFaults: async (faults) => {
-            await expectOk(await fetch(`${url}/_emulator/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults) }), "faults");
+            if (handle) handle.setFaults(faults);
+            else expectOk(await admin("PUT", "/_emulator/faults", JSON.stringify(faults)), "faults");
         },
         stop: async () => {
             await shutdown();

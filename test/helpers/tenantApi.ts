@@ -1,14 +1,17 @@
 /**
- * A small HTTP client for the tenant API in tests: route helpers and `call()` with a cached bearer token. Shared by
- * the emulator tests, the provider integration harness and the e2e tests (which check what the CLI really did).
+ * A small HTTP client for the tenant API in tests: route helpers (the contract's `Routes`) and `call()` with a cached
+ * bearer token. Shared by the emulator tests, the provider integration harness and the e2e tests (which check what the
+ * CLI really did). Every exchange is recorded, so a suite can check afterwards that each response it received matches
+ * api/openapi.yaml (test/helpers/openapiValidator.ts).
  */
 import * as assert from "node:assert/strict";
+import { Routes } from "../../api/contract";
 import type { TestTenant } from "./emulator";
 
-export const POLICIES = "/Skype.Policy/configurations/ClientPolicy";
-export const policyPath = (identity: string) => `${POLICIES}/configuration/${encodeURIComponent(identity)}`;
-export const userPath = (identity: string) => `/users/${encodeURIComponent(identity)}`;
-export const grantPath = (identity: string) => `${userPath(identity)}/policyAssignments/ClientPolicy`;
+export const POLICIES = Routes.policies();
+export const policyPath = Routes.policy;
+export const userPath = Routes.user;
+export const grantPath = Routes.userAssignment;
 
 /** A response with its body parsed when it is JSON. */
 export interface Res {
@@ -25,6 +28,49 @@ export interface CallOptions {
     headers?: Record<string, string>;
     /** Bearer token; `null` sends none. Default: a token of the test tenant. */
     token?: string | null;
+    /**
+     * The request deliberately leaves the contract (an unknown path or method): its response is checked only for the
+     * error shape, not against an operation of the OpenAPI document.
+     */
+    offContract?: boolean;
+}
+
+/** One request and its response, as the contract check sees it. */
+export interface Exchange {
+    method: string;
+    /** Path and query as sent (relative to the emulator's URL). */
+    path: string;
+    status: number;
+    /** Response headers, lower-case names. */
+    headers: Record<string, string>;
+    /** Raw response body. */
+    text: string;
+    offContract?: boolean;
+}
+
+const exchanges: Exchange[] = [];
+
+/** Every exchange recorded so far in this process. */
+export function recordedExchanges(): readonly Exchange[] {
+    return exchanges;
+}
+
+/** `fetch` that records the exchange for the contract check; returns the response and its body text. */
+export async function recordedFetch(baseUrl: string, method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}, offContract = false): Promise<{ res: Response; text: string }> {
+    const res = await fetch(baseUrl + path, { method, headers: init.headers, body: init.body });
+    const text = await res.text();
+    exchanges.push({ method, path, status: res.status, headers: Object.fromEntries(res.headers), text, offContract });
+    return { res, text };
+}
+
+/** Drop-in `fetch` for tests that build requests by hand: the exchange is recorded for the contract check. */
+export async function fetchRecorded(url: string, init: RequestInit = {}): Promise<Response> {
+    const u = new URL(url);
+    const headers = Object.fromEntries(new Headers(init.headers));
+    const body = init.body instanceof URLSearchParams ? init.body.toString() : (init.body as string | undefined);
+    const { res, text } = await recordedFetch(u.origin, init.method ?? "GET", u.pathname + u.search, { headers, body });
+    // The body was consumed for the record; hand back an equivalent response.
+    return new Response(text === "" ? null : text, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 const tokens = new WeakMap<TestTenant, Promise<string>>();
@@ -47,8 +93,7 @@ export async function call(t: TestTenant, method: string, path: string, opts: Ca
         headers["content-type"] = "application/json";
     }
     Object.assign(headers, opts.headers);
-    const res = await fetch(t.url + path, { method, headers, body });
-    const text = await res.text();
+    const { res, text } = await recordedFetch(t.url, method, path, { headers, body }, opts.offContract);
     let json: any;
     try {
         json = text ? JSON.parse(text) : undefined;

@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
 import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../helpers/emulator";
-import { assertError, call, policyPath } from "./util";
+import { assertError, call, fetchRecorded, policyPath } from "./util";
 
 async function tokenRequest(t: TestTenant, tenant: string, form: Record<string, string>, type = "application/x-www-form-urlencoded") {
-    const res = await fetch(`${t.url}/${tenant}/oauth2/v2.0/token`, { method: "POST", headers: { "content-type": type }, body: new URLSearchParams(form).toString() });
+    const res = await fetchRecorded(`${t.url}/${tenant}/oauth2/v2.0/token`, { method: "POST", headers: { "content-type": type }, body: new URLSearchParams(form).toString() });
     assert.ok(res.headers.get("request-id"));
     return { status: res.status, json: await res.json() as any };
 }

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { POLICY_NAME_MAX } from "../../../api/identity";
 import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
 import { assertError, call, createPolicy, grantPath, policyPath, POLICIES, userPath } from "./util";
 
@@ -62,7 +63,7 @@ const CASES: Case[] = [
     { name: "no content type", raw: "{}", status: 415, code: "UnsupportedMediaType" },
     { name: "identity with unknown scope", path: policyPath("user:Bob"), body: {}, status: 400, code: "InvalidParameter", target: "Identity" },
     { name: "identity with a slash", path: policyPath("Tag:a/b"), body: {}, status: 400, code: "InvalidParameter", target: "Identity" },
-    { name: "identity too long", path: policyPath("x".repeat(65)), body: {}, status: 400, code: "InvalidParameter", target: "Identity" },
+    { name: "identity too long", path: policyPath("x".repeat(POLICY_NAME_MAX + 1)), body: {}, status: 400, code: "InvalidParameter", target: "Identity" },
     { name: "identity Tag:Global", path: policyPath("Tag:Global"), body: {}, status: 400, code: "InvalidParameter", target: "Identity" },
     { name: "malformed percent-encoding", path: `${POLICIES}/configuration/%E0%A4%A`, body: {}, status: 400, code: "InvalidParameter", target: "path" },
     { name: "patch a missing policy", path: policyPath("Missing"), body: { EnableURL: true }, status: 404, code: "PolicyNotFound" },

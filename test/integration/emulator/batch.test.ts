@@ -7,7 +7,7 @@ const sip = (i: number) => `sip:user${String(i).padStart(5, "0")}@contoso.exampl
 
 async function waitForBatch(t: TestTenant, location: string, seen: Set<string>): Promise<Res> {
     for (;;) {
-        const res = await call(t, "GET", location.replace(t.url, ""));
+        const res = await call(t, "GET", location);
         assert.equal(res.status, 200, res.text);
         seen.add(res.json.Status);
         if (res.json.Status === "Completed") return res;
@@ -32,7 +32,7 @@ describe("emulator: batch assignments", () => {
         for (const p of posts) {
             assert.equal(p.status, 202, p.text);
             assert.ok(p.json.OperationId);
-            assert.equal(p.headers.get("location"), `${t.url}${BATCH}/${p.json.OperationId}`);
+            assert.equal(p.headers.get("location"), `${BATCH}/${p.json.OperationId}`, "Location is relative, never built from Host");
         }
         const done = await Promise.all(posts.map((p) => waitForBatch(t, p.headers.get("location")!, seen)));
         assert.ok(seen.has("InProgress"), `statuses seen: ${[...seen]}`);
@@ -43,7 +43,7 @@ describe("emulator: batch assignments", () => {
         let count = 0;
         let next: string | undefined = `${policyPath("Bulk")}/assignments?$top=1000`;
         while (next) {
-            const page = await call(t, "GET", next.replace(t.url, ""));
+            const page = await call(t, "GET", next);
             count += page.json.value.length;
             next = page.json["@nextLink"];
         }

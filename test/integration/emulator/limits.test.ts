@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
-import { assertError, call, createPolicy, policyPath, tokenOf } from "./util";
+import { assertError, call, createPolicy, fetchRecorded, policyPath, tokenOf } from "./util";
 
 describe("emulator: throttling and fault injection", () => {
     let t: TestTenant | undefined;
@@ -25,7 +25,7 @@ describe("emulator: throttling and fault injection", () => {
 
     it("injects 429/500/503/reset from start-up flags and at run time; faulted writes are not applied", async () => {
         t = await startTestEmulator({ users: 0, faults: { fault503: 1 } });
-        const res = await fetch(`${t.url}/contoso.example/oauth2/v2.0/token`, { method: "POST" });
+        const res = await fetchRecorded(`${t.url}/contoso.example/oauth2/v2.0/token`, { method: "POST" });
         assert.equal(res.status, 503);
         assert.equal(res.headers.get("retry-after"), "1");
         await t.setFaults({ fault503: 0 });
@@ -48,13 +48,13 @@ describe("emulator: throttling and fault injection", () => {
 
     it("validates the fault configuration", async () => {
         t = await startTestEmulator({ users: 0 });
-        const put = (body: unknown) => fetch(`${t!.url}/_emulator/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        const put = (body: unknown) => fetchRecorded(`${t!.url}/_emulator/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
         const bad = await put({ fault500: 1.5 });
         assert.equal(bad.status, 400);
         assert.equal(((await bad.json()) as any).error.target, "fault500");
         assert.equal((await put({ nonsense: 1 })).status, 400);
         const ok = await put({ fault429: 0.25 });
         assert.deepEqual(await ok.json(), { fault429: 0.25, fault500: 0, fault503: 0, faultReset: 0, latencyMs: 0 });
-        assert.deepEqual(await (await fetch(`${t.url}/_emulator/faults`)).json(), { fault429: 0.25, fault500: 0, fault503: 0, faultReset: 0, latencyMs: 0 });
+        assert.deepEqual(await (await fetchRecorded(`${t.url}/_emulator/faults`)).json(), { fault429: 0.25, fault500: 0, fault503: 0, faultReset: 0, latencyMs: 0 });
     });
 });

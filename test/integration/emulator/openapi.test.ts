@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { SETTINGS, wireJsonSchema } from "../../../api/catalogue";
-import { OPENAPI_YAML_PATH, renderOpenApiYaml } from "../../../api/openapi";
+import { OWNER_ANNOTATION } from "../../../api/contract";
+import { OPENAPI_YAML_PATH, openApiPath, renderOpenApiYaml } from "../../../api/openapi";
 import { adminRoutes, tenantRoutes } from "../../../emulator/routes";
 
 describe("OpenAPI document", () => {
@@ -15,17 +16,13 @@ describe("OpenAPI document", () => {
 
     it("describes every catalogue setting with the catalogue's schema", () => {
         const props = doc.components.schemas.Policy.properties;
-        assert.deepEqual(Object.keys(props), ["Identity", ...SETTINGS.map((d) => d.name)]);
+        assert.deepEqual(Object.keys(props), ["Identity", OWNER_ANNOTATION, ...SETTINGS.map((d) => d.name)]);
         for (const d of SETTINGS) assert.deepEqual(props[d.name], JSON.parse(JSON.stringify(wireJsonSchema(d))), d.name);
     });
 
     it("has a path and method for every emulator route", () => {
-        const toOpenApi = (pattern: string[]) => "/" + pattern.map((s) => {
-            if (!s.startsWith(":")) return s;
-            return `{${({ type: "policyType", identity: s === ":identity" && pattern[0] === "users" ? "userIdentity" : "identity", id: "operationId", tenant: "tenantId" } as Record<string, string>)[s.slice(1)]}}`;
-        }).join("/");
         for (const r of [...tenantRoutes, ...adminRoutes]) {
-            const p = toOpenApi(r.pattern).replace("batchassignments", "batchAssignments");
+            const p = openApiPath(r.path);
             assert.ok(doc.paths[p]?.[r.method.toLowerCase()], `${r.method} ${p} missing`);
             if (r.pattern[0] !== "_emulator") assert.ok(doc.paths[`/{tenantId}${p}`]?.[r.method.toLowerCase()], `prefixed ${p} missing`);
         }

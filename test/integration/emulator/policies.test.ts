@@ -16,7 +16,8 @@ describe("emulator: policies", () => {
         assert.ok(res.headers.get("etag"));
         const defaults = documentedDefaults();
         for (const d of SETTINGS) assert.deepEqual(res.json[d.name], defaults[d.name] ?? null, d.name);
-        assert.equal(Object.keys(res.json).length, SETTINGS.length + 1);
+        assert.equal(res.json["@owner"], null);
+        assert.equal(Object.keys(res.json).length, SETTINGS.length + 2);
     });
 
     it("creates with If-None-Match: * (Tag: prefix optional, canonical Tag: on output) and refuses duplicates", async () => {
@@ -25,7 +26,7 @@ describe("emulator: policies", () => {
         assert.equal(res.json.Identity, "Tag:CreateMe");
         assert.equal(res.json.EnableIMAutoArchiving, false);
         assert.equal(res.json.MaximumNumberOfContacts, null);
-        assert.ok(res.headers.get("location")?.endsWith("/configuration/Tag%3ACreateMe"));
+        assert.equal(res.headers.get("location"), "/Skype.Policy/configurations/ClientPolicy/configuration/Tag%3ACreateMe");
         assertError(await call(t, "PUT", policyPath("createme"), { body: {}, headers: { "if-none-match": "*" } }), 409, "PolicyAlreadyExists");
         assertError(await call(t, "PUT", policyPath("Global"), { body: {}, headers: { "if-none-match": "*" } }), 409, "PolicyAlreadyExists");
         const site = await call(t, "PUT", policyPath("site:Redmond"), { body: {}, headers: { "if-none-match": "*" } });
@@ -80,7 +81,7 @@ describe("emulator: policies", () => {
         const seen: string[] = [];
         let next: string | undefined = `${POLICIES}?$top=2`;
         while (next) {
-            const res = await call(t, "GET", next.replace(t.url, ""));
+            const res = await call(t, "GET", next);
             assert.ok(res.json.value.length <= 2);
             seen.push(...res.json.value.map((p: any) => p.Identity));
             next = res.json["@nextLink"];
@@ -115,17 +116,20 @@ describe("emulator: policies", () => {
     });
 
     it("answers other policy types and unknown routes with 501/404 error bodies and a request-id", async () => {
+        // Paths and methods outside the document: only their error shape is checked against it.
+        const OFF = { offContract: true };
         assertError(await call(t, "GET", "/Skype.Policy/configurations/ConferencingPolicy"), 501, "NotImplemented");
         assertError(await call(t, "GET", "/Skype.Policy/configurations/VoicePolicy/configuration/Global"), 501, "NotImplemented");
-        assertError(await call(t, "POST", policyPath("Global")), 501, "NotImplemented");
-        assertError(await call(t, "GET", "/Skype.Policy/somethingElse"), 501, "NotImplemented");
+        assertError(await call(t, "POST", policyPath("Global"), OFF), 501, "NotImplemented");
+        assertError(await call(t, "GET", "/Skype.Policy/somethingElse", OFF), 501, "NotImplemented");
         assertError(await call(t, "GET", "/users/Tony%20Smith/policyAssignments/ClientPolicy"), 501, "NotImplemented");
         assertError(await call(t, "PUT", "/users/Tony%20Smith/policyAssignments/VoicePolicy", { body: { PolicyName: null } }), 501, "NotImplemented");
-        assertError(await call(t, "GET", "/"), 404, "ResourceNotFound");
-        assertError(await call(t, "GET", "/v1.0/me"), 404, "ResourceNotFound");
-        assertError(await call(t, "GET", "/_emulator/nothing/here/at/all"), 404, "ResourceNotFound");
-        assertError(await call(t, "DELETE", "/_emulator/faults"), 501, "NotImplemented");
+        assertError(await call(t, "GET", "/", OFF), 404, "ResourceNotFound");
+        assertError(await call(t, "GET", "/v1.0/me", OFF), 404, "ResourceNotFound");
+        assertError(await call(t, "GET", "/_emulator/nothing/here/at/all", OFF), 404, "ResourceNotFound");
+        assertError(await call(t, "DELETE", "/_emulator/faults", OFF), 501, "NotImplemented");
         assertError(await call(t, "GET", "/contoso.example/oauth2/v2.0/token"), 501, "NotImplemented");
+        assert.equal((await call(t, "HEAD", policyPath("Global"))).status, 501);
     });
 
     it("answers a malformed HTTP request with an error body and a request-id", async () => {

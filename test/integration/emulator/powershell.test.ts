@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
-import { assertError, call, policyPath, tokenOf, userPath } from "./util";
+import { assertError, call, fetchRecorded, policyPath, tokenOf, userPath } from "./util";
 
 const SEED_ARTICLE = [
     "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $False",
@@ -10,7 +10,7 @@ const SEED_ARTICLE = [
 ].join("\n");
 
 async function ps(t: TestTenant, script: string, tenant = "contoso.example", type = "text/plain") {
-    const res = await fetch(`${t.url}/_emulator/${tenant}/powershell`, { method: "POST", headers: { "content-type": type }, body: script });
+    const res = await fetchRecorded(`${t.url}/_emulator/${tenant}/powershell`, { method: "POST", headers: { "content-type": type }, body: script });
     assert.ok(res.headers.get("request-id"));
     return { status: res.status, json: await res.json() as any };
 }

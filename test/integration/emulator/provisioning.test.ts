@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startTestEmulator } from "../../helpers/emulator";
-import { call, policyPath, userPath } from "./util";
+import { call, fetchRecorded, policyPath, userPath } from "./util";
 
 const SEED = {
     tenants: [{
@@ -24,7 +24,7 @@ describe("emulator: provisioning", () => {
         const tid = SEED.tenants[0].id;
         const t = await startTestEmulator({ seed: seedFile, tenantId: tid, clientSecret: "seed-secret" });
         try {
-            const res = await fetch(`${t.url}/${tid}/oauth2/v2.0/token`, {
+            const res = await fetchRecorded(`${t.url}/${tid}/oauth2/v2.0/token`, {
                 method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
                 body: new URLSearchParams({ grant_type: "client_credentials", client_id: "seed-app", client_secret: "seed-secret" }),
             });
@@ -38,7 +38,7 @@ describe("emulator: provisioning", () => {
             assert.equal((await call(t, "PATCH", policyPath("Global"), { token, body: { EnableURL: true } })).status, 200);
             assert.equal((await call(t, "PATCH", policyPath("Global"), { token, body: { EnableURL: true } })).status, 200);
             assert.deepEqual(await t.stats(), { requests: 6, writes: 1 });
-            const none = await fetch(`${t.url}/contoso.example/oauth2/v2.0/token`, { method: "POST" });
+            const none = await fetchRecorded(`${t.url}/contoso.example/oauth2/v2.0/token`, { method: "POST" });
             assert.equal(none.status, 400, "demo tenants are not provisioned with a seed");
         } finally {
             await t.stop();
@@ -49,7 +49,7 @@ describe("emulator: provisioning", () => {
     it("provisions through POST /_emulator/tenants, refusing duplicates and bad specs without leaving files", async () => {
         const t = await startTestEmulator({ users: 0 });
         try {
-            const post = (body: unknown) => fetch(`${t.url}/_emulator/tenants`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+            const post = (body: unknown) => fetchRecorded(`${t.url}/_emulator/tenants`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
             const created = await post({ id: "northwind.example", apps: [{ clientId: "c", clientSecret: "s" }], generatedUsers: 2, script: "Set-CsClientPolicy -EnableURL $True" });
             assert.equal(created.status, 201);
             assert.equal(((await created.json()) as any).results[0].status, "Succeeded");
@@ -60,9 +60,9 @@ describe("emulator: provisioning", () => {
                 assert.equal(res.status, 400, JSON.stringify(bad));
             }
             assert.equal(existsSync(t.handle!.tenantFile("x.example")), false);
-            const list = (await (await fetch(`${t.url}/_emulator/tenants`)).json()) as any;
+            const list = (await (await fetchRecorded(`${t.url}/_emulator/tenants`)).json()) as any;
             assert.deepEqual(list.value.map((x: any) => x.id).sort(), ["ambiguous.example", "contoso.example", "fabrikam.example", "northwind.example"]);
-            assert.equal((await fetch(`${t.url}/_emulator/x.example/stats`)).status, 404);
+            assert.equal((await fetchRecorded(`${t.url}/_emulator/x.example/stats`)).status, 404);
         } finally {
             await t.stop();
         }

@@ -12,7 +12,7 @@ describe("emulator: users and grants", () => {
 
     it("resolves SIP, UPN, DOMAIN\\logon, display name and object id, case-insensitively", async () => {
         const tony = (await call(t, "GET", userPath("Tony Smith"))).json;
-        assert.deepEqual(Object.keys(tony).sort(), ["ClientPolicy", "DisplayName", "Id", "SipAddress", "UserPrincipalName"]);
+        assert.deepEqual(Object.keys(tony).sort(), ["ClientPolicy", "ClientPolicyOwner", "DisplayName", "Id", "SipAddress", "UserPrincipalName"]);
         assert.equal(tony.SipAddress, "sip:tony.smith@contoso.example");
         for (const form of ["sip:Tony.Smith@contoso.example", "TONY.SMITH@contoso.example", "contoso\\tony.smith", "tony smith", tony.Id, tony.Id.toUpperCase()]) {
             const res = await call(t, "GET", userPath(form));
@@ -42,7 +42,7 @@ describe("emulator: users and grants", () => {
         }
         const page1 = await call(t, "GET", `${policyPath("OfflineIM")}/assignments?$top=3`);
         assert.equal(page1.json.value.length, 3);
-        const page2 = await call(t, "GET", page1.json["@nextLink"].replace(t.url, ""));
+        const page2 = await call(t, "GET", page1.json["@nextLink"]);
         assert.equal(page2.json.value.length, 1);
         assert.equal(page2.json["@nextLink"], undefined);
         assert.equal((await call(t, "PUT", grantPath("User 00001"), { body: { PolicyName: null } })).json.ClientPolicy, null);
@@ -65,7 +65,7 @@ describe("emulator: users and grants", () => {
             seen.push(...page.json.value.map((u: { DisplayName: string }) => u.DisplayName));
             // Another client unassigns what this page served: with offset paging the next page would skip 4 users.
             for (const u of page.json.value) await call(t, "DELETE", grantPath(u.Id));
-            next = page.json["@nextLink"]?.replace(t.url, "");
+            next = page.json["@nextLink"];
         }
         assert.deepEqual(seen.sort(), [...names].sort());
     });
