@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { SETTINGS, camelName, expectation, settingsByProperty } from "../../api/catalogue";
 import { check } from "../../provider/resources/clientPolicy";
+import { configure, setClientOverridesForTesting } from "../../provider/runtime";
 import { UNKNOWN } from "../../provider/schema";
 
 /** check() of a program; `__provider` is added the way the host does. */
@@ -148,8 +149,33 @@ describe("ClientPolicy check()", () => {
         assert.deepEqual(res.inputs, { identity: UNKNOWN, description: UNKNOWN });
     });
 
-    it("ignores a stale adoptChanges input and needs no network without adopt", async () => {
-        const res = await run({ identity: "Tag:X", adoptChanges: ["x"] });
-        assert.deepEqual(res.inputs, { identity: "Tag:X" });
+    describe("with a configured tenant (in-process fake)", () => {
+        const calls: string[] = [];
+        before(async () => {
+            setClientOverridesForTesting({
+                transport: async (req) => {
+                    if (req.url.endsWith("/oauth2/v2.0/token")) return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ access_token: "t", expires_in: 3600 }) };
+                    calls.push(`${req.method} ${decodeURIComponent(new URL(req.url).pathname)}`);
+                    return { status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: { code: "PolicyNotFound", message: "no such policy" } }) };
+                },
+            });
+            await configure({ config: { get: (k: string) => ({ "clientpolicy:endpoint": "https://tenant.example", "clientpolicy:tenantId": "contoso.example", "clientpolicy:clientId": "c", "clientpolicy:clientSecret": "s" } as Record<string, string>)[k] } });
+        });
+        after(() => setClientOverridesForTesting({}));
+        beforeEach(() => { calls.length = 0; });
+
+        it("ignores a stale adoptChanges input (check() recomputes it)", async () => {
+            const res = await run({ identity: "Tag:X", adoptChanges: ["x"] });
+            assert.deepEqual(res, { inputs: { identity: "Tag:X" }, failures: [] });
+        });
+
+        it("reads the policy once for a create, and makes no call for an existing resource or invalid inputs", async () => {
+            await run({ identity: "Tag:X" });
+            assert.deepEqual(calls, ["GET /Skype.Policy/configurations/ClientPolicy/configuration/Tag:X"]);
+            calls.length = 0;
+            await run({ identity: "Tag:X", enableURL: true }, { identity: "Tag:X", etag: "\"1\"" });
+            await run({ identity: "Tag:X", enableURL: "yes" });
+            assert.deepEqual(calls, []);
+        });
     });
 });
