@@ -354,6 +354,41 @@ export type WireValue = boolean | number | string | Array<{ Name: string; Value:
 /** Result of validating one value against the catalogue. */
 export type SettingResult = { ok: true; value: WireValue | null } | { ok: false; message: string };
 
+const CANONICAL_TIMESPAN = /^\d\d:[0-5]\d:[0-5]\d$/;
+
+/**
+ * The canonical wire value when `value` is already in canonical form (the common case: values that went through
+ * check(), or that the tenant sent), else undefined, in which case the zod schema decides and words any error. A
+ * fast path only: it accepts exactly what the schema would return unchanged, so both paths agree.
+ */
+function alreadyCanonical(def: SettingDef, value: unknown, form: ValueForm): WireValue | undefined {
+    switch (def.kind) {
+        case "boolean": return typeof value === "boolean" ? value : undefined;
+        case "uint": return Number.isInteger(value) && (value as number) >= def.min! && (value as number) <= def.max! ? value as number : undefined;
+        case "string": return typeof value === "string" && value.length <= def.maxLength! ? value : undefined;
+        case "enum": return typeof value === "string" && def.values!.includes(value) ? value : undefined;
+        case "timespan": {
+            if (typeof value !== "string" || !CANONICAL_TIMESPAN.test(value)) return undefined;
+            const secs = parseTimeSpan(value);
+            return secs !== undefined && secs >= def.min! && secs <= def.max! ? value : undefined;
+        }
+        case "policyEntry": {
+            if (!Array.isArray(value) || value.length > POLICY_ENTRY_MAX_ITEMS) return undefined;
+            const [n, v] = form === "wire" ? ["Name", "Value"] : ["name", "value"];
+            const out: Array<{ Name: string; Value: string }> = [];
+            for (const item of value) {
+                if (!item || typeof item !== "object" || Array.isArray(item) || Object.keys(item).length !== 2) return undefined;
+                const name = (item as Record<string, unknown>)[n];
+                const val = (item as Record<string, unknown>)[v];
+                if (typeof name !== "string" || typeof val !== "string" || name.length < 1 || val.length < 1 ||
+                    name.length > DEFAULT_STRING_MAX || val.length > DEFAULT_STRING_MAX) return undefined;
+                out.push({ Name: name, Value: val });
+            }
+            return out;
+        }
+    }
+}
+
 /** Compiled schemas, built on first use per setting and form, then reused (a schema is never built per value). */
 const compiled = new Map<SettingDef, Partial<Record<ValueForm, z.ZodType<unknown>>>>();
 
@@ -369,6 +404,8 @@ function compiledSchema(def: SettingDef, form: ValueForm): z.ZodType<unknown> {
  */
 export function validateSetting(def: SettingDef, value: unknown, form: ValueForm): SettingResult {
     if (value === null || value === undefined) return { ok: true, value: null };
+    const canonical = alreadyCanonical(def, value, form);
+    if (canonical !== undefined) return { ok: true, value: canonical };
     const parsed = compiledSchema(def, form).safeParse(value, { error: () => mismatch(def, value, form) });
     if (parsed.success) return { ok: true, value: parsed.data as WireValue };
     return { ok: false, message: parsed.error.issues[0]?.message ?? mismatch(def, value, form) };

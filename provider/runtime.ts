@@ -51,7 +51,13 @@ export async function configure(req: { config: ConfigSource }): Promise<void> {
 export function tenantClient(): TenantClient {
     if (state) return state.client;
     if (pendingError) throw pendingError;
-    state = build(resolveConfig(undefined));
+    try {
+        state = build(resolveConfig(undefined));
+    } catch (err) {
+        // Remembered like configure()'s: check() asks on every resource, and the environment does not change mid-run.
+        if (err instanceof ConfigError) pendingError = err;
+        throw err;
+    }
     return state.client;
 }
 

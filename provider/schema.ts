@@ -74,15 +74,14 @@ export function canonicalValue(def: SettingDef, value: unknown, form: ValueForm)
     if (value === undefined || value === null) return null;
     // An empty PolicyEntry list and an unset one both mean "no entries" (`-PolicyEntry $Null` clears the list).
     if (def.kind === "policyEntry" && Array.isArray(value) && value.length === 0) return null;
-    // Fast path: a boolean or integer that is already canonical needs no schema.
-    if (def.kind === "boolean" && typeof value === "boolean") return value;
-    if (def.kind === "uint" && Number.isInteger(value) && (value as number) >= def.min! && (value as number) <= def.max!) return value;
     const result = validateSetting(def, value, form);
     return result.ok ? result.value : value;
 }
 
 /** Deep equality of JSON-like values (key order ignored). */
 export function sameJson(a: unknown, b: unknown): boolean {
+    if (a === b) return true;
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
     return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
 }
 
@@ -99,10 +98,22 @@ function sortKeys(v: unknown): unknown {
  * protobuf Struct, which throws on `undefined`, so every object handed back to Pulumi goes through this.
  */
 export function plainJson<T>(value: T): T {
-    if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : plainJson(v))) as T;
+    return containsUndefined(value) ? stripUndefined(value) : value;
+}
+
+function containsUndefined(value: unknown): boolean {
+    if (value === undefined) return true;
+    if (value === null || typeof value !== "object") return false;
+    if (Array.isArray(value)) return value.some(containsUndefined);
+    for (const k in value) if (containsUndefined((value as Record<string, unknown>)[k])) return true;
+    return false;
+}
+
+function stripUndefined<T>(value: T): T {
+    if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : stripUndefined(v))) as T;
     if (value && typeof value === "object") {
         const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plainJson(v);
+        for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = stripUndefined(v);
         return out as T;
     }
     return value;
@@ -141,7 +152,10 @@ export const PROVIDER_KEY = "__provider";
  */
 export function userInputs(news: Record<string, unknown> | undefined): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(news ?? {})) if (k !== PROVIDER_KEY && v !== undefined) out[k] = v;
+    for (const k in news) {
+        const v = news[k];
+        if (v !== undefined && k !== PROVIDER_KEY) out[k] = v;
+    }
     return out;
 }
 

@@ -17,7 +17,7 @@ import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobo
 import { tenantClient, tenantClientIfConfigured } from "../runtime";
 import {
     ClientPolicySettingOutputs, ClientPolicySettings, PROVIDER_KEY, canonicalValue, checkOptionalBoolean, isUnknown,
-    sameJson, show, toResourceValue, unknownPropertyFailure, userInputs,
+    sameJson, show, toResourceValue, unknownPropertyFailure,
 } from "../schema";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:ClientPolicy`. Public API. */
@@ -30,6 +30,8 @@ const CARRIED_INPUTS = ["adopt", "forceDeleteWhenGranted"] as const;
 
 /** Inputs that are not tenant settings. `owner` is set by the resource class, never by the program. */
 export const CONTROL_INPUTS = ["identity", "owner", ...CARRIED_INPUTS] as const;
+
+const CONTROL_KEYS: ReadonlySet<string> = new Set(CONTROL_INPUTS);
 
 /** Properties whose change replaces the resource (compared after canonicalisation, case-insensitively). */
 export const REPLACE_ON_CHANGE: readonly string[] = ["identity"];
@@ -209,8 +211,7 @@ function parseState(id: string, props: Record<string, unknown>): ClientPolicySta
  * method on its own inputs, so none relies on check() having run. Unknown values (preview) are kept as they are.
  */
 export function parseInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; parsed?: ClientPolicyInputs; failures: dynamic.CheckFailure[] } {
-    const props = userInputs(news);
-    delete props[ADOPT_CHANGES]; // ours, recomputed by check()
+    const props = news; // read only: Pulumi's `__provider`, our `adoptChanges` and undefined members are skipped below
     const failures: dynamic.CheckFailure[] = [];
     const inputs: Record<string, unknown> = {};
     const settingDefs = settingsByProperty();
@@ -232,8 +233,9 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         if (v !== undefined) inputs[key] = v;
     }
     let unknown = false;
-    for (const [key, value] of Object.entries(props)) {
-        if ((CONTROL_INPUTS as readonly string[]).includes(key)) continue;
+    for (const key in props) {
+        const value = props[key];
+        if (value === undefined || key === PROVIDER_KEY || key === ADOPT_CHANGES || CONTROL_KEYS.has(key)) continue;
         const def = settingDefs.get(key);
         if (!def) { failures.push(unknownPropertyFailure(key, [...CONTROL_INPUTS.filter((k) => k !== "owner"), ...settingDefs.keys()])); continue; }
         if (isUnknown(value)) { inputs[key] = value; unknown = true; continue; }
