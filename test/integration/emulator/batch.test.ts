@@ -61,7 +61,10 @@ describe("emulator: batch assignments", () => {
         assert.equal((await call(t, "GET", "/users/User%2000001")).json.ClientPolicy, null);
     });
 
-    it("validates the request up front", async () => {
+    it("validates the request up front: a rejected batch queues nothing and writes nothing", async () => {
+        const tenant = t.handle!.registry.get(t.tenantId)!;
+        const queued = tenant.state.operations.length;
+        const writes = (await t.stats()).writes;
         const users = (n: number) => Array.from({ length: n }, (_, i) => sip(i + 1));
         assertError(await call(t, "POST", BATCH, { body: { PolicyType: "ClientPolicy", PolicyName: "Bulk", Users: users(5001) } }), 400, "InvalidParameter", "Users");
         assertError(await call(t, "POST", BATCH, { body: { PolicyType: "ClientPolicy", PolicyName: "Bulk", Users: [] } }), 400, "InvalidParameter", "Users");
@@ -69,6 +72,9 @@ describe("emulator: batch assignments", () => {
         assertError(await call(t, "POST", BATCH, { body: { PolicyType: "VoicePolicy", PolicyName: "Bulk", Users: users(1) } }), 501, "NotImplemented");
         assertError(await call(t, "POST", BATCH, { body: { PolicyType: "ClientPolicy", PolicyName: "Nope", Users: users(1) } }), 404, "PolicyNotFound", "PolicyName");
         assertError(await call(t, "POST", BATCH, { body: { PolicyType: "ClientPolicy", PolicyName: "Global", Users: users(1) } }), 400, "NotAUserPolicy", "PolicyName");
+        assertError(await call(t, "POST", BATCH, { body: { PolicyType: "ClientPolicy", PolicyName: "Bulk", Users: users(1), Owner: 7 } }), 400, "InvalidParameter", "Owner");
+        assert.equal(tenant.state.operations.length, queued, "a rejected batch was queued");
+        assert.equal((await t.stats()).writes, writes, "a rejected batch wrote");
         assertError(await call(t, "GET", `${BATCH}/00000000-0000-0000-0000-000000000000`), 404, "OperationNotFound");
     });
 });

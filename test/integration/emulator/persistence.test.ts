@@ -1,9 +1,18 @@
 import * as assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
-import { call, createPolicy, grantPath, policyPath, userPath } from "./util";
+import { call, createPolicy, grantPath, policyPath, userPath, type Res } from "./util";
+
+async function completed(t: TestTenant, operationId: string): Promise<Res> {
+    for (;;) {
+        const res = await call(t, "GET", `/Skype.Policy/batchAssignments/${operationId}`);
+        assert.equal(res.status, 200, res.text);
+        if (res.json.Status === "Completed") return res;
+        await new Promise((r) => setTimeout(r, 10));
+    }
+}
 
 describe("emulator: persistence", () => {
     let dataDir: string;
@@ -14,7 +23,9 @@ describe("emulator: persistence", () => {
         let t = await startTestEmulator({ dataDir, users: 20 });
         await createPolicy(t, "Durable", { IMWarning: "kept" });
         await call(t, "PUT", grantPath("Tony Smith"), { body: { PolicyName: "Durable" } });
-        const batch = await call(t, "POST", "/Skype.Policy/batchAssignments", { body: { PolicyType: "ClientPolicy", PolicyName: "Durable", Users: ["User 00001"] } });
+        const batch = await call(t, "POST", "/Skype.Policy/batchAssignments", { body: { PolicyType: "ClientPolicy", PolicyName: "Durable", Users: ["User 00001", "Nobody Known"], Owner: "proj/stack/grant" } });
+        const finished = (await completed(t, batch.json.OperationId)).json;
+        assert.deepEqual(finished.Results.map((r: any) => r.Status), ["Succeeded", "Failed"]);
         const tony = (await call(t, "GET", userPath("Tony Smith"))).json;
         const token = await t.token();
         const etag = (await call(t, "GET", policyPath("Durable"))).headers.get("etag");
@@ -28,9 +39,29 @@ describe("emulator: persistence", () => {
             assert.deepEqual((await call(t, "GET", userPath("Tony Smith"))).json, tony);
             const op = await call(t, "GET", `/Skype.Policy/batchAssignments/${batch.json.OperationId}`);
             assert.equal(op.status, 200);
+            assert.deepEqual(op.json, finished, "batch status and per-user results survive the restart");
+            const user1 = (await call(t, "GET", userPath("User 00001"))).json;
+            assert.deepEqual([user1.ClientPolicy, user1.ClientPolicyOwner], ["Durable", "proj/stack/grant"]);
             const state = JSON.parse(readFileSync(t.tenantFile, "utf8"));
             assert.equal(state.users.length, 25, "users were not regenerated");
             assert.deepEqual(readdirSync(dataDir).filter((f) => f.endsWith(".tmp")), []);
+        } finally {
+            await t.stop();
+        }
+    });
+
+    it("removes temp files a crashed write left behind, and nothing else", async () => {
+        let t = await startTestEmulator({ dataDir, users: 0 });
+        await createPolicy(t, "Kept");
+        await t.stop();
+        const leftovers = [`${path.basename(t.tenantFile)}.4242.tmp`, "emulator-key.17.tmp"];
+        for (const f of leftovers) writeFileSync(path.join(dataDir, f), "{half a fi");
+        writeFileSync(path.join(dataDir, "notes.tmp"), "not ours");
+        t = await startTestEmulator({ dataDir, users: 0 });
+        try {
+            for (const f of leftovers) assert.equal(existsSync(path.join(dataDir, f)), false, `${f} left behind`);
+            assert.equal(existsSync(path.join(dataDir, "notes.tmp")), true, "a file the emulator did not write is kept");
+            assert.equal((await call(t, "GET", policyPath("Kept"))).status, 200);
         } finally {
             await t.stop();
         }
