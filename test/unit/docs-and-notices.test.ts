@@ -2,24 +2,70 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SETTINGS, camelName, expectation } from "../../api/catalogue";
-import { clientPolicyNotices } from "../../provider";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, clientPolicyNotices } from "../../provider";
+import { MAX_ATTEMPTS_KEY } from "../../provider/config";
 
-describe("README.md", () => {
-    const doc = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
+const ROOT = path.resolve(__dirname, "..", "..");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 
-    it("lists every catalogue setting with what it accepts (table in step with the catalogue)", () => {
-        for (const d of SETTINGS) {
-            const row = doc.split("\n").find((l) => l.startsWith(`| \`${camelName(d.name)}\` |`));
-            assert.ok(row, `${camelName(d.name)} missing from README.md`);
-            assert.ok(row.includes(expectation(d, "input").replace(/\|/g, "\\|")), `${camelName(d.name)}: stale expectation`);
+/** The settings table of docs/resources/client-policy.md, generated from the catalogue. */
+const SETTINGS_DOC = "docs/resources/client-policy.md";
+const BEGIN = "<!-- settings-table:begin";
+const END = "<!-- settings-table:end -->";
+const cell = (text: string) => text.replace(/\|/g, "\\|");
+
+function settingsTable(): string[] {
+    return [
+        "| input | accepts | documented default | flagged | description |",
+        "|---|---|---|---|---|",
+        ...SETTINGS.map((d) => `| \`${camelName(d.name)}\` | ${cell(expectation(d, "input"))} | ` +
+            `${d.default === undefined ? "—" : `\`${JSON.stringify(d.default)}\``} | ${d.status ?? ""} | ${cell(d.description)} |`),
+    ];
+}
+
+describe(SETTINGS_DOC, () => {
+    it("holds the settings table exactly as the catalogue generates it (UPDATE_DOCS=1 rewrites it)", () => {
+        const doc = read(SETTINGS_DOC);
+        const lines = doc.split("\n");
+        const begin = lines.findIndex((l) => l.startsWith(BEGIN));
+        const end = lines.indexOf(END);
+        assert.ok(begin >= 0 && end > begin, `${SETTINGS_DOC} needs the markers ${BEGIN} … --> and ${END}`);
+        const expected = settingsTable();
+        if (process.env.UPDATE_DOCS === "1") {
+            fs.writeFileSync(path.join(ROOT, SETTINGS_DOC), [...lines.slice(0, begin + 1), ...expected, ...lines.slice(end)].join("\n"));
+            return;
+        }
+        const actual = lines.slice(begin + 1, end);
+        const stale = expected.filter((row) => !actual.includes(row));
+        const extra = actual.filter((row) => !expected.includes(row));
+        assert.deepEqual({ stale, extra }, { stale: [], extra: [] }, "run UPDATE_DOCS=1 npm run test:unit to regenerate");
+        assert.deepEqual(actual, expected, "rows out of catalogue order");
+    });
+});
+
+describe("docs/configuration.md", () => {
+    it("names every configuration key and environment variable the provider reads", () => {
+        const doc = read("docs/configuration.md");
+        for (const spec of [...CONFIG_KEYS, MAX_ATTEMPTS_KEY]) {
+            assert.ok(doc.includes(`\`${CONFIG_NAMESPACE}:${spec.key}\``), `${CONFIG_NAMESPACE}:${spec.key}`);
+            assert.ok(doc.includes(`\`${spec.env}\``), spec.env);
         }
     });
+});
 
-    it("names every configuration key and environment variable", () => {
-        for (const k of ["clientpolicy:endpoint", "clientpolicy:tenantId", "clientpolicy:clientId", "clientpolicy:clientSecret",
-            "CLIENTPOLICY_ENDPOINT", "CLIENTPOLICY_TENANT_ID", "CLIENTPOLICY_CLIENT_ID", "CLIENTPOLICY_CLIENT_SECRET"]) {
-            assert.ok(doc.includes(k), k);
+describe("docs links", () => {
+    it("every relative link in README.md and docs/ points at a file that exists", () => {
+        const files = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs"), { recursive: true, encoding: "utf8" })
+            .filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f))];
+        const broken: string[] = [];
+        for (const file of files) {
+            for (const m of read(file).matchAll(/\]\(([^)\s]+)\)/g)) {
+                const target = m[1].split("#")[0];
+                if (target === "" || /^[a-z]+:/i.test(target)) continue;
+                if (!fs.existsSync(path.resolve(ROOT, path.dirname(file), target))) broken.push(`${file}: ${m[1]}`);
+            }
         }
+        assert.deepEqual(broken, []);
     });
 });
 

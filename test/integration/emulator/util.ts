@@ -7,10 +7,11 @@ export * from "../../helpers/tenantApi";
 
 /** Asserts an error answer: status, code and (optionally) target. */
 export function assertError(res: Res, status: number, code: string, target?: string): void {
-    assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${res.text}`);
-    assert.equal(res.json?.error?.code, code, res.text);
+    const text = res.text.length > 600 ? `${res.text.slice(0, 600)}… (${res.text.length} characters)` : res.text;
+    assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status} ${text}`);
+    assert.equal(res.json?.error?.code, code, text);
     assert.equal(typeof res.json.error.message, "string");
-    if (target !== undefined) assert.equal(res.json.error.target, target, res.text);
+    if (target !== undefined) assert.equal(res.json.error.target, target, text);
 }
 
 /** Creates a tag policy and returns its ETag. */
