@@ -41,6 +41,51 @@ describe("configuration", () => {
     });
 });
 
+describe("configuration validation (the rules docs/configuration.md states)", () => {
+    const BAD: Array<[string, string, RegExp]> = [
+        ["endpoint", "ftp://api.example", /clientpolicy:endpoint must be an http\(s\) URL/],
+        ["endpoint", "https://api.example/v1", /without a path, query or fragment/],
+        ["endpoint", "https://api.example?x=1", /without a path, query or fragment/],
+        ["endpoint", "https://api.example/#top", /without a path, query or fragment/],
+        ["endpoint", "not a url", /not a URL/],
+        ["tenantId", "contoso/../x", /clientpolicy:tenantId must be a tenant GUID or domain/],
+        ["tenantId", "contoso?x=1#", /tenant GUID or domain/],
+        ["tenantId", "-contoso", /tenant GUID or domain/],
+        ["clientId", "my app", /clientpolicy:clientId must be an app \(client\) id/],
+        ["clientId", "a/b", /clientpolicy:clientId/],
+        ["maxAttempts", "0", /integer 1–50/],
+        ["maxAttempts", "51", /integer 1–50/],
+        ["maxAttempts", "3.5", /integer 1–50/],
+    ];
+    for (const [key, value, message] of BAD) {
+        it(`rejects clientpolicy:${key} = ${JSON.stringify(value)}, naming the key`, () => {
+            assert.throws(() => resolveConfig(cfg({ ...FULL, [`clientpolicy:${key}`]: value }), {}), (err: unknown) => {
+                assert.ok(err instanceof ConfigError);
+                assert.equal(err.code, "InvalidConfiguration");
+                assert.equal(err.target, `clientpolicy:${key}`);
+                assert.match(err.message, message);
+                return true;
+            });
+        });
+    }
+
+    it("rejects credentials in the endpoint without echoing them", () => {
+        assert.throws(() => resolveConfig(cfg({ ...FULL, "clientpolicy:endpoint": "https://user:hunter2-pw@api.example" }), {}), (err: unknown) => {
+            assert.ok(err instanceof ConfigError);
+            assert.match(err.message, /must not contain a user name or password/);
+            assert.ok(!err.message.includes("hunter2-pw") && !err.message.includes("user:"), err.message);
+            return true;
+        });
+    });
+
+    it("accepts a base URL with a trailing slash, a GUID tenant and maxAttempts 1 and 50", () => {
+        const guid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        assert.equal(resolveConfig(cfg({ ...FULL, "clientpolicy:endpoint": "http://127.0.0.1:8080/" }), {}).endpoint, "http://127.0.0.1:8080");
+        assert.equal(resolveConfig(cfg({ ...FULL, "clientpolicy:tenantId": guid }), {}).tenantId, guid);
+        for (const n of [1, 50]) assert.equal(resolveConfig(cfg({ ...FULL, "clientpolicy:maxAttempts": String(n) }), {}).maxAttempts, n);
+    });
+});
+
 describe("redaction", () => {
     it("removes client_secret form fields, bearer tokens and JSON secrets", () => {
         assert.equal(redact("grant_type=client_credentials&client_secret=abc123&client_id=x"), "grant_type=client_credentials&client_secret=[REDACTED]&client_id=x");
