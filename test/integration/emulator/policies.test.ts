@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
+import { request } from "node:http";
 import { connect } from "node:net";
 import { SETTINGS, documentedDefaults } from "../../../api/catalogue";
 import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
-import { assertError, call, createPolicy, grantPath, POLICIES, policyPath } from "./util";
+import { assertError, call, createPolicy, grantPath, POLICIES, policyPath, tokenOf } from "./util";
 
 describe("emulator: policies", () => {
     let t: TestTenant;
@@ -90,6 +91,31 @@ describe("emulator: policies", () => {
         assert.equal(all[0], "Global");
         assertError(await call(t, "GET", `${POLICIES}?$top=0`), 400, "InvalidParameter", "$top");
         assertError(await call(t, "GET", `${POLICIES}?$skiptoken=x`), 400, "InvalidParameter", "$skiptoken");
+    });
+
+    it("builds @nextLink and Location relative to the API base URL, never from the Host header", async () => {
+        const token = await tokenOf(t);
+        await createPolicy(t, "LinkPaged");
+        // fetch() sets Host itself; a raw request can send any Host, as a proxy or an attacker might.
+        const raw = (method: string, p: string, headers: Record<string, string> = {}, body?: string) => new Promise<{ status: number; headers: Record<string, unknown>; json: any }>((resolve, reject) => {
+            const u = new URL(t.url);
+            const req = request({ host: u.hostname, port: u.port, method, path: p, headers: { host: "evil.example:8443", authorization: `Bearer ${token}`, ...headers } }, (res) => {
+                let text = "";
+                res.on("data", (c) => (text += c));
+                res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, json: text ? JSON.parse(text) : undefined }));
+            });
+            req.on("error", reject);
+            req.end(body);
+        });
+        const page = await raw("GET", `${POLICIES}?$top=1`);
+        assert.equal(page.status, 200);
+        assert.match(page.json["@nextLink"], /^\/Skype\.Policy\/configurations\/ClientPolicy\?\$top=1&\$skiptoken=k\.[A-Za-z0-9_-]+$/);
+        const prefixed = await raw("GET", `/contoso.example${POLICIES}?$top=1`);
+        assert.ok(prefixed.json["@nextLink"].startsWith(`/contoso.example${POLICIES}?`), prefixed.json["@nextLink"]);
+        const created = await raw("PUT", policyPath("Tag:Relative Link"), { "if-none-match": "*", "content-type": "application/json" }, "{}");
+        assert.equal(created.status, 201);
+        assert.equal(created.headers.location, "/Skype.Policy/configurations/ClientPolicy/configuration/Tag%3ARelative%20Link");
+        assert.equal((await call(t, "GET", String(created.headers.location))).json.Identity, "Tag:Relative Link");
     });
 
     it("deletes: Global resets to defaults with a Warning; a granted policy is PolicyInUse unless force", async () => {

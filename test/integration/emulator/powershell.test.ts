@@ -79,6 +79,38 @@ describe("emulator: PowerShell endpoint", () => {
         assert.equal(ambiguous.results[0].error.code, "AmbiguousIdentity");
     });
 
+    it("fails a line with an argument no positional parameter takes, as PowerShell does, and changes nothing", async () => {
+        await t.powershell("New-CsClientPolicy -Identity Positional");
+        const archiving = (await call(t, "GET", policyPath("Global"))).json.EnableIMAutoArchiving;
+        const writes = (await t.stats()).writes;
+        const out = await t.powershell([
+            "Set-CsClientPolicy -Identity Global EnableIMAutoArchiving $False",
+            "Set-CsClientPolicy Global -EnableURL $True",
+            "Set-CsClientPolicy Global 'second value'",
+            "Grant-CsClientPolicy 'Tony Smith' Positional",
+            "Grant-CsClientPolicy -PolicyName Positional 'Ken Myer' extra",
+            "Get-CsClientPolicy -Identity Global $True",
+            "Remove-CsClientPolicy Positional 5",
+        ].join("\n"));
+        assert.deepEqual(out.results.map((r: any) => r.status), ["Failed", "Succeeded", "Failed", "Succeeded", "Failed", "Failed", "Failed"]);
+        assert.deepEqual(out.results[0].error, {
+            code: "InvalidParameter",
+            message: "A positional parameter cannot be found that accepts argument 'EnableIMAutoArchiving'.",
+            target: "line 1, column 37",
+        });
+        assert.equal(out.results[2].error.message, "A positional parameter cannot be found that accepts argument 'second value'.");
+        assert.equal(out.results[2].error.target, "line 3, column 27");
+        assert.equal(out.results[4].error.message, "A positional parameter cannot be found that accepts argument 'extra'.");
+        assert.equal(out.results[5].error.message, "A positional parameter cannot be found that accepts argument 'True'.");
+        assert.equal(out.results[6].error.target, "line 7, column 34");
+        const global = (await call(t, "GET", policyPath("Global"))).json;
+        assert.deepEqual([global.EnableIMAutoArchiving, global.EnableURL], [archiving, true], "the line with the forgotten dash changed nothing");
+        assert.equal((await call(t, "GET", userPath("Ken Myer"))).json.ClientPolicy, null);
+        assert.equal((await call(t, "GET", userPath("Tony Smith"))).json.ClientPolicy, "Positional");
+        assert.equal((await call(t, "GET", policyPath("Positional"))).status, 200);
+        assert.equal((await t.stats()).writes, writes + 2);
+    });
+
     it("answers 400 naming line and column for an unparseable line, and runs nothing", async () => {
         const cases: Array<[string, number, number]> = [
             ["Set-CsClientPolicy -Identity Global -EnableURL $False\nSet-CsClientPolicy -Identity 'oops", 2, 30],
