@@ -65,9 +65,10 @@ function parseLine(text: string, line: number): PsCommand | undefined {
         while (pos < text.length && /\s/.test(text[pos])) pos++;
     };
     const atEnd = () => pos >= text.length || text[pos] === "#";
+    // As in PowerShell's argument mode, `#` starts a comment only at the start of a token: `Sales#1` is one word.
     const bareWord = () => {
         const start = pos;
-        while (pos < text.length && !/[\s'"#]/.test(text[pos])) pos++;
+        while (pos < text.length && !/[\s'"]/.test(text[pos])) pos++;
         return text.slice(start, pos);
     };
     const quoted = (q: string): string => {
@@ -95,7 +96,8 @@ function parseLine(text: string, line: number): PsCommand | undefined {
         }
         const word = bareWord();
         if (word === "") fail(`unexpected character ${JSON.stringify(c)}`, start);
-        if (/[(){}@;|,]/.test(word)) fail(`unsupported syntax in ${JSON.stringify(word)} (no expressions, hashtables, arrays or pipelines)`, start);
+        // `@` only opens a hashtable or array at the start (`@{…}`, `@(…)`); inside a word it is a character (`Sales@EU`).
+        if (/^@|[(){};|,]/.test(word)) fail(`unsupported syntax in ${JSON.stringify(word)} (no expressions, hashtables, arrays or pipelines)`, start);
         return NUMBER_RE.test(word) ? Number(word) : word;
     };
 
