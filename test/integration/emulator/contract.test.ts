@@ -27,7 +27,7 @@ describe("contract: responses match api/openapi.yaml", () => {
             ["unknown policy property", { method: "GET", path: GLOBAL, status: 200, ...base, headers: { ...base.headers, etag: '"e"' }, text: json({ Identity: "Global", Bogus: 1 }) }],
             ["undocumented status", { method: "GET", path: GLOBAL, status: 418, ...base, text: json({ error: { code: "Teapot", message: "m" } }) }],
             ["undocumented header", { method: "GET", path: "/users/x", status: 200, headers: { ...base.headers, etag: '"e"' }, text: json({ Id: "1", SipAddress: "s", UserPrincipalName: "u", DisplayName: "d", ClientPolicy: null }) }],
-            ["absolute-looking nextLink is fine but a number is not", { method: "GET", path: "/Skype.Policy/configurations/ClientPolicy", status: 200, ...base, text: json({ value: [], "@nextLink": 5 }) }],
+            ["@nextLink that is not a string", { method: "GET", path: "/Skype.Policy/configurations/ClientPolicy", status: 200, ...base, text: json({ value: [], "@nextLink": 5 }) }],
             ["unknown path", { method: "GET", path: "/nowhere/at/all/really", status: 404, ...base, text: json({ error: { code: "ResourceNotFound", message: "m" } }) }],
             ["resolution with neither User nor Error", { method: "POST", path: "/Skype.Policy/userResolutions", status: 200, ...base, text: json({ value: [{ Identity: "x" }] }) }],
             ["owner too long", { method: "GET", path: "/users/x", status: 200, ...base, text: json({ Id: "1", SipAddress: "s", UserPrincipalName: "u", DisplayName: "d", ClientPolicy: "P", ClientPolicyOwner: "o".repeat(513) }) }],
