@@ -5,8 +5,13 @@
  *   up → preview --diff (no changes) → an admin flips Global back by hand →
  *   refresh (drift) → preview --diff → up (repaired) → destroy
  */
-import { startTestEmulator, TestTenant } from "../test/helpers/emulator";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EmulatorHandle, startEmulator } from "../emulator";
 import { openExampleStack, ExampleStack } from "./lib/stack";
+
+const TENANT = "contoso.example";
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const out = (s: string) => process.stdout.write(s);
@@ -16,21 +21,20 @@ function step(text: string): void {
 }
 
 async function main(): Promise<void> {
-    let emulator: TestTenant | undefined;
+    let emulator: EmulatorHandle | undefined;
     let stack: ExampleStack | undefined;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "clientpolicy-demo-"));
     try {
-        step("Starting the tenant emulator (contoso.example) on a free loopback port");
-        emulator = await startTestEmulator({ inProcess: false });
-        out(`tenant API at ${emulator.url}, tenant ${emulator.tenantId}\n`);
+        step(`Starting the tenant emulator (${TENANT}) on a free loopback port`);
+        emulator = await startEmulator({ dataDir, port: 0, users: 100 });
+        const creds = emulator.credentials(TENANT);
+        out(`tenant API at ${emulator.url}, tenant ${creds.tenantId}\n`);
 
         step("Creating a stack for examples/quickstart on a temporary file:// backend, connection in stack config");
         stack = await openExampleStack({
             example: "quickstart",
             stackName: "demo",
-            connection: {
-                endpoint: emulator.url, tenantId: emulator.tenantId,
-                clientId: emulator.clientId, clientSecret: emulator.clientSecret,
-            },
+            connection: { endpoint: emulator.url, ...creds },
         });
         const s = stack.stack;
 
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
         out(`\nchanges: ${JSON.stringify(noop.changeSummary)}\n`);
 
         step('An administrator runs "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $True" by hand');
-        const ps = await emulator.powershell("Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $True");
+        const ps = await emulator.powershell(TENANT, "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $True");
         for (const r of ps.results ?? []) out(`PS> ${r.command}\n    ${r.status}\n`);
 
         step("pulumi refresh — the stack learns what the tenant holds now (the drift)");
@@ -60,7 +64,8 @@ async function main(): Promise<void> {
         step("Done. Stopping the emulator and removing the temporary backend.");
     } finally {
         await stack?.dispose();
-        await emulator?.stop();
+        await emulator?.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
     }
 }
 

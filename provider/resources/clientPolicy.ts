@@ -82,7 +82,7 @@ export interface ClientPolicy extends SettingOutputProperties {}
 /**
  * A CsClientPolicy client policy. Creating `Global` takes over the always-existing global policy; deleting it resets
  * Global to its documented defaults. Settings not declared are unset in the tenant. The policy records this resource
- * (`project/stack/name`) as its owner; see the README's "Ownership" section.
+ * (`project/stack/name`) as its owner; see docs/ownership.md.
  */
 export class ClientPolicy extends pulumi.dynamic.Resource {
     /** Canonical identity as the tenant reports it: `Global`, `site:<name>` or `Tag:<name>`. */
@@ -524,7 +524,8 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
     }
     const client = tenantClient();
     const identity = inputs.identity.canonical;
-    if (ownerChanged && !ownedByMeOrNobody(state.tenantOwner, inputs.owner) && inputs.adopt !== true) {
+    // The tenant's owner is this resource's own former id (renamed with `aliases`): still ours, the write records the new id.
+    if (ownerChanged && !ownedByMeOrNobody(state.tenantOwner, inputs.owner) && state.tenantOwner !== state.owner && inputs.adopt !== true) {
         throw ownershipConflict(identity, state.tenantOwner!, inputs.owner);
     }
     let written: PolicyWithEtag;
