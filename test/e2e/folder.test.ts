@@ -1,0 +1,182 @@
+/**
+ * Every folder of examples/ run as users run it: copied to a temp folder, the
+ * package installed into it with `npm install` (packed from a git clone whose
+ * `prepare` script built dist/), and plain `pulumi` commands in that folder. The
+ * CLI starts tools/pulumi-language-nodejs, which runs the program with
+ * @pulumi/pulumi's `cmd/run`, compiling TypeScript with ts-node.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { TestTenant, startTenant, getPolicy, assignmentOf, assignmentCount } from "./helpers";
+import {
+    folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tarballFiles, tempDir,
+} from "../../scripts/lib/projectFolder";
+
+/** Fails with the command's whole output when it did not exit 0. */
+function ok(r: PulumiResult, what: string): PulumiResult {
+    assert.equal(r.code, 0, `${what} exited ${r.code}:\n${r.output}`);
+    return r;
+}
+
+/** Times of the slow steps, printed at the end (the e2e tier's budget matters on CI). */
+const timings: string[] = [];
+async function timed<T>(label: string, f: () => T | Promise<T>): Promise<T> {
+    const start = Date.now();
+    try {
+        return await f();
+    } finally {
+        timings.push(`${label}: ${((Date.now() - start) / 1000).toFixed(1)}s`);
+    }
+}
+
+describe("e2e: examples run with plain pulumi commands in their folder", function () {
+    this.timeout(900_000);
+    let tenant: TestTenant;
+    let work: string;
+    let tarball: string;
+
+    before(async () => {
+        work = tempDir("clientpolicy-folder-");
+        const repo = snapshotRepository(work);
+        tarball = await timed("git clone + prepare + npm pack", () => packFromGit(`file://${repo}`, work));
+    });
+    // A tenant per test, so that a failed test leaves no owned policies behind for the next one.
+    beforeEach(async () => { tenant = await startTenant({ users: 5000 }); });
+    afterEach(async () => { await tenant?.stop(); });
+    after(async () => {
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+        if (timings.length) console.log(`      timings: ${timings.join(", ")}`);
+    });
+
+    it("the package built by prepare in a fresh clone holds dist/ and only what `files` lists", () => {
+        const files = tarballFiles(tarball);
+        for (const f of ["package/package.json", "package/dist/provider/index.js", "package/dist/provider/index.d.ts", "package/dist/api/catalogue.js"]) {
+            assert.ok(files.includes(f), `${f} missing from the tarball`);
+        }
+        const stray = files.filter((f) => /^package\/(test|emulator|provider|api|scripts|tools|examples|dist\/emulator)\//.test(f));
+        assert.deepEqual(stray, [], "sources, tests and the emulator stay out of the package");
+    });
+
+    /** A project folder for `example` with its own backend, and a bound `pulumi` runner. */
+    async function project(example: string) {
+        const dir = await timed(`install ${example}`, () => installExample(example, tarball, work));
+        const backend = path.join(work, `${example}-backend`);
+        fs.mkdirSync(backend);
+        const env = folderEnv(backend);
+        const pulumi = pulumiIn(dir, env);
+        const connect = async (stack: string, keys: { tenantId?: boolean } = { tenantId: true }) => {
+            ok(await pulumi("config", "set", "--stack", stack, "clientpolicy:endpoint", tenant.url), "config set endpoint");
+            if (keys.tenantId) {
+                ok(await pulumi("config", "set", "--stack", stack, "clientpolicy:tenantId", tenant.tenantId), "config set tenantId");
+                ok(await pulumi("config", "set", "--stack", stack, "clientpolicy:clientId", tenant.clientId), "config set clientId");
+            }
+            ok(await pulumi("config", "set", "--stack", stack, "--secret", "clientpolicy:clientSecret", tenant.clientSecret), "config set --secret");
+        };
+        return { dir, pulumi, connect };
+    }
+
+    it("quickstart: stack init, config (secret encrypted), preview --diff, up, outputs, refresh, about, destroy", async () => {
+        const { dir, pulumi, connect } = await project("quickstart");
+        ok(await pulumi("stack", "init", "dev"), "stack init");
+        await connect("dev");
+        const settings = fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8");
+        assert.match(settings, /clientpolicy:clientSecret:\s*\n\s*secure: /);
+        assert.ok(!settings.includes(tenant.clientSecret), "the secret is stored encrypted");
+        const shown = ok(await pulumi("config"), "config");
+        assert.match(shown.stdout, /clientpolicy:clientSecret\s+\[secret\]/);
+
+        const writesBefore = (await tenant.stats()).writes;
+        const preview = ok(await timed("quickstart preview", () => pulumi("preview", "--diff")), "preview --diff");
+        assert.match(preview.stdout, /\+ pulumi-nodejs:dynamic\/clientpolicy:ClientPolicy: \(create\)/);
+        assert.match(preview.stdout, /identity\s*: "Tag:OfflineIM"/);
+        assert.match(preview.stdout, /4 to create/);
+        assert.equal((await tenant.stats()).writes, writesBefore, "a preview writes nothing");
+
+        const up = ok(await timed("quickstart up", () => pulumi("up", "--yes")), "up");
+        assert.match(up.stdout, /4 created/);
+        assert.ok(!up.output.includes(tenant.clientSecret), "the secret never appears in output");
+        assert.equal((await getPolicy(tenant, "Global"))!.EnableIMAutoArchiving, false);
+        assert.equal((await getPolicy(tenant, "Tag:OfflineIM"))!.Description, "No offline IM archiving");
+        assert.equal(await assignmentOf(tenant, "sip:tony.smith@contoso.example"), "OfflineIM");
+
+        const outputs = JSON.parse(ok(await pulumi("stack", "output", "--json"), "stack output").stdout);
+        assert.equal(outputs.globalArchiving, false);
+        assert.equal(outputs.offlinePolicy, "Tag:OfflineIM");
+        assert.match(JSON.stringify(outputs.grantedTo), /sip:tony\.smith@contoso\.example/);
+        assert.equal(ok(await pulumi("stack", "output", "offlinePolicy"), "stack output offlinePolicy").stdout.trim(), "Tag:OfflineIM");
+
+        // Drift made by an administrator: refresh sees it, preview --diff shows it, up repairs it.
+        await tenant.powershell("Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $True");
+        ok(await pulumi("refresh", "--yes"), "refresh");
+        const drift = await pulumi("preview", "--diff", "--expect-no-changes");
+        assert.notEqual(drift.code, 0, "--expect-no-changes fails when there is drift");
+        assert.match(drift.stdout, /enableIMAutoArchiving\s*: true => false/);
+        ok(await pulumi("up", "--yes"), "up after drift");
+        assert.equal((await getPolicy(tenant, "Global"))!.EnableIMAutoArchiving, false);
+        ok(await pulumi("preview", "--diff", "--expect-no-changes"), "preview after repair");
+
+        const about = ok(await pulumi("about"), "about");
+        assert.match(about.stdout, /language\s+nodejs\s+3\.274\.1/);
+        assert.match(about.stdout, /This project is written in nodejs: executable='[^']*node' version='v22\.[^']*'.*packagemanager='npm'/);
+        assert.match(about.stdout, /clientpolicy-as-code\s+0\.1\.0/);
+        assert.match(about.stdout, /@pulumi\/pulumi\s+3\.270\.0/);
+
+        ok(await timed("quickstart destroy", () => pulumi("destroy", "--yes")), "destroy");
+        assert.equal(await getPolicy(tenant, "Tag:OfflineIM"), undefined);
+        assert.equal(await assignmentOf(tenant, "Tony Smith"), null);
+        assert.equal((await getPolicy(tenant, "Global"))!.EnableIMAutoArchiving, true);
+
+        // A program error: non-zero exit, and the message names the file and line.
+        const index = path.join(dir, "index.ts");
+        const program = fs.readFileSync(index, "utf8");
+        const lines = program.split("\n").length;
+        fs.writeFileSync(index, `${program}\nthrow new Error("tenant list is empty");\n`);
+        const broken = await pulumi("preview");
+        assert.notEqual(broken.code, 0);
+        assert.match(broken.output, /tenant list is empty/);
+        assert.match(broken.output, new RegExp(`index\\.ts:${lines + 1}\\b`), broken.output);
+
+        // A failed check(): non-zero exit with the provider's message, nothing sent to the tenant.
+        const invalidProgram = program.replace(`enableIMAutoArchiving: false,\n    description`, `enableIMAutoArchiving: false,\n    maximumNumberOfContacts: 5000,\n    description`);
+        assert.notEqual(invalidProgram, program);
+        fs.writeFileSync(index, invalidProgram);
+        const before = await tenant.stats();
+        const invalid = await pulumi("up", "--yes");
+        assert.notEqual(invalid.code, 0);
+        assert.match(invalid.output, /maximumNumberOfContacts: must be an integer 0–1000, got 5000/);
+        assert.equal((await tenant.stats()).writes, before.writes);
+        fs.writeFileSync(index, program);
+        ok(await pulumi("destroy", "--yes"), "destroy after the failed up");
+        ok(await pulumi("stack", "rm", "--yes"), "stack rm");
+    });
+
+    it("bulk-grant: config from the command line, thousands of users granted and unassigned", async () => {
+        const { pulumi, connect } = await project("bulk-grant");
+        ok(await pulumi("stack", "init", "dev"), "stack init");
+        await connect("dev");
+        const up = ok(await timed("bulk-grant up", () => pulumi("up", "--yes")), "up");
+        assert.match(up.stdout, /grantedCount\s*: 3000/);
+        assert.equal(await assignmentCount(tenant, "Tag:NoOfflineIM"), 3000);
+        ok(await pulumi("config", "set", "bulk-grant:limit", "2500"), "config set limit");
+        const trimmed = ok(await pulumi("up", "--yes"), "up with a limit");
+        assert.match(trimmed.stdout, /1 updated/);
+        assert.equal(await assignmentCount(tenant, "Tag:NoOfflineIM"), 2500);
+        assert.equal(JSON.parse(ok(await pulumi("stack", "output", "--json"), "stack output").stdout).grantedCount, 2500);
+        ok(await pulumi("destroy", "--yes"), "destroy");
+        assert.equal(await getPolicy(tenant, "Tag:NoOfflineIM"), undefined);
+    });
+
+    it("multi-tenant: the contoso stack's committed settings file, endpoint and secret set per environment", async () => {
+        const { pulumi, connect } = await project("multi-tenant");
+        ok(await pulumi("stack", "init", "contoso"), "stack init");
+        await connect("contoso", { tenantId: false });
+        const up = ok(await pulumi("up", "--yes"), "up");
+        assert.match(up.stdout, /tenantId\s*: "contoso\.example"/);
+        const t: TestTenant = { ...tenant, tenantId: "contoso.example", token: () => tenant.tokenFor("contoso.example") };
+        assert.equal((await getPolicy(t, "Tag:LegalHold"))!.DisableSavingIM, true);
+        ok(await pulumi("preview", "--diff", "--expect-no-changes"), "preview");
+        ok(await pulumi("destroy", "--yes"), "destroy");
+        assert.equal((await getPolicy(t, "Global"))!.EnableIMAutoArchiving, true);
+    });
+});
