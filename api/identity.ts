@@ -24,7 +24,8 @@ export interface PolicyIdentity {
  * in PowerShell may hold `@`, `#`, `$` and the like, which tenants therefore contain (../shared/CSCLIENTPOLICY.md §3).
  * So any printable text is accepted (and percent-encoded in routes, `Routes` in api/contract.ts), except: `*` (Identity
  * takes no wildcards, per Get/Remove-CsClientPolicy), `:` (the scope separator of an XdsIdentity), `/` and `\` (path
- * separators that proxies rewrite even when encoded), control characters, and leading or trailing spaces.
+ * separators that proxies rewrite even when encoded), the names `.` and `..` (URL dot-segments), control characters,
+ * and leading or trailing spaces.
  */
 const NAME_RE = /^(?! )[^\x00-\x1f\x7f*:/\\]{1,256}(?<! )$/u;
 
@@ -52,7 +53,8 @@ export function parsePolicyIdentity(input: unknown): PolicyIdentity | { error: s
         else if (prefix === "tag") scope = "tag";
         else return { error: `has unknown scope prefix "${text.slice(0, colon)}:"; expected ${IDENTITY_FORMS}` };
     }
-    if (!NAME_RE.test(name) || name.toLowerCase() === "global") {
+    // "." and ".." are dot-segments: URL handling removes them from a path even when encoded, so no route could reach them.
+    if (!NAME_RE.test(name) || name.toLowerCase() === "global" || name === "." || name === "..") {
         return { error: `"${input}" is not a valid policy identity; expected ${IDENTITY_FORMS}` };
     }
     const canonical = scope === "site" ? `site:${name}` : `Tag:${name}`;

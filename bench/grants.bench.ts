@@ -1,21 +1,19 @@
 /**
- * `npm run bench`: speed and memory of the two hot paths, each against a
- * baseline measured in the same run on the same emulator, printed as ratios.
- *
- * 1. Granting N users: PolicyGrant.create (batch API, 5,000 per call, polled)
- *    vs. the baseline of one Grant-CsClientPolicy-style PUT per user.
- * 2. An unchanged program: ClientPolicy check()+diff() with all 92 settings
- *    declared (what every `pulumi preview` pays per resource) vs. a plain
- *    JSON deep-compare of the same objects.
+ * grant-10000: one PolicyGrant of 10,000 users against one of 100 users (the baseline, same run, same emulator):
+ * total tenant API calls (counted by the emulator), the grant's own time ratio, state bytes per user, and adding one
+ * user to the 10,000 (calls, time). Prints `bench grant-10000-… <value> <unit>` and `ratio grant-10000 <x>`.
  */
-import { startTestEmulator } from "../test/helpers/emulator";
-import { SETTINGS, camelName } from "../api/catalogue";
-import { clientPolicyProvider, policyGrantProvider, configureFor } from "../test/integration/provider/harness";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startEmulator } from "../emulator";
+import { clientPolicyProvider, policyGrantProvider } from "../provider";
+import { setClientOverridesForTesting } from "../provider/runtime";
 
-const N = Number(process.env.BENCH_USERS ?? 2000);
-const ITER = Number(process.env.BENCH_DIFFS ?? 2000);
+const N = Number(process.env.BENCH_USERS ?? 10000);
+const SMALL = 100;
+const TENANT = "contoso.example";
 const user = (i: number) => `sip:user${String(i).padStart(5, "0")}@contoso.example`;
-const mb = (n: number) => (n / 1048576).toFixed(1);
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
     const t = process.hrtime.bigint();
@@ -24,63 +22,50 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 }
 
 async function main(): Promise<void> {
-    const tenant = await startTestEmulator({ users: 2 * N + 10 });
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "clientpolicy-bench-"));
+    const emu = await startEmulator({ dataDir, port: 0, users: N + SMALL + 10, rate: 0 });
     try {
-        await configureFor(tenant);
-        await tenant.powershell("New-CsClientPolicy -Identity BenchA\nNew-CsClientPolicy -Identity BenchB");
-        const token = await tenant.token();
+        const creds = emu.credentials(TENANT);
+        setClientOverridesForTesting({ batchPollStartMs: 20 });
+        const values: Record<string, string> = {
+            "clientpolicy:endpoint": emu.url, "clientpolicy:tenantId": creds.tenantId,
+            "clientpolicy:clientId": creds.clientId, "clientpolicy:clientSecret": creds.clientSecret,
+        };
+        const config = { get: (k: string) => values[k], require: (k: string) => values[k] };
+        await clientPolicyProvider.configure!({ config });
+        await policyGrantProvider.configure!({ config });
+        await emu.powershell(TENANT, "New-CsClientPolicy -Identity BenchSmall\nNew-CsClientPolicy -Identity BenchLarge");
 
-        // Baseline: one PUT per user, sequential, like a PowerShell loop of Grant-CsClientPolicy.
-        const baseline = await timed(async () => {
-            for (let i = 1; i <= N; i++) {
-                const res = await fetch(`${tenant.url}/users/${encodeURIComponent(user(i))}/policyAssignments/ClientPolicy`, {
-                    method: "PUT",
-                    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-                    body: JSON.stringify({ PolicyName: "BenchA" }),
-                });
-                if (res.status !== 200 && res.status !== 204) throw new Error(`baseline grant ${i}: ${res.status}`);
-                await res.arrayBuffer();
-            }
-        });
-        const rssBefore = process.memoryUsage().rss;
-        const users = Array.from({ length: N }, (_, i) => user(N + i + 1));
-        const batch = await timed(() => policyGrantProvider.create({ policyName: "BenchB", users }));
-        const rssAfter = process.memoryUsage().rss;
-        const granted = (batch.value.outs.resolvedUsers as unknown[]).length;
-        if (granted !== N) throw new Error(`batch granted ${granted} of ${N}`);
+        const grant = async (policyName: string, users: string[]) => {
+            const before = emu.stats(TENANT).requests;
+            const inputs = { policyName, users, owner: "bench/dev/grant" };
+            const checked = await timed(() => policyGrantProvider.check!({}, inputs));
+            const created = await timed(() => policyGrantProvider.create(checked.value.inputs));
+            return { ms: checked.ms + created.ms, calls: emu.stats(TENANT).requests - before, outs: created.value };
+        };
+        const small = await grant("BenchSmall", Array.from({ length: SMALL }, (_, i) => user(i + 1)));
+        const largeUsers = Array.from({ length: N }, (_, i) => user(SMALL + i + 1));
+        const large = await grant("BenchLarge", largeUsers);
+        const stateBytes = Buffer.byteLength(JSON.stringify(large.outs.outs));
 
-        // check()+diff() of an unchanged, fully declared policy.
-        const sample: Record<string, unknown> = { identity: "Tag:BenchFull" };
-        for (const d of SETTINGS) {
-            const k = camelName(d.name);
-            sample[k] = d.kind === "boolean" ? true : d.kind === "uint" ? d.min : d.kind === "timespan" ? d.min! + 30 > d.max! ? d.min : d.min! + 30
-                : d.kind === "enum" ? d.values![0] : d.kind === "policyEntry" ? [{ name: "a", value: "b" }] : "text";
-        }
-        const checkedInputs = (await clientPolicyProvider.check!({}, sample)).inputs;
-        const created = await clientPolicyProvider.create(checkedInputs);
-        const olds = created.outs;
-        const diffs = await timed(async () => {
-            for (let i = 0; i < ITER; i++) {
-                const c = await clientPolicyProvider.check!(olds, sample);
-                const d = await clientPolicyProvider.diff!(created.id, olds, c.inputs);
-                if (d.changes) throw new Error(`unexpected change: ${JSON.stringify(d)}`);
-            }
+        // Adding one user: the engine calls check() with the old inputs, then update() with the old outputs.
+        const oldInputs = { policyName: "BenchLarge", users: largeUsers, owner: "bench/dev/grant" };
+        const newInputs = { ...oldInputs, users: [...largeUsers, user(N + SMALL + 1)] };
+        const before = emu.stats(TENANT).requests;
+        const added = await timed(async () => {
+            const c = await policyGrantProvider.check!(oldInputs, newInputs);
+            await policyGrantProvider.update!(large.outs.id, large.outs.outs, c.inputs);
         });
-        const plain = await timed(async () => {
-            let same = 0;
-            for (let i = 0; i < ITER; i++) if (JSON.stringify(olds) === JSON.stringify({ ...olds })) same++;
-            return same;
-        });
+        const addCalls = emu.stats(TENANT).requests - before;
 
-        const rows = [
-            [`grant ${N} users`, `${baseline.ms.toFixed(0)} ms (1 PUT per user)`, `${batch.ms.toFixed(0)} ms (PolicyGrant, batch)`, `${(baseline.ms / batch.ms).toFixed(1)}x faster`],
-            [`no-op check+diff ×${ITER}`, `${plain.ms.toFixed(1)} ms (JSON compare)`, `${diffs.ms.toFixed(1)} ms (provider)`, `${(diffs.ms / plain.ms).toFixed(1)}x the baseline cost, ${(diffs.ms * 1000 / ITER).toFixed(0)} µs per resource`],
-        ];
-        console.log("benchmark                      | baseline                          | candidate                     | ratio");
-        for (const r of rows) console.log(r.map((c, i) => c.padEnd([30, 33, 29, 0][i])).join(" | "));
-        console.log(`memory: RSS ${mb(rssBefore)} MiB before the ${N}-user batch grant, ${mb(rssAfter)} MiB after (+${mb(rssAfter - rssBefore)} MiB)`);
+        console.log(`bench grant-10000-calls ${large.calls} calls (${N} users; ${SMALL} users: ${small.calls} calls)`);
+        console.log(`bench grant-10000-time ${large.ms.toFixed(0)} ms (${SMALL} users: ${small.ms.toFixed(0)} ms)`);
+        console.log(`ratio grant-10000 ${(large.ms / small.ms).toFixed(1)} (time, ${N / SMALL}x the users)`);
+        console.log(`bench grant-10000-state-bytes-per-user ${(stateBytes / N).toFixed(0)} bytes`);
+        console.log(`bench grant-10000-add-one ${addCalls} calls, ${added.ms.toFixed(0)} ms`);
     } finally {
-        await tenant.stop();
+        await emu.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
     }
 }
 

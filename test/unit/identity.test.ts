@@ -28,7 +28,7 @@ describe("policy identity parsing (as the provider uses it)", () => {
             assert.equal(id.key, key);
         });
     }
-    for (const bad of ["", "Tag:", "site:", "Tag:Global", "x:y", "a/b", "*", "Tag:*", "a\\b", "Tag: lead", "tab\tname", "n".repeat(257)]) {
+    for (const bad of ["", "Tag:", "site:", "Tag:Global", "x:y", "a/b", "*", "Tag:*", "a\\b", ".", "Tag:..", "Tag: lead", "tab\tname", "n".repeat(257)]) {
         it(`rejects ${JSON.stringify(bad)}`, () => assert.ok(isIdentityError(parsePolicyIdentity(bad))));
     }
 });
