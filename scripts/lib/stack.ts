@@ -106,11 +106,16 @@ export async function openExampleStack(opts: ExampleStackOptions): Promise<Examp
         { workDir, envVars: env },
     );
     const config: Record<string, { value: string; secret: boolean }> = {};
+    const secrets: Record<string, string> = {};
     for (const spec of CONFIG_KEYS) {
         const value = opts.connection?.[spec.key as keyof TenantConnection];
-        if (value !== undefined) config[`${CONFIG_NAMESPACE}:${spec.key}`] = { value, secret: spec.secret };
+        if (value === undefined) continue;
+        if (spec.secret) secrets[`${CONFIG_NAMESPACE}:${spec.key}`] = value;
+        else config[`${CONFIG_NAMESPACE}:${spec.key}`] = { value, secret: false };
     }
     if (Object.keys(config).length > 0) await stack.setAllConfig(config);
+    // Secrets never go on a command line (visible in `ps`, printed whole when the command fails): stdin instead.
+    for (const [key, value] of Object.entries(secrets)) await setSecretConfigIn(workDir, env, stackName, key, value);
     return {
         stack, projectName, backendDir, workDir,
         async dispose() {
@@ -129,4 +134,28 @@ function readProjectName(pulumiYaml: string): string {
 /** The state file of a stack on its file backend (project-scoped layout). */
 export function stateFile(s: ExampleStack): string {
     return path.join(s.backendDir, ".pulumi", "stacks", s.projectName, `${s.stack.name}.json`);
+}
+
+/**
+ * `pulumi config set --secret <key>` with the value on stdin, so that it never appears on a command line (the
+ * Automation API's setConfig/setAllConfig pass values as arguments).
+ */
+async function setSecretConfigIn(workDir: string, env: Record<string, string>, stackName: string, key: string, value: string): Promise<void> {
+    const { spawn } = await import("node:child_process");
+    await new Promise<void>((resolve, reject) => {
+        const child = spawn("pulumi", ["config", "set", "--secret", key, "--stack", stackName, "--non-interactive"], {
+            cwd: workDir, env: { ...process.env, ...env }, stdio: ["pipe", "ignore", "pipe"],
+        });
+        let stderr = "";
+        child.stderr!.on("data", (d) => (stderr += d));
+        child.once("error", reject);
+        child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`pulumi config set --secret ${key} failed (${code}): ${stderr}`))));
+        child.stdin!.end(value);
+    });
+}
+
+/** Sets a secret stack config value of `s` without putting it on any command line (see {@link setSecretConfigIn}). */
+export async function setSecretConfig(s: ExampleStack, key: string, value: string): Promise<void> {
+    const ws = s.stack.workspace as unknown as { envVars: Record<string, string> };
+    await setSecretConfigIn(s.workDir, ws.envVars, s.stack.name, key, value);
 }

@@ -1,0 +1,49 @@
+/**
+ * Helpers for the e2e tests that drive test/e2e/programs/generic: its resources
+ * are a JSON list in stack config (`gen:resources`), so each case is a config
+ * change, as a pull request would make, not a code edit.
+ */
+import { strict as assert } from "node:assert";
+import { ExampleStack } from "../../scripts/lib/stack";
+import { collector } from "./helpers";
+
+export const GENERIC = "test/e2e/programs/generic";
+
+/** One resource of the generic program (see its index.ts). */
+export interface Entry {
+    type: "policy" | "grant";
+    name: string;
+    args?: Record<string, unknown>;
+    aliases?: string[];
+    import?: string;
+    policyFrom?: string;
+    secretArgs?: Record<string, string>;
+}
+
+export const policy = (name: string, args: Record<string, unknown>, extra: Partial<Entry> = {}): Entry => ({ type: "policy", name, args, ...extra });
+export const grant = (name: string, args: Record<string, unknown>, extra: Partial<Entry> = {}): Entry => ({ type: "grant", name, args, ...extra });
+
+/** Replaces the program's resources. */
+export async function setResources(h: ExampleStack, entries: Entry[]): Promise<void> {
+    await h.stack.setConfig("gen:resources", { value: JSON.stringify(entries) });
+}
+
+/** The owner id the provider records for resource `name` of this stack. */
+export function ownerOf(h: ExampleStack, name: string): string {
+    return `${h.projectName}/${h.stack.name}/${name}`;
+}
+
+/** Runs `op`, expects it to fail, returns the error message plus everything the CLI printed. */
+export async function expectFailure(h: ExampleStack, op: "preview" | "up" | "destroy" | "refresh", opts: Record<string, unknown> = {}): Promise<string> {
+    const out = collector();
+    let message = "";
+    await assert.rejects((h.stack as any)[op]({ onOutput: out.onOutput, ...opts }), (err: Error) => { message = String(err?.message ?? err); return true; });
+    return `${message}\n${out.text()}`;
+}
+
+/** Operations other than "same" in a change summary. */
+export function changesOf(summary: Record<string, number | undefined> | undefined): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [op, n] of Object.entries(summary ?? {})) if (op !== "same" && (n ?? 0) > 0) out[op] = n!;
+    return out;
+}
