@@ -144,7 +144,7 @@ describe("e2e: examples run with plain pulumi commands in their folder", functio
         const before = await tenant.stats();
         const invalid = await pulumi("up", "--yes");
         assert.notEqual(invalid.code, 0);
-        assert.match(invalid.output, /maximumNumberOfContacts: must be an integer 0–1000, got 5000/);
+        assert.match(invalid.output, /maximumNumberOfContacts\b[^\n]*must be an integer 0–1000, got 5000/);
         assert.equal((await tenant.stats()).writes, before.writes);
         fs.writeFileSync(index, program);
         ok(await pulumi("destroy", "--yes"), "destroy after the failed up");
