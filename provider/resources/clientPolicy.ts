@@ -240,7 +240,9 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         if (!def) { failures.push(unknownPropertyFailure(key, [...CONTROL_INPUTS.filter((k) => k !== "owner"), ...settingDefs.keys()])); continue; }
         if (isUnknown(value)) { inputs[key] = value; unknown = true; continue; }
         const result = validateSetting(def, value, "input");
-        if (!result.ok) failures.push({ property: key, reason: result.message });
+        // The engine prints a failure with a property as "property X value {<value>} has a problem": for free text (which
+        // may be secret or personal) the failure names the property in its reason instead, so the value is never shown.
+        if (!result.ok) failures.push(def.kind === "string" ? { property: "", reason: `${key} ${result.message}` } : { property: key, reason: result.message });
         else if (result.value !== null) settings[key] = inputs[key] = toResourceValue(def, result.value);
     }
     const parsed = identity && failures.length === 0 && !unknown

@@ -42,7 +42,7 @@ describe("ClientPolicy check()", () => {
         ["mapiPollInterval", 3601, /01:00:00/],
         ["webServicePollInterval", "00:61:00", /hh:mm:ss/],
         ["webServicePollInterval", 1.5, /seconds 1–3600/],
-        ["imWarning", "x".repeat(257), /^must be a string of at most 256 characters, got 257 characters$/],
+        ["imWarning", "x".repeat(257), /must be a string of at most 256 characters, got 257 characters$/],
         ["description", 42, /string of at most 1024/],
         ["customStateUrl", "u".repeat(1025), /at most 1024/],
         ["tabURL", false, /string/],
@@ -64,8 +64,11 @@ describe("ClientPolicy check()", () => {
         it(`rejects ${property} = ${JSON.stringify(value)?.slice(0, 40)}`, async () => {
             const res = await run({ identity: "Tag:Test", [property]: value });
             assert.equal(res.failures?.length, 1, JSON.stringify(res.failures));
-            assert.equal(res.failures![0].property, property);
+            // Free text is named in the reason, not as the failure's property, so the engine never prints its value.
+            const freeText = settingsByProperty().get(property)?.kind === "string";
+            assert.equal(res.failures![0].property, freeText ? "" : property);
             assert.match(res.failures![0].reason, reason);
+            if (freeText) assert.ok(res.failures![0].reason.startsWith(`${property} must be`), res.failures![0].reason);
         });
     }
 
