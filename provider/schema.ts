@@ -5,6 +5,7 @@
  */
 import { CatalogueEntry, SettingDef, ValueForm, WireValue, suggestName, validateSetting } from "../api/catalogue";
 import type { CheckFailure } from "@pulumi/pulumi/dynamic";
+import { ValidationError } from "./errors";
 
 // ---------------------------------------------------------------- types derived from the catalogue
 
@@ -174,4 +175,17 @@ export function checkOptionalBoolean(props: Record<string, unknown>, key: string
         return undefined;
     }
     return v;
+}
+
+/**
+ * A resource's parsed inputs for a CRUD method, which canonicalises its own inputs instead of relying on check():
+ * any failure (or an input still unknown) is a {@link ValidationError} naming every property, before anything is written.
+ */
+export function requireValid<T>(resource: string, result: { parsed?: T; failures: CheckFailure[] }): T {
+    if (result.failures.length > 0 || !result.parsed) {
+        const reasons = result.failures.length > 0
+            ? result.failures.map((f) => (f.property ? `${f.property}: ${f.reason}` : f.reason)).join("; ") : "some inputs are not known yet";
+        throw new ValidationError(`invalid ${resource} inputs: ${reasons}`, { code: "InvalidInputs" });
+    }
+    return result.parsed;
 }

@@ -19,6 +19,7 @@ import {
     ClientPolicySettingOutputs, ClientPolicySettings, PROVIDER_KEY, canonicalValue, checkOptionalBoolean, isUnknown,
     sameJson, show, toResourceValue, unknownPropertyFailure,
 } from "../schema";
+import { requireValid } from "../schema";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:ClientPolicy`. Public API. */
 export const MODULE = "clientpolicy";
@@ -253,12 +254,7 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
 
 /** {@link parseInputs} for a CRUD method: invalid inputs are a {@link ValidationError} before anything is written. */
 function requireInputs(news: Record<string, unknown>): ClientPolicyInputs {
-    const { parsed, failures } = parseInputs(news);
-    if (failures.length > 0 || !parsed) {
-        const reasons = failures.length > 0 ? failures.map((f) => `${f.property}: ${f.reason}`).join("; ") : "some inputs are not known yet";
-        throw new ValidationError(`invalid ClientPolicy inputs: ${reasons}`, { code: "InvalidInputs" });
-    }
-    return parsed;
+    return requireValid("ClientPolicy", parseInputs(news));
 }
 
 // ---------------------------------------------------------------- check

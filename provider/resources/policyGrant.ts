@@ -18,6 +18,7 @@ import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
 import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
 import { tenantClient, tenantClientIfConfigured } from "../runtime";
 import { PROVIDER_KEY, checkOptionalBoolean, isUnknown, plainJson, show, unknownPropertyFailure, userInputs } from "../schema";
+import { requireValid } from "../schema";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:PolicyGrant`. Public API. */
 export const MODULE = "clientpolicy";
@@ -220,12 +221,7 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
 }
 
 function requireInputs(news: Record<string, unknown>): PolicyGrantInputs {
-    const { parsed, failures } = parseInputs(news);
-    if (failures.length > 0 || !parsed) {
-        const reasons = failures.length > 0 ? failures.map((f) => `${f.property}: ${f.reason}`).join("; ") : "some inputs are not known yet";
-        throw new ValidationError(`invalid PolicyGrant inputs: ${reasons}`, { code: "InvalidInputs" });
-    }
-    return parsed;
+    return requireValid("PolicyGrant", parseInputs(news));
 }
 
 // ---------------------------------------------------------------- check
