@@ -176,9 +176,6 @@ export function camelName(wire: string): string {
     return wire.charAt(0).toLowerCase() + wire.slice(1);
 }
 
-/** camelCase name → wire name. */
-export const WIRE_BY_CAMEL: ReadonlyMap<string, string> = new Map(SETTINGS.map((d) => [camelName(d.name), d.name]));
-
 let byProperty: ReadonlyMap<string, SettingDef> | undefined;
 let byLowerWire: ReadonlyMap<string, SettingDef> | undefined;
 

@@ -18,6 +18,9 @@ export interface PolicyIdentity {
     readonly key: string;
 }
 
+/** The longest policy name accepted (characters). Not documented for the real service; a cap against runaway input. */
+export const POLICY_NAME_MAX = 256;
+
 /**
  * Policy names. The CsClientPolicy cmdlet pages state no character rule, and Microsoft's page on special characters in
  * policy names (OfficeDocs-SkypeForBusiness, `Teams/special-character-restrictions-in-policy-names.md`) says names made
@@ -27,13 +30,11 @@ export interface PolicyIdentity {
  * separators that proxies rewrite even when encoded), the names `.` and `..` (URL dot-segments), control characters,
  * and leading or trailing spaces.
  */
-const NAME_RE = /^(?! )[^\x00-\x1f\x7f*:/\\]{1,256}(?<! )$/u;
-
-/** The longest policy name accepted (characters). Not documented for the real service; a cap against runaway input. */
-export const POLICY_NAME_MAX = 256;
+const NAME_RE = new RegExp(`^(?! )[^\\x00-\\x1f\\x7f*:/\\\\]{1,${POLICY_NAME_MAX}}(?<! )$`, "u");
 
 /** Explains the accepted identity forms, for error messages. */
-export const IDENTITY_FORMS = '"Global", "site:<name>", "Tag:<name>" or a bare policy name (1–256 characters; no "*", ":", "/", "\\", control characters or leading/trailing spaces)';
+export const IDENTITY_FORMS = `"Global", "site:<name>", "Tag:<name>" or a bare policy name (1–${POLICY_NAME_MAX} characters; ` +
+    'no "*", ":", "/", "\\", control characters or leading/trailing spaces)';
 
 /**
  * Parses a policy identity. Returns an error message (naming what was expected)
