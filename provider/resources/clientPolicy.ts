@@ -446,10 +446,10 @@ function holds(live: PolicyWithEtag, settings: Readonly<Record<string, unknown>>
  * (before writing) a policy another owner holds unless `adopt`. A write landing between the GET and the PUT is retried
  * once with the fresh ETag: nothing in state is stale yet, so "run pulumi refresh" would not help.
  */
-async function takeOver(client: TenantClient, inputs: ClientPolicyInputs): Promise<PolicyWithEtag> {
+async function takeOver(client: TenantClient, inputs: ClientPolicyInputs, alreadyRead?: PolicyWithEtag): Promise<PolicyWithEtag> {
     const identity = inputs.identity.canonical;
     for (let attempt = 1; ; attempt++) {
-        const live = await client.getPolicy(identity);
+        const live = attempt === 1 && alreadyRead ? alreadyRead : await client.getPolicy(identity);
         if (!ownedByMeOrNobody(live.owner, inputs.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner);
         if (live.owner !== null && live.owner === inputs.owner && inputs.adopt !== true && inputs.identity.scope !== "global") {
             warn(`ClientPolicy ${identity}: already owned by this resource (${inputs.owner}); an earlier \`pulumi up\` was ` +
@@ -488,7 +488,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
                 throw new ConflictError(alreadyExists(identity, client.tenantId),
                     { status: 409, code: "PolicyAlreadyExists", target: "identity", requestId: err.requestId, cause: err });
             }
-            written = await takeOver(client, inputs);
+            written = await takeOver(client, inputs, live);
         }
     }
     const outs = outputsFromWire(written.policy, written.etag, raw, written.owner);
@@ -522,21 +522,20 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
     }
     const client = tenantClient();
     const identity = inputs.identity.canonical;
-    // The tenant's owner is this resource's own former id (renamed with `aliases`): still ours, the write records the new id.
-    if (ownerChanged && !ownedByMeOrNobody(state.tenantOwner, inputs.owner) && state.tenantOwner !== state.owner && inputs.adopt !== true) {
-        throw ownershipConflict(identity, state.tenantOwner!, inputs.owner);
-    }
+    // Ours: nobody's, this resource's id, or its own former id (renamed with `aliases`; the write records the new id).
+    const ours = (owner: string | null | undefined) => ownedByMeOrNobody(owner, inputs.owner) || owner === state.owner;
+    if (!ours(state.tenantOwner) && inputs.adopt !== true) throw ownershipConflict(identity, state.tenantOwner!, inputs.owner);
     let written: PolicyWithEtag;
     try {
         written = await client.putPolicy(identity, wireBody(identity, inputs.settings), { ifMatch: state.etag ?? "*" }, inputs.owner);
     } catch (err) {
         if (!isStatus(err, 412)) throw err;
         const live = await client.getPolicy(identity);
-        if (!ownedByMeOrNobody(live.owner, inputs.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner);
+        if (!ours(live.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner);
         if (holds(live, inputs.settings) && (live.owner === inputs.owner || inputs.owner === undefined)) {
             written = live;
-        } else if (!ownedByMeOrNobody(live.owner, inputs.owner)) {
-            written = await takeOver(client, inputs);
+        } else if (!ours(live.owner)) {
+            written = await takeOver(client, inputs, live);
         } else {
             throw staleEtag(identity, err);
         }
