@@ -6,19 +6,11 @@
 import { strict as assert } from "node:assert";
 import { ExampleStack } from "../../scripts/lib/stack";
 import { collector } from "./helpers";
+import type { Entry } from "./programs/generic";
+
+export type { Entry };
 
 export const GENERIC = "test/e2e/programs/generic";
-
-/** One resource of the generic program (see its index.ts). */
-export interface Entry {
-    type: "policy" | "grant";
-    name: string;
-    args?: Record<string, unknown>;
-    aliases?: string[];
-    import?: string;
-    policyFrom?: string;
-    secretArgs?: Record<string, string>;
-}
 
 export const policy = (name: string, args: Record<string, unknown>, extra: Partial<Entry> = {}): Entry => ({ type: "policy", name, args, ...extra });
 export const grant = (name: string, args: Record<string, unknown>, extra: Partial<Entry> = {}): Entry => ({ type: "grant", name, args, ...extra });

@@ -10,7 +10,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as cp from "clientpolicy-as-code";
 
-interface Entry {
+/** One resource of this program; test/e2e/generic.ts builds lists of these. */
+export interface Entry {
     type: "policy" | "grant";
     name: string;
     args?: Record<string, unknown>;
