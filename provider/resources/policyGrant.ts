@@ -431,12 +431,15 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
     const state = parseState(olds);
     const client = tenantClient();
     const policyChanged = !state.policy || state.policy.key !== inputs.policy.key;
+    // A new owner id (the resource renamed with `aliases`): every kept assignment is re-made under it, or a later
+    // unassign (which only touches this owner's assignments) would skip the users granted under the old id.
+    const ownerChanged = state.owner !== undefined && inputs.owner !== undefined && state.owner !== inputs.owner;
     const known = new Map(state.resolved.map((u) => [spellingKey(u.requestedAs), u]));
     const wanted = await resolveForWrite(client, inputs, known);
 
     const wantedIds = new Set(wanted.map((u) => u.id));
     const previousIds = new Set(state.resolved.map((u) => u.id));
-    const toGrant = policyChanged ? wanted : wanted.filter((u) => !previousIds.has(u.id));
+    const toGrant = policyChanged || ownerChanged ? wanted : wanted.filter((u) => !previousIds.has(u.id));
     const failed = await assign(client, inputs.policy.name, toGrant, inputs.owner);
     const dropped = state.resolved.filter((u) => !wantedIds.has(u.id));
     if (state.policy) await unassignIfStillOurs(client, state.policy, dropped, state.owner);

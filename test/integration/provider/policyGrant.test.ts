@@ -69,6 +69,18 @@ describe("PolicyGrant provider against the emulator", function () {
         await pg.delete!(res.state.id, res.state.outputs);
     });
 
+    it("after a rename with aliases (new owner id), an update moves every kept user to the new owner, so destroy unassigns them all", async () => {
+        const users = [sip(7001), sip(7002)];
+        const { state } = await up(pg, undefined, { policyName: "Bulk", users, owner: "proj/dev/old-name" });
+        assert.equal((await tenantUser(t, sip(7001))).ClientPolicyOwner, "proj/dev/old-name");
+        // The engine with `aliases`: the same state, the new name's owner id in the inputs, and one more user.
+        const res = await up(pg, state, { policyName: "Bulk", users: [...users, sip(7003)], owner: "proj/dev/new-name" });
+        assert.equal(res.action, "update");
+        for (const u of [...users, sip(7003)]) assert.equal((await tenantUser(t, u)).ClientPolicyOwner, "proj/dev/new-name", u);
+        await pg.delete!(res.state.id, res.state.outputs);
+        for (const u of [...users, sip(7003)]) assert.equal((await tenantUser(t, u)).ClientPolicy, null, `${u} left granted`);
+    });
+
     it("sees a user unassigned out of band and grants it again", async () => {
         const program = { policyName: "Bulk", users: ["Pilar Ackerman", "Jeff Hay"] };
         const { state } = await up(pg, undefined, program);
