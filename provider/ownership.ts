@@ -37,12 +37,18 @@ export function ownedByMeOrNobody(current: string | null | undefined, me: string
     return current === null || current === undefined || current === "" || me === undefined || current === me;
 }
 
+/** Whether two owner ids name resources of the same project and stack (so a conflict between them may be a rename). */
+export function sameStack(owner: string, me: string | undefined): boolean {
+    const o = parseOwner(owner);
+    const m = me === undefined ? undefined : parseOwner(me);
+    return !!o && !!m && o.project === m.project && o.stack === m.stack;
+}
+
 /** How to describe an owner to the user of `me`: "resource "x" of this stack", or "resource "x" of stack p/s". */
 export function describeOwner(owner: string, me?: string): string {
     const o = parseOwner(owner);
-    const m = me === undefined ? undefined : parseOwner(me);
     if (!o) return `"${owner}"`;
-    if (m && m.project === o.project && m.stack === o.stack) return `resource "${o.resource}" of this stack (${owner})`;
+    if (sameStack(owner, me)) return `resource "${o.resource}" of this stack (${owner})`;
     return `resource "${o.resource}" of stack ${o.project}/${o.stack}`;
 }
 
@@ -51,10 +57,9 @@ export function describeOwner(owner: string, me?: string): string {
  * suggests `aliases`, which keeps the object under the renamed resource without any write.
  */
 export function conflictAdvice(owner: string, me: string | undefined, kind: string): string {
-    const o = parseOwner(owner);
-    const m = me === undefined ? undefined : parseOwner(me);
-    const rename = o && m && o.project === m.project && o.stack === m.stack
-        ? `If you renamed resource "${o.resource}" to "${m.resource}", add \`aliases: [{ name: "${o.resource}" }]\` to its options ` +
+    const old = parseOwner(owner)?.resource;
+    const rename = sameStack(owner, me)
+        ? `If you renamed resource "${old}" to "${parseOwner(me!)!.resource}", add \`aliases: [{ name: "${old}" }]\` to its options ` +
           `so Pulumi keeps managing the same ${kind}. `
         : "";
     return `${rename}Otherwise remove this resource from the program, or set \`adopt: true\` on it to take the ${kind} over ` +

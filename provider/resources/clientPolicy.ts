@@ -13,7 +13,7 @@ import { SettingDef, WireValue, settingsByProperty, validateSetting } from "../.
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { PolicyWithEtag, TenantClient, WirePolicy } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError, ValidationError } from "../errors";
-import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId, warn } from "../ownership";
+import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId, sameStack, warn } from "../ownership";
 import { tenantClient, tenantClientIfConfigured } from "../runtime";
 import {
     ClientPolicySettingOutputs, ClientPolicySettings, PROVIDER_KEY, canonicalValue, checkOptionalBoolean, isUnknown,
@@ -571,7 +571,7 @@ export async function remove(id: string, props: Record<string, unknown>): Promis
     if (!ownedByMeOrNobody(live.owner, state.owner)) {
         warn(`ClientPolicy ${state.identity} is now owned by ${describeOwner(live.owner!, state.owner)}; this resource ` +
             `leaves the stack without ${state.identity === "Global" ? "resetting" : "deleting"} it.` +
-            (conflictAdvice(live.owner!, state.owner, "policy").startsWith("If you renamed") ? ` (A rename inside one stack keeps the policy with \`aliases\`.)` : ""));
+            (sameStack(live.owner!, state.owner) ? ` (A rename inside one stack keeps the policy with \`aliases\`.)` : ""));
         return;
     }
     try {
