@@ -22,6 +22,19 @@ export const MAX_PAGE_SIZE = 1000;
 /** Longest owner id (`project/stack/resource`), characters. */
 export const OWNER_MAX_LENGTH = 512;
 
+/** Longest tenant id: a DNS name's limit (a GUID is far shorter). */
+export const TENANT_ID_MAX_LENGTH = 253;
+const TENANT_ID_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+/**
+ * Whether `text` is a tenant id as Azure AD and Skype for Business name tenants: a GUID or a domain name (labels of
+ * letters, digits and inner hyphens, joined by dots). Anything else (`/../`, `?`, `#`) would change the token route
+ * the id is put into.
+ */
+export function isTenantId(text: string): boolean {
+    return text.length <= TENANT_ID_MAX_LENGTH && TENANT_ID_PATTERN.test(text);
+}
+
 // ---------------------------------------------------------------- routes
 
 /** The only policy type the contract models; the path segment is case-insensitive. */

@@ -5,6 +5,7 @@
  * directory, so restarting with the same directory keeps all state.
  */
 import { randomBytes } from "node:crypto";
+import { isTenantId } from "../api/contract";
 import { Errors } from "./errors";
 import { execute, parseScriptOrFail, type PsResult } from "./powershell";
 import type { AppRecord, TenantStore } from "./store";
@@ -37,7 +38,6 @@ export interface SeedFile {
     tenants: TenantSpec[];
 }
 
-const TENANT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 const MAX_GENERATED = 200000;
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -53,7 +53,7 @@ export function checkTenantSpec(input: unknown, where = "tenant"): TenantSpec {
     if (!isObject(input)) throw Errors.invalidRequestContent(`${where} must be a JSON object.`);
     const known = ["id", "apps", "users", "generatedUsers", "policies", "script"];
     for (const k of Object.keys(input)) if (!known.includes(k)) throw Errors.invalidParameter(`${where}.${k}`, `${where}.${k} is not a tenant field; expected ${known.join(", ")}.`);
-    if (typeof input.id !== "string" || !TENANT_ID_RE.test(input.id)) {
+    if (typeof input.id !== "string" || !isTenantId(input.id)) {
         throw Errors.invalidParameter(`${where}.id`, `${where}.id must be a GUID or domain name (letters, digits, ".", "-").`);
     }
     const list = (key: string, fields: string[], optional: string[] = []) => {

@@ -4,6 +4,7 @@
  * Credentials are read here and nowhere else: they never become resource inputs or outputs, so they never reach
  * state, and they are only held by the per-process client that `configure()` builds.
  */
+import { isTenantId } from "../api/contract";
 import { DEFAULT_RETRY } from "./client/retry";
 import { ConfigError } from "./errors";
 
@@ -71,7 +72,7 @@ export function resolveConfig(source: ConfigSource | undefined, env: NodeJS.Proc
             lines.join("\n"), { code: "MissingConfiguration" });
     }
     const endpoint = checkEndpoint(values.endpoint);
-    if (values.tenantId.length > 253 || !TENANT_ID_PATTERN.test(values.tenantId)) {
+    if (!isTenantId(values.tenantId)) {
         throw invalid("tenantId", `must be a tenant GUID or domain name (letters, digits, "." and "-", 1–253 characters), ` +
             `got ${describe(values.tenantId)}`);
     }
@@ -91,12 +92,6 @@ export function resolveConfig(source: ConfigSource | undefined, env: NodeJS.Proc
         maxAttempts,
     };
 }
-
-/**
- * Tenant ids as Azure AD and Skype for Business name them: a GUID or a domain name. Anything else (`/../`, `?`, `#`)
- * would change the token route it is put into.
- */
-const TENANT_ID_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
 function invalid(key: string, reason: string): ConfigError {
     return new ConfigError(`${CONFIG_NAMESPACE}:${key} ${reason}`, { code: "InvalidConfiguration", target: `${CONFIG_NAMESPACE}:${key}` });
