@@ -82,7 +82,7 @@ export class ClientPolicyError extends Error {
     /** The same error (class, status, code, request id) with `extra` appended to its message, e.g. why retries stopped. */
     withDetail(extra: string): this {
         const Ctor = this.constructor as new (message: string, info: ErrorInfo, retryable?: boolean) => this;
-        return new Ctor(`${this.detail} (${extra})`, { ...this.#info, cause: this.#info.cause ?? this.cause }, this.retryable);
+        return new Ctor(`${this.detail} (${extra})`, this.#info, this.retryable);
     }
 }
 
@@ -132,8 +132,8 @@ export class PartialFailureError extends ClientPolicyError {
     readonly id: string;
     readonly properties: Record<string, unknown>;
     readonly reasons: string[];
-    constructor(message: string, id: string, properties: Record<string, unknown>, reasons: string[], info: ErrorInfo = {}) {
-        super(message, { code: "PartialFailure", ...info });
+    constructor(message: string, id: string, properties: Record<string, unknown>, reasons: string[]) {
+        super(message, { code: "PartialFailure" });
         this.id = id;
         this.properties = properties;
         this.reasons = reasons;

@@ -81,11 +81,6 @@ export function claim(key: string, owner: string | undefined): string | undefine
     return undefined;
 }
 
-/** Test hook: forget every claim (a new deployment). */
-export function resetClaimsForTesting(): void {
-    claims.clear();
-}
-
 /**
  * A message for the engine's diagnostics. The dynamic-provider host has no engine log connection; the engine shows
  * a provider's stderr lines with the deployment's diagnostics, which is where Pulumi users look for warnings.
