@@ -134,21 +134,33 @@ export function folderEnv(backendDir: string): NodeJS.ProcessEnv {
     return env;
 }
 
+/** A `pulumi` runner bound to a project folder; see {@link pulumiIn}. */
+export interface PulumiRunner {
+    (...args: string[]): Promise<PulumiResult>;
+    /**
+     * The same with `input` on the command's stdin: how a secret reaches `pulumi config set --secret <key>` without
+     * ever being on a command line (visible in `ps`, and echoed whole when the command fails).
+     */
+    withStdin(input: string, ...args: string[]): Promise<PulumiResult>;
+}
+
 /**
  * A `pulumi` runner bound to a project folder: `await pulumi("up", "--yes")`.
  * Never throws on a non-zero exit; check `code`. Set E2E_VERBOSE to echo output.
  */
-export function pulumiIn(dir: string, env: NodeJS.ProcessEnv): (...args: string[]) => Promise<PulumiResult> {
-    return (...args: string[]) => new Promise((resolve, reject) => {
-        const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+export function pulumiIn(dir: string, env: NodeJS.ProcessEnv): PulumiRunner {
+    const run = (input: string | undefined, args: string[]) => new Promise<PulumiResult>((resolve, reject) => {
+        const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: dir, env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         let output = "";
-        child.stdout.on("data", (d: Buffer) => { stdout += d; output += d; if (process.env.E2E_VERBOSE) process.stdout.write(d); });
-        child.stderr.on("data", (d: Buffer) => { stderr += d; output += d; if (process.env.E2E_VERBOSE) process.stderr.write(d); });
+        child.stdout!.on("data", (d: Buffer) => { stdout += d; output += d; if (process.env.E2E_VERBOSE) process.stdout.write(d); });
+        child.stderr!.on("data", (d: Buffer) => { stderr += d; output += d; if (process.env.E2E_VERBOSE) process.stderr.write(d); });
         child.on("error", reject);
         child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output }));
+        if (input !== undefined) child.stdin!.end(input);
     });
+    return Object.assign((...args: string[]) => run(undefined, args), { withStdin: (input: string, ...args: string[]) => run(input, args) });
 }
 
 /** A temp folder for one test run; remove it with `fs.rmSync(dir, { recursive: true, force: true })`. */

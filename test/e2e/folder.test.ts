@@ -71,7 +71,8 @@ describe("e2e: examples run with plain pulumi commands in their folder", functio
                 ok(await pulumi("config", "set", "--stack", stack, "clientpolicy:tenantId", tenant.tenantId), "config set tenantId");
                 ok(await pulumi("config", "set", "--stack", stack, "clientpolicy:clientId", tenant.clientId), "config set clientId");
             }
-            ok(await pulumi("config", "set", "--stack", stack, "--secret", "clientpolicy:clientSecret", tenant.clientSecret), "config set --secret");
+            // The value goes on stdin, never on the command line.
+            ok(await pulumi.withStdin(tenant.clientSecret, "config", "set", "--stack", stack, "--secret", "clientpolicy:clientSecret"), "config set --secret");
         };
         return { dir, pulumi, connect };
     }
