@@ -3,6 +3,7 @@
  * provider objects only reach this module through `require()` of the installed package, so no client, token or
  * secret is ever captured into the serialized provider stored in Pulumi state.
  */
+import type { CheckFailure } from "@pulumi/pulumi/dynamic";
 import { TenantClient, TenantClientOptions } from "./client/tenantClient";
 import { ConfigSource, ProviderConfig, resolveConfig } from "./config";
 import { ConfigError } from "./errors";
@@ -83,4 +84,20 @@ export function setClientOverridesForTesting(overrides: Partial<TenantClientOpti
     testOverrides = overrides;
     state = undefined;
     pendingError = undefined;
+}
+
+/**
+ * {@link tenantClientIfConfigured} for check(): an invalid configuration becomes a check failure (naming the key, in
+ * the reason) instead of an exception, so the engine reports it like any other bad input. A check() that throws makes
+ * the engine abort the deployment while the program is still registering, and the program's resulting connection
+ * error can be all the user sees.
+ */
+export function tenantClientForCheck(failures: CheckFailure[]): TenantClient | undefined {
+    try {
+        return tenantClientIfConfigured();
+    } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        failures.push({ property: "", reason: err.message });
+        return undefined;
+    }
 }

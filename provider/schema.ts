@@ -189,3 +189,18 @@ export function requireValid<T>(resource: string, result: { parsed?: T; failures
     }
     return result.parsed;
 }
+
+/**
+ * Internal input a resource class sets when the program itself is wrong in a way only the program can see (the same
+ * tenant object declared twice, the `import` option): check() reports it as a failure. Reported there rather than
+ * thrown from the constructor, it fails `pulumi preview` like any other bad input, without a stack trace, and without
+ * an exception in the program (after which in-process Automation API runs of the SDK are unreliable).
+ */
+export const DECLARATION_PROBLEM = "declarationProblem";
+
+/** The check failure a resource class recorded in {@link DECLARATION_PROBLEM}, if any. */
+export function declarationFailure(news: Record<string, unknown>): CheckFailure | undefined {
+    const v = news[DECLARATION_PROBLEM] as { property?: unknown; reason?: unknown } | undefined;
+    if (!v || typeof v !== "object" || typeof v.reason !== "string") return undefined;
+    return { property: typeof v.property === "string" ? v.property : "", reason: v.reason };
+}

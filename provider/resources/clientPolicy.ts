@@ -14,12 +14,11 @@ import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/
 import { PolicyWithEtag, TenantClient, WirePolicy } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError, ValidationError } from "../errors";
 import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId, sameStack, warn } from "../ownership";
-import { tenantClient, tenantClientIfConfigured } from "../runtime";
+import { tenantClient, tenantClientForCheck } from "../runtime";
 import {
-    ClientPolicySettingOutputs, ClientPolicySettings, PROVIDER_KEY, canonicalValue, checkOptionalBoolean, isUnknown,
-    sameJson, show, toResourceValue, unknownPropertyFailure,
+    ClientPolicySettingOutputs, ClientPolicySettings, DECLARATION_PROBLEM, PROVIDER_KEY, canonicalValue, checkOptionalBoolean,
+    declarationFailure, isUnknown, requireValid, sameJson, show, toResourceValue, unknownPropertyFailure,
 } from "../schema";
-import { requireValid } from "../schema";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:ClientPolicy`. Public API. */
 export const MODULE = "clientpolicy";
@@ -30,7 +29,7 @@ export const TYPE = "ClientPolicy";
 const CARRIED_INPUTS = ["adopt", "forceDeleteWhenGranted"] as const;
 
 /** Inputs that are not tenant settings. `owner` is set by the resource class, never by the program. */
-export const CONTROL_INPUTS = ["identity", "owner", ...CARRIED_INPUTS] as const;
+export const CONTROL_INPUTS = ["identity", "owner", DECLARATION_PROBLEM, ...CARRIED_INPUTS] as const;
 
 const CONTROL_KEYS: ReadonlySet<string> = new Set(CONTROL_INPUTS);
 
@@ -102,24 +101,28 @@ export class ClientPolicy extends pulumi.dynamic.Resource {
     declare public readonly forceDeleteWhenGranted: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: ClientPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-        if (opts?.import !== undefined) {
-            throw new Error(`ClientPolicy "${name}": the \`import\` resource option does not work for dynamic resources ` +
-                `(pulumi/pulumi#16175). Remove it and set \`adopt: true\` on this ClientPolicy instead: the first \`pulumi up\` ` +
-                `takes the existing policy over (the preview lists what changes as adoptChanges).`);
-        }
+        // Problems only the program can see are reported by check() (see DECLARATION_PROBLEM), not thrown here.
+        let problem: { property: string; reason: string } | undefined;
         const identity = typeof args.identity === "string" ? parsePolicyIdentity(args.identity) : undefined;
         if (identity && !isIdentityError(identity)) {
             const other = declareInProgram(`policy:${identity.key}`, name);
             if (other !== undefined) {
-                throw new Error(`ClientPolicy "${name}" and ClientPolicy "${other}" both declare ${identity.canonical}; ` +
-                    `a tenant object must be declared once (identities are compared case-insensitively, "Tag:" optional)`);
+                problem = { property: "identity", reason: `ClientPolicy "${name}" and ClientPolicy "${other}" both declare ${identity.canonical}; ` +
+                    `a tenant object must be declared once (identities are compared case-insensitively, "Tag:" optional)` };
             }
+        }
+        if (opts?.import !== undefined) {
+            problem = { property: "", reason: `ClientPolicy "${name}": the \`import\` resource option does not work for dynamic resources ` +
+                `(pulumi/pulumi#16175). Remove it and set \`adopt: true\` on this ClientPolicy instead: the first \`pulumi up\` ` +
+                `takes the existing policy over (the preview lists what changes as adoptChanges).` };
+            opts = { ...opts, import: undefined };
         }
         // Only the outputs every policy has, plus the settings the program declares, are registered: each registered
         // property costs Pulumi several promises and a captured stack. Undeclared settings are prototype getters.
         const props: Record<string, unknown> = {
             policyName: undefined, etag: undefined, onDelete: undefined, adoptChanges: undefined,
             ...args, owner: ownerId(pulumi.getProject(), pulumi.getStack(), name),
+            ...(problem ? { [DECLARATION_PROBLEM]: problem } : {}),
         };
         super(require("./clientPolicy.provider"), name, props, opts, MODULE, TYPE);
         // Notices are not attached to `this`: a resource-attached log waits on the resource's URN, and when an
@@ -229,6 +232,8 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         else { identity = parsed; inputs.identity = parsed.canonical; }
     }
     if (typeof props.owner === "string" && props.owner !== "") inputs.owner = props.owner;
+    const declared = declarationFailure(props);
+    if (declared) failures.push(declared);
     for (const key of CARRIED_INPUTS) {
         const v = checkOptionalBoolean(props, key, failures);
         if (v !== undefined) inputs[key] = v;
@@ -238,7 +243,7 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         const value = props[key];
         if (value === undefined || key === PROVIDER_KEY || key === ADOPT_CHANGES || CONTROL_KEYS.has(key)) continue;
         const def = settingDefs.get(key);
-        if (!def) { failures.push(unknownPropertyFailure(key, [...CONTROL_INPUTS.filter((k) => k !== "owner"), ...settingDefs.keys()])); continue; }
+        if (!def) { failures.push(unknownPropertyFailure(key, [...CONTROL_INPUTS.filter((k) => k !== "owner" && k !== DECLARATION_PROBLEM), ...settingDefs.keys()])); continue; }
         if (isUnknown(value)) { inputs[key] = value; unknown = true; continue; }
         const result = validateSetting(def, value, "input");
         // The engine prints a failure with a property as "property X value {<value>} has a problem": for free text (which
@@ -268,7 +273,7 @@ function requireInputs(news: Record<string, unknown>): ClientPolicyInputs {
  */
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
     const { inputs, parsed, failures } = parseInputs(news);
-    const client = tenantClientIfConfigured();
+    const client = tenantClientForCheck(failures);
     if (!parsed) return { inputs, failures };
     const other = claim(parsed.identity.key, parsed.owner);
     if (other !== undefined) {

@@ -16,9 +16,11 @@ import { PolicyIdentity, isIdentityError, parseGrantPolicyName, samePolicy } fro
 import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
 import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
 import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
-import { tenantClient, tenantClientIfConfigured } from "../runtime";
-import { PROVIDER_KEY, checkOptionalBoolean, isUnknown, plainJson, show, unknownPropertyFailure, userInputs } from "../schema";
-import { requireValid } from "../schema";
+import { tenantClient, tenantClientForCheck } from "../runtime";
+import {
+    DECLARATION_PROBLEM, PROVIDER_KEY, checkOptionalBoolean, declarationFailure, isUnknown, plainJson, requireValid, show,
+    unknownPropertyFailure, userInputs,
+} from "../schema";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:PolicyGrant`. Public API. */
 export const MODULE = "clientpolicy";
@@ -78,23 +80,30 @@ export class PolicyGrant extends pulumi.dynamic.Resource {
     declare public readonly owner: pulumi.Output<string>;
 
     constructor(name: string, args: PolicyGrantArgs, opts?: pulumi.CustomResourceOptions) {
-        if (opts?.import !== undefined) {
-            throw new Error(`PolicyGrant "${name}": the \`import\` resource option does not work for dynamic resources ` +
-                `(pulumi/pulumi#16175). Remove it; to take over users another grant assigned, set \`adopt: true\`.`);
-        }
+        // Problems only the program can see are reported by check() (see DECLARATION_PROBLEM), not thrown here.
+        let problem: { property: string; reason: string } | undefined;
         const spellings = typeof args.user === "string" ? [args.user]
             : Array.isArray(args.users) ? args.users.filter((u): u is string => typeof u === "string") : [];
         for (const spelling of spellings) {
             const other = declareInProgram(`user:${spellingKey(spelling)}`, name);
-            if (other !== undefined) {
-                throw new Error(`PolicyGrant "${name}" and PolicyGrant "${other}" both grant "${spelling}"; a user can hold one ` +
-                    `client policy, so list each user in one grant`);
+            if (other !== undefined && !problem) {
+                problem = {
+                    property: typeof args.user === "string" ? "user" : `users[${(args.users as unknown[]).indexOf(spelling)}]`,
+                    reason: `PolicyGrant "${name}" and PolicyGrant "${other}" both grant "${spelling}"; a user can hold one ` +
+                        `client policy, so list each user in one grant`,
+                };
             }
+        }
+        if (opts?.import !== undefined) {
+            problem = { property: "", reason: `PolicyGrant "${name}": the \`import\` resource option does not work for dynamic resources ` +
+                `(pulumi/pulumi#16175). Remove it; to take over users another grant assigned, set \`adopt: true\`.` };
+            opts = { ...opts, import: undefined };
         }
         const fromOutputs = pulumi.Output.isInstance(args.users) || pulumi.Output.isInstance(args.user) ||
             (Array.isArray(args.users) && args.users.some((u) => pulumi.Output.isInstance(u)));
         const props: Record<string, unknown> = {
             user: undefined, users: undefined, resolvedUsers: undefined, ...args, owner: ownerId(pulumi.getProject(), pulumi.getStack(), name),
+            ...(problem ? { [DECLARATION_PROBLEM]: problem } : {}),
         };
         const secretOpts = fromOutputs
             ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "resolvedUsers"] }
@@ -159,8 +168,10 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
     const failures: dynamic.CheckFailure[] = [];
     const inputs: Record<string, unknown> = {};
     for (const key of Object.keys(props)) {
-        if (key !== "owner" && !(INPUTS as readonly string[]).includes(key)) failures.push(unknownPropertyFailure(key, INPUTS));
+        if (key !== "owner" && key !== DECLARATION_PROBLEM && !(INPUTS as readonly string[]).includes(key)) failures.push(unknownPropertyFailure(key, INPUTS));
     }
+    const declared = declarationFailure(props);
+    if (declared) failures.push(declared);
     if (typeof props.owner === "string" && props.owner !== "") inputs.owner = props.owner;
     const adopt = checkOptionalBoolean(props, "adopt", failures);
     if (adopt !== undefined) inputs.adopt = adopt;
@@ -234,7 +245,7 @@ function requireInputs(news: Record<string, unknown>): PolicyGrantInputs {
  */
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
     const { inputs, parsed, failures } = parseInputs(news);
-    const client = tenantClientIfConfigured();
+    const client = tenantClientForCheck(failures);
     if (!parsed || !client) return { inputs, failures };
     const property = (i: number) => (parsed.mode === "user" ? "user" : `users[${i}]`);
     // The engine passes the previous *inputs* as olds: users already declared there were checked by an earlier
