@@ -1,12 +1,11 @@
 /**
- * Runs the programs in `examples/` with the real Pulumi CLI, shared by the demo
- * and the end-to-end tests.
+ * Runs the programs in `examples/` (and test programs) with the real Pulumi CLI, shared by the demo and the
+ * end-to-end tests.
  *
- * Programs run as Automation API inline programs: the CLI (`pulumi up`,
- * `preview`, `refresh`, `destroy`) drives the engine and the dynamic-provider
- * plugin as usual, but the program itself runs in this process, so no
- * `pulumi-language-nodejs` binary is needed (the Go module proxy here does not
- * serve it; see README "How the toolchain is built").
+ * By default programs run as Automation API inline programs: the CLI (`pulumi up`, `preview`, `refresh`,
+ * `destroy`) drives the engine and the dynamic-provider plugin as usual, but the program itself runs in this
+ * process. With `folder: true` the program runs as a project folder instead: the CLI starts the language host
+ * (`tools/pulumi-language-nodejs`), which runs it in its own `node` process, as `pulumi up` in a folder does.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -36,6 +35,11 @@ export interface ExampleStackOptions {
     connection?: Partial<TenantConnection>;
     /** Copy these stack settings files (`Pulumi.<stack>.yaml`) from the example folder. */
     copyStackFiles?: boolean;
+    /**
+     * Run the program as a project folder (the CLI starts the language host, which runs it in its own `node`
+     * process) instead of as an Automation API inline program in this process. Default false (inline).
+     */
+    folder?: boolean;
 }
 
 /** A stack on a private file:// backend, with the paths needed to inspect it. */
@@ -86,6 +90,13 @@ export async function openExampleStack(opts: ExampleStackOptions): Promise<Examp
     fs.mkdirSync(workRoot, { recursive: true });
     const workDir = fs.mkdtempSync(path.join(workRoot, `${path.basename(exampleDir)}-`));
     fs.copyFileSync(path.join(exampleDir, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+    // The folder lives inside the repository, so the program resolves this package and @pulumi/pulumi from its node_modules.
+    // Its own package.json names the program: without one, the run entry takes the nearest package.json up the tree
+    // (the repository's, whose main is this package's provider) as the program.
+    if (opts.folder) {
+        fs.copyFileSync(path.join(exampleDir, "index.ts"), path.join(workDir, "index.ts"));
+        fs.writeFileSync(path.join(workDir, "package.json"), JSON.stringify({ name: path.basename(workDir), private: true, main: "index.ts" }));
+    }
     if (opts.copyStackFiles) {
         const file = `Pulumi.${stackName}.yaml`;
         if (fs.existsSync(path.join(exampleDir, file))) fs.copyFileSync(path.join(exampleDir, file), path.join(workDir, file));
@@ -101,10 +112,9 @@ export async function openExampleStack(opts: ExampleStackOptions): Promise<Examp
     };
     // Stack config is the only source of the connection: blank the provider's environment fallbacks.
     for (const spec of CONFIG_KEYS) env[spec.env] = "";
-    const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName, projectName, program: exampleProgram(exampleDir) },
-        { workDir, envVars: env },
-    );
+    const stack = opts.folder
+        ? await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars: env })
+        : await LocalWorkspace.createOrSelectStack({ stackName, projectName, program: exampleProgram(exampleDir) }, { workDir, envVars: env });
     const config: Record<string, { value: string; secret: boolean }> = {};
     const secrets: Record<string, string> = {};
     for (const spec of CONFIG_KEYS) {

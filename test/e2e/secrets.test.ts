@@ -51,7 +51,7 @@ describe("e2e: no secret in state, CLI output or the emulator's files (real CLI)
 
     before(async () => {
         tenant = await startTenant({ users: 50 });
-        h = await openStack(tenant, GENERIC);
+        h = await openStack(tenant, GENERIC, { folder: true });
     });
     after(async () => {
         await h?.dispose();
