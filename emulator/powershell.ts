@@ -6,45 +6,12 @@
  * hashtables).
  */
 import { settingByWireName, validateSetting } from "../api/catalogue";
+import { PsParseError, parseScript, type PsCommand, type PsValue } from "../api/cmdlets";
 import { ApiError, Errors } from "./errors";
 import type { Tenant } from "./tenant";
 import { policyView, userView } from "./views";
 
-/** A cmdlet argument value. `true` also stands for a switch given without a value. */
-export type PsValue = string | number | boolean | null;
-
-/** One parsed cmdlet line. */
-export interface PsCommand {
-    line: number;
-    text: string;
-    cmdlet: string;
-    /** Keyed by lower-cased parameter name. */
-    named: Map<string, { name: string; value: PsValue; column: number }>;
-    positional: Array<{ value: PsValue; column: number }>;
-}
-
-/** A line that cannot be parsed; answered 400 with line and column. */
-export class PsParseError extends Error {
-    constructor(readonly line: number, readonly column: number, message: string) {
-        super(`line ${line}, column ${column}: ${message}`);
-        this.name = "PsParseError";
-    }
-}
-
-/** The cmdlets the emulator knows, by lower-cased name → canonical name. */
-const CMDLETS = new Map(["New", "Set", "Get", "Remove", "Grant"].map((v) => [`${v.toLowerCase()}-csclientpolicy`, `${v}-CsClientPolicy`]));
-const VARIABLES: Record<string, PsValue> = { true: true, false: false, null: null };
-const NUMBER_RE = /^-?\d+(\.\d+)?$/;
-
-/** Parses a script; throws {@link PsParseError} for the first line that does not parse. */
-export function parseScript(script: string): PsCommand[] {
-    const out: PsCommand[] = [];
-    script.split(/\r?\n/).forEach((raw, i) => {
-        const cmd = parseLine(raw, i + 1);
-        if (cmd) out.push(cmd);
-    });
-    return out;
-}
+export { PsParseError, parseScript, type PsCommand, type PsValue };
 
 /** {@link parseScript} for request handlers: a parse failure becomes a 400 `ParseError` naming line and column. */
 export function parseScriptOrFail(script: string): PsCommand[] {
@@ -53,83 +20,6 @@ export function parseScriptOrFail(script: string): PsCommand[] {
     } catch (e) {
         if (e instanceof PsParseError) throw Errors.parseError(e.line, e.column, e.message);
         throw e;
-    }
-}
-
-function parseLine(text: string, line: number): PsCommand | undefined {
-    let pos = 0;
-    const fail = (message: string, at = pos): never => {
-        throw new PsParseError(line, at + 1, message);
-    };
-    const skipSpace = () => {
-        while (pos < text.length && /\s/.test(text[pos])) pos++;
-    };
-    const atEnd = () => pos >= text.length || text[pos] === "#";
-    // As in PowerShell's argument mode, `#` starts a comment only at the start of a token: `Sales#1` is one word.
-    const bareWord = () => {
-        const start = pos;
-        while (pos < text.length && !/[\s'"]/.test(text[pos])) pos++;
-        return text.slice(start, pos);
-    };
-    const quoted = (q: string): string => {
-        const start = pos++;
-        let value = "";
-        for (;;) {
-            if (pos >= text.length) fail(`unterminated ${q === "'" ? "single" : "double"}-quoted string`, start);
-            const c = text[pos++];
-            if (c === q && text[pos] === q) { value += q; pos++; }
-            else if (c === q) return value;
-            else if (q === '"' && c === "`" && pos < text.length) value += text[pos++];
-            else if (q === '"' && c === "$") fail("variables are not supported inside double-quoted strings", pos - 1);
-            else value += c;
-        }
-    };
-    const value = (): PsValue => {
-        const c = text[pos];
-        if (c === "'" || c === '"') return quoted(c);
-        const start = pos;
-        if (c === "$") {
-            pos++;
-            const name = bareWord();
-            if (!(name.toLowerCase() in VARIABLES)) fail(`unsupported variable $${name}; only $True, $False and $null`, start);
-            return VARIABLES[name.toLowerCase()];
-        }
-        const word = bareWord();
-        if (word === "") fail(`unexpected character ${JSON.stringify(c)}`, start);
-        // `@` only opens a hashtable or array at the start (`@{…}`, `@(…)`); inside a word it is a character (`Sales@EU`).
-        if (/^@|[(){};|,]/.test(word)) fail(`unsupported syntax in ${JSON.stringify(word)} (no expressions, hashtables, arrays or pipelines)`, start);
-        return NUMBER_RE.test(word) ? Number(word) : word;
-    };
-
-    skipSpace();
-    if (atEnd()) return undefined;
-    const cmdStart = pos;
-    const cmdlet = CMDLETS.get(bareWord().toLowerCase());
-    if (!cmdlet) fail(`unknown command ${JSON.stringify(text.slice(cmdStart, pos))}; expected New/Set/Get/Remove/Grant-CsClientPolicy`, cmdStart);
-    const cmd: PsCommand = { line, text: text.trim(), cmdlet: cmdlet!, named: new Map(), positional: [] };
-    for (;;) {
-        skipSpace();
-        if (atEnd()) return cmd;
-        const start = pos;
-        if (text[pos] === "-" && /[A-Za-z]/.test(text[pos + 1] ?? "")) {
-            pos++;
-            const m = /^[A-Za-z][A-Za-z0-9]*/.exec(text.slice(pos))!;
-            pos += m[0].length;
-            let v: PsValue = true;
-            if (text[pos] === ":") {
-                pos++;
-                v = value();
-            } else if (pos < text.length && !/\s/.test(text[pos])) {
-                fail(`unexpected character ${JSON.stringify(text[pos])} after parameter -${m[0]}`);
-            } else {
-                skipSpace();
-                if (!atEnd() && !(text[pos] === "-" && /[A-Za-z]/.test(text[pos + 1] ?? ""))) v = value();
-            }
-            if (cmd.named.has(m[0].toLowerCase())) fail(`parameter -${m[0]} given twice`, start);
-            cmd.named.set(m[0].toLowerCase(), { name: m[0], value: v, column: start + 1 });
-        } else {
-            cmd.positional.push({ value: value(), column: start + 1 });
-        }
     }
 }
 
