@@ -120,3 +120,55 @@ export function parseLine(text: string, line: number): PsCommand | undefined {
         }
     }
 }
+
+// ---------------------------------------------------------------- rendering (the inverse of parseLine)
+
+/** A bare word PowerShell's argument mode reads back as the same string: no quotes, spaces, `$`, `#`, `@` first, digits first. */
+const BARE_WORD_RE = /^[A-Za-z][A-Za-z0-9_.:\\@-]*$/;
+/** Characters PowerShell also treats as single quotes (its tokenizer accepts the typographic ones). */
+const TYPOGRAPHIC_SINGLE_QUOTES = /[\u2018\u2019\u201a\u201b]/;
+/** Characters that end or expand a double-quoted string: `"`, the typographic double quotes, `` ` `` and `$`. */
+const DOUBLE_QUOTED_SPECIAL = /["\u201c\u201d\u201e`$]/g;
+
+/**
+ * A string as one PowerShell argument token: a bare word when that reads back unchanged (`Global`, `Tag:OfflineIM`,
+ * `sip:tony.smith@contoso.example`), otherwise single-quoted with every `'` doubled (about_Quoting_Rules). A string
+ * holding a typographic single quote (which PowerShell would take as a closing quote) is double-quoted instead, with
+ * `` ` `` before `"`, `` ` ``, `$` and the typographic double quotes. Throws a RangeError for a line break: a cmdlet
+ * line cannot hold one that {@link parseScript} (one command per line) reads back.
+ */
+export function quotePsString(value: string): string {
+    if (/[\r\n]/.test(value)) throw new RangeError("a value with a line break cannot be written on one cmdlet line");
+    if (BARE_WORD_RE.test(value) && !/^(true|false|null)$/i.test(value)) return value;
+    if (TYPOGRAPHIC_SINGLE_QUOTES.test(value)) return `"${value.replace(DOUBLE_QUOTED_SPECIAL, (c) => "`" + c)}"`;
+    return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** One value as a cmdlet argument: `$True`, `$False`, `$null`, a number, or a string per {@link quotePsString}. */
+export function renderPsValue(value: PsValue): string {
+    if (value === null) return "$null";
+    if (value === true) return "$True";
+    if (value === false) return "$False";
+    if (typeof value === "number") {
+        const text = String(value);
+        if (!NUMBER_RE.test(text)) throw new RangeError(`cannot write ${text} as a cmdlet argument (plain decimal numbers only)`);
+        return text;
+    }
+    return quotePsString(value);
+}
+
+/**
+ * One cmdlet line: `cmdlet -Name value …` in the order given. `cmdlet` must be one of the five the grammar knows and
+ * every name a parameter name (letters and digits): anything else is a programming error (RangeError). Whatever this
+ * renders, {@link parseLine} reads back to the same cmdlet, names and values (tested).
+ */
+export function renderCmdlet(cmdlet: string, params: ReadonlyArray<readonly [name: string, value: PsValue]>): string {
+    const canonical = CMDLETS.get(cmdlet.toLowerCase());
+    if (!canonical) throw new RangeError(`unknown cmdlet ${JSON.stringify(cmdlet)}; expected New/Set/Get/Remove/Grant-CsClientPolicy`);
+    const parts = [canonical];
+    for (const [name, value] of params) {
+        if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw new RangeError(`invalid parameter name ${JSON.stringify(name)}`);
+        parts.push(`-${name}`, renderPsValue(value));
+    }
+    return parts.join(" ");
+}
