@@ -24,6 +24,7 @@ export { PolicyGrant } from "./resources/policyGrant";
 export type { PolicyGrantArgs, ResolvedUser } from "./resources/policyGrant";
 export { validateSettings } from "./validate";
 export type { SettingsValidation } from "./validate";
+export * from "./tenantConfig";
 
 /**
  * The ClientPolicy provider object (its module's whole `module.exports`). Exported for integration tests and tools
