@@ -87,7 +87,10 @@ export function installExample(name: string, packageSpec: string, into: string):
     fs.cpSync(path.join(ROOT, "examples", name), dir, { recursive: true });
     const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
     const deps: Record<string, string> = {};
-    for (const dep of PROGRAM_DEPENDENCIES) deps[dep] = lock.packages[`node_modules/${dep}`].version;
+    // The program's own packages plus this package's runtime dependencies, so that the offline `npm install` of the
+    // package below finds every dependency already installed at the version the lock pins.
+    const runtime = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
+    for (const dep of new Set([...PROGRAM_DEPENDENCIES, ...runtime])) deps[dep] = lock.packages[`node_modules/${dep}`].version;
     const pkg = { name: `clientpolicy-example-${name}`, version: "1.0.0", private: true, dependencies: deps };
     // The repository's lock pins every package; npm ci prunes what this folder does not need.
     const packages: Record<string, unknown> = { "": { name: pkg.name, version: pkg.version, dependencies: deps } };
@@ -146,16 +149,18 @@ export interface PulumiRunner {
 
 /**
  * A `pulumi` runner bound to a project folder: `await pulumi("up", "--yes")`.
- * Never throws on a non-zero exit; check `code`. Set E2E_VERBOSE to echo output.
+ * Never throws on a non-zero exit; check `code`. Output is echoed as it arrives when `opts.echo` is set (the demo) or
+ * E2E_VERBOSE is set in the environment (debugging a test).
  */
-export function pulumiIn(dir: string, env: NodeJS.ProcessEnv): PulumiRunner {
+export function pulumiIn(dir: string, env: NodeJS.ProcessEnv, opts: { echo?: boolean } = {}): PulumiRunner {
+    const echo = opts.echo || !!process.env.E2E_VERBOSE;
     const run = (input: string | undefined, args: string[]) => new Promise<PulumiResult>((resolve, reject) => {
         const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: dir, env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         let output = "";
-        child.stdout!.on("data", (d: Buffer) => { stdout += d; output += d; if (process.env.E2E_VERBOSE) process.stdout.write(d); });
-        child.stderr!.on("data", (d: Buffer) => { stderr += d; output += d; if (process.env.E2E_VERBOSE) process.stderr.write(d); });
+        child.stdout!.on("data", (d: Buffer) => { stdout += d; output += d; if (echo) process.stdout.write(d); });
+        child.stderr!.on("data", (d: Buffer) => { stderr += d; output += d; if (echo) process.stderr.write(d); });
         child.on("error", reject);
         child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output }));
         if (input !== undefined) child.stdin!.end(input);
