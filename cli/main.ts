@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors";
+import * as reportCommand from "./commands/report";
 
 /** Builds the program with every subcommand registered; exported so tests can run it in-process. */
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
         .showHelpAfterError("(run with --help for usage)")
         .exitOverride();
     // Subcommands register here, one line each.
+    reportCommand.register(program);
     return program;
 }
 

@@ -1,0 +1,160 @@
+/**
+ * `clientpolicy report`: one report of what would change in every tenant stack of a Pulumi project (plan), what
+ * drifted in the tenants (drift), or both (full), as Markdown for a pull-request comment and JSON; and
+ * `clientpolicy report merge` to combine the JSON reports of sharded jobs. Logic in cli/report/.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command, Option } from "commander";
+import { CliError } from "../errors";
+import { packageVersion } from "../main";
+import { loadAcceptRules, proposeRules } from "../report/accept";
+import { assemble, EXIT, exitCodeOf, FAIL_ON, FORMATS, gitSha, Masker, maskPatterns, mergeReports, parseList, readReport, today, writeOutputs } from "../report/assemble";
+import { DEFAULT_BUDGET } from "../report/markdown";
+import { MODES, type Mode } from "../report/model";
+import { listStacks, runFleet } from "../report/run";
+import { parseShard, pickShard } from "../report/shard";
+
+const EXIT_HELP = `
+Exit codes:
+  0  clean: nothing found that --fail-on lists
+  2  changes found: drift and/or pending changes of a kind --fail-on lists
+  3  partial: some tenants errored (auth failure, unreachable, throttled after retries, timeout); report still written
+  1  the tool itself failed (bad flag, no project, unreadable accept rules); no report written
+
+A tenant whose reads failed is "error" with the reason: never drifted, never clean.`;
+
+function intOption(flag: string, min: number, max: number) {
+    return (v: string) => {
+        if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new CliError(`${flag}: expected an integer ${min}–${max}, got ${JSON.stringify(v)}`);
+        return Number(v);
+    };
+}
+
+function collect(v: string, prev: string[]): string[] {
+    return [...prev, v];
+}
+
+/** The `name:` of the project's Pulumi.yaml. */
+function projectName(dir: string): string {
+    const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+    if (!file) throw new CliError(`--dir ${dir}: no Pulumi.yaml (expected a Pulumi project folder with one stack per tenant)`);
+    const m = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(file, "utf8"));
+    if (!m) throw new CliError(`${file}: no "name:" line`);
+    return m[1];
+}
+
+function pulumiVersion(): string | null {
+    const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+    const r = spawnSync("pulumi", ["version"], { encoding: "utf8" });
+    return r.status === 0 ? r.stdout.trim() : null;
+}
+
+interface ReportFlags {
+    mode: Mode;
+    stacks?: string;
+    all?: boolean;
+    format: string;
+    out?: string;
+    parallel: number;
+    timeout: number;
+    failOn: string;
+    shard?: string;
+    dir: string;
+    accept: string;
+    writeAccept?: string;
+    mask: string[];
+    budget: number;
+    impact: boolean;
+}
+
+/** Registers `report` and `report merge` on the program. */
+export function register(program: Command): void {
+    const report = program.command("report")
+        .description("Report what would change (plan), what drifted (drift) or both (full) in every tenant stack of a Pulumi project, as Markdown and JSON.")
+        .addOption(new Option("--mode <mode>", "plan: code vs state (preview); drift: tenant vs state (refresh --preview-only, never writes state); full: both").choices([...MODES]).makeOptionMandatory())
+        .option("--stacks <list>", "comma-separated stack names (one stack per tenant)")
+        .option("--all", "every stack of the project")
+        .option("--format <list>", "md, json or both (comma-separated)", "md")
+        .option("--out <dir>", "write report.md / report.json into this folder (default: print to stdout)")
+        .option("--parallel <n>", "stacks run at once (1–64)", intOption("--parallel", 1, 64), 4)
+        .option("--timeout <seconds>", "per-stack limit; a stack over it is an error (timeout)", intOption("--timeout", 1, 86400), 600)
+        .option("--fail-on <list>", "what makes the exit code non-zero: drift, pending, error", "drift,pending,error")
+        .option("--shard <i/n>", "only the i-th of n stable subsets of the stacks (for CI matrices; combine with `report merge`)")
+        .option("--dir <folder>", "the Pulumi project folder", ".")
+        .option("--accept <file>", "accepted-drift rules (missing file: none)", "drift-accept.yaml")
+        .option("--write-accept <file>", "also write rules accepting today's drift to this file (existing rules kept), for review")
+        .option("--mask <regex>", "also mask text matching this JavaScript regular expression in every output (repeatable)", collect, [])
+        .option("--budget <chars>", "maximum Markdown size in characters", intOption("--budget", 1000, 10_000_000), DEFAULT_BUDGET)
+        .option("--no-impact", "do not read assignments to count the users each change reaches")
+        .addHelpText("after", EXIT_HELP + `
+
+Examples:
+  clientpolicy report --mode plan --all --format md --out report/
+  clientpolicy report --mode drift --all --shard 2/4 --format json --out shard-2/ --fail-on drift,error
+  clientpolicy report merge shard-*/report.json --format md,json --out merged/`)
+        .action(async (flags: ReportFlags) => {
+            process.exitCode = await reportAction(flags);
+        });
+
+    report.command("merge")
+        .description("Combine the JSON reports of sharded jobs into one report (same aggregation, budget and exit-code rules).")
+        .argument("<files...>", "JSON reports written by `clientpolicy report --format json`")
+        .option("--format <list>", "md, json or both", "md")
+        .option("--out <dir>", "write report.md / report.json into this folder (default: stdout)")
+        .option("--fail-on <list>", "drift, pending, error", "drift,pending,error")
+        .option("--accept <file>", "accepted-drift rules applied to the merged report", "drift-accept.yaml")
+        .option("--mask <regex>", "mask text matching this regular expression (repeatable)", collect, [])
+        .option("--budget <chars>", "maximum Markdown size in characters", intOption("--budget", 1000, 10_000_000), DEFAULT_BUDGET)
+        .addHelpText("after", EXIT_HELP)
+        .action(async (files: string[], flags: { format: string; out?: string; failOn: string; accept: string; mask: string[]; budget: number }) => {
+            const formats = parseList("--format", flags.format, FORMATS);
+            const failOn = parseList("--fail-on", flags.failOn, FAIL_ON);
+            const masker = new Masker(maskPatterns(flags.mask));
+            const rules = loadAcceptRules(flags.accept, flags.accept !== "drift-accept.yaml");
+            const { tenants, meta } = mergeReports(files.map(readReport), files);
+            const r = assemble(tenants, { ...meta, packageVersion: packageVersion() }, rules, today());
+            writeOutputs(r, formats, flags.out, masker, flags.budget);
+            process.exitCode = exitCodeOf(r, failOn);
+        });
+}
+
+async function reportAction(f: ReportFlags): Promise<number> {
+    const formats = parseList("--format", f.format, FORMATS);
+    const failOn = parseList("--fail-on", f.failOn, FAIL_ON);
+    const masker = new Masker(maskPatterns(f.mask));
+    const shard = f.shard ? parseShard(f.shard) : undefined;
+    if (!f.all && !f.stacks) throw new CliError("name the stacks: --stacks a,b or --all");
+    if (f.all && f.stacks) throw new CliError("--stacks and --all exclude each other");
+    const dir = path.resolve(f.dir);
+    const project = projectName(dir);
+    const acceptFile = path.isAbsolute(f.accept) ? f.accept : path.resolve(dir, f.accept);
+    const rules = loadAcceptRules(acceptFile, f.accept !== "drift-accept.yaml");
+    const started = new Date();
+    const known = await listStacks(dir).catch((e: Error) => { throw new CliError(`cannot list the stacks of ${dir}: ${masker.text(e.message.split("\n")[0])}`); });
+    let stacks: string[];
+    if (f.all) stacks = known;
+    else {
+        stacks = parseList("--stacks", f.stacks!, known.length > 0 ? known : ["(none)"]);
+    }
+    if (shard) stacks = pickShard(stacks, shard);
+    const progress = (line: string) => process.stderr.write(masker.text(line) + "\n");
+    progress(`clientpolicy report --mode ${f.mode}: ${stacks.length} stack(s)${shard ? ` (shard ${shard.index}/${shard.count})` : ""}, ${f.parallel} at a time`);
+    const tenants = await runFleet({
+        workDir: dir, mode: f.mode, stacks, parallel: f.parallel, timeoutMs: f.timeout * 1000, impact: f.impact,
+        onSecret: (v) => masker.addSecret(v), progress,
+    });
+    const r = assemble(tenants, {
+        mode: f.mode, project, stacks, shard, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(),
+        gitSha: gitSha(dir), cliVersion: pulumiVersion(), packageVersion: packageVersion(),
+    }, rules, today());
+    const written = writeOutputs(r, formats, f.out, masker, f.budget);
+    if (f.writeAccept) {
+        fs.writeFileSync(f.writeAccept, masker.text(proposeRules(r.tenants, rules, today())));
+        written.push(f.writeAccept);
+    }
+    const code = exitCodeOf(r, failOn);
+    const c = r.counts;
+    progress(`done: ${c.tenants} tenant(s): ${c.clean} clean, ${c.changed} changed, ${c.error} error${written.length ? `; wrote ${written.join(", ")}` : ""}; exit ${code}`);
+    return code === EXIT.clean ? 0 : code;
+}

@@ -1,0 +1,176 @@
+/**
+ * Engine events → property-level changes. The engine's summary counts steps but, for refresh steps, lists no property
+ * paths, so changes are computed from the event stream (`--event-log`, the Automation API's `onEvent`), as verified on
+ * the pinned CLI v3.274.1:
+ *
+ * - refresh (`refresh --preview-only`): a `resOutputsEvent` per resource whose `metadata.op` is `update` when the
+ *   tenant differs from state (old = last applied, new = tenant now, both with `inputs` and `outputs`), `delete` when
+ *   the object is gone, `same` otherwise;
+ * - preview: a `resourcePreEvent` per resource with `op` create / update / delete / replace (or the replacement's
+ *   `create-replacement` / `delete-replaced`), `old.inputs` (state) and `new.inputs` (code), `diffs` naming the
+ *   top-level properties that differ.
+ */
+import type { Change, ChangeKind, ChangeOp, PropertyChange } from "./model";
+
+/** Properties that are bookkeeping, not settings: the serialized provider, the ETag and derived fields. */
+const IGNORED = new Set(["__provider", "etag", "onDelete", "policyName", "tenantOwner"]);
+/** The engine's placeholder for a value known only after apply. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** How the engine shows a secret in events. */
+export const SECRET_TEXT = "[secret]";
+
+interface StepState {
+    type?: string;
+    urn?: string;
+    id?: string;
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+}
+interface StepMetadata {
+    op: string;
+    urn: string;
+    type: string;
+    old?: StepState;
+    new?: StepState;
+    diffs?: string[];
+}
+/** The subset of an engine event used here (`EngineEvent` of @pulumi/pulumi/automation). */
+export interface EventLike {
+    resourcePreEvent?: { metadata: StepMetadata };
+    resOutputsEvent?: { metadata: StepMetadata };
+    diagnosticEvent?: { severity: string; message: string; urn?: string };
+}
+
+/** `pulumi-nodejs:dynamic/clientpolicy:ClientPolicy` → `ClientPolicy`. */
+export function shortType(type: string): string {
+    const m = /clientpolicy:(\w+)$/.exec(type);
+    return m ? m[1] : type;
+}
+
+function nameOf(urn: string): string {
+    return urn.split("::").pop() ?? urn;
+}
+
+/** Policy identity (ClientPolicy) or granted policy (PolicyGrant) of a step, from whichever state has it. */
+function identityOf(m: StepMetadata): string | null {
+    for (const s of [m.new, m.old]) {
+        for (const bag of [s?.inputs, s?.outputs]) {
+            const v = bag?.identity ?? bag?.policyName;
+            if (typeof v === "string" && v !== UNKNOWN) return v;
+        }
+    }
+    return null;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Shows the engine's markers as words: unknowns as "(known after apply)"; secrets stay "[secret]". */
+function present(v: unknown): unknown {
+    if (v === UNKNOWN) return "(known after apply)";
+    if (isPlainObject(v) && "4dabf18193072939515e22adc298d4e7" in v) return SECRET_TEXT;
+    return v;
+}
+
+/**
+ * Property differences of two bags (inputs or outputs), top-level keys, arrays of scalars element-wise by value
+ * (`users` lists show who was added or removed), other values whole.
+ */
+export function diffProperties(before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined, kind: ChangeKind, only?: readonly string[]): PropertyChange[] {
+    const out: PropertyChange[] = [];
+    const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+    for (const key of [...keys].sort()) {
+        if (IGNORED.has(key)) continue;
+        if (only && only.length > 0 && !only.includes(key)) continue;
+        const b = present(before?.[key]);
+        const a = present(after?.[key]);
+        if (JSON.stringify(b) === JSON.stringify(a)) continue;
+        if (Array.isArray(b) && Array.isArray(a) && [...a, ...b].every((x) => typeof x !== "object")) {
+            const bs = new Set(b.map((x) => JSON.stringify(x)));
+            const as = new Set(a.map((x) => JSON.stringify(x)));
+            const removed = b.filter((x) => !as.has(JSON.stringify(x)));
+            const added = a.filter((x) => !bs.has(JSON.stringify(x)));
+            if (removed.length + added.length > 0) {
+                out.push({ path: key, before: removed, after: added, kind });
+                continue;
+            }
+        }
+        out.push({ path: key, before: b, after: a, kind });
+    }
+    return out;
+}
+
+function opOf(op: string): ChangeOp | undefined {
+    switch (op) {
+        case "create": return "create";
+        case "update": return "update";
+        case "delete": return "delete";
+        case "replace": case "create-replacement": case "delete-replaced": return "replace";
+        default: return undefined; // same, read, refresh, import…: no change
+    }
+}
+
+/** Changes a refresh preview found: the tenant vs the last applied state. The stack resource itself is skipped. */
+export function driftChanges(events: readonly EventLike[]): Change[] {
+    const out: Change[] = [];
+    for (const e of events) {
+        const m = e.resOutputsEvent?.metadata;
+        if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) continue;
+        const op = opOf(m.op);
+        if (!op) continue;
+        const properties = op === "update" ? diffProperties(m.old?.outputs, m.new?.outputs, "drift") : [];
+        if (op === "update" && properties.length === 0) continue; // only bookkeeping moved (an ETag)
+        out.push({ kind: "drift", op, urn: m.urn, type: shortType(m.type), name: nameOf(m.urn), identity: identityOf(m), properties });
+    }
+    return out;
+}
+
+/** Changes a preview found: the code vs the last applied state (one entry per resource, replacements folded). */
+export function pendingChanges(events: readonly EventLike[]): Change[] {
+    const byUrn = new Map<string, Change>();
+    for (const e of events) {
+        const m = e.resourcePreEvent?.metadata;
+        if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) continue;
+        const op = opOf(m.op);
+        if (!op) continue;
+        const prev = byUrn.get(m.urn);
+        if (prev && prev.op === "replace") continue;
+        const properties = op === "update" || op === "replace" ? diffProperties(m.old?.inputs, m.new?.inputs, "pending", m.diffs) : [];
+        if (op === "update" && properties.length === 0) continue;
+        byUrn.set(m.urn, { kind: "pending", op, urn: m.urn, type: shortType(m.type), name: nameOf(m.urn), identity: identityOf(m), properties });
+    }
+    return [...byUrn.values()];
+}
+
+/**
+ * Full mode: drift and pending changes of one tenant joined per resource and property. A property that drifted and
+ * that the code also changes is `both` (`before` state, `tenant` the tenant's value, `after` the code's).
+ */
+export function joinChanges(drift: readonly Change[], pending: readonly Change[]): Change[] {
+    const out = new Map<string, Change>();
+    for (const d of drift) out.set(d.urn, { ...d, properties: [...d.properties] });
+    for (const p of pending) {
+        const d = out.get(p.urn);
+        if (!d) {
+            out.set(p.urn, p);
+            continue;
+        }
+        const props = new Map(d.properties.map((x) => [x.path, x]));
+        for (const pp of p.properties) {
+            const dp = props.get(pp.path);
+            props.set(pp.path, dp ? { path: pp.path, before: pp.before, after: pp.after, tenant: dp.after, kind: "both" } : pp);
+        }
+        const op: ChangeOp = d.op === "update" ? p.op : d.op;
+        out.set(p.urn, { ...d, kind: "both", op, properties: [...props.values()].sort((a, b) => a.path.localeCompare(b.path)) });
+    }
+    return [...out.values()].sort((a, b) => a.urn.localeCompare(b.urn));
+}
+
+/** The engine's error diagnostics of a run, newest last, without the engine's decoration. */
+export function errorMessages(events: readonly EventLike[]): string[] {
+    return events
+        .filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")
+        .map((e) => e.diagnosticEvent!.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/<\{%reset%\}>/g, "").trim())
+        .filter((m) => m.length > 0);
+}

@@ -1,0 +1,72 @@
+/**
+ * Impact of a change: how many users it reaches, read from the tenant's assignments with the stack's own provider
+ * configuration (the same keys and validation as the provider: provider/config.ts).
+ *
+ * - A tag policy reaches its assignees (`GET …/configuration/{identity}/assignments`, every page).
+ * - Global reaches every user without a per-user policy. The tenant API has no user count, so the report gives the
+ *   number of users who have a per-user policy (the sum of every tag policy's assignees) — the users Global does NOT
+ *   reach — and words it so.
+ */
+import { Routes, type WirePolicy } from "../../api/contract";
+import { resolveConfig } from "../../provider/config";
+import { TenantClient } from "../../provider/client/tenantClient";
+import type { Change, Impact } from "./model";
+
+/** Whether a change's tenant object is a policy whose reach can be counted. */
+function target(c: Change): "global" | "tag" | undefined {
+    if (c.type !== "ClientPolicy" && c.type !== "PolicyGrant") return undefined;
+    const id = c.identity?.replace(/^Tag:/i, "");
+    if (!id) return undefined;
+    return id.toLowerCase() === "global" ? "global" : "tag";
+}
+
+/** Adds `impact` to the changes of one tenant that touch Global or a tag policy; reads nothing when none do. */
+export async function addImpact(changes: Change[], config: Record<string, string>): Promise<Change[]> {
+    const wanted = changes.filter((c) => c.type === "ClientPolicy" && target(c));
+    if (wanted.length === 0) return changes;
+    const cfg = resolveConfig({ get: (k) => config[k] }, {});
+    const client = new TenantClient({ endpoint: cfg.endpoint, tenantId: cfg.tenantId, clientId: cfg.clientId, clientSecret: cfg.clientSecret, retry: { maxAttempts: cfg.maxAttempts } });
+    const assignees = new Map<string, Promise<number>>();
+    const countOf = (identity: string) => {
+        const key = identity.replace(/^Tag:/i, "").toLowerCase();
+        let p = assignees.get(key);
+        if (!p) assignees.set(key, (p = client.listAssignments(identity.replace(/^Tag:/i, "")).then((u) => u.length)));
+        return p;
+    };
+    let perUser: Promise<number> | undefined;
+    const perUserCount = async () => {
+        const ids: string[] = [];
+        let next: string | undefined = Routes.policies();
+        while (next) {
+            const res: { json: { value?: WirePolicy[]; "@nextLink"?: string } } = await client.send("GET", next);
+            for (const p of res.json?.value ?? []) if (p.Identity.toLowerCase() !== "global") ids.push(p.Identity);
+            next = res.json?.["@nextLink"];
+        }
+        let n = 0;
+        for (const id of ids) n += await countOf(id);
+        return n;
+    };
+    const out: Change[] = [];
+    for (const c of changes) {
+        const t = c.type === "ClientPolicy" ? target(c) : undefined;
+        if (!t) {
+            out.push(c);
+            continue;
+        }
+        let impact: Impact;
+        try {
+            if (t === "global") {
+                const n = await (perUser ??= perUserCount());
+                impact = { scope: "global", users: n, text: `every user except the ${n} with a per-user policy` };
+            } else {
+                const n = await countOf(c.identity!);
+                impact = { scope: "tag", users: n, text: `${n} assigned user${n === 1 ? "" : "s"}` };
+            }
+        } catch (e) {
+            const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+            impact = { scope: t, users: null, text: `not counted: ${why}` };
+        }
+        out.push({ ...c, impact });
+    }
+    return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * The fleet report's data model: the JSON format (`formatVersion` 1) as a zod schema, exported by the package as
+ * `reportSchema` so consumers (dashboards, the `merge` subcommand) validate what they read. One report covers one
+ * Pulumi project and a set of its stacks (one stack per tenant).
+ */
+import { z } from "zod";
+
+/** Version of the JSON format; bumped on any incompatible change. */
+export const REPORT_FORMAT_VERSION = 1;
+
+/** What a run compares: `plan` code vs state (preview), `drift` tenant vs state (refresh preview), `full` both. */
+export const MODES = ["plan", "drift", "full"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** Where a change comes from: the tenant moved (`drift`), the code moved (`pending`), or both on one property. */
+export const CHANGE_KINDS = ["drift", "pending", "both"] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+/** What the change does to the resource (the engine's step, simplified). */
+export const CHANGE_OPS = ["create", "update", "delete", "replace"] as const;
+export type ChangeOp = (typeof CHANGE_OPS)[number];
+
+/** Why a tenant has no verdict. Never counted as drift nor as clean. */
+export const ERROR_KINDS = ["auth", "unreachable", "throttled", "timeout", "config", "failed"] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+const jsonValue: z.ZodType<unknown> = z.unknown();
+
+/** One property's values. `before` is the last applied state; `after` the tenant's value (drift) or the code's (pending). */
+export const propertyChangeSchema = z.object({
+    /** Property path, e.g. `enableIMAutoArchiving` or `users[2]`. */
+    path: z.string(),
+    before: jsonValue.optional(),
+    after: jsonValue.optional(),
+    /** For kind `both`: the value found in the tenant (while `after` is the code's). */
+    tenant: jsonValue.optional(),
+    kind: z.enum(CHANGE_KINDS),
+});
+export type PropertyChange = z.infer<typeof propertyChangeSchema>;
+
+/** Users a change reaches, read from the tenant's assignments. */
+export const impactSchema = z.object({
+    /** `global`: every user without a per-user policy; `tag`: the policy's assignees. */
+    scope: z.enum(["global", "tag"]),
+    /** Tag: number of assignees. Global: users with a per-user policy (they are NOT reached). Null when unreadable. */
+    users: z.number().int().nonnegative().nullable(),
+    /** Human wording, e.g. "2 assignees" or "every user except the 2 with a per-user policy". */
+    text: z.string(),
+});
+export type Impact = z.infer<typeof impactSchema>;
+
+/** One resource-level change in one tenant. */
+export const changeSchema = z.object({
+    kind: z.enum(CHANGE_KINDS),
+    op: z.enum(CHANGE_OPS),
+    urn: z.string(),
+    /** Short resource type: `ClientPolicy`, `PolicyGrant`, or the engine's token for others. */
+    type: z.string(),
+    /** Resource name in the program. */
+    name: z.string(),
+    /** The tenant object: a policy identity (`Global`, `Tag:OfflineIM`), or a grant's policy. */
+    identity: z.string().nullable(),
+    properties: z.array(propertyChangeSchema),
+    impact: impactSchema.optional(),
+});
+export type Change = z.infer<typeof changeSchema>;
+
+/** A drift finding moved out of `changes` by an accept rule. */
+export const suppressedSchema = changeSchema.extend({
+    /** Index of the matching rule in drift-accept.yaml, and its reason. */
+    rule: z.number().int().nonnegative(),
+    reason: z.string(),
+});
+export type Suppressed = z.infer<typeof suppressedSchema>;
+
+export const TENANT_STATUSES = ["clean", "changed", "error"] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+export const tenantReportSchema = z.object({
+    stack: z.string(),
+    status: z.enum(TENANT_STATUSES),
+    durationMs: z.number().nonnegative(),
+    error: z.object({ kind: z.enum(ERROR_KINDS), message: z.string() }).optional(),
+    changes: z.array(changeSchema),
+    suppressed: z.array(suppressedSchema),
+});
+export type TenantReport = z.infer<typeof tenantReportSchema>;
+
+export const countsSchema = z.object({
+    tenants: z.number().int().nonnegative(),
+    clean: z.number().int().nonnegative(),
+    changed: z.number().int().nonnegative(),
+    error: z.number().int().nonnegative(),
+    create: z.number().int().nonnegative(),
+    update: z.number().int().nonnegative(),
+    delete: z.number().int().nonnegative(),
+    replace: z.number().int().nonnegative(),
+    drift: z.number().int().nonnegative(),
+    pending: z.number().int().nonnegative(),
+    both: z.number().int().nonnegative(),
+    suppressed: z.number().int().nonnegative(),
+});
+export type Counts = z.infer<typeof countsSchema>;
+
+/** An accept rule as reported (expired ones, so someone renews or drops them). */
+export const reportedRuleSchema = z.object({
+    index: z.number().int().nonnegative(),
+    scope: z.enum(["fleet", "tenant"]),
+    stacks: z.array(z.string()).optional(),
+    policy: z.string(),
+    property: z.string(),
+    reason: z.string(),
+    owner: z.string(),
+    expires: z.string(),
+});
+export type ReportedRule = z.infer<typeof reportedRuleSchema>;
+
+/** The whole JSON report. */
+export const reportSchema = z.object({
+    formatVersion: z.literal(REPORT_FORMAT_VERSION),
+    command: z.literal("report"),
+    mode: z.enum(MODES),
+    project: z.string(),
+    /** Every stack this report covers, sorted. */
+    stacks: z.array(z.string()),
+    /** Set when the report covers one shard (`--shard index/count`); absent for whole and merged reports. */
+    shard: z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).optional(),
+    run: z.object({
+        startedAt: z.string(),
+        durationMs: z.number().nonnegative(),
+        gitSha: z.string().nullable(),
+        cliVersion: z.string().nullable(),
+        packageVersion: z.string(),
+        /** Files merged into this report (merge only). */
+        mergedFrom: z.array(z.string()).optional(),
+    }),
+    counts: countsSchema,
+    tenants: z.array(tenantReportSchema),
+    accept: z.object({
+        file: z.string().nullable(),
+        rules: z.number().int().nonnegative(),
+        expired: z.array(reportedRuleSchema),
+    }),
+});
+export type Report = z.infer<typeof reportSchema>;
+
+/** Fleet counts from the tenant entries. */
+export function countReport(tenants: readonly TenantReport[]): Counts {
+    const c: Counts = { tenants: tenants.length, clean: 0, changed: 0, error: 0, create: 0, update: 0, delete: 0, replace: 0, drift: 0, pending: 0, both: 0, suppressed: 0 };
+    for (const t of tenants) {
+        c[t.status]++;
+        c.suppressed += t.suppressed.length;
+        for (const ch of t.changes) {
+            c[ch.op]++;
+            c[ch.kind]++;
+        }
+    }
+    return c;
+}
+
+/** A tenant's status from what its run found (errors win: a failed read is never a verdict). */
+export function statusOf(t: Pick<TenantReport, "error" | "changes">): TenantStatus {
+    if (t.error) return "error";
+    return t.changes.length > 0 ? "changed" : "clean";
+}

@@ -1,0 +1,110 @@
+/**
+ * A fleet fixture for the `clientpolicy report` tests and benchmark: one Pulumi project folder (under `.tools/work/`,
+ * so the program resolves this package from the repository's node_modules) with one stack per tenant on a private
+ * file:// backend, every stack configured with plain `pulumi config set` (the secret on stdin) and deployed with
+ * `pulumi up`. Tenants live in an emulator seeded with as many tenants as the fleet needs.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { folderEnv, pulumiIn, tempDir, type PulumiRunner } from "../../scripts/lib/projectFolder";
+import { ROOT } from "../../scripts/lib/stack";
+import { namedUser, type SeedFile } from "../../emulator/tenants";
+
+/** The program every fleet stack runs: Global with offline IM off, Tag:OfflineIM granted to Tony Smith and Ann Beebe. */
+export const FLEET_PROGRAM = `import * as cp from "clientpolicy-as-code";
+const global = new cp.ClientPolicy("global", { identity: "Global", enableIMAutoArchiving: false });
+const offline = new cp.ClientPolicy("offline-im", {
+    identity: "Tag:OfflineIM", enableIMAutoArchiving: false, description: "No offline IM archiving",
+});
+new cp.PolicyGrant("offline-users", { policyName: offline.identity, users: ["Tony Smith", "Ann Beebe"] });
+export const globalArchiving = global.enableIMAutoArchiving;
+`;
+
+/** Seed of `count` tenants `t01.example`… each with Tony Smith, Ann Beebe and `extraUsers` generated users. */
+export function fleetSeed(count: number, clientSecret: string, extraUsers = 5): SeedFile {
+    const tenants = [];
+    for (let i = 1; i <= count; i++) {
+        const id = fleetTenantId(i);
+        tenants.push({
+            id, apps: [{ clientId: "demo-client", clientSecret }], generatedUsers: extraUsers,
+            users: ["Tony Smith", "Ann Beebe"].map((n) => namedUser(id, n)),
+        });
+    }
+    return { tenants } as SeedFile;
+}
+
+/** Tenant id of fleet member `i` (1-based). */
+export function fleetTenantId(i: number): string {
+    return `t${String(i).padStart(2, "0")}.example`;
+}
+
+/** Connection of one stack: written to its stack config (`clientSecret` with --secret, from stdin). */
+export interface FleetMember {
+    stack: string;
+    endpoint: string;
+    tenantId: string;
+    clientId: string;
+    clientSecret: string;
+}
+
+/** A project folder with stacks on a private backend. */
+export interface Fleet {
+    workDir: string;
+    backendDir: string;
+    projectName: string;
+    /** Environment for `pulumi` and `clientpolicy` in the folder (private backend, offline, tools on PATH). */
+    env: NodeJS.ProcessEnv;
+    pulumi: PulumiRunner;
+    /** State file of a stack. */
+    stateFile(stack: string): string;
+    dispose(): void;
+}
+
+/** Creates the folder and stacks; `deploy` (default true) runs `pulumi up` on each, `parallel` at a time. */
+export async function createFleet(members: FleetMember[], opts: { program?: string; deploy?: boolean; parallel?: number } = {}): Promise<Fleet> {
+    const id = crypto.randomBytes(4).toString("hex");
+    const workRoot = path.join(ROOT, ".tools", "work");
+    fs.mkdirSync(workRoot, { recursive: true });
+    const workDir = fs.mkdtempSync(path.join(workRoot, "fleet-"));
+    const backendDir = tempDir("clientpolicy-fleet-backend-");
+    const projectName = `fleet-${id}`;
+    fs.writeFileSync(path.join(workDir, "Pulumi.yaml"),
+        `name: ${projectName}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`);
+    fs.writeFileSync(path.join(workDir, "index.ts"), opts.program ?? FLEET_PROGRAM);
+    fs.writeFileSync(path.join(workDir, "package.json"), JSON.stringify({ name: projectName, private: true, main: "index.ts" }));
+    const env = folderEnv(backendDir);
+    const pulumi = pulumiIn(workDir, env);
+    const must = async (p: Promise<{ code: number; output: string }>, what: string) => {
+        const r = await p;
+        if (r.code !== 0) throw new Error(`${what} failed (${r.code}):\n${r.output}`);
+    };
+    for (const m of members) {
+        await must(pulumi("stack", "init", m.stack), `stack init ${m.stack}`);
+        for (const key of ["endpoint", "tenantId", "clientId"] as const) {
+            await must(pulumi("config", "set", `clientpolicy:${key}`, m[key], "--stack", m.stack), `config set ${key}`);
+        }
+        await must(pulumi.withStdin(m.clientSecret, "config", "set", "--secret", "clientpolicy:clientSecret", "--stack", m.stack), "config set secret");
+    }
+    if (opts.deploy ?? true) {
+        const queue = [...members];
+        const worker = async () => {
+            for (let m = queue.shift(); m; m = queue.shift()) await must(pulumi("up", "--yes", "--stack", m.stack), `up ${m.stack}`);
+        };
+        await Promise.all(Array.from({ length: opts.parallel ?? 2 }, worker));
+    }
+    return {
+        workDir, backendDir, projectName, env, pulumi,
+        stateFile: (stack) => path.join(backendDir, ".pulumi", "stacks", projectName, `${stack}.json`),
+        dispose() {
+            fs.rmSync(workDir, { recursive: true, force: true });
+            fs.rmSync(backendDir, { recursive: true, force: true });
+        },
+    };
+}
+
+/** Sets a stack's secret config value (stdin, never argv), e.g. to give one tenant a wrong secret after deploying. */
+export async function setSecret(fleet: Fleet, stack: string, key: string, value: string): Promise<void> {
+    const r = await fleet.pulumi.withStdin(value, "config", "set", "--secret", key, "--stack", stack);
+    if (r.code !== 0) throw new Error(`config set --secret ${key} failed: ${r.output}`);
+}
