@@ -11,7 +11,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Document, LineCounter, isMap, isSeq, parseDocument } from "yaml";
+import { Document, LineCounter, Scalar, isMap, isSeq, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { settingsByProperty } from "../../api/catalogue";
 import { ValidationError } from "../errors";
@@ -151,7 +151,12 @@ function readFile(file: string, display: string, role: FileRole): ParsedConfigFi
  */
 export function loadTenantDeclaration(options: LoadOptions): LoadedDeclaration {
     const cwd = options.cwd ?? process.cwd();
-    const display = (f: string) => path.relative(process.cwd(), path.resolve(cwd, f)) || f;
+    // Paths in messages: relative to the working directory when the file is under it, else absolute.
+    const display = (f: string) => {
+        const abs = path.resolve(cwd, f);
+        const rel = path.relative(process.cwd(), abs);
+        return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : abs;
+    };
     const problems: ConfigProblem[] = [];
     const base = options.baseline === undefined ? undefined : readFile(path.resolve(cwd, options.baseline), display(options.baseline), "baseline");
     const tenant = readFile(path.resolve(cwd, options.tenant), display(options.tenant), "tenant");
@@ -224,6 +229,12 @@ export function writeTenantYaml(declaration: TenantDeclaration | FileDeclaration
         };
     }
     const doc = new Document(out);
+    // Quote strings that YAML 1.1 readers would take for something else (`00:30:00` is a base-60 number there).
+    visit(doc, {
+        Scalar(_key, node) {
+            if (typeof node.value === "string" && /^[\d:.+-]+$/.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+        },
+    });
     if (options.header?.length) doc.commentBefore = options.header.map((l) => ` ${l}`).join("\n");
     return doc.toString({ lineWidth: 0 });
 }

@@ -4,6 +4,16 @@
  */
 import { strict as assert } from "node:assert";
 import { TestTenant, startTenant, openStack, collector, getPolicy, assignmentOf, assignmentCount } from "./helpers";
+import { TEST_CLIENT_SECRET } from "../helpers/emulator";
+import { defaultSeed, namedUser } from "../../emulator/tenants";
+
+/** The demo tenants plus northwind.example, the multi-tenant example's third tenant. */
+function fleetSeed(users: number) {
+    const seed = defaultSeed(TEST_CLIENT_SECRET, users);
+    const northwind = "northwind.example";
+    seed.tenants.push({ id: northwind, apps: [{ clientId: "demo-client", clientSecret: TEST_CLIENT_SECRET }], users: ["Tony Smith", "Kiosk Lobby"].map((n) => namedUser(northwind, n)) });
+    return seed;
+}
 
 function noChanges(summary: Record<string, number | undefined>): boolean {
     return Object.entries(summary).every(([op, n]) => op === "same" || !n);
@@ -13,7 +23,7 @@ describe("e2e: examples deploy and destroy", function () {
     this.timeout(900_000);
     let tenant: TestTenant;
 
-    before(async () => { tenant = await startTenant({ users: 5000 }); });
+    before(async () => { tenant = await startTenant({ users: 5000, seed: fleetSeed(5000) }); });
     after(async () => { await tenant?.stop(); });
 
     it("quickstart: the offline-IM article", async () => {
@@ -58,8 +68,8 @@ describe("e2e: examples deploy and destroy", function () {
         }
     });
 
-    for (const name of ["contoso", "fabrikam"]) {
-        it(`multi-tenant: the ${name} stack applies tenants/${name}.yaml to ${name}.example`, async () => {
+    for (const name of ["contoso", "fabrikam", "northwind"]) {
+        it(`multi-tenant: the ${name} stack applies baseline.yaml + tenants/${name}.yaml to ${name}.example`, async () => {
             const h = await openStack(tenant, "examples/multi-tenant", {
                 stackName: name,
                 copyStackFiles: true,
@@ -72,17 +82,34 @@ describe("e2e: examples deploy and destroy", function () {
                 assert.equal(up.outputs.tenantId.value, `${name}.example`);
                 const global = await getPolicy(t, "Global");
                 if (name === "contoso") {
+                    // The baseline as is, plus an addition.
                     assert.equal(global!.EnableIMAutoArchiving, false);
+                    assert.equal(global!.DisplayPhoto, "AllPhotos");
                     assert.equal((await getPolicy(t, "Tag:LegalHold"))!.DisableSavingIM, true);
                     assert.equal(await assignmentOf(t, "Tony Smith"), "OfflineIM");
-                } else {
+                    assert.equal(await assignmentOf(t, "sip:user00002@contoso.example"), "LegalHold");
+                    assert.deepEqual(up.outputs.policyIdentities.value, ["Global", "Tag:OfflineIM", "Tag:LegalHold"]);
+                } else if (name === "fabrikam") {
+                    // Per-setting overrides of Global (one dropped with null), the baseline grant removed, an addition.
+                    assert.equal(global!.EnableIMAutoArchiving, true);
                     assert.equal(global!.MaximumNumberOfContacts, 500);
+                    assert.equal(global!.DisplayPhoto ?? null, null);
+                    assert.equal((await getPolicy(t, "Tag:OfflineIM"))!.EnableIMAutoArchiving, false);
                     assert.equal((await getPolicy(t, "Tag:Contractors"))!.ConferenceIMIdleTimeout, "00:30:00");
+                    assert.equal(await assignmentOf(t, "Tony Smith"), "Contractors");
+                } else {
+                    // A baseline policy removed by name (with its grant), one setting overridden, the rest kept.
+                    assert.equal(global!.DisplayPhoto, "NoPhoto");
+                    assert.equal(global!.EnableIMAutoArchiving, false);
+                    assert.equal(await getPolicy(t, "Tag:OfflineIM"), undefined);
+                    assert.equal(await assignmentOf(t, "Tony Smith"), null);
+                    assert.equal(await assignmentOf(t, "Kiosk Lobby"), "Kiosk");
                 }
                 const pv = await h.stack.preview({ onOutput: collector().onOutput });
                 assert.ok(noChanges(pv.changeSummary), JSON.stringify(pv.changeSummary));
                 await h.stack.destroy({ onOutput: collector().onOutput });
                 assert.equal((await getPolicy(t, "Global"))!.EnableIMAutoArchiving, true);
+                assert.equal(await assignmentOf(t, name === "northwind" ? "Kiosk Lobby" : "Tony Smith"), null);
             } finally {
                 await h.dispose();
             }
@@ -101,8 +128,8 @@ describe("e2e: examples deploy and destroy", function () {
         try {
             await assert.rejects(h.stack.up({ onOutput: out.onOutput }), (err: Error) => {
                 const text = err.message + out.text();
-                assert.match(text, /bad\.yaml: policies\.0\.settings\.maximumNumberOfContacts: must be an integer 0–1000, got 5000/);
-                assert.match(text, /enableIMAutoArchivng: is not a client policy setting/);
+                assert.match(text, /bad\.yaml:4:7: policies\[0\]\.settings\.maximumNumberOfContacts: must be an integer 0–1000, got 5000/);
+                assert.match(text, /bad\.yaml:5:7: policies\[0\]\.settings\.enableIMAutoArchivng: is not a client policy setting/);
                 return true;
             });
             assert.equal((await tenant.stats()).writes, before.writes);
