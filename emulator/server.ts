@@ -1,27 +1,28 @@
 /**
- * The emulator's HTTP server and its programmatic API. Request pipeline:
- * request-id → (admin routes) | fault injection → token endpoint | tenant
- * prefix → authentication → throttling → handler. Faults and throttling are
- * decided before handling, so a failed request has no effect.
+ * The emulator's HTTP server and its programmatic API: the shared tenant API layer (server/api.ts) over the
+ * emulator's tenants (emulator/backend.ts), plus the `/_emulator` admin routes and fault injection, which is decided
+ * before handling so a faulted request has no effect.
  */
-import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promises as fs } from "node:fs";
-import { API_ROOTS, HEADERS, ROUTE_PATTERNS } from "../api/contract";
-import { TokenAuthority } from "./auth";
-import { ApiError, Errors, OAuthError } from "./errors";
-import { errorReply, RequestContext, send, type Reply } from "./http";
-import { checkFaults, NO_FAULTS, pickFault, Throttle, type FaultConfig } from "./limits";
+import { ApiServer, answerClientErrors } from "../server/api";
+import { TokenAuthority } from "../server/auth";
+import type { BackendDirectory, ClientCheck, TenantBackend } from "../server/backend";
+import { Errors } from "../server/errors";
+import { errorReply } from "../server/http";
+import { EmulatorBackend } from "./backend";
+import { checkFaults, NO_FAULTS, pickFault, type FaultConfig } from "./limits";
 import { execute, parseScriptOrFail, type PsResult } from "./powershell";
-import { adminRoutes, match, tenantRoutes, type AdminContext, type Route } from "./routes";
-import { JsonFileStore } from "./store";
+import { adminRoutes, type AdminContext, type Route } from "./routes";
+import { openTenantStore } from "./sqliteStore";
 import type { Tenant, TenantStats } from "./tenant";
 import { checkSeed, defaultSeed, randomSecret, TenantRegistry, type SeedFile } from "./tenants";
 
 /** Options of {@link startEmulator}. */
 export interface EmulatorOptions {
-    /** Data directory (created if missing); one `tenant-<id>.json` per tenant. */
+    /** Data directory (created if missing): the tenants' SQLite database `emulator.sqlite` and the token signing key. */
     dataDir: string;
     /** TCP port; 0 (default) picks a free one. The server binds 127.0.0.1 only. */
     port?: number;
@@ -78,136 +79,41 @@ export interface EmulatorHandle {
     close(): Promise<void>;
 }
 
-const TOKEN_ROUTE = ROUTE_PATTERNS.token.split("/").filter(Boolean);
-const DEFAULT_TTL = 3600;
-const DEFAULT_RATE = 1000;
+/** The emulator's tenants behind the API layer: one {@link EmulatorBackend} per tenant, apps checked in constant time. */
+class EmulatorDirectory implements BackendDirectory {
+    private readonly backends = new WeakMap<Tenant, EmulatorBackend>();
 
-function decodeSegments(pathname: string): string[] {
-    try {
-        return pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    } catch {
-        throw Errors.invalidParameter("path", "The URL path must be valid percent-encoded UTF-8.");
+    constructor(private readonly registry: TenantRegistry) {}
+
+    tenant(id: string): TenantBackend | undefined {
+        const t = this.registry.get(id);
+        if (!t) return undefined;
+        let b = this.backends.get(t);
+        if (!b) this.backends.set(t, (b = new EmulatorBackend(t)));
+        return b;
+    }
+
+    authenticate(tenantId: string, clientId: string, clientSecret: string): ClientCheck {
+        const t = this.registry.get(tenantId);
+        if (!t) return { ok: false, reason: "noTenant" };
+        const app = t.state.apps.find((a) => a.clientId === clientId);
+        if (!app || !sameSecret(app.clientSecret, clientSecret)) return { ok: false, reason: "badClient" };
+        return { ok: true, tenantId: t.id };
+    }
+
+    countRequest(tenantId: string): void {
+        const t = this.registry.get(tenantId);
+        if (t) t.stats.requests++;
     }
 }
 
-class Emulator {
-    readonly faults: FaultConfig;
-    readonly throttle: Throttle;
-    private readonly inFlight = new Set<Promise<void>>();
+const DEFAULT_TTL = 3600;
+const DEFAULT_RATE = 1000;
 
-    constructor(readonly registry: TenantRegistry, readonly auth: TokenAuthority, readonly ttl: number, rate: number, faults: FaultConfig) {
-        this.faults = faults;
-        this.throttle = new Throttle(rate);
-    }
-
-    /** Node request listener: tracks the request so shutdown can wait for it. */
-    listener = (req: IncomingMessage, res: ServerResponse): void => {
-        const p = this.handle(req, res).finally(() => this.inFlight.delete(p));
-        this.inFlight.add(p);
-    };
-
-    async drain(): Promise<void> {
-        while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    }
-
-    private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        res.setHeader(HEADERS.requestId, randomUUID());
-        let reply: Reply;
-        try {
-            const r = await this.dispatch(req, res);
-            if (r === "reset") return;
-            reply = r;
-        } catch (e) {
-            reply = errorReply(e);
-        }
-        // A handler may fail before reading the body; drain it so keep-alive connections stay usable.
-        req.resume();
-        send(res, reply);
-    }
-
-    private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<Reply | "reset"> {
-        const url = new URL(req.url ?? "/", "http://127.0.0.1");
-        const ctx = new RequestContext(req, url);
-        const method = req.method ?? "GET";
-        let segments = decodeSegments(url.pathname);
-
-        if (segments[0]?.toLowerCase() === "_emulator") {
-            const admin: AdminContext = { registry: this.registry, faults: this.faults };
-            return this.run(ctx, adminRoutes, method, segments, admin, Errors.resourceNotFound);
-        }
-
-        if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-        switch (pickFault(this.faults)) {
-            case "429": return errorReply(Errors.throttled(1));
-            case "500": return errorReply(Errors.internal("Injected fault."));
-            case "503": return errorReply(Errors.serviceUnavailable());
-            case "reset":
-                res.socket?.destroy();
-                return "reset";
-        }
-
-        if (segments.length === TOKEN_ROUTE.length && TOKEN_ROUTE.every((p, i) => p.startsWith(":") || p.toLowerCase() === segments[i].toLowerCase())) {
-            if (method !== "POST") throw Errors.notImplemented(`${method} on the token endpoint`);
-            return this.token(ctx, segments[0]);
-        }
-
-        let prefix: string | undefined;
-        if (segments.length >= 2 && !API_ROOTS.has(segments[0].toLowerCase()) && API_ROOTS.has(segments[1].toLowerCase())) {
-            prefix = segments[0];
-            segments = segments.slice(1);
-        }
-        if (segments.length === 0 || !API_ROOTS.has(segments[0].toLowerCase())) throw Errors.resourceNotFound(url.pathname);
-
-        const claims = this.auth.verify(ctx.header("authorization"));
-        const tenant = this.registry.get(claims.tid);
-        if (!tenant) throw Errors.unauthorized(`The token's tenant "${claims.tid}" no longer exists.`);
-        if (prefix !== undefined && prefix.toLowerCase() !== tenant.id.toLowerCase()) {
-            throw Errors.forbidden(`The token was issued for tenant "${tenant.id}" and cannot be used on tenant "${prefix}".`);
-        }
-        tenant.stats.requests++;
-        this.checkThrottle(tenant);
-        return this.run(ctx, tenantRoutes, method, segments, tenant, (p) => Errors.notImplemented(`Route ${p}`));
-    }
-
-    private checkThrottle(tenant: Tenant): void {
-        const wait = this.throttle.take(tenant.id.toLowerCase());
-        if (wait > 0) throw Errors.throttled(wait);
-    }
-
-    /**
-     * Runs the matching route. Unknown paths answer `unknown(path)`; a known
-     * path with another method is unimplemented rather than absent.
-     */
-    private async run<C>(ctx: RequestContext, routes: Route<C>[], method: string, segments: string[], extra: C, unknown: (path: string) => ApiError): Promise<Reply> {
-        const found = match(routes, method, segments);
-        const path = "/" + segments.join("/");
-        if (found === undefined) throw unknown(path);
-        if (found === "wrongMethod") throw Errors.notImplemented(`${method} ${path}`);
-        ctx.params = found.params;
-        return found.route.handle(ctx, extra);
-    }
-
-    /** OAuth2 client-credentials grant. */
-    private async token(ctx: RequestContext, tenantId: string): Promise<Reply> {
-        const tenant = this.registry.get(tenantId);
-        if (!tenant) throw new OAuthError(400, "invalid_request", `AADSTS90002: Tenant '${tenantId}' not found.`);
-        if (ctx.mediaType() !== "application/x-www-form-urlencoded") {
-            throw new OAuthError(400, "invalid_request", "The request body must be application/x-www-form-urlencoded.");
-        }
-        const form = new URLSearchParams((await ctx.rawBody()).toString("utf8"));
-        this.checkThrottle(tenant);
-        if (form.get("grant_type") !== "client_credentials") {
-            throw new OAuthError(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
-        }
-        const scope = form.get("scope");
-        if (scope !== null && !scope.endsWith("/.default")) throw new OAuthError(400, "invalid_scope", "The scope must end in /.default.");
-        const app = tenant.state.apps.find((a) => a.clientId === form.get("client_id"));
-        if (!app || app.clientSecret !== form.get("client_secret")) {
-            throw new OAuthError(401, "invalid_client", "AADSTS7000215: Invalid client id or client secret.");
-        }
-        const token = this.auth.issue(tenant.id, app.clientId, this.ttl);
-        return { status: 200, body: { access_token: token, token_type: "Bearer", expires_in: this.ttl }, headers: { "Cache-Control": "no-store" } };
-    }
+function sameSecret(a: string, b: string): boolean {
+    const x = createHash("sha256").update(a).digest();
+    const y = createHash("sha256").update(b).digest();
+    return timingSafeEqual(x, y);
 }
 
 async function loadSeed(seed: SeedFile | string): Promise<SeedFile> {
@@ -223,7 +129,7 @@ function tenantOf(registry: TenantRegistry, tenantId: string): Tenant {
 
 /** Starts an emulator; resolves once it listens. */
 export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHandle> {
-    const store = new JsonFileStore(opts.dataDir);
+    const store = openTenantStore(opts.dataDir);
     const registry = new TenantRegistry(store);
     await registry.load();
     const auth = await TokenAuthority.open(opts.dataDir);
@@ -239,15 +145,26 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
         clientSecret = registry.get("contoso.example")?.state.apps.find((a) => a.clientId === "demo-client")?.clientSecret;
     }
     const faults: FaultConfig = { ...NO_FAULTS, ...opts.faults };
-    const emulator = new Emulator(registry, auth, opts.tokenTtlSeconds ?? DEFAULT_TTL, opts.rate ?? DEFAULT_RATE, faults);
+    const admin: AdminContext = { registry, faults };
+    const emulator = new ApiServer({
+        directory: new EmulatorDirectory(registry), auth, tokenTtlSeconds: opts.tokenTtlSeconds ?? DEFAULT_TTL, rate: opts.rate ?? DEFAULT_RATE,
+        admin: { root: "_emulator", routes: adminRoutes as Route<unknown>[], context: admin },
+        preflight: async (res) => {
+            if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+            switch (pickFault(faults)) {
+                case "429": return errorReply(Errors.throttled(1));
+                case "500": return errorReply(Errors.internal("Injected fault."));
+                case "503": return errorReply(Errors.serviceUnavailable());
+                case "reset":
+                    res.socket?.destroy();
+                    return "reset";
+            }
+            return undefined;
+        },
+    });
     const server: Server = createServer({ keepAliveTimeout: 5000 }, emulator.listener);
     // Requests Node cannot even parse never reach the listener; answer them in the same error shape, with a request-id.
-    server.on("clientError", (err: Error, socket) => {
-        if (!socket.writable) return;
-        const body = JSON.stringify(Errors.invalidRequestContent(`Malformed HTTP request: ${err.message}`).toBody());
-        socket.end(`HTTP/1.1 400 Bad Request\r\nrequest-id: ${randomUUID()}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    });
+    answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());

@@ -1,13 +1,12 @@
 /**
- * Bearer tokens: self-contained, HMAC-signed with a key kept in the data
- * directory, so tokens survive an emulator restart (like a real tenant's) and
- * no token table has to be persisted. Format: `emu1.<payload b64url>.<sig>`.
+ * Bearer tokens of the tenant API layer: self-contained, HMAC-signed with a key kept in the server's data directory,
+ * so tokens survive a restart (like a real tenant's) and no token table has to be persisted. Format:
+ * `emu1.<payload b64url>.<sig>` (the prefix is historical; the emulator and the gateway share it).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { Errors } from "./errors";
-import { writeFileAtomic } from "./store";
 
 /** What a token proves. */
 export interface TokenClaims {
@@ -25,15 +24,21 @@ const PREFIX = "emu1";
 export class TokenAuthority {
     private constructor(private readonly key: Buffer) {}
 
-    /** Loads the signing key from `<dataDir>/emulator-key`, creating it on first start. */
-    static async open(dataDir: string): Promise<TokenAuthority> {
-        const file = path.join(dataDir, "emulator-key");
+    /**
+     * Loads the signing key from `<dataDir>/<keyFile>` (default `emulator-key`), creating it (mode 0600) on first
+     * start.
+     */
+    static async open(dataDir: string, keyFile = "emulator-key"): Promise<TokenAuthority> {
+        const file = path.join(dataDir, keyFile);
         try {
             return new TokenAuthority(Buffer.from((await fs.readFile(file, "utf8")).trim(), "hex"));
         } catch (e) {
             if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
             const key = randomBytes(32);
-            await writeFileAtomic(file, key.toString("hex"));
+            await fs.mkdir(dataDir, { recursive: true });
+            const tmp = `${file}.${process.pid}.tmp`;
+            await fs.writeFile(tmp, key.toString("hex"), { mode: 0o600 });
+            await fs.rename(tmp, file);
             return new TokenAuthority(key);
         }
     }

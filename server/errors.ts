@@ -1,6 +1,6 @@
 /**
- * Error factory of the emulator. Codes and their statuses come from the wire contract (`ERROR_CODES` in
- * api/contract.ts), so the emulator answers only what the contract lists; every error renders as
+ * Error factory of the tenant API layer (shared by the emulator and the gateway). Codes and their statuses come from the wire contract (`ERROR_CODES` in
+ * api/contract.ts), so every backend answers only what the contract lists; every error renders as
  * `{"error":{"code","message","target"?,"details"?}}`.
  */
 import { ERROR_CODES, type ErrorCode, type WireErrorDetail } from "../api/contract";
@@ -46,7 +46,7 @@ export class OAuthError extends Error {
     }
 }
 
-/** Constructors for every error the emulator answers; handlers never build ApiError by hand. */
+/** Constructors for every error the API answers; handlers never build ApiError by hand. */
 export const Errors = {
     invalidParameter: (target: string, message: string, details?: ErrorDetail[]) =>
         new ApiError("InvalidParameter", message, target, details),
@@ -69,7 +69,7 @@ export const Errors = {
     policyNotFound: (identity: string, target = "Identity") => new ApiError("PolicyNotFound", `Client policy "${identity}" was not found.`, target),
     userNotFound: (identity: string) => new ApiError("UserNotFound", `No user matches "${identity}".`, "Identity"),
     operationNotFound: (id: string) => new ApiError("OperationNotFound", `Batch operation "${id}" was not found.`),
-    tenantNotFound: (id: string) => new ApiError("TenantNotFound", `Tenant "${id}" does not exist on this emulator.`),
+    tenantNotFound: (id: string) => new ApiError("TenantNotFound", `Tenant "${id}" does not exist on this service.`),
     resourceNotFound: (path: string) => new ApiError("ResourceNotFound", `No resource at "${path}".`),
     policyAlreadyExists: (identity: string) =>
         new ApiError("PolicyAlreadyExists", `Client policy "${identity}" already exists.`, "Identity"),
@@ -90,5 +90,5 @@ export const Errors = {
     internal: (message: string) => new ApiError("InternalServerError", message),
     serviceUnavailable: () =>
         new ApiError("ServiceUnavailable", "The service is temporarily unavailable.", undefined, undefined, { "Retry-After": "1" }),
-    notImplemented: (what: string) => new ApiError("NotImplemented", `${what} is not implemented by the emulator.`),
+    notImplemented: (what: string) => new ApiError("NotImplemented", `${what} is not implemented by this service.`),
 } as const;

@@ -1,0 +1,137 @@
+/**
+ * The tenant API's routes (paths from the contract's `ROUTE_PATTERNS`), shared by every backend: request shapes,
+ * preconditions and paging are checked here; the domain work is the {@link TenantBackend}'s.
+ */
+import { BATCH_MAX_USERS, HEADERS, OWNER_MAX_LENGTH, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, Routes } from "../api/contract";
+import type { PolicyState, TenantBackend } from "./backend";
+import { Errors } from "./errors";
+import type { Reply, RequestContext } from "./http";
+
+/** A route: literal segments match case-insensitively, `:name` captures one decoded segment. */
+export interface Route<C> {
+    method: string;
+    /** The pattern as written, e.g. `/users/:identity` (a contract `ROUTE_PATTERNS` entry for tenant routes). */
+    path: string;
+    pattern: string[];
+    handle: (ctx: RequestContext, extra: C) => Promise<Reply>;
+}
+
+/** Builds a route. */
+export function route<C>(method: string, path: string, handle: Route<C>["handle"]): Route<C> {
+    return { method, path, pattern: path.split("/").filter(Boolean), handle };
+}
+
+/** Finds the route for a path: `found` when method and path match, `wrongMethod` when only the path does. */
+export function match<C>(routes: Route<C>[], method: string, segments: string[]): { route: Route<C>; params: Record<string, string> } | "wrongMethod" | undefined {
+    let pathMatched = false;
+    for (const r of routes) {
+        if (r.pattern.length !== segments.length) continue;
+        const params: Record<string, string> = {};
+        const ok = r.pattern.every((p, i) => (p.startsWith(":") ? ((params[p.slice(1)] = segments[i]), true) : p.toLowerCase() === segments[i].toLowerCase()));
+        if (!ok) continue;
+        if (r.method === method) return { route: r, params };
+        pathMatched = true;
+    }
+    return pathMatched ? "wrongMethod" : undefined;
+}
+
+/** Only ClientPolicy is modelled; other policy types are real but not served. */
+function requireClientPolicy(type: string): void {
+    if (type.toLowerCase() !== "clientpolicy") throw Errors.notImplemented(`Policy type "${type}"`);
+}
+
+const JSON_PATCH_TYPES = ["application/merge-patch+json", "application/json"];
+
+function policyReply(state: PolicyState, status = 200, headers: Record<string, string> = {}): Reply {
+    return { status, body: state.policy, headers: { ETag: state.etag, ...headers } };
+}
+
+/**
+ * An owner id from a body: a non-empty string of at most {@link OWNER_MAX_LENGTH} characters, or null; 400 naming
+ * `target` otherwise.
+ */
+export function parseOwner(value: unknown, target: string): string | null {
+    if (value === null) return null;
+    if (typeof value === "string" && value.length >= 1 && value.length <= OWNER_MAX_LENGTH) return value;
+    const got = typeof value === "string" ? `${value.length} characters` : value === undefined ? "nothing" : typeof value;
+    throw Errors.invalidParameter(target, `${target} must be a string of 1–${OWNER_MAX_LENGTH} characters or null, got ${got}.`);
+}
+
+/** An assignment's `Owner` from a grant or batch body (absent: none). */
+function ownerOf(body: Record<string, unknown>): string | null {
+    return body.Owner === undefined ? null : parseOwner(body.Owner, "Owner");
+}
+
+/** The tenant API over one backend. */
+export const tenantRoutes: Route<TenantBackend>[] = [
+    route("GET", ROUTE_PATTERNS.policies, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        return ctx.page(await t.listPolicies(), (p) => p, (p) => p.Identity.toLowerCase());
+    }),
+    route("GET", ROUTE_PATTERNS.policy, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        return policyReply(await t.getPolicy(ctx.params.identity));
+    }),
+    route("PUT", ROUTE_PATTERNS.policy, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        const ifNoneMatch = ctx.header(HEADERS.ifNoneMatch);
+        const ifMatch = ctx.header(HEADERS.ifMatch);
+        if (ifNoneMatch !== undefined && (ifNoneMatch.trim() !== "*" || ifMatch !== undefined)) {
+            throw Errors.invalidParameter("If-None-Match", "If-None-Match supports only * (create) and cannot be combined with If-Match.");
+        }
+        if (ifNoneMatch === undefined && ifMatch === undefined) throw Errors.preconditionRequired();
+        const body = await ctx.json();
+        if (ifNoneMatch !== undefined) {
+            const state = await t.createPolicy(ctx.params.identity, body);
+            // Relative to the API base URL, like @nextLink: never built from the request's Host header.
+            return policyReply(state, 201, { Location: Routes.policy(state.policy.Identity) });
+        }
+        return policyReply(await t.updatePolicy(ctx.params.identity, body, "replace", ifMatch));
+    }),
+    route("PATCH", ROUTE_PATTERNS.policy, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        return policyReply(await t.updatePolicy(ctx.params.identity, await ctx.json(JSON_PATCH_TYPES), "patch", ctx.header(HEADERS.ifMatch)));
+    }),
+    route("DELETE", ROUTE_PATTERNS.policy, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        const reset = await t.removePolicy(ctx.params.identity, ctx.flag("force"), ctx.header(HEADERS.ifMatch));
+        if (!reset) return { status: 204 };
+        return policyReply(reset, 200, { Warning: '299 - "The Global policy cannot be removed; its settings were reset to their defaults."' });
+    }),
+    route("GET", ROUTE_PATTERNS.assignments, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        return ctx.page(await t.assignedUsers(ctx.params.identity), (u) => u, (u) => u.Id.toLowerCase());
+    }),
+    route("POST", ROUTE_PATTERNS.batchAssignments, async (ctx, t) => {
+        const body = await ctx.jsonObject(["PolicyType", "PolicyName", "Users", "Owner"], ["PolicyType", "PolicyName", "Users"]);
+        if (typeof body.PolicyType !== "string") throw Errors.invalidParameter("PolicyType", 'PolicyType must be "ClientPolicy".');
+        requireClientPolicy(body.PolicyType);
+        const users = body.Users;
+        if (!Array.isArray(users) || users.length === 0 || users.length > BATCH_MAX_USERS || !users.every((u) => typeof u === "string" && u.trim() !== "")) {
+            throw Errors.invalidParameter("Users", `Users must be an array of 1–${BATCH_MAX_USERS} non-empty user identities${Array.isArray(users) ? `, got ${users.length} entries` : ""}.`);
+        }
+        const id = await t.startBatch(body.PolicyName, users as string[], ownerOf(body));
+        return { status: 202, body: { OperationId: id }, headers: { Location: Routes.batchAssignment(id) } };
+    }),
+    route("GET", ROUTE_PATTERNS.batchAssignment, async (ctx, t) => ({ status: 200, body: await t.getBatch(ctx.params.id) })),
+    // Read-only: resolves without writing anything (and is not counted as a write).
+    route("POST", ROUTE_PATTERNS.userResolutions, async (ctx, t) => {
+        const body = await ctx.jsonObject(["Identities"], ["Identities"]);
+        const ids = body.Identities;
+        if (!Array.isArray(ids) || ids.length === 0 || ids.length > RESOLVE_MAX_IDENTITIES || !ids.every((x) => typeof x === "string")) {
+            throw Errors.invalidParameter("Identities", `Identities must be an array of 1–${RESOLVE_MAX_IDENTITIES} user identities (strings)${Array.isArray(ids) ? `, got ${ids.length} entries` : ""}.`);
+        }
+        return { status: 200, body: { value: await t.resolveUsers(ids as string[]) } };
+    }),
+    route("GET", ROUTE_PATTERNS.user, async (ctx, t) => ({ status: 200, body: await t.getUser(ctx.params.identity) })),
+    route("PUT", ROUTE_PATTERNS.userAssignment, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        const body = await ctx.jsonObject(["PolicyName", "Owner"], ["PolicyName"]);
+        return { status: 200, body: await t.grant(ctx.params.identity, body.PolicyName, ownerOf(body)) };
+    }),
+    route("DELETE", ROUTE_PATTERNS.userAssignment, async (ctx, t) => {
+        requireClientPolicy(ctx.params.type);
+        await t.grant(ctx.params.identity, null, null);
+        return { status: 204 };
+    }),
+];
