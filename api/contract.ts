@@ -230,6 +230,8 @@ export const ERROR_CODES = {
     InternalServerError: 500,
     NotImplemented: 501,
     ServiceUnavailable: 503,
+    /** The gateway's Management Shell did not answer within its command timeout (the change may or may not have happened). */
+    GatewayTimeout: 504,
 } as const;
 
 /** A tenant API error code. */

@@ -33,6 +33,7 @@ const ERROR_RESPONSE_NAMES: Record<string, string> = {
     "400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound", "409": "Conflict",
     "412": "PreconditionFailed", "413": "PayloadTooLarge", "415": "UnsupportedMediaType", "428": "PreconditionRequired",
     "429": "Throttled", "500": "InternalServerError", "501": "NotImplemented", "503": "ServiceUnavailable",
+    "504": "GatewayTimeout",
 };
 
 /** What a code means beyond its name, where that helps a client. */
@@ -49,7 +50,8 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
     Throttled: "per-tenant budget exceeded (or injected fault); honour Retry-After",
     InternalServerError: "also injected faults",
     NotImplemented: "a route, method or policy type the emulator does not model",
-    ServiceUnavailable: "injected faults; honour Retry-After",
+    ServiceUnavailable: "injected faults, or the gateway's Management Shell died (replaced); honour Retry-After",
+    GatewayTimeout: "the gateway's Management Shell did not answer in time; re-read before assuming the write happened",
 };
 
 /** Error responses by status, shared through components/responses: every contract code of that status. */
@@ -57,8 +59,8 @@ const ERRORS: Record<string, [string, string]> = Object.fromEntries(Object.entri
     const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => String(ERROR_CODES[c]) === status);
     return [status, [name, codes.map((c) => (CODE_NOTES[c] ? `${c} (${CODE_NOTES[c]})` : c)).join(", ") + "."]];
 }));
-const RETRY_STATUSES = new Set(["429", "503"]);
-const COMMON = ["401", "429", "500", "501", "503"];
+const RETRY_STATUSES = new Set(["429", "503", "504"]);
+const COMMON = ["401", "429", "500", "501", "503", "504"];
 
 function responses(success: Record<string, Obj>, errors: string[]): Obj {
     const out: Obj = { ...success };
