@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors";
+import * as exportCommand from "./commands/export";
 import * as reportCommand from "./commands/report";
 
 /** Builds the program with every subcommand registered; exported so tests can run it in-process. */
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
         .showHelpAfterError("(run with --help for usage)")
         .exitOverride();
     // Subcommands register here, one line each.
+    exportCommand.register(program);
     reportCommand.register(program);
     return program;
 }

@@ -1,0 +1,124 @@
+/**
+ * Turns a {@link TenantSnapshot} into the declaration that reproduces it: resource names and the TypeScript program
+ * (`--format ts`). Every resource carries `adopt: true`, so the first `pulumi up` takes the tenant over (docs/ownership.md)
+ * instead of failing on objects that already exist; grants are one `PolicyGrant` per policy with `users`.
+ */
+import { PolicyIdentity } from "../../api/identity";
+import { ExportedGrant, ExportedPolicy, TenantSnapshot } from "./read";
+
+/** A policy with the names the declaration gives it. */
+export interface NamedPolicy extends ExportedPolicy {
+    /** Pulumi resource name (`global`, `site-redmond`, `tag-offlineim`), unique in the program. */
+    readonly resourceName: string;
+}
+
+/** A grant with its resource name (`grant-offlineim`). */
+export interface NamedGrant extends ExportedGrant {
+    readonly resourceName: string;
+}
+
+/** The declaration: the snapshot with unique resource names. */
+export interface Declaration {
+    readonly snapshot: TenantSnapshot;
+    readonly policies: readonly NamedPolicy[];
+    readonly grants: readonly NamedGrant[];
+}
+
+/** `Tag:Sales EU` → `sales-eu`: lower case, runs of anything but letters and digits become one `-`. */
+function slug(text: string): string {
+    const s = text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    return s === "" ? "policy" : s;
+}
+
+/** Gives every policy and grant a unique, stable resource name (a `-2`, `-3` suffix where two names would collide). */
+export function nameResources(snapshot: TenantSnapshot): Declaration {
+    const used = new Set<string>();
+    const unique = (base: string) => {
+        let name = base;
+        for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
+        used.add(name);
+        return name;
+    };
+    const baseName = (id: PolicyIdentity) => (id.scope === "global" ? "global" : `${id.scope}-${slug(id.name)}`);
+    const policies = snapshot.policies.map((p) => ({ ...p, resourceName: unique(baseName(p.identity)) }));
+    const grants = snapshot.grants.map((g) => ({ ...g, resourceName: unique(`grant-${slug(g.policy.name)}`) }));
+    return { snapshot, policies, grants };
+}
+
+/** A JS identifier for a resource name: `tag-offlineim` → `tagOfflineim`. */
+function identifier(resourceName: string): string {
+    return resourceName.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** A value as a TypeScript literal (JSON is valid TS; object keys unquoted where they are identifiers). */
+function literal(value: unknown, indent: string): string {
+    if (Array.isArray(value)) {
+        if (value.length === 0) return "[]";
+        return `[\n${value.map((v) => `${indent}    ${literal(v, indent + "    ")},`).join("\n")}\n${indent}]`;
+    }
+    if (value && typeof value === "object") {
+        return `{ ${Object.entries(value).map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${literal(v, indent)}`).join(", ")} }`;
+    }
+    return JSON.stringify(value);
+}
+
+/** The header comment: where and when the declaration came from, and what the first `up` does. */
+export function headerLines(decl: Declaration): string[] {
+    const s = decl.snapshot;
+    const users = s.grants.reduce((n, g) => n + g.users.length, 0);
+    return [
+        `Exported by \`clientpolicy export\` from tenant ${s.tenantId} at ${s.endpoint} on ${s.readAt.toISOString()}.`,
+        `${s.policies.length} client ${s.policies.length === 1 ? "policy" : "policies"}; ` + (s.grantsIncluded
+            ? `${users} direct ${users === 1 ? "grant" : "grants"} (one grant resource per policy, users by SIP address).`
+            : "direct grants not exported (run with --include-grants to add them)."),
+        "Every resource has `adopt: true`: the first `pulumi up` takes these objects over (records this stack as their",
+        "owner) without changing a setting or a grant; review, then run `pulumi preview`, `pulumi up`.",
+        "Settings not listed are unset in the tenant, and stay unset.",
+    ];
+}
+
+/** The TypeScript program (`index.ts`) that declares the snapshot. */
+export function renderTypeScript(decl: Declaration): string {
+    const out: string[] = [];
+    out.push(...headerLines(decl).map((l) => `// ${l}`));
+    out.push('import * as cp from "clientpolicy-as-code";', "");
+    const granted = new Set(decl.grants.map((g) => g.policy.key));
+    const varOf = new Map<string, string>();
+    for (const p of decl.policies) {
+        const count = Object.keys(p.settings).length;
+        out.push(`// ${p.identity.canonical}: ${count} setting${count === 1 ? "" : "s"} set${granted.has(p.identity.key) ? "; granted below" : ""}`);
+        const head = `new cp.ClientPolicy(${JSON.stringify(p.resourceName)}, {`;
+        if (granted.has(p.identity.key)) {
+            const v = identifier(p.resourceName);
+            varOf.set(p.identity.key, v);
+            out.push(`const ${v} = ${head}`);
+        } else {
+            out.push(head);
+        }
+        out.push(`    identity: ${JSON.stringify(p.identity.canonical)},`, "    adopt: true,");
+        for (const [key, value] of Object.entries(p.settings)) out.push(`    ${key}: ${literal(value, "    ")},`);
+        out.push("});", "");
+    }
+    for (const g of decl.grants) {
+        out.push(`// ${g.policy.canonical} is granted directly to ${g.users.length} user${g.users.length === 1 ? "" : "s"}`);
+        out.push(`new cp.PolicyGrant(${JSON.stringify(g.resourceName)}, {`);
+        const v = varOf.get(g.policy.key);
+        out.push(`    policyName: ${v ? `${v}.identity` : JSON.stringify(g.policy.canonical)},`, "    adopt: true,");
+        out.push(`    users: ${literal(g.users, "    ")},`);
+        out.push("});", "");
+    }
+    return out.join("\n");
+}
+
+/** The config-repo YAML (`--format yaml`, the `tenants/<stack>.yaml` format of provider/tenantConfig) for the snapshot. */
+export function renderYaml(decl: Declaration): string {
+    // Loaded here so that the TypeScript output never depends on the config-repo module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { writeTenantYaml } = require("../../provider/tenantConfig") as typeof import("../../provider/tenantConfig");
+    const policies = decl.policies.map((p) => {
+        const { description, ...settings } = p.settings as Record<string, unknown>;
+        return { identity: p.identity.canonical, ...(typeof description === "string" ? { description } : {}), adopt: true, settings };
+    });
+    const grants = decl.grants.map((g) => ({ policy: g.policy.canonical, users: [...g.users], adopt: true }));
+    return writeTenantYaml({ policies, grants }, { header: headerLines(decl) });
+}

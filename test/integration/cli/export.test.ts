@@ -1,0 +1,152 @@
+/**
+ * `clientpolicy export` and `clientpolicy cmdlets` as a user runs them: the real command (a child process running
+ * cli/main.ts) against a real emulator over HTTP. Export: every setting kind in canonical form, unset settings left
+ * out, adopt on every resource, grants per policy by SIP address, YAML that the config-repo loader reads back to the
+ * tenant's content, and no write to the tenant. Both subcommands: `--help`, and bad flags exit 1 naming the flag.
+ */
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startTestEmulator, TestTenant, REPO_ROOT } from "../../helpers/emulator";
+import { RICH_GLOBAL, dumpTenant, generatedUser, seedRichTenant } from "../../helpers/tenantFixtures";
+
+interface CliResult { code: number; stdout: string; stderr: string }
+
+/** Runs `clientpolicy <args>` (cli/main.ts through ts-node) with `env` added. */
+function clientpolicy(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    for (const k of ["CLIENTPOLICY_ENDPOINT", "CLIENTPOLICY_TENANT_ID", "CLIENTPOLICY_CLIENT_ID"]) if (!(k in env)) delete childEnv[k];
+    if (!("CLIENTPOLICY_CLIENT_SECRET" in env)) delete childEnv.CLIENTPOLICY_CLIENT_SECRET;
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "cli", "main.ts"), ...args],
+            { cwd: REPO_ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => { stdout += d; });
+        child.stderr.on("data", (d) => { stderr += d; });
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+}
+
+describe("clientpolicy export (real emulator over HTTP)", function () {
+    this.timeout(120_000);
+    let tenant: TestTenant;
+    let outDir: string;
+    const flags = () => ["--endpoint", tenant.url, "--tenant", tenant.tenantId, "--client-id", tenant.clientId];
+    const secretEnv = () => ({ CLIENTPOLICY_CLIENT_SECRET: tenant.clientSecret });
+
+    before(async () => {
+        tenant = await startTestEmulator({ users: 100 });
+        await seedRichTenant(tenant, { extraTags: 2, grantedUsers: 40 });
+    });
+    after(async () => { await tenant?.stop(); });
+    beforeEach(() => { outDir = fs.mkdtempSync(path.join(os.tmpdir(), "cpac-export-")); });
+    afterEach(() => { fs.rmSync(outDir, { recursive: true, force: true }); });
+
+    it("writes a TypeScript program: every policy with adopt, canonical settings, unset ones left out; no write to the tenant", async () => {
+        const before = await tenant.stats();
+        const r = await clientpolicy(["export", ...flags(), "--include-grants"], secretEnv());
+        assert.equal(r.code, 0, r.stderr);
+        const ts = r.stdout;
+        assert.match(ts, /^\/\/ Exported by `clientpolicy export` from tenant contoso\.example at http:\/\/127\.0\.0\.1:\d+ on \d{4}-\d\d-\d\dT/);
+        assert.match(ts, /import \* as cp from "clientpolicy-as-code";/);
+        for (const identity of ["Global", "site:Redmond", "Tag:OfflineIM", "Tag:Sales EU", "Tag:Empty", "Tag:Team 001", "Tag:Team 002"]) {
+            assert.ok(ts.includes(`identity: ${JSON.stringify(identity)},\n    adopt: true,`), `${identity} with adopt:\n${ts}`);
+        }
+        const globalBlock = ts.slice(ts.indexOf('new cp.ClientPolicy("global"'), ts.indexOf("});", ts.indexOf('new cp.ClientPolicy("global"')));
+        assert.match(globalBlock, /enableIMAutoArchiving: false,/);
+        assert.match(globalBlock, /displayPhoto: "PhotosFromADOnly",/);
+        assert.match(globalBlock, /hotdeskingTimeout: "00:07:30",/);
+        assert.match(globalBlock, /maximumNumberOfContacts: 750,/);
+        assert.match(globalBlock, /dgRefreshInterval: "02:00:00",/);
+        assert.ok(globalBlock.includes(`imWarning: ${JSON.stringify(RICH_GLOBAL.IMWarning)},`), globalBlock);
+        assert.match(globalBlock, /policyEntry: \[\n\s+\{ name: "EnableFeatureX", value: "True" \},\n\s+\{ name: "Limit", value: "5" \},\n\s+\],/);
+        assert.doesNotMatch(globalBlock, /enableURL|null|undefined/, "unset settings are left out");
+        assert.match(ts, /new cp\.ClientPolicy\("tag-empty", \{\n {4}identity: "Tag:Empty",\n {4}adopt: true,\n\}\);/);
+        // Grants: one PolicyGrant per granted policy, referring to the policy, users by SIP address, sorted.
+        assert.equal((ts.match(/new cp\.PolicyGrant\(/g) ?? []).length, 4);
+        assert.match(ts, /const tagOfflineim = new cp\.ClientPolicy\("tag-offlineim"/);
+        assert.match(ts, /new cp\.PolicyGrant\("grant-offlineim", \{\n {4}policyName: tagOfflineim\.identity,\n {4}adopt: true,\n {4}users: \[\n {8}"sip:user00001@contoso\.example",\n {8}"sip:user00005@contoso\.example",/);
+        assert.ok(!ts.includes(tenant.clientSecret), "the secret never reaches the output");
+        assert.ok(!r.stderr.includes(tenant.clientSecret));
+        assert.match(r.stderr, /export: 7 policies, 40 granted users → stdout/);
+        assert.equal((await tenant.stats()).writes, before.writes, "export never writes");
+    });
+
+    it("leaves grants out unless --include-grants, and --out writes index.ts (refusing to overwrite without --force)", async () => {
+        const r = await clientpolicy(["export", ...flags(), "--out", outDir], secretEnv());
+        assert.equal(r.code, 0, r.stderr);
+        const ts = fs.readFileSync(path.join(outDir, "index.ts"), "utf8");
+        assert.doesNotMatch(ts, /PolicyGrant/);
+        assert.doesNotMatch(ts, /const /, "no variables when nothing refers to a policy");
+        const again = await clientpolicy(["export", ...flags(), "--out", outDir], secretEnv());
+        assert.equal(again.code, 1);
+        assert.match(again.stderr, /--out: .*index\.ts exists; pass --force/);
+        assert.equal((await clientpolicy(["export", ...flags(), "--out", outDir, "--force"], secretEnv())).code, 0);
+    });
+
+    it("--format yaml writes config-repo YAML that the loader reads back to exactly the tenant's policies and grants", async () => {
+        const r = await clientpolicy(["export", ...flags(), "--format", "yaml", "--include-grants", "--out", outDir], secretEnv());
+        assert.equal(r.code, 0, r.stderr);
+        const text = fs.readFileSync(path.join(outDir, "tenant.yaml"), "utf8");
+        assert.match(text, /^# Exported by `clientpolicy export` from tenant contoso\.example/);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { parseConfigFile } = require("../../../provider/tenantConfig") as typeof import("../../../provider/tenantConfig");
+        const parsed = parseConfigFile(text, "tenant.yaml", "tenant");
+        assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
+        const file = parsed.file;
+        const dump = await dumpTenant(tenant, { withOwners: false });
+        assert.deepEqual(file.policies.map((p) => p.identity).sort(), Object.keys(dump.policies).sort());
+        assert.ok(file.policies.every((p) => p.adopt === true) && file.grants.every((g) => g.adopt === true));
+        const sales = file.policies.find((p) => p.identity === "Tag:Sales EU")!;
+        assert.deepEqual(sales.settings, {
+            addressBookAvailability: "WebSearchOnly", customStateUrl: "https://intranet.example/presence.xml",
+            p2PAppSharingEncryption: "Enforced", policyEntry: [{ name: "Region", value: "EU" }], webServicePollInterval: "00:30:00",
+        });
+        assert.equal(file.policies.find((p) => p.identity === "Tag:OfflineIM")!.description, "No offline IM 'archiving'");
+        const offline = file.grants.find((g) => g.policy === "Tag:OfflineIM")!;
+        assert.equal(offline.users.length, 10);
+        assert.equal(offline.users[0], generatedUser(tenant, 1));
+        assert.equal(file.grants.reduce((n, g) => n + g.users.length, 0), 40);
+    });
+
+    it("--help documents the flags and exit codes", async () => {
+        const r = await clientpolicy(["export", "--help"]);
+        assert.equal(r.code, 0);
+        for (const f of ["--stack", "--dir", "--endpoint", "--tenant", "--client-id", "--format", "--out", "--include-grants", "CLIENTPOLICY_CLIENT_SECRET", "Exit codes"]) {
+            assert.ok(r.stdout.includes(f), `${f} in:\n${r.stdout}`);
+        }
+    });
+
+    it("bad flags exit 1 with a message naming the flag, before contacting the tenant", async () => {
+        const cases: Array<[string[], Record<string, string>, RegExp]> = [
+            [["--format", "xml"], secretEnv(), /--format.*xml.*(ts|yaml)/s],
+            [["--endpoint", tenant.url, "--tenant", tenant.tenantId], secretEnv(), /missing --client-id/],
+            [[...flags()], {}, /missing CLIENTPOLICY_CLIENT_SECRET/],
+            [["--endpoint", "ftp://x.example", "--tenant", tenant.tenantId, "--client-id", "c"], secretEnv(), /--endpoint must be an http\(s\) URL/],
+            [["--endpoint", tenant.url, "--tenant", "a/../b", "--client-id", "c"], secretEnv(), /--tenant must be a tenant GUID or domain/],
+            [["--stack", "dev", ...flags()], secretEnv(), /either --stack .* or --endpoint/],
+            [["--dir", "."], secretEnv(), /--dir is the folder of --stack/],
+            [["--stack", "dev", "--dir", os.tmpdir()], {}, /--dir: no Pulumi\.yaml in/],
+            [["--bogus"], {}, /unknown option '--bogus'/],
+        ];
+        const before = await tenant.stats();
+        for (const [args, env, expected] of cases) {
+            const r = await clientpolicy(["export", ...args], env);
+            assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+            assert.match(r.stderr, expected, args.join(" "));
+            assert.doesNotMatch(r.stderr, /\n\s+at .*\(/, "no stack trace");
+        }
+        assert.equal((await tenant.stats()).requests, before.requests, "nothing reached the tenant");
+    });
+
+    it("a wrong secret fails with the provider's auth message, never echoing the secret", async () => {
+        const r = await clientpolicy(["export", ...flags()], { CLIENTPOLICY_CLIENT_SECRET: "wrong-secret-value-123" });
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /client secret was rejected for client id demo-client on tenant contoso\.example/);
+        assert.ok(!r.stderr.includes("wrong-secret-value-123"));
+    });
+});
