@@ -7,6 +7,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors";
+import * as configCommand from "./commands/config";
+import * as cmdletsCommand from "./commands/cmdlets";
 import * as exportCommand from "./commands/export";
 import * as reportCommand from "./commands/report";
 
@@ -18,7 +20,9 @@ export function buildProgram(): Command {
         .showHelpAfterError("(run with --help for usage)")
         .exitOverride();
     // Subcommands register here, one line each.
+    configCommand.register(program);
     exportCommand.register(program);
+    cmdletsCommand.register(program);
     reportCommand.register(program);
     return program;
 }
