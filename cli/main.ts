@@ -8,6 +8,7 @@
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors";
 import * as configCommand from "./commands/config";
+import * as convertCommand from "./commands/convert";
 import * as cmdletsCommand from "./commands/cmdlets";
 import * as exportCommand from "./commands/export";
 import * as reportCommand from "./commands/report";
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
         .exitOverride();
     // Subcommands register here, one line each.
     configCommand.register(program);
+    convertCommand.register(program);
     exportCommand.register(program);
     cmdletsCommand.register(program);
     reportCommand.register(program);

@@ -1,0 +1,107 @@
+/**
+ * `clientpolicy cmdlets` round trip with the real Pulumi CLI, the real command and a real emulator: a stack deployed
+ * on tenant A, a copy B of A (same users, policies, grants and owners), a changed program (settings changed and
+ * unset, a policy created and one removed, users granted and unassigned). The cmdlet lines of its pending plan
+ * (written without any write to A) are run through the emulator's PowerShell endpoint on B; then `pulumi up` applies
+ * the plan to A, and A and B hold the same settings and grants, and `pulumi preview --refresh` of that state against B
+ * plans no change to any ClientPolicy or PolicyGrant.
+ */
+import * as assert from "node:assert/strict";
+import { parseScript } from "../../api/cmdlets";
+import { folderEnv } from "../../scripts/lib/projectFolder";
+import { ExampleStack, TEST_PASSPHRASE } from "../../scripts/lib/stack";
+import { TestTenant } from "../helpers/emulator";
+import { dumpTenant } from "../helpers/tenantFixtures";
+import { openStack } from "./helpers";
+import { copyTenant, runClientpolicy, startTwins } from "./onboarding";
+
+const A = "alpha.example";
+const B = "beta.example";
+const sip = (n: number) => `sip:user${String(n).padStart(5, "0")}@${A}`;
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => sip(from + i));
+
+const V1 = [
+    { type: "policy", name: "global", args: { identity: "Global", enableURL: true, displayPhoto: "NoPhoto", hotdeskingTimeout: "00:05:00" } },
+    { type: "policy", name: "keep", args: { identity: "Tag:Keep", enableIMAutoArchiving: false, maximumNumberOfContacts: 200 } },
+    { type: "policy", name: "gone", args: { identity: "Tag:Gone", disableEmoticons: true } },
+    { type: "grant", name: "keep-users", policyFrom: "keep", args: { users: range(1, 5) } },
+    { type: "grant", name: "gone-users", policyFrom: "gone", args: { users: range(6, 7) } },
+];
+const V2 = [
+    { type: "policy", name: "global", args: { identity: "Global", enableURL: false, hotdeskingTimeout: "00:10:00", tracingLevel: "Full" } },
+    { type: "policy", name: "keep", args: { identity: "Tag:Keep", enableIMAutoArchiving: false, maximumNumberOfContacts: 300, description: "O'Brien's \"keep\" policy" } },
+    { type: "policy", name: "new", args: { identity: "Tag:New Team", p2PAppSharingEncryption: "Enforced", conferenceIMIdleTimeout: "00:20:00" } },
+    { type: "grant", name: "keep-users", policyFrom: "keep", args: { users: [...range(1, 3), sip(10)] } },
+    { type: "grant", name: "new-users", policyFrom: "new", args: { users: range(8, 9) } },
+];
+
+describe("clientpolicy cmdlets: round trip through the emulator's PowerShell endpoint (real CLI)", function () {
+    this.timeout(900_000);
+    let a: TestTenant;
+    let b: TestTenant;
+    let s: ExampleStack;
+
+    before(async () => {
+        [a, b] = await startTwins([A, B], 12);
+        s = await openStack(a, "test/e2e/programs/generic", { folder: true });
+    });
+    after(async () => {
+        await s?.dispose();
+        await a?.stop();
+    });
+
+    it("runs the plan's lines on a copy of the tenant to the same end state as pulumi up", async () => {
+        const resources = (r: unknown) => s.stack.setConfig("gen:resources", { value: JSON.stringify(r) });
+        await resources(V1);
+        await s.stack.up();
+        await copyTenant(a, b);
+        assert.deepEqual(await dumpTenant(b, { withOwners: true }), await dumpTenant(a, { withOwners: true }), "B is a copy of A");
+
+        await resources(V2);
+        const env = { ...folderEnv(s.backendDir), PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE };
+        const writesBefore = (await a.stats()).writes;
+        const run = await runClientpolicy(["cmdlets", "--stack", s.stack.name, "--dir", s.workDir], env);
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal((await a.stats()).writes, writesBefore, "cmdlets writes nothing to the tenant");
+        const script = run.stdout;
+        assert.ok(!script.includes(a.clientSecret), "no secret in the lines");
+        // Only the changed parameters, PascalCase wire names, PowerShell literals and quoting.
+        assert.match(script, /^Set-CsClientPolicy -Identity Global -DisplayPhoto \$null -EnableURL \$False -HotdeskingTimeout '00:10:00' -TracingLevel Full$/m);
+        assert.match(script, /^Set-CsClientPolicy -Identity Tag:Keep -Description 'O''Brien''s "keep" policy' -MaximumNumberOfContacts 300$/m);
+        assert.match(script, /^New-CsClientPolicy -Identity 'Tag:New Team' -ConferenceIMIdleTimeout '00:20:00' -P2PAppSharingEncryption Enforced$/m);
+        assert.match(script, /^Remove-CsClientPolicy -Identity Tag:Gone$/m);
+        assert.match(script, /^Grant-CsClientPolicy -Identity sip:user00010@alpha\.example -PolicyName Keep$/m);
+        assert.match(script, /^Grant-CsClientPolicy -Identity sip:user00004@alpha\.example -PolicyName \$null$/m);
+        assert.match(script, /^Grant-CsClientPolicy -Identity sip:user00008@alpha\.example -PolicyName 'New Team'$/m);
+        assert.match(script, /^# ClientPolicy "keep": update Tag:Keep/m);
+        // Apply order: the new policy before its grant; the removed policy's grant unassigned before the policy goes.
+        const at = (re: RegExp) => script.split("\n").findIndex((l) => re.test(l));
+        assert.ok(at(/^New-CsClientPolicy -Identity 'Tag:New Team'/) < at(/-PolicyName 'New Team'/));
+        assert.ok(at(/sip:user00006@alpha\.example -PolicyName \$null/) < at(/^Remove-CsClientPolicy -Identity Tag:Gone/));
+        assert.equal(parseScript(script).length, script.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#")).length, "every line parses");
+
+        const ran = await b.powershell(script);
+        assert.equal(ran.succeeded, true, JSON.stringify(ran.results.filter((r: { status: string }) => r.status !== "Succeeded")));
+
+        await s.stack.up();
+        const dumpA = await dumpTenant(a, { withOwners: false });
+        assert.deepEqual(await dumpTenant(b, { withOwners: false }), dumpA, "the lines and pulumi up reach the same settings and grants");
+        assert.deepEqual(Object.keys(dumpA.policies).sort(), ["Global", "Tag:Keep", "Tag:New Team"]);
+
+        // The state `up` wrote, pointed at B: a refreshing preview plans nothing for our resources.
+        const state = await s.stack.exportStack();
+        const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+        const copy = await LocalWorkspace.createStack({ stackName: `${s.stack.name}-copy`, workDir: s.workDir }, { envVars: env as Record<string, string> });
+        const json = JSON.stringify(state.deployment).split(`/${s.stack.name}/`).join(`/${s.stack.name}-copy/`).split(`${s.stack.name}::`).join(`${s.stack.name}-copy::`);
+        await copy.importStack({ version: state.version, deployment: JSON.parse(json) });
+        await copy.setAllConfig({
+            "clientpolicy:endpoint": { value: b.url }, "clientpolicy:tenantId": { value: B }, "clientpolicy:clientId": { value: b.clientId },
+            "clientpolicy:clientSecret": { value: b.clientSecret, secret: true }, "gen:resources": { value: JSON.stringify(V2) },
+        });
+        const events: any[] = [];
+        await copy.preview({ refresh: true, onEvent: (e) => { events.push(e); } });
+        const ours = events.map((e) => e.resourcePreEvent?.metadata).filter((m) => m && /dynamic\/clientpolicy:/.test(m.type));
+        assert.equal(ours.length, 5, "all five resources were planned");
+        assert.deepEqual(ours.filter((m) => m.op !== "same").map((m) => `${m.op} ${m.urn}`), [], "no change against the copy");
+    });
+});
