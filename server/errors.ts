@@ -90,5 +90,10 @@ export const Errors = {
     internal: (message: string) => new ApiError("InternalServerError", message),
     serviceUnavailable: () =>
         new ApiError("ServiceUnavailable", "The service is temporarily unavailable.", undefined, undefined, { "Retry-After": "1" }),
+    /** The gateway's shell died or answered garbage; it is being replaced. */
+    shellUnavailable: (why: string) =>
+        new ApiError("ServiceUnavailable", `The Management Shell is unavailable (${why}); retry.`, undefined, undefined, { "Retry-After": "1" }),
+    gatewayTimeout: (seconds: number) =>
+        new ApiError("GatewayTimeout", `The Management Shell did not answer within ${seconds} s; the command may or may not have run, re-read before retrying a write.`),
     notImplemented: (what: string) => new ApiError("NotImplemented", `${what} is not implemented by this service.`),
 } as const;

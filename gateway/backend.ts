@@ -1,0 +1,475 @@
+/**
+ * The gateway's {@link TenantBackend}: the tenant API over the Skype for Business Server Management Shell. Reads run
+ * `Get-CsClientPolicy`/`Get-CsUser` through the shipped projection; writes run the documented cmdlets and are
+ * reported done only after the shell confirmed them (and a re-read shows the result). The Central Management Store
+ * has no conditional writes, so the ETag is computed here from the projected policy and its owner, and writes to one
+ * policy or one user are serialised by a per-identity lock (administrators in the shell can still interleave: their
+ * change shows up as a new ETag). Owners and batch operations live in the {@link SideStore}.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { SETTINGS, validateSetting, type WireValue } from "../api/catalogue";
+import { OWNER_ANNOTATION, type BatchOperationView, type BatchUserResult, type ResolveResult, type WirePolicy, type WireUser } from "../api/contract";
+import type { PolicyIdentity } from "../api/identity";
+import { currentRequest } from "../server/api";
+import type { PolicyState, TenantBackend } from "../server/backend";
+import { ApiError, Errors } from "../server/errors";
+import { checkIfMatch, parseIdentityOrFail, validatePolicyBody } from "../server/policyBody";
+import type { LineResult, ShellError, ShellRunner } from "./protocol";
+import { Ps } from "./script";
+import { batchWire, type SideStore, type StoredBatch } from "./sideStore";
+
+/** Users resolved and granted per shell request while a batch runs (each chunk saved before the next). */
+const BATCH_CHUNK = 200;
+
+/** Counters of one tenant since start. */
+export interface GatewayStats {
+    /** Authenticated API requests. */
+    requests: number;
+    /** Confirmed write cmdlet lines plus owner changes. */
+    writes: number;
+}
+
+/** Serialises async work per key. */
+class KeyedLock {
+    private readonly tails = new Map<string, Promise<void>>();
+
+    async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+        const prev = this.tails.get(key) ?? Promise.resolve();
+        let release!: () => void;
+        const mine = new Promise<void>((r) => (release = r));
+        const tail = prev.then(() => mine);
+        this.tails.set(key, tail);
+        await prev;
+        try {
+            return await fn();
+        } finally {
+            release();
+            if (this.tails.get(key) === tail) this.tails.delete(key);
+        }
+    }
+}
+
+/** A shell error that means "no such object" (the cmdlets' ObjectNotFound category, or their "not found" wording). */
+function isNotFound(e: ShellError): boolean {
+    if (/^CommandNotFound/i.test(e.id)) return false; // a missing cmdlet is a broken session, not a missing object
+    return e.category === "ObjectNotFound" || /not found|cannot find|does not exist/i.test(e.message);
+}
+
+/** The ApiError for a failed line whose failure has no more specific meaning. */
+function shellFailure(e: ShellError, line: string): ApiError {
+    const cmdlet = line.split(" ")[0];
+    if (e.category === "InvalidArgument" || e.category === "InvalidData" || /ParameterBinding/i.test(e.id)) {
+        return Errors.invalidParameter(cmdlet, `${cmdlet} refused the request: ${e.message}`);
+    }
+    return Errors.internal(`${cmdlet} failed in the Management Shell (${e.id || e.category}): ${e.message}`);
+}
+
+/** Strong ETag of a projected policy with its owner. */
+export function policyEtag(policy: WirePolicy): string {
+    return `"${createHash("sha256").update(JSON.stringify(policy)).digest("hex").slice(0, 20)}"`;
+}
+
+/**
+ * Checks and orders a projected policy from the shell: `Identity` a string, every catalogue setting present (null when
+ * unset) and valid for the catalogue. Throws a 500 naming the setting otherwise (the self-test finds these first).
+ */
+export function checkProjectedPolicy(raw: unknown): Record<string, WireValue | null> & { Identity: string } {
+    if (raw === null || typeof raw !== "object" || typeof (raw as { Identity?: unknown }).Identity !== "string") {
+        throw Errors.internal("The Management Shell's policy projection has no Identity; is the gateway module current?");
+    }
+    const o = raw as Record<string, unknown>;
+    const out: Record<string, WireValue | null> = {};
+    for (const def of SETTINGS) {
+        const v = o[def.name];
+        if (v === undefined || v === null) { out[def.name] = null; continue; }
+        const r = validateSetting(def, v, "wire");
+        if (!r.ok) throw Errors.internal(`The server's ${o.Identity as string} holds ${def.name} = ${JSON.stringify(v).slice(0, 80)}, which the catalogue does not accept (${r.message}); run clientpolicy gateway selftest.`);
+        out[def.name] = r.value;
+    }
+    return Object.assign(out, { Identity: o.Identity as string });
+}
+
+function checkProjectedUser(raw: unknown): Omit<WireUser, "ClientPolicyOwner"> {
+    const o = (raw ?? {}) as Record<string, unknown>;
+    for (const k of ["Id", "SipAddress", "UserPrincipalName", "DisplayName"]) {
+        if (typeof o[k] !== "string") throw Errors.internal(`The Management Shell's user projection has no ${k}; is the gateway module current?`);
+    }
+    const cp = o.ClientPolicy;
+    if (cp !== null && cp !== undefined && typeof cp !== "string") throw Errors.internal("The Management Shell's user projection has a non-string ClientPolicy.");
+    return { Id: o.Id as string, SipAddress: o.SipAddress as string, UserPrincipalName: o.UserPrincipalName as string, DisplayName: o.DisplayName as string, ClientPolicy: (cp as string | null | undefined) || null };
+}
+
+/** One tenant (one Skype for Business deployment) behind the gateway. */
+export class ShellBackend implements TenantBackend {
+    readonly stats: GatewayStats = { requests: 0, writes: 0 };
+    private readonly policyLocks = new KeyedLock();
+    private readonly userLocks = new KeyedLock();
+    private worker?: Promise<void>;
+    private stopping = false;
+
+    constructor(readonly id: string, private readonly shell: ShellRunner, private readonly store: SideStore) {}
+
+    // ------------------------------------------------------------------ shell plumbing
+
+    /** Runs lines, noting them for the audit log. */
+    private async exec(lines: string[], stopOnError = true): Promise<LineResult[]> {
+        currentRequest()?.commands.push(...lines);
+        return this.shell.run(lines, { stopOnError });
+    }
+
+    private countWrites(n = 1): void {
+        this.stats.writes += n;
+    }
+
+    // ------------------------------------------------------------------ policies
+
+    private wire(projected: Record<string, WireValue | null> & { Identity: string }, key: string): PolicyState {
+        const policy: Record<string, unknown> = { Identity: projected.Identity, [OWNER_ANNOTATION]: this.store.policyOwner(this.id, key) };
+        for (const def of SETTINGS) policy[def.name] = projected[def.name] ?? null;
+        return { policy: policy as WirePolicy, etag: policyEtag(policy as WirePolicy) };
+    }
+
+    /** The projected policy from a read line's result; undefined when it does not exist. */
+    private policyFrom(r: LineResult, line: string): (Record<string, WireValue | null> & { Identity: string }) | undefined {
+        if (!r.ok) {
+            if ("skipped" in r) throw Errors.internal("The policy read was skipped after a failed line.");
+            if (isNotFound(r.error)) return undefined;
+            throw shellFailure(r.error, line);
+        }
+        if (r.output.length === 0) return undefined;
+        return checkProjectedPolicy(r.output[0]);
+    }
+
+    private async read(id: PolicyIdentity): Promise<PolicyState | undefined> {
+        const line = Ps.getPolicy(id.canonical);
+        const [r] = await this.exec([line]);
+        const p = this.policyFrom(r, line);
+        return p && this.wire(p, id.key);
+    }
+
+    async listPolicies(): Promise<WirePolicy[]> {
+        const line = Ps.listPolicies();
+        const [r] = await this.exec([line]);
+        if (!r.ok) throw "error" in r ? shellFailure(r.error, line) : Errors.internal("skipped");
+        const owners = this.store.policyOwners(this.id);
+        return r.output.map((raw) => {
+            const p = checkProjectedPolicy(raw);
+            const key = parseIdentityOrFail(p.Identity).key;
+            const policy: Record<string, unknown> = { Identity: p.Identity, [OWNER_ANNOTATION]: owners.get(key) ?? null };
+            for (const def of SETTINGS) policy[def.name] = p[def.name] ?? null;
+            return policy as WirePolicy;
+        });
+    }
+
+    async getPolicy(identity: string): Promise<PolicyState> {
+        const id = parseIdentityOrFail(identity);
+        const state = await this.read(id);
+        if (!state) throw Errors.policyNotFound(id.canonical);
+        return state;
+    }
+
+    async createPolicy(identity: string, body: unknown): Promise<PolicyState> {
+        const id = parseIdentityOrFail(identity);
+        const changes = validatePolicyBody(body, id);
+        return this.policyLocks.run(id.key, async () => {
+            if (await this.read(id)) throw Errors.policyAlreadyExists(id.canonical);
+            const settings = Object.fromEntries(Object.entries(changes.settings).filter(([, v]) => v !== null));
+            // The owner is recorded first: an interrupted create leaves a policy its creator recognises as its own.
+            const previousOwner = this.store.policyOwner(this.id, id.key);
+            this.store.setPolicyOwner(this.id, id.key, changes.owner ?? null);
+            const lines = [Ps.newPolicy(id.canonical, settings), Ps.getPolicy(id.canonical)];
+            // A 503/504 here leaves the outcome unknown, so the owner stays recorded.
+            const [made, read] = await this.exec(lines);
+            if (!made.ok) {
+                this.store.setPolicyOwner(this.id, id.key, previousOwner);
+                if ("skipped" in made) throw Errors.internal("skipped");
+                if (made.error.category === "ResourceExists" || /already exists/i.test(made.error.message)) throw Errors.policyAlreadyExists(id.canonical);
+                throw shellFailure(made.error, lines[0]);
+            }
+            this.countWrites();
+            const p = this.policyFrom(read, lines[1]);
+            if (!p) throw Errors.internal(`New-CsClientPolicy succeeded but ${id.canonical} cannot be read back.`);
+            return this.wire(p, id.key);
+        });
+    }
+
+    async updatePolicy(identity: string, body: unknown, mode: "replace" | "patch", ifMatch?: string): Promise<PolicyState> {
+        const id = parseIdentityOrFail(identity);
+        const changes = validatePolicyBody(body, id);
+        return this.policyLocks.run(id.key, async () => {
+            const cur = await this.read(id);
+            if (!cur) throw Errors.policyNotFound(id.canonical);
+            checkIfMatch(cur.etag, ifMatch, cur.policy.Identity);
+            const curOwner = (cur.policy[OWNER_ANNOTATION] ?? null) as string | null;
+            if (mode === "patch" && changes.owner !== undefined && changes.owner !== curOwner) {
+                throw Errors.invalidParameter(OWNER_ANNOTATION, `${OWNER_ANNOTATION} cannot be changed by a merge patch (Set-CsClientPolicy); replace the policy with PUT and If-Match.`);
+            }
+            const desired = { ...changes.settings };
+            if (mode === "replace") for (const def of SETTINGS) if (!(def.name in desired)) desired[def.name] = null;
+            const toSet: Record<string, WireValue | null> = {};
+            for (const [k, v] of Object.entries(desired)) {
+                if (JSON.stringify(cur.policy[k] ?? null) !== JSON.stringify(v)) toSet[k] = v;
+            }
+            const owner = changes.owner === undefined ? curOwner : changes.owner;
+            if (Object.keys(toSet).length === 0 && owner === curOwner) return cur;
+            if (Object.keys(toSet).length > 0) {
+                const lines = [Ps.setPolicy(id.canonical, toSet), Ps.getPolicy(id.canonical)];
+                const [set] = await this.exec(lines);
+                if (!set.ok) {
+                    if ("skipped" in set) throw Errors.internal("skipped");
+                    if (isNotFound(set.error)) throw Errors.policyNotFound(id.canonical);
+                    throw shellFailure(set.error, lines[0]);
+                }
+                this.countWrites();
+            }
+            if (owner !== curOwner) {
+                this.store.setPolicyOwner(this.id, id.key, owner);
+                this.countWrites();
+            }
+            const after = await this.read(id);
+            if (!after) throw Errors.policyNotFound(id.canonical);
+            return after;
+        });
+    }
+
+    async removePolicy(identity: string, force: boolean, ifMatch?: string): Promise<PolicyState | undefined> {
+        const id = parseIdentityOrFail(identity);
+        return this.policyLocks.run(id.key, async () => {
+            const cur = await this.read(id);
+            if (!cur) throw Errors.policyNotFound(id.canonical);
+            checkIfMatch(cur.etag, ifMatch, cur.policy.Identity);
+            if (id.scope === "tag") {
+                const users = await this.usersWith(cur.policy.Identity);
+                if (users.length > 0 && !force) throw Errors.policyInUse(id.canonical, users.length);
+                if (users.length > 0) {
+                    const lines = users.map((u) => Ps.grant(u.SipAddress, null));
+                    const results = await this.exec(lines, false);
+                    const done = users.filter((_, i) => results[i].ok);
+                    this.store.setAssignmentOwners(this.id, done.map((u) => ({ userId: u.Id, policy: null, owner: null })));
+                    this.countWrites(done.length);
+                    const failed = results.findIndex((r) => !r.ok);
+                    if (failed >= 0) {
+                        const r = results[failed];
+                        throw "error" in r ? shellFailure(r.error, lines[failed]) : Errors.internal("skipped");
+                    }
+                }
+            }
+            const line = Ps.removePolicy(cur.policy.Identity);
+            const [removed] = await this.exec([line]);
+            if (!removed.ok) {
+                if ("skipped" in removed) throw Errors.internal("skipped");
+                if (isNotFound(removed.error)) throw Errors.policyNotFound(id.canonical);
+                throw shellFailure(removed.error, line);
+            }
+            this.countWrites();
+            this.store.setPolicyOwner(this.id, id.key, null);
+            if (id.scope !== "global") return undefined;
+            const after = await this.read(id);
+            if (!after) throw Errors.internal("Global cannot be read back after its reset.");
+            return after;
+        });
+    }
+
+    // ------------------------------------------------------------------ users
+
+    private withOwner(u: Omit<WireUser, "ClientPolicyOwner">): WireUser {
+        return { ...u, ClientPolicyOwner: this.store.assignmentOwner(this.id, u.Id, u.ClientPolicy) };
+    }
+
+    /** Users directly granted a tag policy (its stored identity). */
+    private async usersWith(tagIdentity: string): Promise<WireUser[]> {
+        const line = Ps.usersWithPolicy(tagIdentity);
+        const [r] = await this.exec([line]);
+        if (!r.ok) throw "error" in r ? shellFailure(r.error, line) : Errors.internal("skipped");
+        return r.output.map((o) => this.withOwner(checkProjectedUser(o)));
+    }
+
+    async assignedUsers(identity: string): Promise<WireUser[]> {
+        const state = await this.getPolicy(identity);
+        if (parseIdentityOrFail(identity).scope !== "tag") return [];
+        return this.usersWith(state.policy.Identity);
+    }
+
+    private static checkUserIdentity(identity: string): void {
+        if (identity.trim() === "") throw Errors.invalidParameter("Identity", "A user identity must not be empty.");
+        if (identity.includes("*")) throw Errors.invalidParameter("Identity", `Wildcards are not supported in user identities, got "${identity}".`);
+    }
+
+    /** The users a Get-CsUser line answered, or the error it means. */
+    private usersFrom(r: LineResult, line: string): WireUser[] {
+        if (!r.ok) {
+            if ("skipped" in r) throw Errors.internal("skipped");
+            if (isNotFound(r.error)) return [];
+            throw shellFailure(r.error, line);
+        }
+        return r.output.map((o) => this.withOwner(checkProjectedUser(o)));
+    }
+
+    private static one(identity: string, found: WireUser[]): WireUser {
+        if (found.length === 1) return found[0];
+        if (found.length > 1) throw Errors.ambiguousIdentity(identity, found.map((u) => ({ id: u.Id, sipAddress: u.SipAddress, displayName: u.DisplayName })));
+        throw Errors.userNotFound(identity);
+    }
+
+    async getUser(identity: string): Promise<WireUser> {
+        ShellBackend.checkUserIdentity(identity);
+        const line = Ps.getUser(identity.trim());
+        const [r] = await this.exec([line]);
+        return ShellBackend.one(identity, this.usersFrom(r, line));
+    }
+
+    async resolveUsers(identities: string[]): Promise<ResolveResult[]> {
+        const out: Array<ResolveResult | undefined> = identities.map(() => undefined);
+        const lines: string[] = [];
+        const index: number[] = [];
+        identities.forEach((identity, i) => {
+            try {
+                ShellBackend.checkUserIdentity(identity);
+                lines.push(Ps.getUser(identity.trim()));
+                index.push(i);
+            } catch (e) {
+                if (!(e instanceof ApiError)) throw e;
+                out[i] = { Identity: identity, Error: { code: e.code, message: e.message } };
+            }
+        });
+        const results = await this.exec(lines, false);
+        results.forEach((r, k) => {
+            const identity = identities[index[k]];
+            try {
+                const found = this.usersFrom(r, lines[k]);
+                if (found.length > 1) {
+                    const e = Errors.ambiguousIdentity(identity, found.map((u) => ({ id: u.Id, sipAddress: u.SipAddress, displayName: u.DisplayName })));
+                    out[index[k]] = { Identity: identity, Error: { code: e.code, message: e.message, matches: found.map((u) => u.SipAddress) } };
+                } else out[index[k]] = { Identity: identity, User: ShellBackend.one(identity, found) };
+            } catch (e) {
+                if (!(e instanceof ApiError)) throw e;
+                out[index[k]] = { Identity: identity, Error: { code: e.code, message: e.message } };
+            }
+        });
+        return out as ResolveResult[];
+    }
+
+    /** A grant's PolicyName as the stored tag policy's name (without `Tag:`), or null to unassign. */
+    private async grantTarget(policyName: unknown): Promise<string | null> {
+        if (policyName === null) return null;
+        if (typeof policyName !== "string") {
+            throw Errors.invalidParameter("PolicyName", `PolicyName must be a string naming a tag policy or null, got ${JSON.stringify(policyName)}.`);
+        }
+        const id = parseIdentityOrFail(policyName, "PolicyName");
+        if (id.scope !== "tag") throw Errors.notAUserPolicy(id.canonical);
+        const state = await this.read(id);
+        if (!state) throw Errors.policyNotFound(id.canonical, "PolicyName");
+        return parseIdentityOrFail(state.policy.Identity).name;
+    }
+
+    async grant(userIdentity: string, policyName: unknown, owner: string | null): Promise<WireUser> {
+        const target = await this.grantTarget(policyName);
+        const user = await this.getUser(userIdentity);
+        return this.userLocks.run(user.Id.toLowerCase(), async () => {
+            const nextOwner = target === null ? null : owner;
+            if (user.ClientPolicy === target && user.ClientPolicyOwner === nextOwner) return user;
+            if (user.ClientPolicy !== target) {
+                const lines = [Ps.grant(user.SipAddress, target), Ps.getUser(user.SipAddress)];
+                const [granted, read] = await this.exec(lines);
+                if (!granted.ok) throw "error" in granted ? shellFailure(granted.error, lines[0]) : Errors.internal("skipped");
+                this.countWrites();
+                this.store.setAssignmentOwners(this.id, [{ userId: user.Id, policy: target, owner: nextOwner }]);
+                return ShellBackend.one(user.SipAddress, this.usersFrom(read, lines[1]));
+            }
+            this.store.setAssignmentOwners(this.id, [{ userId: user.Id, policy: target, owner: nextOwner }]);
+            this.countWrites();
+            return { ...user, ClientPolicyOwner: nextOwner };
+        });
+    }
+
+    // ------------------------------------------------------------------ batch assignments
+
+    async startBatch(policyName: unknown, users: string[], owner: string | null): Promise<string> {
+        const target = await this.grantTarget(policyName);
+        const op: StoredBatch = {
+            id: randomUUID(), tenantId: this.id, policyName: target, owner: target === null ? null : owner, status: "NotStarted",
+            createdDateTime: new Date().toISOString(), pending: [...users], results: [],
+        };
+        this.store.addBatch(op);
+        this.countWrites();
+        this.resumeBatches();
+        return op.id;
+    }
+
+    async getBatch(id: string): Promise<BatchOperationView> {
+        const op = this.store.batch(this.id, id);
+        if (!op) throw Errors.operationNotFound(id);
+        return batchWire(op);
+    }
+
+    /** Starts the background worker if unfinished batches exist (after an accepted batch, and at start). */
+    resumeBatches(): void {
+        if (this.worker || this.stopping) return;
+        this.worker = this.runBatches().finally(() => { this.worker = undefined; });
+    }
+
+    /** Stops after the current chunk (unfinished batches resume at the next start). */
+    async stop(): Promise<void> {
+        this.stopping = true;
+        await this.worker;
+    }
+
+    private async runBatches(): Promise<void> {
+        for (;;) {
+            const op = this.store.unfinished(this.id)[0];
+            if (!op || this.stopping) return;
+            try {
+                await this.batchChunk(op);
+            } catch (e) {
+                // The shell died or hung: nothing of this chunk is recorded as done; it is retried after a pause.
+                if (!(e instanceof ApiError) || (e.status !== 503 && e.status !== 504)) {
+                    for (const user of op.pending.splice(0)) op.results.push({ User: user, Status: "Failed", Error: { code: "InternalServerError", message: (e as Error).message } });
+                    op.status = "Completed";
+                    this.store.saveBatch(op);
+                    continue;
+                }
+                await new Promise((r) => setTimeout(r, 500));
+            }
+        }
+    }
+
+    /** Resolves and grants one chunk of a batch; saves its results only after the shell confirmed them. */
+    private async batchChunk(op: StoredBatch): Promise<void> {
+        const chunk = op.pending.slice(0, BATCH_CHUNK);
+        const results: BatchUserResult[] = [];
+        // Re-checked per chunk: the policy may have been removed since the batch was accepted.
+        let target: string | null = null;
+        let policyError: ApiError | undefined;
+        try {
+            target = op.policyName === null ? null : await this.grantTarget(`Tag:${op.policyName}`);
+        } catch (e) {
+            if (!(e instanceof ApiError) || e.status === 503 || e.status === 504) throw e;
+            policyError = e;
+        }
+        const resolved = policyError ? [] : await this.resolveUsers(chunk);
+        const grants: Array<{ index: number; user: WireUser }> = [];
+        chunk.forEach((user, i) => {
+            if (policyError) { results[i] = { User: user, Status: "Failed", Error: { code: policyError.code, message: policyError.message } }; return; }
+            const r = resolved[i];
+            if (!r.User) { results[i] = { User: user, Status: "Failed", Error: { code: r.Error!.code, message: r.Error!.message } }; return; }
+            if (r.User.ClientPolicy === target) results[i] = { User: user, Status: "Succeeded", Id: r.User.Id };
+            else grants.push({ index: i, user: r.User });
+        });
+        const lines = grants.map((g) => Ps.grant(g.user.SipAddress, target));
+        const granted = await this.shell.run(lines, { stopOnError: false });
+        grants.forEach((g, k) => {
+            const r = granted[k];
+            results[g.index] = r.ok
+                ? { User: chunk[g.index], Status: "Succeeded", Id: g.user.Id }
+                : { User: chunk[g.index], Status: "Failed", Error: { code: "InternalServerError", message: "error" in r ? r.error.message : "skipped" } };
+        });
+        const owned = chunk.flatMap((_, i) => results[i].Status === "Succeeded" ? [{ userId: results[i].Id!, policy: target, owner: op.owner }] : []);
+        this.store.setAssignmentOwners(this.id, owned);
+        this.countWrites(granted.filter((r) => r.ok).length);
+        op.results.push(...results);
+        op.pending.splice(0, chunk.length);
+        op.status = op.pending.length === 0 ? "Completed" : "InProgress";
+        this.store.saveBatch(op);
+    }
+}
+

@@ -1,0 +1,70 @@
+/**
+ * Validation of policy bodies against the settings catalogue, for backends that do not keep their own domain model
+ * (the gateway). Same rules and messages as the emulator's `Tenant.validateBody`: every failure is reported in
+ * `details`, the first one is the error's target; names are case-sensitive with a "did you mean".
+ */
+import { SETTINGS, SETTINGS_BY_NAME, suggestName, validateSetting, type WireValue } from "../api/catalogue";
+import { OWNER_ANNOTATION } from "../api/contract";
+import { isIdentityError, parsePolicyIdentity, type PolicyIdentity } from "../api/identity";
+import { ApiError, Errors, type ErrorDetail } from "./errors";
+import { parseOwner } from "./routes";
+
+/** A validated policy body: settings to apply (`null` = unset) and the owner (`undefined` when the body has none). */
+export interface PolicyChanges {
+    settings: Record<string, WireValue | null>;
+    owner?: string | null;
+}
+
+/** Parses a policy identity or answers 400 naming `target`. */
+export function parseIdentityOrFail(text: string, target = "Identity"): PolicyIdentity {
+    const id = parsePolicyIdentity(text);
+    if (isIdentityError(id)) throw Errors.invalidParameter(target, `${target} ${id.error}`);
+    return id;
+}
+
+/** Validates a wire body (settings, optional Identity matching `identity`, optional `@owner`). */
+export function validatePolicyBody(body: unknown, identity: PolicyIdentity): PolicyChanges {
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+        throw Errors.invalidRequestContent("The body must be a JSON object of policy settings.");
+    }
+    const changes: PolicyChanges = { settings: {} };
+    const failures: ErrorDetail[] = [];
+    for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+        if (key === "Identity") {
+            const given = typeof value === "string" ? parsePolicyIdentity(value) : undefined;
+            if (!given || isIdentityError(given) || given.key !== identity.key) {
+                failures.push({ code: "InvalidParameter", target: "Identity", message: `Identity in the body must match the URL ("${identity.canonical}"), got ${JSON.stringify(value)}.` });
+            }
+            continue;
+        }
+        if (key === OWNER_ANNOTATION) {
+            try {
+                changes.owner = parseOwner(value, OWNER_ANNOTATION);
+            } catch (e) {
+                if (!(e instanceof ApiError)) throw e;
+                failures.push({ code: e.code, target: OWNER_ANNOTATION, message: e.message });
+            }
+            continue;
+        }
+        const def = SETTINGS_BY_NAME.get(key);
+        if (!def) {
+            const near = suggestName(key, SETTINGS.map((d) => d.name));
+            const caseOnly = near?.toLowerCase() === key.toLowerCase();
+            const hint = near ? `; did you mean ${near}?${caseOnly ? " (names are case-sensitive)" : ""}` : "";
+            failures.push({ code: "InvalidParameter", target: key, message: `${key} is not a ClientPolicy setting${hint}.` });
+            continue;
+        }
+        const result = validateSetting(def, value, "wire");
+        if (result.ok) changes.settings[key] = result.value;
+        else failures.push({ code: "InvalidParameter", target: key, message: `${key} ${result.message}.` });
+    }
+    if (failures.length > 0) throw Errors.invalidParameter(failures[0].target!, failures[0].message, failures);
+    return changes;
+}
+
+/** 412 unless `ifMatch` (a list of tags, `W/` ignored, `*` matching anything) names `etag`; no header passes. */
+export function checkIfMatch(etag: string, ifMatch: string | undefined, identity: string): void {
+    if (ifMatch === undefined) return;
+    const tags = ifMatch.split(",").map((t) => t.trim().replace(/^W\//, ""));
+    if (!tags.includes("*") && !tags.includes(etag)) throw Errors.preconditionFailed(identity);
+}
