@@ -44,7 +44,17 @@ export function parseScript(script: string): PsCommand[] {
     return out;
 }
 
-export function parseLine(text: string, line: number): PsCommand | undefined {
+/** Options of {@link parseLine}. */
+export interface ParseLineOptions {
+    /**
+     * Further cmdlet names this caller accepts besides the five CsClientPolicy cmdlets (canonical spelling, matched
+     * case-insensitively), e.g. `New-CsClientPolicyEntry` for `clientpolicy convert`. The emulator passes none.
+     */
+    extraCmdlets?: readonly string[];
+}
+
+/** Parses one line; `undefined` for a blank or comment-only line; throws {@link PsParseError} naming the column. */
+export function parseLine(text: string, line: number, options: ParseLineOptions = {}): PsCommand | undefined {
     let pos = 0;
     const fail = (message: string, at = pos): never => {
         throw new PsParseError(line, at + 1, message);
@@ -92,7 +102,8 @@ export function parseLine(text: string, line: number): PsCommand | undefined {
     skipSpace();
     if (atEnd()) return undefined;
     const cmdStart = pos;
-    const cmdlet = CMDLETS.get(bareWord().toLowerCase());
+    const word = bareWord().toLowerCase();
+    const cmdlet = CMDLETS.get(word) ?? options.extraCmdlets?.find((c) => c.toLowerCase() === word);
     if (!cmdlet) fail(`unknown command ${JSON.stringify(text.slice(cmdStart, pos))}; expected New/Set/Get/Remove/Grant-CsClientPolicy`, cmdStart);
     const cmd: PsCommand = { line, text: text.trim(), cmdlet: cmdlet!, named: new Map(), positional: [] };
     for (;;) {

@@ -1,0 +1,376 @@
+/**
+ * `clientpolicy convert`: a script of the five CsClientPolicy cmdlets → the declaration with the same end state
+ * (config-repo YAML or a TypeScript program). Lines are parsed with the shared cmdlet grammar (api/cmdlets.ts) and
+ * applied in order to an in-memory model, the way the cmdlets would change a tenant:
+ *
+ * - `New-CsClientPolicy` creates a policy (a second New of it fails, as in PowerShell); `Set-CsClientPolicy` merges
+ *   its parameters into the policy (`-Identity` defaults to Global; `$null` unsets a setting); a Set of a policy the
+ *   script did not create declares it with `adopt: true`, because it already exists in the tenant.
+ * - `Remove-CsClientPolicy` drops a policy the script created (and its grants); on Global it resets it (no settings).
+ * - `Grant-CsClientPolicy -Identity <user> -PolicyName <name>` assigns (a later Grant of the same user moves them);
+ *   `-PolicyName $null` unassigns a user the script granted.
+ * - `Get-CsClientPolicy` reads only: converted as "no change".
+ * - `$x = New-CsClientPolicyEntry -Name <n> -Value <v>` defines an entry; `-PolicyEntry $x` replaces the list,
+ *   `-PolicyEntry @{Add=$x}` appends, `@{Remove=$x}` removes, `$null` clears (CsClientPolicy reference §4).
+ *
+ * What a declaration cannot express is never dropped silently: it is a {@link ConvertProblem} with line, column and
+ * why (deleting or unassigning what the script did not create, `-Instance`, variables, pipelines), and, where a small
+ * repair makes the line valid (the article's `Grant -CsClientPolicy … - PolicyName OfflineIM`), the corrected line.
+ */
+import { PsCommand, PsParseError, PsValue, parseLine } from "../../api/cmdlets";
+import { SettingDef, camelName, settingByWireName, SETTINGS, suggestName, validateSetting } from "../../api/catalogue";
+import { isIdentityError, parseGrantPolicyName, parsePolicyIdentity } from "../../api/identity";
+import type { GrantDeclaration, PolicyDeclaration, TenantDeclaration } from "../../provider/tenantConfig/schema";
+
+/** A line (or part of one) that was not converted: 1-based line and column, why, and a corrected line if one exists. */
+export interface ConvertProblem {
+    line: number;
+    column: number;
+    text: string;
+    reason: string;
+    suggestion?: string;
+}
+
+/** Something a reviewer should know about a converted line (it changed nothing, or its end state has a caveat). */
+export interface ConvertNote {
+    line: number;
+    message: string;
+}
+
+/** The result of {@link convertScript}. */
+export interface ConvertResult {
+    declaration: TenantDeclaration;
+    problems: ConvertProblem[];
+    notes: ConvertNote[];
+    /** Lines holding a command (blank and comment lines are not counted). */
+    commands: number;
+    /** Commands converted (commands − lines with problems). */
+    converted: number;
+}
+
+/** Parameters every cmdlet accepts that change nothing in the end state. */
+const IGNORED = new Set(["force", "confirm", "verbose", "erroraction", "warningaction", "informationaction", "debug"]);
+const ENTRY_CMDLET = "New-CsClientPolicyEntry";
+const ENTRY = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
+/** `-PolicyEntry <argument>` where the argument uses variables or a hashtable (outside the shared grammar). */
+const POLICY_ENTRY_ARG = /-PolicyEntry(?::|\s+)(@\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*)/i;
+
+interface PolicyState {
+    identity: string;
+    description?: string;
+    adopt?: boolean;
+    settings: Map<string, unknown>;
+    createdAt?: number;
+}
+
+class LineProblem extends Error {
+    constructor(readonly column: number, message: string) {
+        super(message);
+    }
+}
+
+/** Converts a script; never throws for bad input (every problem is in the result). */
+export function convertScript(script: string): ConvertResult {
+    const policies = new Map<string, PolicyState>();
+    /** user key → { spelling, policy key, canonical policy } in the order of their (latest) grant. */
+    const grants = new Map<string, { user: string; policyKey: string; policy: string }>();
+    const entries = new Map<string, { name: string; value: string }>();
+    const problems: ConvertProblem[] = [];
+    const notes: ConvertNote[] = [];
+    let commands = 0;
+
+    for (const { line, text } of logicalLines(script)) {
+        if (/^\s*(#|$)/.test(text)) continue;
+        commands++;
+        try {
+            const assignment = ENTRY.exec(text);
+            if (assignment) {
+                const offset = text.indexOf(assignment[2]);
+                const cmd = parse(assignment[2], line, offset);
+                if (cmd.cmdlet !== ENTRY_CMDLET) throw new LineProblem(offset + 1, `only $name = ${ENTRY_CMDLET} … assignments are supported`);
+                const name = stringParam(cmd, "name", ENTRY_CMDLET);
+                const value = stringParam(cmd, "value", ENTRY_CMDLET);
+                rejectOthers(cmd, ["name", "value"]);
+                entries.set(assignment[1].toLowerCase(), { name, value });
+                continue;
+            }
+            // Lift a variable/hashtable -PolicyEntry argument out (blanked, so columns stay right), then parse the rest.
+            let entryArg: { text: string; column: number } | undefined;
+            let rest = text;
+            const pe = POLICY_ENTRY_ARG.exec(text);
+            if (pe) {
+                entryArg = { text: pe[1], column: pe.index + pe[0].length - pe[1].length + 1 };
+                rest = text.slice(0, pe.index) + " ".repeat(pe[0].length) + text.slice(pe.index + pe[0].length);
+            }
+            const cmd = parse(rest, line, 0);
+            if (cmd.cmdlet === ENTRY_CMDLET) throw new LineProblem(1, `${ENTRY_CMDLET} is only converted as an assignment: $entry = ${ENTRY_CMDLET} -Name … -Value …`);
+            apply(cmd, entryArg);
+        } catch (e) {
+            if (e instanceof PsParseError || e instanceof LineProblem) {
+                const column = e instanceof PsParseError ? e.column : e.column;
+                const reason = e instanceof PsParseError ? e.message.replace(/^line \d+, column \d+: /, "") : e.message;
+                const suggestion = suggest(text);
+                problems.push({ line, column, text: text.trim(), reason, ...(suggestion ? { suggestion } : {}) });
+            } else throw e;
+        }
+
+        function apply(cmd: PsCommand, entryArg: { text: string; column: number } | undefined): void {
+            if (cmd.named.has("whatif") && cmd.named.get("whatif")!.value !== false) {
+                notes.push({ line, message: "-WhatIf: the line changes nothing; not converted into the declaration" });
+                return;
+            }
+            const identity = identityOf(cmd);
+            switch (cmd.cmdlet) {
+                case "Get-CsClientPolicy":
+                    rejectOthers(cmd, ["identity", "filter", "localstore", "tenant"]);
+                    notes.push({ line, message: "Get-CsClientPolicy reads only: no change" });
+                    return;
+                case "New-CsClientPolicy": {
+                    if (!identity) throw new LineProblem(1, "New-CsClientPolicy needs -Identity (site:<name> or a per-user policy name)");
+                    const id = policyIdentity(identity);
+                    if (id.scope === "global") throw new LineProblem(identity.column, "Global always exists and cannot be created; use Set-CsClientPolicy -Identity Global");
+                    const existing = policies.get(id.key);
+                    if (existing) {
+                        throw new LineProblem(identity.column, existing.createdAt
+                            ? `${id.canonical} was already created at line ${existing.createdAt}; New fails on an existing policy (use Set-CsClientPolicy)`
+                            : `${id.canonical} already exists (the script changed it with Set before); New fails on an existing policy`);
+                    }
+                    const state: PolicyState = { identity: id.canonical, settings: new Map(), createdAt: line };
+                    applySettings(cmd, state, entryArg);
+                    policies.set(id.key, state);
+                    return;
+                }
+                case "Set-CsClientPolicy": {
+                    if (cmd.named.has("instance")) throw new LineProblem(cmd.named.get("instance")!.column, "-Instance takes an object from a variable or the pipeline; set the parameters directly instead");
+                    const id = identity ? policyIdentity(identity) : policyIdentity({ value: "Global", column: 1 });
+                    let state = policies.get(id.key);
+                    const fresh = !state;
+                    if (!state) state = { identity: id.canonical, settings: new Map(), ...(id.scope === "global" ? {} : { adopt: true }) };
+                    applySettings(cmd, state, entryArg);
+                    if (fresh) {
+                        policies.set(id.key, state);
+                        notes.push({
+                            line, message: id.scope === "global"
+                                ? "Global is declared with the settings this script sets; its other settings become unset when the declaration is applied (export the tenant first to keep them)"
+                                : `${id.canonical} is not created by this script, so it is declared with adopt: true; settings this script does not set become unset when it is taken over (export the tenant first to keep them)`,
+                        });
+                    }
+                    return;
+                }
+                case "Remove-CsClientPolicy": {
+                    rejectOthers(cmd, ["identity", "force", "confirm", "tenant"]);
+                    if (!identity) throw new LineProblem(1, "Remove-CsClientPolicy needs -Identity");
+                    const id = policyIdentity(identity);
+                    if (id.scope === "global") {
+                        policies.set(id.key, { identity: "Global", settings: new Map() });
+                        notes.push({ line, message: "Remove-CsClientPolicy -Identity Global resets Global: declared with no settings" });
+                        return;
+                    }
+                    const state = policies.get(id.key);
+                    if (!state?.createdAt) {
+                        policies.delete(id.key);
+                        throw new LineProblem(identity.column, `deletes ${id.canonical}, which this script did not create: a declaration only holds what should exist, ` +
+                            "so it cannot delete an object it does not declare (delete it by hand, or declare it and remove it from the code after one deployment)");
+                    }
+                    policies.delete(id.key);
+                    for (const [user, g] of grants) if (g.policyKey === id.key) grants.delete(user);
+                    return;
+                }
+                case "Grant-CsClientPolicy": {
+                    rejectOthers(cmd, ["identity", "policyname", "tenant"]);
+                    if (!identity) throw new LineProblem(1, "Grant-CsClientPolicy needs -Identity <user>");
+                    if (typeof identity.value !== "string" || identity.value.trim() === "") throw new LineProblem(identity.column, "-Identity must be a user (SIP address, UPN, DOMAIN\\logon, display name or object id)");
+                    if (identity.value.includes("*")) throw new LineProblem(identity.column, "-Identity takes one user, no wildcards");
+                    const named = cmd.named.get("policyname");
+                    const positional = cmd.positional[cmd.named.has("identity") ? 0 : 1];
+                    const policy = named ?? (positional ? { value: positional.value, column: positional.column } : undefined);
+                    if (cmd.positional.length > (cmd.named.has("identity") ? 1 : 2) - (named ? 1 : 0)) {
+                        const extra = cmd.positional[cmd.positional.length - 1];
+                        throw new LineProblem(extra.column, `unexpected argument ${JSON.stringify(String(extra.value))} (a forgotten "-" before a parameter name?)`);
+                    }
+                    if (!policy) throw new LineProblem(1, "Grant-CsClientPolicy needs -PolicyName <name> (or $null to unassign)");
+                    const userKey = identity.value.trim().toLowerCase();
+                    if (policy.value === null) {
+                        if (!grants.has(userKey)) {
+                            throw new LineProblem(policy.column, `unassigns "${identity.value}", whom this script did not grant: a declaration lists who holds a policy, ` +
+                                "not who holds none (the user keeps any grant made outside the script)");
+                        }
+                        grants.delete(userKey);
+                        return;
+                    }
+                    const p = parseGrantPolicyName(String(policy.value));
+                    if (isIdentityError(p)) throw new LineProblem(policy.column, `-PolicyName: ${p.error}`);
+                    grants.delete(userKey); // a re-grant moves the user to the end, under the new policy
+                    grants.set(userKey, { user: identity.value.trim(), policyKey: p.key, policy: policies.get(p.key)?.identity ?? p.canonical });
+                    return;
+                }
+                default:
+                    throw new LineProblem(1, `${cmd.cmdlet} is not converted`);
+            }
+        }
+    }
+
+    function applySettings(cmd: PsCommand, state: PolicyState, entryArg: { text: string; column: number } | undefined): void {
+        const pending = new Map<string, unknown>();
+        let description: string | null | undefined;
+        if (cmd.positional.length > (cmd.named.has("identity") ? 0 : 1)) {
+            const extra = cmd.positional[cmd.named.has("identity") ? 0 : 1];
+            throw new LineProblem(extra.column, `unexpected argument ${JSON.stringify(String(extra.value))} (a forgotten "-" before a parameter name?)`);
+        }
+        for (const [lower, { name, value, column }] of cmd.named) {
+            if (lower === "identity" || IGNORED.has(lower)) continue;
+            if (lower === "tenant") throw new LineProblem(column, "-Tenant selects a tenant; a declaration is per stack (set clientpolicy:tenantId instead)");
+            const def = settingByWireName(lower, "caseInsensitive");
+            if (!def) {
+                const guess = suggestName(name, SETTINGS.map((d) => d.name));
+                throw new LineProblem(column, `-${name} is not a parameter of ${cmd.cmdlet}${guess ? `; did you mean -${guess}?` : ""}`);
+            }
+            if (def.kind === "policyEntry") {
+                if (value !== null) throw new LineProblem(column, `-PolicyEntry takes entries from ${ENTRY_CMDLET} ($x = ${ENTRY_CMDLET} -Name … -Value …; -PolicyEntry @{Add=$x}) or $null`);
+                pending.set("policyEntry", null);
+                continue;
+            }
+            const key = camelName(def.name);
+            if (value === null) {
+                if (key === "description") description = null;
+                else pending.set(key, null);
+                continue;
+            }
+            const result = validateSetting(def, coerce(def, value), "wire");
+            if (!result.ok) throw new LineProblem(column, `-${def.name}: ${result.message}${def.kind === "boolean" ? " ($True or $False)" : ""}`);
+            if (key === "description") description = result.value as string;
+            else pending.set(key, result.value);
+        }
+        if (entryArg) pending.set("policyEntry", entryList(entryArg, state.settings.get("policyEntry") as Array<{ name: string; value: string }> | undefined));
+        // All or nothing per line, as a cmdlet that fails to bind changes nothing.
+        for (const [k, v] of pending) {
+            if (v === null || (Array.isArray(v) && v.length === 0)) state.settings.delete(k);
+            else state.settings.set(k, v);
+        }
+        if (description === null) delete state.description;
+        else if (description !== undefined) state.description = description;
+    }
+
+    function entryList(arg: { text: string; column: number }, current: Array<{ name: string; value: string }> | undefined) {
+        const lookup = (name: string, column: number) => {
+            const e = entries.get(name.toLowerCase());
+            if (!e) throw new LineProblem(column, `$${name} is not an entry defined earlier with $${name} = ${ENTRY_CMDLET} -Name … -Value …`);
+            return e;
+        };
+        if (arg.text.startsWith("$")) {
+            const v = arg.text.slice(1);
+            if (v.toLowerCase() === "null") return [];
+            return [lookup(v, arg.column)];
+        }
+        const m = /^@\{\s*(Add|Remove|Replace)\s*=\s*(\$[A-Za-z_][A-Za-z0-9_]*(?:\s*,\s*\$[A-Za-z_][A-Za-z0-9_]*)*)\s*\}$/i.exec(arg.text);
+        if (!m) throw new LineProblem(arg.column, "-PolicyEntry takes @{Add=$x}, @{Remove=$x}, @{Replace=$x} (entries separated by commas), $x or $null");
+        const items = m[2].split(",").map((s) => lookup(s.trim().slice(1), arg.column));
+        const list = [...(current ?? [])];
+        switch (m[1].toLowerCase()) {
+            case "add": return [...list, ...items];
+            case "replace": return items;
+            default: return list.filter((x) => !items.some((i) => i.name === x.name && i.value === x.value));
+        }
+    }
+
+    const policyList: PolicyDeclaration[] = [...policies.values()].map((s) => {
+        const settings: Record<string, unknown> = {};
+        for (const d of SETTINGS) {
+            const k = camelName(d.name);
+            if (!s.settings.has(k)) continue;
+            const v = s.settings.get(k);
+            settings[k] = d.kind === "policyEntry" ? (v as Array<{ name: string; value: string }>).map((x) => ({ name: x.name, value: x.value })) : v;
+        }
+        const out: PolicyDeclaration = { identity: s.identity, settings };
+        if (s.description !== undefined) out.description = s.description;
+        if (s.adopt) out.adopt = true;
+        return out;
+    });
+    const grouped = new Map<string, GrantDeclaration>();
+    for (const g of grants.values()) {
+        let decl = grouped.get(g.policyKey);
+        if (!decl) grouped.set(g.policyKey, (decl = { policy: policies.get(g.policyKey)?.identity ?? g.policy, users: [] }));
+        decl.users.push(g.user);
+    }
+    const problemLines = new Set(problems.map((p) => p.line));
+    return { declaration: { policies: policyList, grants: [...grouped.values()] }, problems, notes, commands, converted: commands - problemLines.size };
+}
+
+/** Physical lines joined where a line ends with a backtick (PowerShell's line continuation); numbered by first line. */
+function logicalLines(script: string): Array<{ line: number; text: string }> {
+    const out: Array<{ line: number; text: string }> = [];
+    const lines = script.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const start = i;
+        let text = lines[i];
+        while (/`\s*$/.test(text) && i + 1 < lines.length) text = text.replace(/`\s*$/, " ") + lines[++i];
+        out.push({ line: start + 1, text });
+    }
+    return out;
+}
+
+function parse(text: string, line: number, offset: number): PsCommand {
+    try {
+        const cmd = parseLine(text, line, { extraCmdlets: [ENTRY_CMDLET] });
+        if (!cmd) throw new LineProblem(offset + 1, "expected a command");
+        return cmd;
+    } catch (e) {
+        if (e instanceof PsParseError) throw new LineProblem(e.column + offset, e.message.replace(/^line \d+, column \d+: /, ""));
+        throw e;
+    }
+}
+
+function identityOf(cmd: PsCommand): { value: PsValue; column: number } | undefined {
+    const named = cmd.named.get("identity");
+    if (named) return { value: named.value, column: named.column };
+    const first = cmd.positional[0];
+    return first ? { value: first.value, column: first.column } : undefined;
+}
+
+function policyIdentity(arg: { value: PsValue; column: number }) {
+    const id = parsePolicyIdentity(typeof arg.value === "number" ? String(arg.value) : arg.value);
+    if (isIdentityError(id)) throw new LineProblem(arg.column, `-Identity: ${id.error}`);
+    return id;
+}
+
+function stringParam(cmd: PsCommand, name: string, cmdlet: string): string {
+    const p = cmd.named.get(name);
+    if (!p || (typeof p.value !== "string" && typeof p.value !== "number") || String(p.value) === "") {
+        throw new LineProblem(p?.column ?? 1, `${cmdlet} needs -${name[0].toUpperCase()}${name.slice(1)} <non-empty string>`);
+    }
+    return String(p.value);
+}
+
+function rejectOthers(cmd: PsCommand, allowed: string[]): void {
+    for (const [lower, { name, column }] of cmd.named) {
+        if (!allowed.includes(lower) && !IGNORED.has(lower)) {
+            throw new LineProblem(column, `-${name} is not a parameter of ${cmd.cmdlet} that convert handles (expected ${allowed.map((a) => `-${a}`).join(", ")})`);
+        }
+    }
+}
+
+/** PowerShell's conversion of an argument to the parameter's type, as the emulator's endpoint does it. */
+function coerce(def: SettingDef, v: PsValue): unknown {
+    if (def.kind === "uint" && typeof v === "string" && /^\d+$/.test(v)) return Number(v);
+    if ((def.kind === "string" || def.kind === "enum") && typeof v === "number") return String(v);
+    return v;
+}
+
+/**
+ * A corrected line for common typing slips, when the correction converts cleanly: a space around the dash of the
+ * cmdlet name (`Grant -CsClientPolicy`), a space after a parameter's dash (`- PolicyName`), a misspelt parameter name.
+ */
+export function suggest(text: string): string | undefined {
+    let fixed = text
+        .replace(/^(\s*)(New|Set|Get|Remove|Grant)\s*-\s*(CsClientPolicy)\b/i, (_m, sp: string, verb: string, noun: string) => `${sp}${verb}-${noun}`)
+        .replace(/(\s)-\s+([A-Za-z][A-Za-z0-9]*)/g, "$1-$2");
+    fixed = fixed.replace(/(\s)-([A-Za-z][A-Za-z0-9]*)/g, (m, sp: string, name: string) => {
+        const lower = name.toLowerCase();
+        if (["identity", "policyname", "force", "confirm", "whatif"].includes(lower) || settingByWireName(lower, "caseInsensitive")) return m;
+        const guess = suggestName(name, [...SETTINGS.map((d) => d.name), "Identity", "PolicyName"]);
+        return guess ? `${sp}-${guess}` : m;
+    });
+    if (fixed === text) return undefined;
+    const trial = convertScript(fixed);
+    return trial.problems.length === 0 ? fixed.trim() : undefined;
+}
