@@ -1,0 +1,297 @@
+/**
+ * `clientpolicy report`, the parts that need no Pulumi run: engine events → changes, aggregation, Markdown within its
+ * size budget, the JSON schema, accept rules with expiry, shards and merge, exit codes, masking.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { applyAcceptRules, parseAcceptRules, proposeRules } from "../../../cli/report/accept";
+import { aggregate } from "../../../cli/report/aggregate";
+import { assemble, exitCodeOf, Masker, mergeReports, readReport, writeOutputs, type ReportMeta } from "../../../cli/report/assemble";
+import { driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
+import { renderMarkdown, reportMarker } from "../../../cli/report/markdown";
+import { reportSchema, type TenantReport } from "../../../cli/report/model";
+import { pickShard, shardOf, parseShard } from "../../../cli/report/shard";
+import { classifyError } from "../../../cli/report/run";
+import { generatedFleet, globalDrift, grantDelete, refreshEvents, tagPending, tenant, urn } from "./reportData";
+
+const NO_RULES = { file: null, rules: [] };
+const DAY = "2026-11-30";
+
+function meta(stacks: string[], extra: Partial<ReportMeta> = {}): ReportMeta {
+    return { mode: "drift", project: "fleet", stacks, startedAt: "2026-11-30T10:00:00.000Z", durationMs: 1, gitSha: null, cliVersion: "v3.274.1", packageVersion: "0.1.0", ...extra };
+}
+
+describe("report: engine events → changes", () => {
+    it("reads drift from refresh resOutputsEvents: property before → after, bookkeeping ignored, deletions kept", () => {
+        const changes = driftChanges(refreshEvents("s1") as any);
+        assert.deepEqual(changes.map((c) => [c.op, c.identity, c.properties.map((p) => [p.path, p.before, p.after])]), [
+            ["update", "Global", [["enableIMAutoArchiving", false, true]]],
+            ["delete", "Tag:OfflineIM", []],
+        ]);
+        assert.equal(changes[0].kind, "drift");
+        assert.equal(changes[0].type, "ClientPolicy");
+    });
+
+    it("reads pending changes from preview pre-events, restricted to the engine's diffs, replacements folded", () => {
+        const md = (op: string, name: string, oldIn: object, newIn: object, diffs?: string[]) =>
+            ({ resourcePreEvent: { metadata: { op, urn: urn("s", "pulumi-nodejs:dynamic/clientpolicy:ClientPolicy", name), type: "pulumi-nodejs:dynamic/clientpolicy:ClientPolicy", old: { inputs: oldIn }, new: { inputs: newIn }, diffs } } });
+        const events = [
+            md("same", "a", { identity: "Global" }, { identity: "Global" }),
+            md("update", "b", { identity: "Tag:B", description: "x", displayPhoto: "NoPhoto" }, { identity: "Tag:B", description: "y", displayPhoto: "PhotosFromADOnly" }, ["description"]),
+            md("create-replacement", "c", { identity: "Tag:C" }, { identity: "Tag:D" }, ["identity"]),
+            md("replace", "c", { identity: "Tag:C" }, { identity: "Tag:D" }, ["identity"]),
+            md("delete-replaced", "c", { identity: "Tag:C" }, { identity: "Tag:D" }),
+            md("create", "d", {}, { identity: "Tag:E", users: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }),
+        ];
+        const changes = pendingChanges(events as any);
+        assert.deepEqual(changes.map((c) => [c.name, c.op, c.properties.map((p) => p.path)]), [["b", "update", ["description"]], ["c", "replace", ["identity"]], ["d", "create", []]]);
+        assert.deepEqual(changes[1].properties[0], { path: "identity", before: "Tag:C", after: "Tag:D", kind: "pending" });
+    });
+
+    it("joins drift and pending of one property as both, keeping the tenant's value", () => {
+        const d = globalDrift("s1", true);
+        const p = { ...globalDrift("s1"), kind: "pending" as const, properties: [{ path: "enableIMAutoArchiving", before: false, after: "(known after apply)", kind: "pending" as const }, { path: "description", before: undefined, after: "x", kind: "pending" as const }] };
+        const [j] = joinChanges([d], [p]);
+        assert.equal(j.kind, "both");
+        assert.deepEqual(j.properties.map((x) => [x.path, x.kind, x.tenant]), [["description", "pending", undefined], ["enableIMAutoArchiving", "both", true]]);
+    });
+
+    it("classifies failures: never drift, each with a kind", () => {
+        assert.equal(classifyError(["AuthError: the tenant refused the app's credentials (401 invalid_client)"], false), "auth");
+        assert.equal(classifyError(["TransportError: fetch failed: connect ECONNREFUSED 127.0.0.1:9"], false), "unreachable");
+        assert.equal(classifyError(["ThrottledError: throttled (429) after 8 attempts"], false), "throttled");
+        assert.equal(classifyError(["anything"], true), "timeout");
+        assert.equal(classifyError(["something else broke"], false), "failed");
+    });
+});
+
+describe("report: aggregation and impact", () => {
+    it("shows identical changes once with their tenants, different values apart", () => {
+        const tenants = [
+            ...Array.from({ length: 37 }, (_, i) => tenant(`s${String(i).padStart(2, "0")}`, [globalDrift(`s${i}`), tagPending(`s${i}`, 3)])),
+            tenant("odd", [globalDrift("odd", "weird")]),
+            tenant("broken", [], { status: "error", error: { kind: "auth", message: "no" } }),
+        ];
+        const groups = aggregate(tenants);
+        assert.deepEqual(groups.map((g) => [g.object, g.path, g.after, g.stacks.length]), [
+            ["Global", "enableIMAutoArchiving", true, 37], ["Tag:OfflineIM", "description", "Offline IM off", 37], ["Global", "enableIMAutoArchiving", "weird", 1],
+        ]);
+        assert.equal(groups[1].usersReached, 37 * 3, "assignees summed over the tenants");
+        const md = renderMarkdown(assemble(tenants, meta(tenants.map((t) => t.stack)), NO_RULES, DAY));
+        assert.match(md, /\*\*drift\*\* `Global\.enableIMAutoArchiving`: `false` → `true` — 37 tenants/);
+        assert.match(md, /— 37 tenants \(reaches 111 assigned user\(s\)\)/);
+        assert.match(md, /<details><summary>37 tenants<\/summary>s00, s01/);
+    });
+});
+
+describe("report: Markdown", () => {
+    const tenants = [tenant("a", [globalDrift("a")]), tenant("b", [grantDelete("b")]), tenant("c", []),
+        tenant("d", [], { status: "error", error: { kind: "unreachable", message: "fetch failed: ECONNREFUSED" } })];
+    const r = assemble(tenants, meta(["a", "b", "c", "d"], { mode: "full" }), NO_RULES, DAY);
+
+    it("puts the marker and summary first, a banner on deletes, errors apart, folded sections per tenant", () => {
+        const md = renderMarkdown(r);
+        const lines = md.split("\n");
+        assert.equal(lines[0], reportMarker(r));
+        assert.match(md, /\| 4 \| 1 \| 2 \| 1 \| 0 \| 1 \| 1 \| 0 \| 0 \|/);
+        assert.match(md, /\[!WARNING\]\n> \*\*1 delete\(s\) and 0 replacement\(s\)\.\*\* Deleting `Global` resets/);
+        assert.match(md, /\| d \| unreachable \| fetch failed: ECONNREFUSED \|/);
+        assert.match(md, /<details><summary><b>a<\/b>: 1 change: 1 drift<\/summary>/);
+        assert.match(md, /\| ClientPolicy `Global` \| update \| drift \| `enableIMAutoArchiving` \| `false` \| `true` \|/);
+        assert.match(md, /1 tenant\(s\) clean\./);
+        assert.ok(md.indexOf("| tenants |") < md.indexOf("Changes across tenants"));
+        assert.ok(!/WARNING/.test(renderMarkdown(assemble([tenant("a", [globalDrift("a")])], meta(["a"]), NO_RULES, DAY))), "no banner without deletes");
+    });
+
+    it("keys the marker on command, project and stack set", () => {
+        const m = reportMarker(r);
+        assert.equal(reportMarker({ ...r, stacks: ["d", "c", "b", "a"] }), m, "order does not matter");
+        assert.notEqual(reportMarker({ ...r, stacks: ["a", "b"] }), m);
+        assert.notEqual(reportMarker({ ...r, mode: "plan" }), m);
+        assert.notEqual(reportMarker({ ...r, project: "other" }), m);
+        assert.match(m, /^<!-- clientpolicy-report mode=full project=fleet stacks=[0-9a-f]{16} -->$/);
+    });
+
+    it("keeps 200 tenants' changes within the 60,000-character budget and says what it left out", () => {
+        const fleet = generatedFleet(200);
+        const big = assemble(fleet, meta(fleet.map((t) => t.stack)), NO_RULES, DAY);
+        const full = renderMarkdown(big, { budget: 10_000_000 });
+        assert.ok(full.length > 60_000, `the full rendering must exceed the budget for this test to mean anything (${full.length})`);
+        const md = renderMarkdown(big, { fullReport: "report.json" });
+        assert.ok(md.length <= 60_000, `${md.length} characters`);
+        assert.match(md, /_Shortened to fit the comment size budget: left out .+ The full report is in `report\.json`\._/);
+        // Still the summary and the aggregated groups.
+        assert.match(md, /\| 200 \| 0 \| 172 \| 28 \|/);
+        assert.match(md, /`Global\.enableIMAutoArchiving`: `false` → `true` — 172 tenants/);
+        // Degrades in steps: a budget between the levels keeps property names but no values.
+        const names = renderMarkdown(big, { budget: full.length - 1 });
+        assert.match(names, /left out before\/after values per tenant \(changed property names kept\)/);
+        assert.match(names, /- drift update ClientPolicy `Tag:Contacts`: `maximumNumberOfContacts`, `description`/);
+        // A tiny budget still fits, listing fewer groups and tenants, and says so.
+        const tiny = renderMarkdown(big, { budget: 3000, fullReport: "report.json" });
+        assert.ok(tiny.length <= 3000, `${tiny.length}`);
+        assert.match(tiny, /change groups; the tenants beyond the first \d+/);
+    });
+});
+
+describe("report: JSON and schema", () => {
+    it("validates a whole report and rejects a broken one naming file and field", () => {
+        const fleet = generatedFleet(20);
+        const r = assemble(fleet, meta(fleet.map((t) => t.stack)), NO_RULES, DAY);
+        assert.equal(reportSchema.safeParse(JSON.parse(JSON.stringify(r))).success, true);
+        assert.equal(r.formatVersion, 1);
+        assert.deepEqual(r.counts, { tenants: 20, clean: 0, changed: 18, error: 2, create: 0, update: 18 + 6 + 4, delete: 0, replace: 0, drift: 18 + 4, pending: 6, both: 0, suppressed: 0 });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "report-json-"));
+        try {
+            const file = path.join(dir, "bad.json");
+            fs.writeFileSync(file, JSON.stringify({ ...r, tenants: [{ ...r.tenants[0], status: "drifted" }] }));
+            assert.throws(() => readReport(file), (e: Error) => e.message.startsWith(`${file}: not a clientpolicy report of formatVersion 1: tenants.0.status`));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("exit codes: 0 clean, 2 changes per --fail-on, 3 errors", () => {
+        const clean = assemble([tenant("a", [])], meta(["a"]), NO_RULES, DAY);
+        const drift = assemble([tenant("a", [globalDrift("a")])], meta(["a"]), NO_RULES, DAY);
+        const pending = assemble([tenant("a", [tagPending("a")])], meta(["a"]), NO_RULES, DAY);
+        const partial = assemble([tenant("a", [globalDrift("a")]), tenant("b", [], { status: "error", error: { kind: "auth", message: "x" } })], meta(["a", "b"]), NO_RULES, DAY);
+        const all = ["drift", "pending", "error"] as const;
+        assert.equal(exitCodeOf(clean, all), 0);
+        assert.equal(exitCodeOf(drift, all), 2);
+        assert.equal(exitCodeOf(pending, all), 2);
+        assert.equal(exitCodeOf(pending, ["drift", "error"]), 0);
+        assert.equal(exitCodeOf(partial, all), 3);
+        assert.equal(exitCodeOf(partial, ["drift"]), 2);
+        assert.equal(exitCodeOf(partial, ["pending"]), 0);
+    });
+
+    it("masks secret values and --mask patterns in Markdown and JSON, escaped forms included", () => {
+        const secret = 'p"ss\\word-123';
+        const r = assemble([tenant("a", [], { status: "error", error: { kind: "auth", message: `refused secret ${secret} for app-XYZ-42` } })], meta(["a"]), NO_RULES, DAY);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "report-mask-"));
+        try {
+            const masker = new Masker([/app-[A-Z]+-\d+/g]);
+            masker.addSecret(secret);
+            const files = writeOutputs(r, ["md", "json"], dir, masker, 60_000);
+            for (const f of files) {
+                const text = fs.readFileSync(f, "utf8");
+                assert.ok(!text.includes(secret) && !text.includes(JSON.stringify(secret).slice(1, -1)) && !text.includes("app-XYZ-42"), f);
+                assert.match(text, /refused secret \[masked\] for \[masked\]/);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("report: accepted drift", () => {
+    const rulesText = `rules:
+  - scope: tenant
+    stacks: [a]
+    policy: Global
+    property: enableIM*
+    reason: Legal hold
+    owner: compliance@example.com
+    expires: 2026-12-31
+  - scope: fleet
+    policy: Tag:*
+    property: description
+    reason: Help desk edits descriptions
+    owner: helpdesk@example.com
+    expires: 2026-11-29
+`;
+
+    it("moves matching drift to suppressed (tenant scope, glob), never pending; expired rules stop matching and are reported", () => {
+        const rules = parseAcceptRules(rulesText, "drift-accept.yaml");
+        const tagDrift = { ...tagPending("a"), kind: "drift" as const, properties: [{ ...tagPending("a").properties[0], kind: "drift" as const }] };
+        const a = applyAcceptRules(tenant("a", [globalDrift("a"), tagPending("a"), tagDrift]), rules, DAY);
+        assert.deepEqual(a.suppressed.map((s) => [s.identity, s.rule, s.reason]), [["Global", 0, "Legal hold"]]);
+        assert.deepEqual(a.changes.map((c) => [c.kind, c.identity]), [["pending", "Tag:OfflineIM"], ["drift", "Tag:OfflineIM"]], "pending kept; rule 1 expired");
+        const b = applyAcceptRules(tenant("b", [globalDrift("b")]), rules, DAY);
+        assert.equal(b.suppressed.length, 0, "rule 0 is for stack a only");
+        // The day the fleet rule was still valid, it matched.
+        assert.equal(applyAcceptRules(tenant("c", [tagDrift]), rules, "2026-11-29").suppressed.length, 1);
+        const r = assemble([tenant("a", [globalDrift("a")])], meta(["a"]), rules, DAY);
+        assert.equal(r.counts.suppressed, 1);
+        assert.equal(r.tenants[0].status, "clean");
+        assert.deepEqual(r.accept.expired.map((x) => [x.index, x.expires]), [[1, "2026-11-29"]]);
+        const md = renderMarkdown(r);
+        assert.match(md, /1 drift finding\(s\) accepted by drift-accept\.yaml/);
+        assert.match(md, /\*\*1 expired accept rule\(s\)\*\* no longer match: #1 `Tag:\*\.description` \(expired 2026-11-29, owner helpdesk@example\.com\)/);
+        assert.equal(exitCodeOf(r, ["drift", "pending", "error"]), 0);
+    });
+
+    it("reports every problem of a bad rules file at once, with file and YAML path", () => {
+        const bad = `rules:
+  - scope: tenant
+    policy: Global
+    property: x
+    reason: ""
+    owner: me
+    expires: 2026-13-01
+  - scope: planet
+    policy: Global
+    property: x
+    reason: r
+    owner: o
+    expires: 2027-01-01
+    extra: 1
+`;
+        assert.throws(() => parseAcceptRules(bad, "ops/drift-accept.yaml"), (e: Error) => {
+            assert.match(e.message, /ops\/drift-accept\.yaml: rules\[0\]\.reason: must say why/);
+            assert.match(e.message, /ops\/drift-accept\.yaml: rules\[0\]\.expires: must be a real calendar date/);
+            assert.match(e.message, /ops\/drift-accept\.yaml: rules\[0\]\.stacks: is required when scope is tenant/);
+            assert.match(e.message, /ops\/drift-accept\.yaml: rules\[1\]\.scope:/);
+            assert.match(e.message, /rules\[1\]: .*extra/);
+            return true;
+        });
+        assert.throws(() => parseAcceptRules("rules: [a: b", "x.yaml"), /x\.yaml: not valid YAML/);
+    });
+
+    it("--write-accept proposes rules that, once parsed, accept exactly today's drift", () => {
+        const tenants = [tenant("a", [globalDrift("a"), tagPending("a")]), tenant("b", [globalDrift("b"), grantDelete("b")])];
+        const text = proposeRules(tenants, NO_RULES, DAY);
+        const rules = parseAcceptRules(text, "proposed.yaml");
+        assert.deepEqual(rules.rules.map((r) => [r.stacks, r.policy, r.property, r.expires]), [[["a"], "Global", "enableIMAutoArchiving", "2026-12-30"], [["b"], "Global", "enableIMAutoArchiving", "2026-12-30"]]);
+        const r = assemble(tenants, meta(["a", "b"]), rules, DAY);
+        assert.deepEqual(r.tenants.map((t) => [t.stack, t.changes.map((c) => c.kind), t.suppressed.length]), [["a", ["pending"], 1], ["b", ["pending"], 1]]);
+    });
+});
+
+describe("report: shards and merge", () => {
+    it("splits stacks into stable, disjoint, complete shards", () => {
+        const stacks = Array.from({ length: 100 }, (_, i) => `tenant-${i}`);
+        const shards = [1, 2, 3].map((index) => pickShard(stacks, { index, count: 3 }));
+        assert.deepEqual(shards.flat().sort(), [...stacks].sort());
+        assert.ok(shards.every((s) => s.length > 15), shards.map((s) => s.length).join(","));
+        assert.deepEqual(pickShard(["tenant-5", ...stacks.slice(50)], { index: shardOf("tenant-5", 3), count: 3 }).includes("tenant-5"), true, "a stack's shard ignores the other stacks");
+        assert.throws(() => parseShard("4/3"), /--shard: expected i\/n with 1 ≤ i ≤ n ≤ 1000 \(e\.g\. 2\/4\), got "4\/3"/);
+        assert.throws(() => parseShard("0/3"), /--shard/);
+    });
+
+    it("3 shards merged give the same report as one unsharded run", () => {
+        const fleet = generatedFleet(30);
+        const rules = parseAcceptRules(`rules:\n  - {scope: fleet, policy: Tag:Contacts, property: description, reason: r, owner: o, expires: 2027-01-01}\n  - {scope: tenant, stacks: [tenant-010], policy: Tag:Contacts, property: maximumNumberOfContacts, reason: r, owner: o, expires: 2027-01-01}\n`, "accept.yaml");
+        const stacks = fleet.map((t) => t.stack);
+        const whole = assemble(fleet, meta(stacks), rules, DAY);
+        const parts = [1, 2, 3].map((index) => {
+            const mine = pickShard(stacks, { index, count: 3 });
+            return assemble(fleet.filter((t) => mine.includes(t.stack)), meta(mine, { shard: { index, count: 3 } }), rules, DAY);
+        });
+        const parsed = parts.map((p) => reportSchema.parse(JSON.parse(JSON.stringify(p))));
+        const { tenants, meta: m } = mergeReports(parsed, ["1.json", "2.json", "3.json"]);
+        const merged = assemble(tenants, { ...m, packageVersion: "0.1.0" }, rules, DAY);
+        assert.deepEqual(merged.tenants, JSON.parse(JSON.stringify(whole.tenants)));
+        assert.deepEqual(merged.counts, whole.counts);
+        assert.deepEqual(merged.stacks, whole.stacks);
+        assert.equal(merged.shard, undefined);
+        assert.equal(renderMarkdown(merged), renderMarkdown(whole));
+        assert.equal(exitCodeOf(merged, ["drift", "pending", "error"]), exitCodeOf(whole, ["drift", "pending", "error"]));
+        assert.ok(whole.counts.suppressed > 0, "the rules matched something");
+        assert.throws(() => mergeReports([parsed[0], parsed[0]], ["1.json", "1b.json"]), /1b\.json: stack tenant-\d+ is also in 1\.json; shards must not overlap/);
+        assert.throws(() => mergeReports([parsed[0], { ...parsed[1], mode: "plan" }], ["1.json", "2.json"]), /2\.json: mode plan differs from 1\.json's drift/);
+    });
+});
