@@ -1,6 +1,6 @@
 /**
  * Background processing of a tenant's batch assignments: operations run one after another, in chunks, each chunk made
- * durable before the next starts, so a big batch is observable as `InProgress` and a restart resumes where the last
+ * durable (its finished users' rows, not the whole batch) before the next starts, so a big batch is observable as `InProgress` and a restart resumes where the last
  * durable chunk ended (the operation keeps its pending users).
  */
 import type { Tenant } from "./tenant";
@@ -38,7 +38,8 @@ export class BatchWorker {
             op.status = "InProgress";
             for (const user of op.pending.splice(0, BATCH_CHUNK)) op.results.push(this.tenant.assignBatchUser(op, user));
             if (op.pending.length === 0) op.status = "Completed";
-            await this.tenant.commit(false);
+            // Only this operation's row and the users this chunk finished are written.
+            await this.tenant.commitOperation(op);
         }
     }
 }

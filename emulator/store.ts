@@ -1,8 +1,13 @@
 /**
  * Persistence of tenants, behind {@link TenantStore}: the domain model (emulator/tenant.ts) keeps each tenant's state
- * in memory and asks the store to make it durable; the store decides how. {@link JsonFileStore} keeps one JSON file per
- * tenant, replaced atomically (temp file + fsync + rename + fsync of the directory) so that a crash at any instant
- * leaves either the old or the new file, never a mix; saves are coalesced per tenant (group commit).
+ * in memory and tells the store, row by row, what a request changed (a {@link ChangeSet}: policies put or deleted,
+ * users put, batch operations put or deleted, apps replaced); the store makes exactly those rows durable. The
+ * implementation is {@link SqliteStore} (emulator/sqliteStore.ts): one SQLite database per data directory, or a
+ * private in-memory database when there is no data directory.
+ *
+ * This file also keeps the record shapes (the same as the wire-independent JSON the emulator used to write), the
+ * reader of that older format (`tenant-<id>.json` files, imported once into the database), and `writeFileAtomic`,
+ * still used for the token signing key.
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -69,23 +74,104 @@ export interface TenantState {
 }
 
 /**
- * Where tenants are kept. Implementations: {@link JsonFileStore}; a database-backed one fits the same shape (open =
- * create the schema and recover, loadAll = read every tenant, save = one transaction writing the tenant's state).
+ * The rows one commit of one tenant changed. Records are the tenant's live objects: the store writes their values as
+ * they are when the transaction runs, which is never earlier than the change that marked them. Marks merge in order
+ * ({@link mergeFrom}), so a policy deleted and created again within one set is deleted, then inserted (it moves to the
+ * end of the listing order, as in memory).
+ */
+export class ChangeSet {
+    /** The tenant itself is new: its row is inserted (with whatever else the set holds). */
+    created = false;
+    /** The tenant's app registrations, replaced as a whole (a handful of rows). */
+    apps?: AppRecord[];
+    /** Policies to insert or update, by lower-cased identity key. */
+    readonly policies = new Map<string, PolicyRecord>();
+    /** Policy keys to delete; applied before {@link policies}. */
+    readonly deletedPolicies = new Set<string>();
+    /** Users to insert or update, by object id. */
+    readonly users = new Map<string, UserRecord>();
+    /** Batch operations to insert or update, by operation id; only results added since the last write are written. */
+    readonly operations = new Map<string, BatchOperation>();
+    /** Operation ids to delete (history trimming); applied before {@link operations}. */
+    readonly deletedOperations = new Set<string>();
+
+    putPolicy(key: string, rec: PolicyRecord): void {
+        this.policies.set(key, rec);
+    }
+
+    deletePolicy(key: string): void {
+        this.policies.delete(key);
+        this.deletedPolicies.add(key);
+    }
+
+    putUsers(users: Iterable<UserRecord>): void {
+        for (const u of users) this.users.set(u.id, u);
+    }
+
+    putOperation(op: BatchOperation): void {
+        this.operations.set(op.id, op);
+    }
+
+    deleteOperation(id: string): void {
+        this.operations.delete(id);
+        this.deletedOperations.add(id);
+    }
+
+    putApps(apps: AppRecord[]): void {
+        this.apps = apps;
+    }
+
+    /** Nothing to write. */
+    get empty(): boolean {
+        return !this.created && this.apps === undefined && this.policies.size === 0 && this.deletedPolicies.size === 0 &&
+            this.users.size === 0 && this.operations.size === 0 && this.deletedOperations.size === 0;
+    }
+
+    /** Adds the marks of `later` (made after this set's), in order. */
+    mergeFrom(later: ChangeSet): void {
+        this.created ||= later.created;
+        if (later.apps !== undefined) this.apps = later.apps;
+        for (const k of later.deletedPolicies) this.deletePolicy(k);
+        for (const [k, r] of later.policies) this.putPolicy(k, r);
+        this.putUsers(later.users.values());
+        for (const id of later.deletedOperations) this.deleteOperation(id);
+        for (const op of later.operations.values()) this.putOperation(op);
+    }
+
+    /** Every row of a whole tenant, as for a new tenant or an import. */
+    static wholeTenant(state: TenantState): ChangeSet {
+        const c = new ChangeSet();
+        c.created = true;
+        c.putApps(state.apps);
+        for (const [k, p] of Object.entries(state.policies)) c.putPolicy(k, p);
+        c.putUsers(state.users);
+        for (const op of state.operations) c.putOperation(op);
+        return c;
+    }
+}
+
+/**
+ * Where tenants are kept. The domain model calls {@link write} after each change (it never hands over the whole state),
+ * and only answers a request once that promise resolved.
  */
 export interface TenantStore {
-    /** Prepares the storage (creates it when missing) and removes leftovers of writes a crash interrupted. */
+    /**
+     * Prepares the storage (creates or migrates it), removes leftovers of interrupted writes and imports data of older
+     * formats once. Throws naming the file when the storage cannot be used.
+     */
     open(): Promise<void>;
     /** Every stored tenant, normalised to the current record shapes (data written before a field existed loads). */
     loadAll(): Promise<TenantState[]>;
     /**
-     * Makes `state` durable; a tenant not stored yet is created. Resolves once every change made to `state` before the
-     * call is durable. Calls for one tenant are coalesced (group commit): one durable write (a file replacement, a
-     * transaction) covers every change made before it started, so a burst of N changes costs about two writes, not N.
+     * Makes `changes` of tenant `tenantId` durable, in one transaction with any other writes queued at the same moment
+     * (group commit); resolves once they are, rejects with the storage error otherwise (the marks are then kept and
+     * retried with the next write, since memory already holds the change). Writes are applied in call order, so the
+     * stored state is always the state after some prefix of the calls.
      */
-    save(state: TenantState): Promise<void>;
-    /** Resolves when no save is running or queued. */
+    write(tenantId: string, changes: ChangeSet): Promise<void>;
+    /** Waits for queued writes, then releases the storage. */
     close(): Promise<void>;
-    /** Where a tenant's data lives (a file path here), for diagnostics and tests. */
+    /** Where a tenant's data lives (the database file; `:memory:` without a data directory), for diagnostics and tests. */
     locate(tenantId: string): string;
 }
 
@@ -100,47 +186,45 @@ export function normalizeState(raw: TenantState): TenantState {
     return raw;
 }
 
-const FILE_PREFIX = "tenant-";
+/** Files of the emulator's former JSON store: one `tenant-<encoded id>.json` per tenant. */
+export const LEGACY_FILE_RE = /^tenant-.+\.json$/;
 /** Temp files of {@link writeFileAtomic}: `<file>.<pid>.tmp`. */
 const TEMP_RE = /\.\d+\.tmp$/;
 
-/** One JSON file per tenant in a data directory, atomically replaced, saves coalesced per tenant. */
-export class JsonFileStore implements TenantStore {
-    private readonly committers = new Map<string, GroupCommitter>();
+/** The tenant file name the former JSON store used (tests write data directories in that format). */
+export function legacyTenantFile(dir: string, tenantId: string): string {
+    return path.join(dir, `tenant-${encodeURIComponent(tenantId.toLowerCase())}.json`);
+}
 
-    constructor(readonly dir: string) {}
-
-    /** Creates the data directory if needed and deletes temp files left by a crash in the middle of a write. */
-    async open(): Promise<void> {
-        await fs.mkdir(this.dir, { recursive: true });
-        for (const name of await fs.readdir(this.dir)) {
-            // A temp file is never the only copy: the rename that would publish it did not happen.
-            if (TEMP_RE.test(name)) await fs.rm(path.join(this.dir, name), { force: true });
-        }
+/**
+ * Reads one file of the former JSON store. Throws an Error naming the file and what was expected when it is not such a
+ * file (so a damaged directory stops the start instead of losing a tenant).
+ */
+export async function readLegacyTenantFile(file: string): Promise<TenantState> {
+    let raw: unknown;
+    try {
+        raw = JSON.parse(await fs.readFile(file, "utf8"));
+    } catch (e) {
+        throw new Error(`${file}: not a readable tenant JSON file (${(e as Error).message})`, { cause: e });
     }
-
-    /** Path of a tenant's file; the id is encoded so any tenant id is a safe file name. */
-    locate(tenantId: string): string {
-        return path.join(this.dir, `${FILE_PREFIX}${encodeURIComponent(tenantId.toLowerCase())}.json`);
+    const s = raw as Partial<TenantState> | null;
+    const problems: string[] = [];
+    if (s === null || typeof s !== "object") problems.push("the file must hold a JSON object");
+    else {
+        if (typeof s.id !== "string" || s.id === "") problems.push("id must be a non-empty string");
+        if (!Array.isArray(s.apps)) problems.push("apps must be an array");
+        if (!Array.isArray(s.users)) problems.push("users must be an array");
+        if (s.policies === null || typeof s.policies !== "object" || Array.isArray(s.policies)) problems.push("policies must be an object");
+        if (!Array.isArray(s.operations)) problems.push("operations must be an array");
     }
+    if (problems.length) throw new Error(`${file}: not a tenant file of the former JSON store: ${problems.join("; ")}`);
+    return normalizeState({ ...(s as TenantState), version: 1 });
+}
 
-    async loadAll(): Promise<TenantState[]> {
-        const names = (await fs.readdir(this.dir)).filter((n) => n.startsWith(FILE_PREFIX) && n.endsWith(".json"));
-        const out: TenantState[] = [];
-        for (const name of names) out.push(normalizeState(JSON.parse(await fs.readFile(path.join(this.dir, name), "utf8")) as TenantState));
-        return out;
-    }
-
-    save(state: TenantState): Promise<void> {
-        const key = state.id.toLowerCase();
-        let committer = this.committers.get(key);
-        // The snapshot is taken when the write starts, so it holds every change made before save() was called.
-        if (!committer) this.committers.set(key, (committer = new GroupCommitter(() => writeFileAtomic(this.locate(state.id), JSON.stringify(state)))));
-        return committer.flush();
-    }
-
-    async close(): Promise<void> {
-        await Promise.all([...this.committers.values()].map((c) => c.idle()));
+/** Deletes temp files an interrupted {@link writeFileAtomic} left in `dir` (never the only copy of anything). */
+export async function removeTempFiles(dir: string): Promise<void> {
+    for (const name of await fs.readdir(dir)) {
+        if (TEMP_RE.test(name)) await fs.rm(path.join(dir, name), { force: true });
     }
 }
 
@@ -161,42 +245,5 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
         await dir.sync();
     } finally {
         await dir.close();
-    }
-}
-
-/**
- * Serialises and coalesces saves ("group commit"): callers that ask for a
- * flush while one is running share the next one, so a burst of writes costs
- * two file replacements, not one per write. `snapshot` runs when the save
- * starts, so every change made before `flush()` was called is included.
- */
-export class GroupCommitter {
-    private running?: Promise<void>;
-    private queued?: Promise<void>;
-
-    constructor(private readonly save: () => Promise<void>) {}
-
-    /** Resolves once every change made before this call is durable. */
-    flush(): Promise<void> {
-        if (this.queued) return this.queued;
-        if (!this.running) return (this.running = this.run());
-        this.queued = this.running.catch(() => undefined).then(() => {
-            this.queued = undefined;
-            return (this.running = this.run());
-        });
-        return this.queued;
-    }
-
-    /** Resolves when no save is running or queued. */
-    async idle(): Promise<void> {
-        while (this.running || this.queued) await (this.queued ?? this.running)!.catch(() => undefined);
-    }
-
-    private async run(): Promise<void> {
-        try {
-            await this.save();
-        } finally {
-            this.running = undefined;
-        }
     }
 }

@@ -1,7 +1,8 @@
 /**
  * Tenant domain model shared by the HTTP handlers and the PowerShell endpoint: policies and their owners, the user
  * directory, grants and batch assignments. Every method validates fully before mutating, so a rejected request
- * changes nothing; mutating methods resolve only once the change is durable (through the {@link TenantStore}).
+ * changes nothing; mutating methods mark the rows they changed (a {@link ChangeSet}) and resolve only once the store
+ * made those rows durable (through the {@link TenantStore}).
  * Wire shapes live in the handler layer (emulator/views.ts); batch processing in emulator/batchWorker.ts.
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -10,7 +11,7 @@ import { OWNER_ANNOTATION, OWNER_MAX_LENGTH } from "../api/contract";
 import { isIdentityError, parsePolicyIdentity, type PolicyIdentity } from "../api/identity";
 import { BatchWorker } from "./batchWorker";
 import { ApiError, Errors, type ErrorDetail } from "./errors";
-import type { BatchOperation, BatchResult, PolicyRecord, TenantState, TenantStore, UserRecord } from "./store";
+import { ChangeSet, type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
 
 /** Finished batch operations kept for polling; older ones are dropped to bound the stored state. */
 const BATCH_HISTORY = 20;
@@ -39,6 +40,8 @@ export class Tenant {
     private byId = new Map<string, UserRecord>();
     private byKey = new Map<string, UserRecord>();
     private byDisplay = new Map<string, UserRecord[]>();
+    /** Rows changed since the last {@link commit}. */
+    private changes = new ChangeSet();
 
     constructor(readonly state: TenantState, private readonly store: TenantStore) {
         for (const u of state.users) this.index(u);
@@ -53,6 +56,18 @@ export class Tenant {
         };
     }
 
+    /**
+     * A new tenant (Global at its defaults, the given apps, no users yet); its first {@link commit} creates it in the
+     * store with every row.
+     */
+    static provisioned(id: string, store: TenantStore, apps: AppRecord[] = []): Tenant {
+        const state = Tenant.initialState(id);
+        state.apps.push(...apps);
+        const tenant = new Tenant(state, store);
+        tenant.changes.mergeFrom(ChangeSet.wholeTenant(state));
+        return tenant;
+    }
+
     /** Tenant id as provisioned. */
     get id(): string {
         return this.state.id;
@@ -60,10 +75,26 @@ export class Tenant {
 
     // ------------------------------------------------------------------ persistence
 
-    /** Makes every change so far durable; `countsAsWrite` feeds the stats. */
+    /**
+     * Makes every change so far durable: hands the rows marked since the last commit to the store (one transaction
+     * with whatever else is queued) and resolves once they are committed. `countsAsWrite` feeds the stats.
+     */
     async commit(countsAsWrite = true): Promise<void> {
         if (countsAsWrite) this.stats.writes++;
-        await this.store.save(this.state);
+        const changes = this.changes;
+        this.changes = new ChangeSet();
+        await this.store.write(this.id, changes);
+    }
+
+    /** Marks `state.apps` as changed (replaced as a whole at the next commit). */
+    appsChanged(): void {
+        this.changes.putApps(this.state.apps);
+    }
+
+    /** Marks a batch operation (its status and newly finished users) and commits it; for the batch worker. */
+    async commitOperation(op: BatchOperation): Promise<void> {
+        this.changes.putOperation(op);
+        await this.commit(false);
     }
 
     /** Stops batch processing after the current chunk and waits for its save. */
@@ -88,6 +119,7 @@ export class Tenant {
             const rec: UserRecord = { ...u, id: u.id ?? randomUUID(), clientPolicy: null, clientPolicyOwner: null };
             this.state.users.push(rec);
             this.index(rec);
+            this.changes.putUsers([rec]);
         }
     }
 
@@ -213,6 +245,7 @@ export class Tenant {
         Tenant.apply(settings, changes.settings);
         const rec: PolicyRecord = { identity: id.canonical, etag: newEtag(), owner: changes.owner ?? null, settings };
         this.state.policies[id.key] = rec;
+        this.changes.putPolicy(id.key, rec);
         await this.commit();
         return rec;
     }
@@ -237,6 +270,7 @@ export class Tenant {
         rec.settings = next;
         rec.owner = owner;
         rec.etag = newEtag();
+        this.changes.putPolicy(id.key, rec);
         await this.commit();
         return rec;
     }
@@ -253,6 +287,7 @@ export class Tenant {
             rec.settings = documentedDefaults();
             rec.owner = null;
             rec.etag = newEtag();
+            this.changes.putPolicy(id.key, rec);
             await this.commit();
             return rec;
         }
@@ -262,7 +297,9 @@ export class Tenant {
             u.clientPolicy = null;
             u.clientPolicyOwner = null;
         }
+        this.changes.putUsers(granted);
         delete this.state.policies[id.key];
+        this.changes.deletePolicy(id.key);
         await this.commit();
         return undefined;
     }
@@ -304,7 +341,10 @@ export class Tenant {
     async grant(userIdentity: string, policyName: unknown, owner: string | null = null): Promise<UserRecord> {
         const target = this.grantTarget(policyName);
         const user = this.resolveUser(userIdentity);
-        if (Tenant.assign(user, target, owner)) await this.commit();
+        if (Tenant.assign(user, target, owner)) {
+            this.changes.putUsers([user]);
+            await this.commit();
+        }
         return user;
     }
 
@@ -318,10 +358,12 @@ export class Tenant {
             createdDateTime: new Date().toISOString(), pending: [...users], results: [],
         };
         this.state.operations.push(op);
+        this.changes.putOperation(op);
         const done = this.state.operations.filter((o) => o.status === "Completed");
         if (done.length > BATCH_HISTORY) {
             const drop = new Set(done.slice(0, done.length - BATCH_HISTORY));
             this.state.operations = this.state.operations.filter((o) => !drop.has(o));
+            for (const o of drop) this.changes.deleteOperation(o.id);
         }
         await this.commit();
         this.batches.resume();
@@ -335,13 +377,16 @@ export class Tenant {
         return op;
     }
 
-    /** One user of a batch, in memory (the worker commits per chunk); failures become the user's result. */
+    /**
+     * One user of a batch, in memory (the worker commits per chunk with {@link commitOperation}); failures become the
+     * user's result.
+     */
     assignBatchUser(op: BatchOperation, user: string): BatchResult {
         try {
             // Re-resolved per user: the policy may have been removed since the batch was accepted.
             const target = op.policyName === null ? null : this.grantTarget(op.policyName);
             const rec = this.resolveUser(user);
-            Tenant.assign(rec, target, op.owner);
+            if (Tenant.assign(rec, target, op.owner)) this.changes.putUsers([rec]);
             return { User: user, Status: "Succeeded", Id: rec.id };
         } catch (e) {
             if (!(e instanceof ApiError)) throw e;

@@ -2,7 +2,7 @@
  * The set of tenants hosted by one emulator and their provisioning: the
  * built-in demo tenants, `--seed` files and `POST /_emulator/tenants`.
  * Provisioning never touches a tenant that already exists in the data
- * directory, so restarting with the same directory keeps all state.
+ * directory's database, so restarting with the same directory keeps all state.
  */
 import { randomBytes } from "node:crypto";
 import { isTenantId } from "../api/contract";
@@ -161,8 +161,7 @@ export class TenantRegistry {
             if (id.scope !== "global" && seen.has(id.key)) throw Errors.policyAlreadyExists(id.canonical);
             seen.add(id.key);
         }
-        const tenant = new Tenant(Tenant.initialState(spec.id), this.store);
-        tenant.state.apps.push(...(spec.apps ?? []));
+        const tenant = Tenant.provisioned(spec.id, this.store, spec.apps ?? []);
         tenant.addUsers([...(spec.users ?? []), ...generatedUsers(spec.id, spec.generatedUsers ?? 0)]);
         for (const p of spec.policies ?? []) {
             const identity = String(p.Identity);
@@ -193,6 +192,7 @@ export class TenantRegistry {
         const app = tenant?.state.apps.find((a) => a.clientId === clientId);
         if (!tenant || !app || app.clientSecret === secret) return;
         app.clientSecret = secret;
+        tenant.appsChanged();
         await tenant.commit(false);
     }
 

@@ -9,7 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { FAULT_CLI_FLAGS, startEmulator, type EmulatorHandle, type FaultConfig, type SeedFile } from "../../emulator";
-import { JsonFileStore } from "../../emulator/store";
+import { readStoredTenants, SqliteStore } from "../../emulator/sqliteStore";
+import type { TenantState } from "../../emulator/store";
 import { Routes } from "../../api/contract";
 import { recordedFetch } from "./tenantApi";
 
@@ -26,8 +27,13 @@ export interface TestTenant {
     clientId: string;
     clientSecret: string;
     dataDir: string;
-    /** The tenant's JSON file in `dataDir`. */
+    /** The file holding the tenant's data in `dataDir` (the emulator's SQLite database). */
     tenantFile: string;
+    /**
+     * The tenant's state as stored on disk (read through a connection of its own, not over HTTP); undefined when the
+     * tenant is not stored.
+     */
+    stored(tenantId?: string): TenantState | undefined;
     /** A fresh access token for `tenantId`. */
     token(): Promise<string>;
     /** A fresh access token for another demo tenant (same client id and secret). */
@@ -148,7 +154,8 @@ export async function startTestEmulator(opts: TestEmulatorOptions = {}): Promise
         recordedFetch(url, method, p, body === undefined ? {} : { headers: { "content-type": type }, body });
     return {
         url, tenantId, clientId: "demo-client", clientSecret, dataDir, child, handle,
-        tenantFile: new JsonFileStore(dataDir).locate(tenantId),
+        tenantFile: new SqliteStore(dataDir).locate(tenantId),
+        stored: (tid = tenantId) => readStoredTenants(dataDir).find((s) => s.id.toLowerCase() === tid.toLowerCase()),
         token: () => tokenFor(tenantId),
         tokenFor,
         powershell: async (script, tid = tenantId) => handle

@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OWNER_ANNOTATION, OWNER_MAX_LENGTH } from "../../../api/contract";
+import { legacyTenantFile } from "../../../emulator/store";
 import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
 import { assertError, call, createPolicy, grantPath, policyPath, userPath } from "./util";
 
@@ -126,11 +127,14 @@ describe("emulator: data written before owners existed", () => {
         await createPolicy(t, "Old", { EnableURL: true });
         await call(t, "PUT", grantPath("Ken Myer"), { body: { PolicyName: "Old" } });
         await t.stop();
-        // Strip every owner field, as a data directory from before owners looks.
-        const state = JSON.parse(readFileSync(t.tenantFile, "utf8"));
+        // Strip every owner field, as a data directory from before owners looks (the former JSON store's format,
+        // imported once at start).
+        const state: any = t.stored();
         for (const p of Object.values(state.policies) as any[]) delete p.owner;
         for (const u of state.users) delete u.clientPolicyOwner;
-        writeFileSync(t.tenantFile, JSON.stringify(state));
+        rmSync(dataDir, { recursive: true, force: true });
+        mkdirSync(dataDir);
+        writeFileSync(legacyTenantFile(dataDir, state.id), JSON.stringify(state));
 
         t = await startTestEmulator({ dataDir, users: 2 });
         try {

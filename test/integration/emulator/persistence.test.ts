@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { documentedDefaults } from "../../../api/catalogue";
+import { DATABASE_FILE, IMPORTED_SUFFIX, SqliteStore } from "../../../emulator/sqliteStore";
+import { legacyTenantFile, type TenantState } from "../../../emulator/store";
+import { TenantRegistry } from "../../../emulator/tenants";
+import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../helpers/emulator";
 import { call, createPolicy, grantPath, policyPath, userPath, type Res } from "./util";
 
 async function completed(t: TestTenant, operationId: string): Promise<Res> {
@@ -42,8 +46,7 @@ describe("emulator: persistence", () => {
             assert.deepEqual(op.json, finished, "batch status and per-user results survive the restart");
             const user1 = (await call(t, "GET", userPath("User 00001"))).json;
             assert.deepEqual([user1.ClientPolicy, user1.ClientPolicyOwner], ["Durable", "proj/stack/grant"]);
-            const state = JSON.parse(readFileSync(t.tenantFile, "utf8"));
-            assert.equal(state.users.length, 25, "users were not regenerated");
+            assert.equal(t.stored()!.users.length, 25, "users were not regenerated");
             assert.deepEqual(readdirSync(dataDir).filter((f) => f.endsWith(".tmp")), []);
         } finally {
             await t.stop();
@@ -92,7 +95,7 @@ describe("emulator: persistence", () => {
         await new Promise((r) => (t.child!.exitCode !== null || t.child!.signalCode !== null ? r(undefined) : t.child!.once("exit", r)));
         assert.equal(t.child!.signalCode, "SIGKILL");
 
-        const state = JSON.parse(readFileSync(t.tenantFile, "utf8"));
+        const state = t.stored()!;
         for (const name of acked) assert.equal(state.policies[`tag:${name.toLowerCase()}`]?.settings.IMWarning, name, `acknowledged ${name} lost`);
 
         t = await startTestEmulator({ dataDir, inProcess: false, users: 10 });
@@ -101,5 +104,105 @@ describe("emulator: persistence", () => {
         } finally {
             await t.stop();
         }
+    });
+
+    it("keeps the listing order of policies across a restart, a deleted and re-created policy moving to the end", async () => {
+        let t = await startTestEmulator({ dataDir, users: 0 });
+        for (const n of ["B", "A", "C"]) await createPolicy(t, n);
+        assert.equal((await call(t, "DELETE", policyPath("B"))).status, 204);
+        await createPolicy(t, "B");
+        const before = (await call(t, "GET", "/Skype.Policy/configurations/ClientPolicy")).json.value.map((p: any) => p.Identity);
+        await t.stop();
+        assert.deepEqual(Object.keys(t.stored()!.policies), ["global", "tag:a", "tag:c", "tag:b"], "stored in insertion order");
+        t = await startTestEmulator({ dataDir, users: 0 });
+        try {
+            assert.deepEqual(Object.keys(t.handle!.registry.get("contoso.example")!.state.policies), ["global", "tag:a", "tag:c", "tag:b"], "loaded in insertion order");
+            const after = (await call(t, "GET", "/Skype.Policy/configurations/ClientPolicy")).json.value.map((p: any) => p.Identity);
+            assert.deepEqual(after, before);
+        } finally {
+            await t.stop();
+        }
+    });
+
+    it("imports a data directory of the former JSON store once: policies, owners, grants, apps and an unfinished batch", async () => {
+        const users = [
+            { id: "u-1", displayName: "Tony Smith", sipAddress: "sip:tony@contoso.example", userPrincipalName: "tony@contoso.example", logon: "CONTOSO\\tony", clientPolicy: "Legacy", clientPolicyOwner: "p/s/old" },
+            // Written before owners existed: no clientPolicyOwner field at all.
+            { id: "u-2", displayName: "Ken Myer", sipAddress: "sip:ken@contoso.example", userPrincipalName: "ken@contoso.example", logon: "CONTOSO\\ken", clientPolicy: null },
+            { id: "u-3", displayName: "Kim Akers", sipAddress: "sip:kim@contoso.example", userPrincipalName: "kim@contoso.example", logon: "CONTOSO\\kim", clientPolicy: null, clientPolicyOwner: null },
+        ];
+        const legacy = {
+            version: 1, id: "contoso.example",
+            apps: [{ clientId: "demo-client", clientSecret: TEST_CLIENT_SECRET }],
+            users,
+            policies: {
+                global: { identity: "Global", etag: '"g1"', owner: null, settings: { ...documentedDefaults(), EnableURL: true } },
+                "tag:legacy": { identity: "Tag:Legacy", etag: '"l1"', owner: "p/s/legacy", settings: { IMWarning: "from json" } },
+                "tag:older": { identity: "Tag:Older", etag: '"o1"', settings: {} },
+            },
+            operations: [{
+                id: "0b7a2c1e-0000-4000-8000-000000000001", policyType: "ClientPolicy", policyName: "Legacy", owner: "p/s/batch",
+                status: "InProgress", createdDateTime: "2026-01-01T00:00:00.000Z",
+                pending: ["Kim Akers", "Nobody Known"], results: [{ User: "Ken Myer", Status: "Succeeded", Id: "u-2" }],
+            }],
+        };
+        writeFileSync(legacyTenantFile(dataDir, legacy.id), JSON.stringify(legacy));
+        let t = await startTestEmulator({ dataDir, users: 0 });
+        try {
+            assert.equal(existsSync(legacyTenantFile(dataDir, legacy.id)), false, "the imported file is renamed");
+            assert.equal(existsSync(legacyTenantFile(dataDir, legacy.id) + IMPORTED_SUFFIX), true, "and kept as a backup");
+            assert.ok(existsSync(path.join(dataDir, DATABASE_FILE)));
+            const tagged = await call(t, "GET", policyPath("Legacy"));
+            assert.equal(tagged.status, 200);
+            assert.equal(tagged.headers.get("etag"), '"l1"');
+            assert.deepEqual([tagged.json.IMWarning, tagged.json["@owner"]], ["from json", "p/s/legacy"]);
+            assert.equal((await call(t, "GET", policyPath("Older"))).json["@owner"], null, "an owner-less policy loads with owner null");
+            assert.equal((await call(t, "GET", policyPath("Global"))).json.EnableURL, true);
+            const tony = (await call(t, "GET", userPath("Tony Smith"))).json;
+            assert.deepEqual([tony.ClientPolicy, tony.ClientPolicyOwner], ["Legacy", "p/s/old"]);
+            assert.equal((await call(t, "GET", userPath("Ken Myer"))).json.ClientPolicyOwner, null);
+            // The unfinished batch resumes after the import and finishes with the results it had.
+            const op = (await completed(t, legacy.operations[0].id)).json;
+            assert.deepEqual(op.Results.map((r: any) => [r.User, r.Status]), [["Ken Myer", "Succeeded"], ["Kim Akers", "Succeeded"], ["Nobody Known", "Failed"]]);
+            const kim = (await call(t, "GET", userPath("Kim Akers"))).json;
+            assert.deepEqual([kim.ClientPolicy, kim.ClientPolicyOwner], ["Legacy", "p/s/batch"]);
+            assert.equal((await call(t, "DELETE", policyPath("Older"))).status, 204);
+        } finally {
+            await t.stop();
+        }
+        // Once only: a later start neither re-imports the backup nor brings the deleted policy back.
+        t = await startTestEmulator({ dataDir, users: 0 });
+        try {
+            assert.equal((await call(t, "GET", policyPath("Older"))).status, 404);
+            assert.equal(t.stored()!.users.length, 3);
+            assert.deepEqual(t.stored()!.operations[0].pending, []);
+        } finally {
+            await t.stop();
+        }
+    });
+
+    it("refuses to start on a damaged former JSON file or database, naming the file", async () => {
+        writeFileSync(legacyTenantFile(dataDir, "contoso.example"), JSON.stringify({ id: "contoso.example", users: {} }));
+        await assert.rejects(startTestEmulator({ dataDir, users: 0 }), (e: Error) =>
+            e.message.includes(legacyTenantFile(dataDir, "contoso.example")) && /apps must be an array/.test(e.message) && /users must be an array/.test(e.message));
+        rmSync(dataDir, { recursive: true, force: true });
+        mkdirSync(dataDir);
+        writeFileSync(path.join(dataDir, DATABASE_FILE), "this is not a database, it is text ".repeat(200));
+        await assert.rejects(startTestEmulator({ dataDir, users: 0 }), (e: Error) => e.message.includes(path.join(dataDir, DATABASE_FILE)) && /not a database/.test(e.message));
+    });
+
+    it("in memory (no data directory): the same domain model and store, nothing written to disk", async () => {
+        const store = new SqliteStore();
+        assert.equal(store.locate("contoso.example"), ":memory:");
+        const registry = new TenantRegistry(store);
+        await registry.load();
+        const { tenant } = await registry.provision({ id: "mem.example", generatedUsers: 3, policies: [{ Identity: "Tag:Mem", IMWarning: "m" }] });
+        await tenant.grant("User 00002", "Mem", "p/s/g");
+        await tenant.updatePolicy("Tag:Mem", { IMWarning: "changed" }, "patch");
+        const [state] = (await store.loadAll()) as TenantState[];
+        assert.equal(state.id, "mem.example");
+        assert.equal(state.policies["tag:mem"].settings.IMWarning, "changed");
+        assert.deepEqual(state.users.map((u) => u.clientPolicyOwner), [null, "p/s/g", null]);
+        await registry.close();
     });
 });

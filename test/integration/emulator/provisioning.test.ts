@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startTestEmulator } from "../../helpers/emulator";
@@ -59,7 +59,8 @@ describe("emulator: provisioning", () => {
                 const res = await post(bad);
                 assert.equal(res.status, 400, JSON.stringify(bad));
             }
-            assert.equal(existsSync(t.handle!.tenantFile("x.example")), false);
+            assert.equal(t.stored("x.example"), undefined, "a refused spec stored nothing");
+            assert.equal(t.stored("northwind.example")?.users.length, 2);
             const list = (await (await fetchRecorded(`${t.url}/_emulator/tenants`)).json()) as any;
             assert.deepEqual(list.value.map((x: any) => x.id).sort(), ["ambiguous.example", "contoso.example", "fabrikam.example", "northwind.example"]);
             assert.equal((await fetchRecorded(`${t.url}/_emulator/x.example/stats`)).status, 404);

@@ -1,0 +1,374 @@
+/**
+ * The emulator's {@link TenantStore} on SQLite (Node's built-in `node:sqlite`, through emulator/sqlite.ts): one database
+ * `emulator.sqlite` per data directory (or a private in-memory database without one), WAL journal, `synchronous=FULL`.
+ *
+ * Writes are row-level — a policy row, the user rows a grant touched, an operation row and the per-user rows a batch
+ * chunk finished, a tenant's app rows — never the whole tenant. Every {@link SqliteStore.write} queued while the event
+ * loop is busy goes into one transaction, committed from a `setImmediate` callback (group commit): with 32 clients
+ * writing, one fsync acknowledges up to 32 requests. Each write's promise resolves only after its transaction's COMMIT
+ * returned, i.e. after SQLite synced the WAL, so an acknowledged write survives kill -9 and power loss; transactions run
+ * in call order, so a database opened after a crash holds the state after a prefix of the writes.
+ *
+ * Schema (version 1, `PRAGMA user_version`): `tenants`, `apps`, `policies` (settings as a JSON object), `users`,
+ * `operations` and `operation_users` (one row per user of a batch, with its result once processed). `seq` columns keep
+ * insertion order, which is the API's listing order.
+ *
+ * A data directory of the former JSON store (`tenant-<id>.json` files) is imported once at open, in one transaction;
+ * each imported file is then renamed `<file>.imported` (kept as a backup, never read again).
+ */
+import { existsSync, promises as fs } from "node:fs";
+import * as path from "node:path";
+import { openDatabase, transaction, type Database, type Migration, type Statement } from "./sqlite";
+import {
+    ChangeSet, LEGACY_FILE_RE, normalizeState, readLegacyTenantFile, removeTempFiles,
+    type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord,
+} from "./store";
+
+/** The database's file name inside a data directory. */
+export const DATABASE_FILE = "emulator.sqlite";
+/** Suffix given to a former JSON store's tenant file once imported. */
+export const IMPORTED_SUFFIX = ".imported";
+
+const MIGRATIONS: Migration[] = [{
+    version: 1,
+    up: (db) => db.exec(`
+        CREATE TABLE tenants (
+            seq INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,          -- lower-cased id
+            id TEXT NOT NULL                   -- as provisioned
+        );
+        CREATE TABLE apps (
+            tenant INTEGER NOT NULL REFERENCES tenants(seq) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            client_id TEXT NOT NULL,
+            client_secret TEXT NOT NULL,
+            PRIMARY KEY (tenant, ord)
+        ) WITHOUT ROWID;
+        CREATE TABLE policies (
+            seq INTEGER PRIMARY KEY,
+            tenant INTEGER NOT NULL REFERENCES tenants(seq) ON DELETE CASCADE,
+            key TEXT NOT NULL,                 -- lower-cased canonical identity
+            identity TEXT NOT NULL,
+            etag TEXT NOT NULL,
+            owner TEXT,
+            settings TEXT NOT NULL,            -- JSON object of the set settings
+            UNIQUE (tenant, key)
+        );
+        CREATE TABLE users (
+            seq INTEGER PRIMARY KEY,
+            tenant INTEGER NOT NULL REFERENCES tenants(seq) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            sip_address TEXT NOT NULL,
+            user_principal_name TEXT NOT NULL,
+            logon TEXT NOT NULL,
+            client_policy TEXT,
+            client_policy_owner TEXT,
+            UNIQUE (tenant, id)
+        );
+        CREATE TABLE operations (
+            seq INTEGER PRIMARY KEY,
+            tenant INTEGER NOT NULL REFERENCES tenants(seq) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            policy_type TEXT NOT NULL,
+            policy_name TEXT,
+            owner TEXT,
+            status TEXT NOT NULL,
+            created TEXT NOT NULL,
+            UNIQUE (tenant, id)
+        );
+        CREATE TABLE operation_users (
+            operation INTEGER NOT NULL REFERENCES operations(seq) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,              -- position in the request's Users list
+            user TEXT NOT NULL,
+            result TEXT,                       -- JSON BatchResult; NULL while pending
+            PRIMARY KEY (operation, idx)
+        ) WITHOUT ROWID;
+    `),
+}];
+
+const TENANT = "(SELECT seq FROM tenants WHERE key = :tenant)";
+
+/** Prepared statements, made once per connection. */
+class Statements {
+    readonly insertTenant: Statement;
+    readonly tenantExists: Statement;
+    readonly deleteApps: Statement;
+    readonly insertApp: Statement;
+    readonly upsertPolicy: Statement;
+    readonly deletePolicy: Statement;
+    readonly upsertUser: Statement;
+    readonly upsertOperation: Statement;
+    readonly deleteOperation: Statement;
+    readonly insertOperationUser: Statement;
+    readonly setOperationResult: Statement;
+
+    constructor(db: Database) {
+        this.insertTenant = db.prepare("INSERT INTO tenants (key, id) VALUES (:tenant, :id) ON CONFLICT (key) DO NOTHING");
+        this.tenantExists = db.prepare("SELECT 1 AS found FROM tenants WHERE key = :tenant");
+        this.deleteApps = db.prepare(`DELETE FROM apps WHERE tenant = ${TENANT}`);
+        this.insertApp = db.prepare(`INSERT INTO apps (tenant, ord, client_id, client_secret) VALUES (${TENANT}, :ord, :clientId, :clientSecret)`);
+        this.upsertPolicy = db.prepare(`INSERT INTO policies (tenant, key, identity, etag, owner, settings) VALUES (${TENANT}, :key, :identity, :etag, :owner, :settings)
+            ON CONFLICT (tenant, key) DO UPDATE SET identity = excluded.identity, etag = excluded.etag, owner = excluded.owner, settings = excluded.settings`);
+        this.deletePolicy = db.prepare(`DELETE FROM policies WHERE tenant = ${TENANT} AND key = :key`);
+        this.upsertUser = db.prepare(`INSERT INTO users (tenant, id, display_name, sip_address, user_principal_name, logon, client_policy, client_policy_owner)
+            VALUES (${TENANT}, :id, :displayName, :sipAddress, :userPrincipalName, :logon, :clientPolicy, :clientPolicyOwner)
+            ON CONFLICT (tenant, id) DO UPDATE SET display_name = excluded.display_name, sip_address = excluded.sip_address,
+                user_principal_name = excluded.user_principal_name, logon = excluded.logon, client_policy = excluded.client_policy,
+                client_policy_owner = excluded.client_policy_owner`);
+        this.upsertOperation = db.prepare(`INSERT INTO operations (tenant, id, policy_type, policy_name, owner, status, created)
+            VALUES (${TENANT}, :id, :policyType, :policyName, :owner, :status, :created)
+            ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status RETURNING seq`);
+        this.deleteOperation = db.prepare(`DELETE FROM operations WHERE tenant = ${TENANT} AND id = :id`);
+        this.insertOperationUser = db.prepare("INSERT INTO operation_users (operation, idx, user, result) VALUES (:op, :idx, :user, :result)");
+        this.setOperationResult = db.prepare("UPDATE operation_users SET result = :result WHERE operation = :op AND idx = :idx");
+    }
+}
+
+/** One tenant's queued marks. */
+interface Queued {
+    id: string;
+    changes: ChangeSet;
+}
+
+/** SQLite-backed {@link TenantStore}; see the file header. */
+export class SqliteStore implements TenantStore {
+    /** The database file, or `:memory:`. */
+    readonly file: string;
+    private db?: Database;
+    private stmts?: Statements;
+    private queue = new Map<string, Queued>();
+    private waiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
+    private scheduled = false;
+    /** Per operation (`<tenant key>\n<op id>`): how many of its users have a stored result; absent: no rows yet. */
+    private readonly savedResults = new Map<string, number>();
+
+    /** `dataDir` undefined: a private in-memory database (nothing survives the process). */
+    constructor(readonly dataDir?: string) {
+        this.file = dataDir === undefined ? ":memory:" : path.join(dataDir, DATABASE_FILE);
+    }
+
+    async open(): Promise<void> {
+        if (this.db) return;
+        if (this.dataDir !== undefined) {
+            await fs.mkdir(this.dataDir, { recursive: true });
+            await removeTempFiles(this.dataDir);
+        }
+        const db = openDatabase(this.file, { migrations: MIGRATIONS, synchronous: "FULL" });
+        try {
+            // Deleted rows (a removed policy's text, an old secret) are overwritten, not left in free pages.
+            db.exec("PRAGMA secure_delete = ON");
+            this.db = db;
+            this.stmts = new Statements(db);
+            if (this.dataDir !== undefined) await this.importLegacy(this.dataDir);
+        } catch (e) {
+            this.db = undefined;
+            this.stmts = undefined;
+            db.close();
+            throw e;
+        }
+    }
+
+    locate(_tenantId: string): string {
+        return this.file;
+    }
+
+    async loadAll(): Promise<TenantState[]> {
+        const db = this.database();
+        const states = loadTenants(db);
+        for (const s of states) for (const op of s.operations) this.savedResults.set(opKey(s.id, op.id), op.results.length);
+        return states;
+    }
+
+    write(tenantId: string, changes: ChangeSet): Promise<void> {
+        this.database();
+        const key = tenantId.toLowerCase();
+        const queued = this.queue.get(key);
+        if (queued) queued.changes.mergeFrom(changes);
+        else this.queue.set(key, { id: tenantId, changes });
+        return new Promise<void>((resolve, reject) => {
+            this.waiters.push({ resolve, reject });
+            if (!this.scheduled) {
+                this.scheduled = true;
+                setImmediate(() => this.flush());
+            }
+        });
+    }
+
+    async close(): Promise<void> {
+        if (!this.db) return;
+        if (this.scheduled || this.queue.size > 0) this.flush();
+        try {
+            // Fold the WAL into the database so a closed data directory is one self-contained file.
+            if (this.dataDir !== undefined) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        } finally {
+            this.db.close();
+            this.db = undefined;
+            this.stmts = undefined;
+        }
+    }
+
+    private database(): Database {
+        if (!this.db) throw new Error(`tenant store ${this.file} is not open`);
+        return this.db;
+    }
+
+    /** Commits everything queued in one transaction and settles the waiting writes. */
+    private flush(): void {
+        this.scheduled = false;
+        const batch = this.queue;
+        const waiters = this.waiters;
+        this.queue = new Map();
+        this.waiters = [];
+        if (waiters.length === 0 && batch.size === 0) return;
+        const saved = new Map<string, number | undefined>();
+        try {
+            transaction(this.database(), () => {
+                for (const [key, q] of batch) this.apply(key, q.id, q.changes, saved);
+            });
+        } catch (e) {
+            // Memory already holds these changes: keep the marks ahead of newer ones so the next write retries them.
+            for (const [key, q] of this.queue) {
+                const older = batch.get(key);
+                if (older) older.changes.mergeFrom(q.changes);
+                else batch.set(key, q);
+            }
+            this.queue = batch;
+            const err = new Error(`tenant store ${this.file}: the write failed: ${(e as Error).message}`, { cause: e });
+            for (const w of waiters) w.reject(err);
+            return;
+        }
+        for (const [k, n] of saved) {
+            if (n === undefined) this.savedResults.delete(k);
+            else this.savedResults.set(k, n);
+        }
+        for (const w of waiters) w.resolve();
+    }
+
+    /** Writes one tenant's marked rows (inside the flush's transaction). */
+    private apply(tenant: string, tenantId: string, c: ChangeSet, saved: Map<string, number | undefined>): void {
+        const s = this.stmts!;
+        if (c.created) s.insertTenant.run({ tenant, id: tenantId });
+        if (!s.tenantExists.get({ tenant })) throw new Error(`tenant ${tenantId} is not stored (changes before its creation)`);
+        if (c.apps !== undefined) {
+            s.deleteApps.run({ tenant });
+            c.apps.forEach((a: AppRecord, ord) => s.insertApp.run({ tenant, ord, clientId: a.clientId, clientSecret: a.clientSecret }));
+        }
+        for (const key of c.deletedPolicies) s.deletePolicy.run({ tenant, key });
+        for (const [key, p] of c.policies) {
+            s.upsertPolicy.run({ tenant, key, identity: p.identity, etag: p.etag, owner: p.owner, settings: JSON.stringify(p.settings) });
+        }
+        for (const u of c.users.values()) {
+            s.upsertUser.run({
+                tenant, id: u.id, displayName: u.displayName, sipAddress: u.sipAddress, userPrincipalName: u.userPrincipalName,
+                logon: u.logon, clientPolicy: u.clientPolicy, clientPolicyOwner: u.clientPolicyOwner,
+            });
+        }
+        for (const id of c.deletedOperations) {
+            s.deleteOperation.run({ tenant, id });
+            saved.set(opKey(tenant, id), undefined);
+        }
+        for (const op of c.operations.values()) this.writeOperation(tenant, op, saved);
+    }
+
+    /** The operation row, then only the per-user rows that changed since the last write of this operation. */
+    private writeOperation(tenant: string, op: BatchOperation, saved: Map<string, number | undefined>): void {
+        const s = this.stmts!;
+        const k = opKey(tenant, op.id);
+        const row = s.upsertOperation.get({
+            tenant, id: op.id, policyType: op.policyType, policyName: op.policyName, owner: op.owner, status: op.status, created: op.createdDateTime,
+        }) as { seq: number };
+        const done = saved.has(k) ? saved.get(k) : this.savedResults.get(k);
+        if (done === undefined) {
+            // New operation: one row per user, processed ones with their result.
+            op.results.forEach((r, idx) => s.insertOperationUser.run({ op: row.seq, idx, user: r.User, result: JSON.stringify(r) }));
+            op.pending.forEach((user, i) => s.insertOperationUser.run({ op: row.seq, idx: op.results.length + i, user, result: null }));
+        } else {
+            // Users are processed in order (pending is consumed from the front), so result i belongs to row i.
+            for (let idx = done; idx < op.results.length; idx++) s.setOperationResult.run({ op: row.seq, idx, result: JSON.stringify(op.results[idx]) });
+        }
+        saved.set(k, op.results.length);
+    }
+
+    /** Imports `tenant-*.json` files of the former JSON store once; see the file header. */
+    private async importLegacy(dir: string): Promise<void> {
+        const files = (await fs.readdir(dir)).filter((n) => LEGACY_FILE_RE.test(n)).sort().map((n) => path.join(dir, n));
+        if (files.length === 0) return;
+        const states: TenantState[] = [];
+        for (const f of files) states.push(await readLegacyTenantFile(f));
+        const saved = new Map<string, number | undefined>();
+        transaction(this.database(), () => {
+            for (const state of states) {
+                const key = state.id.toLowerCase();
+                // Already there: a crash came between the import's commit and the renames below.
+                if (this.stmts!.tenantExists.get({ tenant: key })) continue;
+                this.apply(key, state.id, ChangeSet.wholeTenant(state), saved);
+            }
+        });
+        for (const f of files) await fs.rename(f, f + IMPORTED_SUFFIX);
+    }
+}
+
+function opKey(tenant: string, opId: string): string {
+    return `${tenant.toLowerCase()}\n${opId}`;
+}
+
+/** Reads every tenant of an open database, in provisioning order. */
+export function loadTenants(db: Database): TenantState[] {
+    const out: TenantState[] = [];
+    const tenants = db.prepare("SELECT seq, id FROM tenants ORDER BY seq").all() as Array<{ seq: number; id: string }>;
+    const apps = db.prepare("SELECT client_id, client_secret FROM apps WHERE tenant = ? ORDER BY ord");
+    const users = db.prepare("SELECT * FROM users WHERE tenant = ? ORDER BY seq");
+    const policies = db.prepare("SELECT key, identity, etag, owner, settings FROM policies WHERE tenant = ? ORDER BY seq");
+    const operations = db.prepare("SELECT * FROM operations WHERE tenant = ? ORDER BY seq");
+    const items = db.prepare("SELECT user, result FROM operation_users WHERE operation = ? ORDER BY idx");
+    for (const t of tenants) {
+        const state: TenantState = { version: 1, id: t.id, apps: [], users: [], policies: {}, operations: [] };
+        for (const a of apps.all(t.seq) as Array<Record<string, string>>) state.apps.push({ clientId: a.client_id, clientSecret: a.client_secret });
+        for (const u of users.all(t.seq) as Array<Record<string, string | null>>) {
+            const rec: UserRecord = {
+                id: u.id!, displayName: u.display_name!, sipAddress: u.sip_address!, userPrincipalName: u.user_principal_name!, logon: u.logon!,
+                clientPolicy: u.client_policy, clientPolicyOwner: u.client_policy_owner,
+            };
+            state.users.push(rec);
+        }
+        for (const p of policies.all(t.seq) as Array<Record<string, string | null>>) {
+            const rec: PolicyRecord = { identity: p.identity!, etag: p.etag!, owner: p.owner, settings: JSON.parse(p.settings!) };
+            state.policies[p.key!] = rec;
+        }
+        for (const o of operations.all(t.seq) as Array<Record<string, string | number | null>>) {
+            const op: BatchOperation = {
+                id: o.id as string, policyType: o.policy_type as "ClientPolicy", policyName: o.policy_name as string | null, owner: o.owner as string | null,
+                status: o.status as BatchOperation["status"], createdDateTime: o.created as string, pending: [], results: [],
+            };
+            for (const it of items.all(o.seq as number) as Array<{ user: string; result: string | null }>) {
+                if (it.result === null) op.pending.push(it.user);
+                else op.results.push(JSON.parse(it.result) as BatchResult);
+            }
+            state.operations.push(op);
+        }
+        out.push(normalizeState(state));
+    }
+    return out;
+}
+
+/** The store for a data directory (`undefined`: in memory only, nothing persists). */
+export function openTenantStore(dataDir?: string): TenantStore {
+    return new SqliteStore(dataDir);
+}
+
+/**
+ * Every tenant stored in a data directory's database, read through a connection of its own (for tests and tools; the
+ * emulator may be running or may have been killed — opening replays the WAL's committed transactions). Empty when the
+ * directory has no database.
+ */
+export function readStoredTenants(dataDir: string): TenantState[] {
+    const file = path.join(dataDir, DATABASE_FILE);
+    if (!existsSync(file)) return [];
+    const db = openDatabase(file, { migrations: MIGRATIONS });
+    try {
+        return loadTenants(db);
+    } finally {
+        db.close();
+    }
+}
