@@ -90,10 +90,10 @@ export function warn(message: string): void {
 }
 
 /** Per-run program registries, keyed by the SDK's per-run store (an inline program may run many times in one process). */
-const programRuns = new WeakMap<object, Map<string, string>>();
-const fallbackRun = new Map<string, string>();
+const programRuns = new WeakMap<object, Map<string, string[]>>();
+const fallbackRun = new Map<string, string[]>();
 
-function currentRun(): Map<string, string> {
+function currentRun(): Map<string, string[]> {
     let store: object | undefined;
     try {
         // The SDK keeps each run's settings in an AsyncLocalStorage store; inline Automation API programs get a fresh
@@ -114,8 +114,30 @@ function currentRun(): Map<string, string> {
  */
 export function declareInProgram(key: string, name: string): string | undefined {
     const run = currentRun();
-    const other = run.get(key);
-    if (other !== undefined && other !== name) return other;
-    run.set(key, name);
-    return undefined;
+    const names = run.get(key);
+    if (!names) {
+        run.set(key, [name]);
+        return undefined;
+    }
+    if (!names.includes(name)) names.push(name);
+    return names.find((n) => n !== name);
+}
+
+/**
+ * In the program: resolves, once the program's synchronous declarations are done (one `setImmediate`), to the name of a
+ * resource declared *after* `name` for the same tenant object, or `undefined`. The first of two declarations reports the
+ * clash through its own check() too: the engine registers a resource as soon as its inputs resolve, so without this the
+ * first would be created (by `pulumi up --skip-preview` or the Automation API's `up`) before the second is registered.
+ * Declarations made later, inside an `apply`, are seen only by the later resource.
+ */
+export function declaredLater(keys: string[], name: string): Promise<{ key: string; other: string } | undefined> {
+    const run = currentRun();
+    return new Promise((resolve) => setImmediate(() => {
+        for (const key of keys) {
+            const names = run.get(key) ?? [];
+            const other = names.slice(names.indexOf(name) + 1).find((n) => n !== name);
+            if (other !== undefined) return resolve({ key, other });
+        }
+        resolve(undefined);
+    }));
 }

@@ -198,6 +198,12 @@ export function requireValid<T>(resource: string, result: { parsed?: T; failures
  */
 export const DECLARATION_PROBLEM = "declarationProblem";
 
+/** What check() reports for a problem only the program sees: the property (or "") and why. */
+export interface DeclarationProblem {
+    property: string;
+    reason: string;
+}
+
 /** The check failure a resource class recorded in {@link DECLARATION_PROBLEM}, if any. */
 export function declarationFailure(news: Record<string, unknown>): CheckFailure | undefined {
     const v = news[DECLARATION_PROBLEM] as { property?: unknown; reason?: unknown } | undefined;

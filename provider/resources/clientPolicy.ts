@@ -13,10 +13,10 @@ import { SettingDef, WireValue, settingsByProperty, validateSetting } from "../.
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { PolicyWithEtag, TenantClient, WirePolicy } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError, ValidationError } from "../errors";
-import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId, sameStack, warn } from "../ownership";
+import { claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, ownedByMeOrNobody, ownerId, sameStack, warn } from "../ownership";
 import { tenantClient, tenantClientForCheck } from "../runtime";
 import {
-    ClientPolicySettingOutputs, ClientPolicySettings, DECLARATION_PROBLEM, PROVIDER_KEY, canonicalValue, checkOptionalBoolean,
+    ClientPolicySettingOutputs, ClientPolicySettings, DECLARATION_PROBLEM, DeclarationProblem, PROVIDER_KEY, canonicalValue, checkOptionalBoolean,
     declarationFailure, isUnknown, requireValid, sameJson, show, toResourceValue, unknownPropertyFailure,
 } from "../schema";
 
@@ -102,14 +102,14 @@ export class ClientPolicy extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ClientPolicyArgs, opts?: pulumi.CustomResourceOptions) {
         // Problems only the program can see are reported by check() (see DECLARATION_PROBLEM), not thrown here.
-        let problem: { property: string; reason: string } | undefined;
+        let problem: DeclarationProblem | Promise<DeclarationProblem | undefined> | undefined;
         const identity = typeof args.identity === "string" ? parsePolicyIdentity(args.identity) : undefined;
         if (identity && !isIdentityError(identity)) {
-            const other = declareInProgram(`policy:${identity.key}`, name);
-            if (other !== undefined) {
-                problem = { property: "identity", reason: `ClientPolicy "${name}" and ClientPolicy "${other}" both declare ${identity.canonical}; ` +
-                    `a tenant object must be declared once (identities are compared case-insensitively, "Tag:" optional)` };
-            }
+            const key = `policy:${identity.key}`;
+            const clash = (a: string, b: string): DeclarationProblem => ({ property: "identity", reason: `ClientPolicy "${a}" and ClientPolicy "${b}" ` +
+                `both declare ${identity.canonical}; a tenant object must be declared once (identities are compared case-insensitively, "Tag:" optional)` });
+            const other = declareInProgram(key, name);
+            problem = other !== undefined ? clash(name, other) : declaredLater([key], name).then((later) => (later ? clash(later.other, name) : undefined));
         }
         if (opts?.import !== undefined) {
             problem = { property: "", reason: `ClientPolicy "${name}": the \`import\` resource option does not work for dynamic resources ` +

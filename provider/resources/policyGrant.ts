@@ -15,10 +15,10 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { PolicyIdentity, isIdentityError, parseGrantPolicyName, samePolicy } from "../../api/identity";
 import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
 import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
-import { claim, conflictAdvice, declareInProgram, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
+import { claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
 import { tenantClient, tenantClientForCheck } from "../runtime";
 import {
-    DECLARATION_PROBLEM, PROVIDER_KEY, checkOptionalBoolean, declarationFailure, isUnknown, plainJson, requireValid, show,
+    DECLARATION_PROBLEM, DeclarationProblem, PROVIDER_KEY, checkOptionalBoolean, declarationFailure, isUnknown, plainJson, requireValid, show,
     unknownPropertyFailure, userInputs,
 } from "../schema";
 
@@ -81,18 +81,23 @@ export class PolicyGrant extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: PolicyGrantArgs, opts?: pulumi.CustomResourceOptions) {
         // Problems only the program can see are reported by check() (see DECLARATION_PROBLEM), not thrown here.
-        let problem: { property: string; reason: string } | undefined;
+        let problem: DeclarationProblem | Promise<DeclarationProblem | undefined> | undefined;
         const spellings = typeof args.user === "string" ? [args.user]
             : Array.isArray(args.users) ? args.users.filter((u): u is string => typeof u === "string") : [];
+        const propertyOf = (spelling: string) => (typeof args.user === "string" ? "user" : `users[${(args.users as unknown[]).indexOf(spelling)}]`);
+        const clash = (spelling: string, a: string, b: string): DeclarationProblem => ({
+            property: propertyOf(spelling),
+            reason: `PolicyGrant "${a}" and PolicyGrant "${b}" both grant "${spelling}"; a user can hold one client policy, so list each user in one grant`,
+        });
+        const keys = new Map<string, string>();
         for (const spelling of spellings) {
-            const other = declareInProgram(`user:${spellingKey(spelling)}`, name);
-            if (other !== undefined && !problem) {
-                problem = {
-                    property: typeof args.user === "string" ? "user" : `users[${(args.users as unknown[]).indexOf(spelling)}]`,
-                    reason: `PolicyGrant "${name}" and PolicyGrant "${other}" both grant "${spelling}"; a user can hold one ` +
-                        `client policy, so list each user in one grant`,
-                };
-            }
+            const key = `user:${spellingKey(spelling)}`;
+            keys.set(key, spelling);
+            const other = declareInProgram(key, name);
+            if (other !== undefined && !problem) problem = clash(spelling, name, other);
+        }
+        if (!problem && keys.size > 0) {
+            problem = declaredLater([...keys.keys()], name).then((later) => (later ? clash(keys.get(later.key)!, later.other, name) : undefined));
         }
         if (opts?.import !== undefined) {
             problem = { property: "", reason: `PolicyGrant "${name}": the \`import\` resource option does not work for dynamic resources ` +

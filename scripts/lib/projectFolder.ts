@@ -10,12 +10,15 @@
  * folder's other packages come from the npm cache the repository's own `npm ci`
  * filled, pinned by the repository's package-lock.json.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CONFIG_KEYS } from "../../provider/config";
+import { runPulumi, type PulumiResult } from "./pulumiProcess";
 import { ROOT, TEST_PASSPHRASE } from "./stack";
+
+export type { PulumiResult };
 
 /** Packages a TypeScript program of this project needs besides this package (versions from package-lock.json). */
 export const PROGRAM_DEPENDENCIES = ["@pulumi/pulumi", "yaml", "typescript", "ts-node", "@types/node"];
@@ -110,15 +113,6 @@ export function installExample(name: string, packageSpec: string, into: string):
     return dir;
 }
 
-/** Result of one `pulumi` command. */
-export interface PulumiResult {
-    code: number;
-    stdout: string;
-    stderr: string;
-    /** stdout and stderr together. */
-    output: string;
-}
-
 /** Environment for `pulumi` in a project folder: a private file:// backend, offline, no tenant from the environment. */
 export function folderEnv(backendDir: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
@@ -154,18 +148,9 @@ export interface PulumiRunner {
  */
 export function pulumiIn(dir: string, env: NodeJS.ProcessEnv, opts: { echo?: boolean } = {}): PulumiRunner {
     const echo = opts.echo || !!process.env.E2E_VERBOSE;
-    const run = (input: string | undefined, args: string[]) => new Promise<PulumiResult>((resolve, reject) => {
-        const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: dir, env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        let output = "";
-        child.stdout!.on("data", (d: Buffer) => { stdout += d; output += d; if (echo) process.stdout.write(d); });
-        child.stderr!.on("data", (d: Buffer) => { stderr += d; output += d; if (echo) process.stderr.write(d); });
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output }));
-        if (input !== undefined) child.stdin!.end(input);
+    return Object.assign((...args: string[]) => runPulumi(dir, env, args, { echo }), {
+        withStdin: (input: string, ...args: string[]) => runPulumi(dir, env, args, { echo, input }),
     });
-    return Object.assign((...args: string[]) => run(undefined, args), { withStdin: (input: string, ...args: string[]) => run(input, args) });
 }
 
 /** A temp folder for one test run; remove it with `fs.rmSync(dir, { recursive: true, force: true })`. */

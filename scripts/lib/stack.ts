@@ -13,6 +13,7 @@ import * as path from "node:path";
 import * as crypto from "node:crypto";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../provider/config";
+import { runPulumi } from "./pulumiProcess";
 
 /** Repository root (this file lives in scripts/lib/). */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -151,17 +152,8 @@ export function stateFile(s: ExampleStack): string {
  * Automation API's setConfig/setAllConfig pass values as arguments).
  */
 async function setSecretConfigIn(workDir: string, env: Record<string, string>, stackName: string, key: string, value: string): Promise<void> {
-    const { spawn } = await import("node:child_process");
-    await new Promise<void>((resolve, reject) => {
-        const child = spawn("pulumi", ["config", "set", "--secret", key, "--stack", stackName, "--non-interactive"], {
-            cwd: workDir, env: { ...process.env, ...env }, stdio: ["pipe", "ignore", "pipe"],
-        });
-        let stderr = "";
-        child.stderr!.on("data", (d) => (stderr += d));
-        child.once("error", reject);
-        child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`pulumi config set --secret ${key} failed (${code}): ${stderr}`))));
-        child.stdin!.end(value);
-    });
+    const r = await runPulumi(workDir, { ...process.env, ...env }, ["config", "set", "--secret", key, "--stack", stackName], { input: value });
+    if (r.code !== 0) throw new Error(`pulumi config set --secret ${key} failed (${r.code}): ${r.stderr}`);
 }
 
 /** Sets a secret stack config value of `s` without putting it on any command line (see {@link setSecretConfigIn}). */

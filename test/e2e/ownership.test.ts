@@ -6,8 +6,8 @@
 import { strict as assert } from "node:assert";
 import { ExampleStack } from "../../scripts/lib/stack";
 import { call, policyPath } from "../helpers/tenantApi";
-import { TestTenant, startTenant, openStack, collector, getPolicy } from "./helpers";
-import { GENERIC, changesOf, expectFailure, ownerOf, policy, setResources } from "./generic";
+import { TestTenant, assignmentOf, startTenant, openStack, collector, getPolicy } from "./helpers";
+import { GENERIC, changesOf, expectFailure, grant, ownerOf, policy, setResources } from "./generic";
 
 const GLOBAL_ARGS = { identity: "Global", enableIMAutoArchiving: false, displayPhoto: "NoPhoto" };
 
@@ -183,13 +183,28 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
         const text = await expectFailure(h, "preview");
         assert.match(text, /ClientPolicy "b" and ClientPolicy "a" both declare Global/, text);
         assert.equal(await writes(), before, "preview must not write");
-        // The Automation API's `up` always runs with --skip-preview: it fails naming both resources too (b's check()),
-        // and "b" is never written. (Resource "a", which checks fine, may be created by the engine meanwhile; a CLI
-        // `pulumi up` stops at its preview above.)
+        // The Automation API's `up` always runs with --skip-preview: both declarations fail their check() (the first
+        // learns of the second once the program's declarations are done), so neither is written.
         const upText = await expectFailure(h, "up");
         assert.match(upText, /ClientPolicy "b" and ClientPolicy "a" both declare Global/, upText);
-        // Only "b" declares displayPhoto NoPhoto (Global's default is AllPhotos; "a" leaves it unset).
+        assert.equal(await writes(), before, "an up that skips the preview writes neither declaration");
         assert.notEqual((await global()).photo, "NoPhoto", "the second declaration is never written");
+        await h.stack.destroy({ onOutput: collector().onOutput });
+    });
+
+    it("two grants naming one user: an up that skips the preview grants neither, naming both resources", async () => {
+        const h = await open();
+        const tag = policy("dup-policy", { identity: "Tag:DupGrant", enableIMAutoArchiving: false });
+        await setResources(h, [tag]);
+        assert.equal((await h.stack.up({ onOutput: collector().onOutput })).summary.result, "succeeded");
+        await setResources(h, [
+            tag,
+            grant("first", { policyName: "DupGrant", users: ["User 00003", "User 00004"] }),
+            grant("second", { policyName: "DupGrant", users: ["user 00004"] }),
+        ]);
+        const upText = await expectFailure(h, "up");
+        assert.match(upText, /PolicyGrant "second" and PolicyGrant "first" both grant/, upText);
+        for (const user of ["User 00003", "User 00004"]) assert.equal(await assignmentOf(tenant, user), null, `${user} is not granted`);
         await h.stack.destroy({ onOutput: collector().onOutput });
     });
 
