@@ -7,9 +7,13 @@
  * plans no change to any ClientPolicy or PolicyGrant.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { parseScript } from "../../api/cmdlets";
 import { folderEnv } from "../../scripts/lib/projectFolder";
-import { ExampleStack, TEST_PASSPHRASE } from "../../scripts/lib/stack";
+import { ExampleStack, ROOT, TEST_PASSPHRASE } from "../../scripts/lib/stack";
 import { TestTenant } from "../helpers/emulator";
 import { dumpTenant } from "../helpers/tenantFixtures";
 import { openStack } from "./helpers";
@@ -40,6 +44,7 @@ describe("clientpolicy cmdlets: round trip through the emulator's PowerShell end
     let a: TestTenant;
     let b: TestTenant;
     let s: ExampleStack;
+    const cleanup: string[] = [];
 
     before(async () => {
         [a, b] = await startTwins([A, B], 12);
@@ -48,6 +53,7 @@ describe("clientpolicy cmdlets: round trip through the emulator's PowerShell end
     after(async () => {
         await s?.dispose();
         await a?.stop();
+        for (const dir of cleanup) fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it("runs the plan's lines on a copy of the tenant to the same end state as pulumi up", async () => {
@@ -88,20 +94,24 @@ describe("clientpolicy cmdlets: round trip through the emulator's PowerShell end
         assert.deepEqual(await dumpTenant(b, { withOwners: false }), dumpA, "the lines and pulumi up reach the same settings and grants");
         assert.deepEqual(Object.keys(dumpA.policies).sort(), ["Global", "Tag:Keep", "Tag:New Team"]);
 
-        // The state `up` wrote, pointed at B: a refreshing preview plans nothing for our resources.
+        // The state `up` wrote, pointed at B: a refreshing preview plans nothing for our resources. Owner ids hold the
+        // stack name, so the copy is a stack of the same name on a second backend, in a second project folder.
         const state = await s.stack.exportStack();
-        const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-        const copy = await LocalWorkspace.createStack({ stackName: `${s.stack.name}-copy`, workDir: s.workDir }, { envVars: env as Record<string, string> });
-        const json = JSON.stringify(state.deployment).split(`/${s.stack.name}/`).join(`/${s.stack.name}-copy/`).split(`${s.stack.name}::`).join(`${s.stack.name}-copy::`);
-        await copy.importStack({ version: state.version, deployment: JSON.parse(json) });
+        const copyDir = fs.mkdtempSync(path.join(ROOT, ".tools", "work", "cmdlets-copy-"));
+        const copyBackend = fs.mkdtempSync(path.join(os.tmpdir(), "clientpolicy-backend-"));
+        cleanup.push(copyDir, copyBackend);
+        for (const f of ["Pulumi.yaml", "index.ts", "package.json"]) fs.copyFileSync(path.join(s.workDir, f), path.join(copyDir, f));
+        const copy = await LocalWorkspace.createStack({ stackName: s.stack.name, workDir: copyDir },
+            { envVars: { ...env, PULUMI_BACKEND_URL: `file://${copyBackend}` } as Record<string, string> });
+        await copy.importStack(state);
         await copy.setAllConfig({
             "clientpolicy:endpoint": { value: b.url }, "clientpolicy:tenantId": { value: B }, "clientpolicy:clientId": { value: b.clientId },
             "clientpolicy:clientSecret": { value: b.clientSecret, secret: true }, "gen:resources": { value: JSON.stringify(V2) },
         });
         const events: any[] = [];
-        await copy.preview({ refresh: true, onEvent: (e) => { events.push(e); } });
+        await copy.preview({ refresh: true, onEvent: (e: unknown) => { events.push(e); } });
         const ours = events.map((e) => e.resourcePreEvent?.metadata).filter((m) => m && /dynamic\/clientpolicy:/.test(m.type));
-        assert.equal(ours.length, 5, "all five resources were planned");
-        assert.deepEqual(ours.filter((m) => m.op !== "same").map((m) => `${m.op} ${m.urn}`), [], "no change against the copy");
+        assert.equal(ours.filter((m) => m.op === "same").length, 5, "all five resources were planned, unchanged");
+        assert.deepEqual(ours.filter((m) => !["same", "refresh"].includes(m.op)).map((m) => `${m.op} ${m.urn}`), [], "no change against the copy");
     });
 });
