@@ -5,7 +5,7 @@
  * a comment at the top of both, so a reviewer of the file sees them too.
  */
 import { writeTenantYaml } from "../../provider/tenantConfig";
-import { tenantItemName } from "../../provider/components/tenantPolicies";
+import { tenantItemName } from "../../provider/tenantConfig/names";
 import type { ConvertResult } from "./convert";
 
 /** Comment lines (without the comment marker): source, counts, and every line that was not converted. */

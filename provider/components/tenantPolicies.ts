@@ -10,13 +10,15 @@
  * two identities never share a name. A grant of a policy the declaration also holds takes that policy's `identity`
  * output, so it is created after the policy and removed before it.
  */
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { isIdentityError, parseGrantPolicyName, parsePolicyIdentity } from "../../api/identity";
 import { ValidationError } from "../errors";
 import { ClientPolicy, ClientPolicyArgs } from "../resources/clientPolicy";
 import { PolicyGrant } from "../resources/policyGrant";
+import { tenantItemName } from "../tenantConfig/names";
 import type { TenantDeclaration } from "../tenantConfig/schema";
+
+export { tenantItemName };
 
 /** Type token of the component (public API: part of every child's URN; never rename). */
 export const TENANT_POLICIES_TYPE = "clientpolicy:index:TenantPolicies";
@@ -30,19 +32,6 @@ export interface TenantPoliciesArgs {
     declaration: TenantDeclaration;
 }
 
-/**
- * The logical-name suffix of a policy (`global`, `site-redmond`, `tag-offlineim`) or, with `grant`, of a grant
- * (`grant-offlineim`). Throws {@link ValidationError} for an identity that is not valid.
- */
-export function tenantItemName(identity: string, kind: "policy" | "grant"): string {
-    const parsed = kind === "grant" ? parseGrantPolicyName(identity) : parsePolicyIdentity(identity);
-    if (isIdentityError(parsed)) throw new ValidationError(`TenantPolicies: ${kind} ${JSON.stringify(identity)}: ${parsed.error}`);
-    const readable = parsed.scope === "global" ? "global" : `${kind === "grant" ? "grant" : parsed.scope}-${parsed.name.toLowerCase()}`;
-    if (/^[a-z0-9-]+$/.test(readable)) return readable;
-    const hash = createHash("sha256").update(parsed.key).digest("hex").slice(0, 8);
-    const cleaned = readable.replace(/[^a-z0-9-]+/g, "-").replace(/-+$/, "");
-    return `${cleaned}-${hash}`;
-}
 
 /**
  * Deploys one tenant's declaration: a {@link ClientPolicy} per policy and a {@link PolicyGrant} (with `users`) per
