@@ -9,6 +9,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TestTenant, startTenant, getPolicy, assignmentOf, assignmentCount } from "./helpers";
+import { TEST_CLIENT_SECRET } from "../helpers/emulator";
+import { defaultSeed, namedUser } from "../../emulator/tenants";
 import {
     folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tarballFiles, tempDir,
 } from "../../scripts/lib/projectFolder";
@@ -168,16 +170,35 @@ describe("e2e: examples run with plain pulumi commands in their folder", functio
         assert.equal(await getPolicy(tenant, "Tag:NoOfflineIM"), undefined);
     });
 
-    it("multi-tenant: the contoso stack's committed settings file, endpoint and secret set per environment", async () => {
+    it("multi-tenant: three stacks (contoso, fabrikam, northwind) from one folder, each its committed settings file + baseline.yaml + tenants/<stack>.yaml", async () => {
+        // This test's tenant also hosts northwind.example, the example's third tenant.
+        await tenant.stop();
+        const seed = defaultSeed(TEST_CLIENT_SECRET, 5);
+        seed.tenants.push({
+            id: "northwind.example", apps: [{ clientId: "demo-client", clientSecret: TEST_CLIENT_SECRET }],
+            users: ["Tony Smith", "Kiosk Lobby"].map((n) => namedUser("northwind.example", n)),
+        });
+        tenant = await startTenant({ seed });
         const { pulumi, connect } = await project("multi-tenant");
-        ok(await pulumi("stack", "init", "contoso"), "stack init");
-        await connect("contoso", { tenantId: false });
-        const up = ok(await pulumi("up", "--yes"), "up");
-        assert.match(up.stdout, /tenantId\s*: "contoso\.example"/);
-        const t: TestTenant = { ...tenant, tenantId: "contoso.example", token: () => tenant.tokenFor("contoso.example") };
-        assert.equal((await getPolicy(t, "Tag:LegalHold"))!.DisableSavingIM, true);
-        ok(await pulumi("preview", "--diff", "--expect-no-changes"), "preview");
-        ok(await pulumi("destroy", "--yes"), "destroy");
-        assert.equal((await getPolicy(t, "Global"))!.EnableIMAutoArchiving, true);
+        const at = (name: string): TestTenant => ({ ...tenant, tenantId: `${name}.example`, token: () => tenant.tokenFor(`${name}.example`) });
+        for (const name of ["contoso", "fabrikam", "northwind"]) {
+            ok(await pulumi("stack", "init", name), `stack init ${name}`);
+            await connect(name, { tenantId: false });
+            const up = ok(await timed(`multi-tenant up ${name}`, () => pulumi("up", "--yes", "--stack", name)), `up ${name}`);
+            assert.match(up.stdout, new RegExp(`tenantId\\s*: "${name}\\.example"`));
+            // The component's children carry stable names derived from identities.
+            assert.match(up.stdout, /clientpolicy:index:TenantPolicies/);
+        }
+        assert.equal((await getPolicy(at("contoso"), "Tag:LegalHold"))!.DisableSavingIM, true);
+        assert.equal(await assignmentOf(at("contoso"), "Tony Smith"), "OfflineIM");
+        assert.equal((await getPolicy(at("fabrikam"), "Global"))!.MaximumNumberOfContacts, 500);
+        assert.equal(await assignmentOf(at("fabrikam"), "Tony Smith"), "Contractors");
+        assert.equal(await getPolicy(at("northwind"), "Tag:OfflineIM"), undefined);
+        assert.equal(await assignmentOf(at("northwind"), "Kiosk Lobby"), "Kiosk");
+        for (const name of ["contoso", "fabrikam", "northwind"]) {
+            ok(await pulumi("preview", "--diff", "--expect-no-changes", "--stack", name), `preview ${name}`);
+            ok(await pulumi("destroy", "--yes", "--stack", name), `destroy ${name}`);
+            assert.equal((await getPolicy(at(name), "Global"))!.EnableIMAutoArchiving, true);
+        }
     });
 });
