@@ -4,7 +4,7 @@
  * message (client secrets are stored only as scrypt hashes: `scrypt$N$r$p$<salt b64url>$<hash b64url>`).
  *
  * ```yaml
- * tenant: contoso.com                # the tenant id clients configure (a GUID or domain)
+ * tenant: contoso.com                # the tenant id clients configure (a GUID or domain); or `tenants:` below
  * listen: { host: 0.0.0.0, port: 8443 }
  * tls: { cert: C:\gw\tls.crt, key: C:\gw\tls.key }   # required unless host is loopback
  * dataDir: C:\gw\data                # side store (SQLite) and the token signing key
@@ -20,6 +20,8 @@
  *   poolSize: 2
  *   commandTimeoutSeconds: 60
  * ```
+ * One gateway may front several deployments: `tenants: [{id, shell}, …]` instead of `tenant` and `shell` (each tenant
+ * gets its own shell pool; clients may list the `tenants` they may use, default all).
  * Relative paths are relative to the configuration file's folder.
  */
 import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
@@ -32,11 +34,24 @@ import { isTenantId } from "../api/contract";
 export interface ClientEntry {
     clientId: string;
     secretHash: string;
+    /** Tenant ids this client may get tokens for (lower-cased); undefined: every tenant of the gateway. */
+    tenants?: string[];
+}
+
+/** How to start the shells of one tenant. */
+export interface ShellConfig {
+    command: string;
+    args: string[];
+    env?: Record<string, string>;
+    cwd?: string;
+    poolSize: number;
+    commandTimeoutSeconds: number;
 }
 
 /** The validated configuration. */
 export interface GatewayConfig {
-    tenant: string;
+    /** The tenants served, each with its shell pool (at least one). */
+    tenants: Array<{ id: string; shell: ShellConfig }>;
     listen: { host: string; port: number };
     tls?: { cert: string; key: string };
     dataDir: string;
@@ -44,7 +59,6 @@ export interface GatewayConfig {
     tokenTtlSeconds: number;
     rate: number;
     clients: ClientEntry[];
-    shell: { command: string; args: string[]; env?: Record<string, string>; cwd?: string; poolSize: number; commandTimeoutSeconds: number };
 }
 
 /** A configuration problem: names the file and field path. */
@@ -84,15 +98,46 @@ export function checkConfig(input: unknown, file: string): GatewayConfig {
     const bad = (field: string, expected: string): never => { throw new ConfigFileError(`${file}: ${field} must be ${expected}`); };
     if (input === null || typeof input !== "object" || Array.isArray(input)) bad("the document", "a YAML mapping");
     const o = input as Record<string, unknown>;
-    const known = ["tenant", "listen", "tls", "dataDir", "audit", "tokenTtlSeconds", "rate", "clients", "shell"];
+    const known = ["tenant", "tenants", "listen", "tls", "dataDir", "audit", "tokenTtlSeconds", "rate", "clients", "shell"];
     for (const k of Object.keys(o)) if (!known.includes(k)) bad(k, `one of the known keys (${known.join(", ")}); "${k}" is not one`);
     const str = (v: unknown, field: string): string => (typeof v === "string" && v.trim() !== "" ? v : bad(field, "a non-empty string"));
     const int = (v: unknown, field: string, min: number, max: number, dflt: number): number =>
         v === undefined ? dflt : Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : bad(field, `an integer ${min}–${max}`);
     const file_ = (v: unknown, field: string) => path.resolve(base, str(v, field));
 
-    const tenant = str(o.tenant, "tenant");
-    if (!isTenantId(tenant)) bad("tenant", "a GUID or domain name (the tenant id clients configure)");
+    const shellOf = (sIn: unknown, where: string): ShellConfig => {
+        const s = (sIn ?? {}) as Record<string, unknown>;
+        if (typeof s !== "object" || Array.isArray(s)) bad(where, "a mapping {command, args, poolSize, commandTimeoutSeconds}");
+        const args = s.args === undefined ? [] : Array.isArray(s.args) && s.args.every((a) => typeof a === "string") ? (s.args as string[]) : bad(`${where}.args`, "a list of strings");
+        let env: Record<string, string> | undefined;
+        if (s.env !== undefined) {
+            if (s.env === null || typeof s.env !== "object" || !Object.values(s.env).every((v) => typeof v === "string")) bad(`${where}.env`, "a mapping of strings");
+            env = s.env as Record<string, string>;
+        }
+        return {
+            command: str(s.command, `${where}.command`), args, env, cwd: s.cwd === undefined ? undefined : file_(s.cwd, `${where}.cwd`),
+            poolSize: int(s.poolSize, `${where}.poolSize`, 1, 16, 2),
+            commandTimeoutSeconds: int(s.commandTimeoutSeconds, `${where}.commandTimeoutSeconds`, 1, 3600, 60),
+        };
+    };
+    let tenants: GatewayConfig["tenants"];
+    if (o.tenants !== undefined) {
+        if (o.tenant !== undefined || o.shell !== undefined) bad("tenants", "used without the top-level tenant and shell (give each tenant its shell)");
+        if (!Array.isArray(o.tenants) || o.tenants.length === 0) bad("tenants", "a list of at least one {id, shell}");
+        tenants = (o.tenants as unknown[]).map((t, i) => {
+            const e = (t ?? {}) as Record<string, unknown>;
+            const id = str(e.id, `tenants[${i}].id`);
+            if (!isTenantId(id)) bad(`tenants[${i}].id`, "a GUID or domain name (the tenant id clients configure)");
+            return { id, shell: shellOf(e.shell, `tenants[${i}].shell`) };
+        });
+        const ids = tenants.map((t) => t.id.toLowerCase());
+        const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+        if (dup) bad("tenants", `a list of distinct ids ("${dup}" is listed twice)`);
+    } else {
+        const tenant = str(o.tenant, "tenant");
+        if (!isTenantId(tenant)) bad("tenant", "a GUID or domain name (the tenant id clients configure)");
+        tenants = [{ id: tenant, shell: shellOf(o.shell, "shell") }];
+    }
     const listenIn = (o.listen ?? {}) as Record<string, unknown>;
     if (typeof listenIn !== "object" || Array.isArray(listenIn)) bad("listen", "a mapping {host, port}");
     const listen = { host: listenIn.host === undefined ? "127.0.0.1" : str(listenIn.host, "listen.host"), port: int(listenIn.port, "listen.port", 0, 65535, 8443) };
@@ -115,28 +160,22 @@ export function checkConfig(input: unknown, file: string): GatewayConfig {
         if ("secret" in e || "clientSecret" in e) bad(`clients[${i}]`, "a secretHash (from `clientpolicy gateway hash-secret`), never the secret itself");
         const secretHash = str(e.secretHash, `clients[${i}].secretHash`);
         if (!HASH_RE.test(secretHash)) bad(`clients[${i}].secretHash`, "an scrypt hash as printed by `clientpolicy gateway hash-secret`");
-        return { clientId, secretHash };
+        let allowed: string[] | undefined;
+        if (e.tenants !== undefined) {
+            if (!Array.isArray(e.tenants) || !e.tenants.every((x) => typeof x === "string" && tenants.some((t) => t.id.toLowerCase() === x.toLowerCase()))) {
+                bad(`clients[${i}].tenants`, `a list of tenant ids this gateway serves (${tenants.map((t) => t.id).join(", ")})`);
+            }
+            allowed = (e.tenants as string[]).map((x) => x.toLowerCase());
+        }
+        return { clientId, secretHash, tenants: allowed };
     });
-    const s = (o.shell ?? {}) as Record<string, unknown>;
-    if (typeof s !== "object" || Array.isArray(s)) bad("shell", "a mapping {command, args, poolSize, commandTimeoutSeconds}");
-    const args = s.args === undefined ? [] : Array.isArray(s.args) && s.args.every((a) => typeof a === "string") ? (s.args as string[]) : bad("shell.args", "a list of strings");
-    let env: Record<string, string> | undefined;
-    if (s.env !== undefined) {
-        if (s.env === null || typeof s.env !== "object" || !Object.values(s.env).every((v) => typeof v === "string")) bad("shell.env", "a mapping of strings");
-        env = s.env as Record<string, string>;
-    }
     return {
-        tenant, listen, tls,
+        tenants, listen, tls,
         dataDir: o.dataDir === undefined ? path.join(base, "gateway-data") : file_(o.dataDir, "dataDir"),
         audit: o.audit === undefined ? undefined : file_(o.audit, "audit"),
         tokenTtlSeconds: int(o.tokenTtlSeconds, "tokenTtlSeconds", 60, 86400, 3600),
         rate: int(o.rate, "rate", 0, 100000, 50),
         clients,
-        shell: {
-            command: str(s.command, "shell.command"), args, env, cwd: s.cwd === undefined ? undefined : file_(s.cwd, "shell.cwd"),
-            poolSize: int(s.poolSize, "shell.poolSize", 1, 16, 2),
-            commandTimeoutSeconds: int(s.commandTimeoutSeconds, "shell.commandTimeoutSeconds", 1, 3600, 60),
-        },
     };
 }
 

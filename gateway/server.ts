@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { ApiServer, answerClientErrors, type RequestRecord } from "../server/api";
 import { TokenAuthority } from "../server/auth";
-import type { BackendDirectory, ClientCheck, TenantBackend } from "../server/backend";
+import type { BackendDirectory, ClientCheck } from "../server/backend";
 import type { Reply } from "../server/http";
 import { AuditLog } from "./audit";
 import { ShellBackend, type GatewayStats } from "./backend";
@@ -21,8 +21,8 @@ import { SideStore } from "./sideStore";
 
 /** Test and embedding hooks that are not part of the configuration file. */
 export interface GatewayExtras {
-    /** A shell runner to use instead of spawning `config.shell` (tests). */
-    shell?: ShellRunner;
+    /** Shell runners to use instead of spawning each tenant's `shell` (tests), by tenant id. */
+    shells?: Record<string, ShellRunner>;
     /** Runs before each API request (tests inject faults here); a reply short-circuits. */
     preflight?: (res: ServerResponse) => Promise<Reply | "reset" | undefined>;
     /** Operational events (shell replaced, shell stderr). Default: stderr lines. */
@@ -34,33 +34,36 @@ export interface GatewayHandle {
     /** `http(s)://host:port` */
     url: string;
     port: number;
-    /** The tenant's counters (requests, confirmed writes). */
-    stats(): GatewayStats;
-    /** Runs cmdlet lines in a pooled shell, as an administrator would (drift in tests, the self-test). */
-    runShell(lines: string[], stopOnError?: boolean): Promise<LineResult[]>;
+    /** A tenant's counters (requests, confirmed writes); default the first tenant. */
+    stats(tenantId?: string): GatewayStats;
+    /** Runs cmdlet lines in a pooled shell of a tenant (default the first), as an administrator would (drift in tests, the self-test). */
+    runShell(lines: string[], stopOnError?: boolean, tenantId?: string): Promise<LineResult[]>;
     /** Shell processes replaced since start. */
     shellReplacements(): number;
     /** Stops accepting requests, finishes in-flight ones and batch chunks, stops the shells, closes the store. */
     close(): Promise<void>;
 }
 
-class SingleTenant implements BackendDirectory {
-    constructor(private readonly backend: ShellBackend, private readonly config: GatewayConfig) {}
+class Tenants implements BackendDirectory {
+    constructor(private readonly backends: Map<string, ShellBackend>, private readonly config: GatewayConfig) {}
 
-    tenant(id: string): TenantBackend | undefined {
-        return id.toLowerCase() === this.backend.id.toLowerCase() ? this.backend : undefined;
+    tenant(id: string): ShellBackend | undefined {
+        return this.backends.get(id.toLowerCase());
     }
 
     authenticate(tenantId: string, clientId: string, clientSecret: string): ClientCheck {
-        if (!this.tenant(tenantId)) return { ok: false, reason: "noTenant" };
+        const backend = this.tenant(tenantId);
+        if (!backend) return { ok: false, reason: "noTenant" };
         const c = this.config.clients.find((x) => x.clientId === clientId);
         // Hash even for an unknown client so the answer takes as long either way.
-        const ok = verifySecret(clientSecret, c?.secretHash ?? this.config.clients[0].secretHash) && c !== undefined;
-        return ok ? { ok: true, tenantId: this.backend.id } : { ok: false, reason: "badClient" };
+        const matches = verifySecret(clientSecret, c?.secretHash ?? this.config.clients[0].secretHash);
+        const allowed = c !== undefined && (c.tenants === undefined || c.tenants.includes(backend.id.toLowerCase()));
+        return matches && allowed ? { ok: true, tenantId: backend.id } : { ok: false, reason: "badClient" };
     }
 
-    countRequest(): void {
-        this.backend.stats.requests++;
+    countRequest(tenantId: string): void {
+        const b = this.tenant(tenantId);
+        if (b) b.stats.requests++;
     }
 }
 
@@ -68,22 +71,34 @@ class SingleTenant implements BackendDirectory {
 export async function startGateway(config: GatewayConfig, extras: GatewayExtras = {}): Promise<GatewayHandle> {
     await fs.mkdir(config.dataDir, { recursive: true });
     const log = extras.log ?? ((event, detail) => process.stderr.write(`gateway: ${event} ${JSON.stringify(detail)}\n`));
-    let shell: ShellRunner;
-    let pool: ShellPool | undefined;
-    if (extras.shell) shell = extras.shell;
-    else {
-        pool = new ShellPool({
-            shell: config.shell, size: config.shell.poolSize, commandTimeoutMs: config.shell.commandTimeoutSeconds * 1000, log,
-        });
-        await pool.start();
-        shell = pool;
+    const shells = new Map<string, ShellRunner>();
+    const pools: ShellPool[] = [];
+    try {
+        await Promise.all(config.tenants.map(async (t) => {
+            const given = extras.shells?.[t.id];
+            if (given) { shells.set(t.id.toLowerCase(), given); return; }
+            const pool = new ShellPool({ shell: t.shell, size: t.shell.poolSize, commandTimeoutMs: t.shell.commandTimeoutSeconds * 1000, log });
+            pools.push(pool);
+            await pool.start();
+            shells.set(t.id.toLowerCase(), pool);
+        }));
+    } catch (e) {
+        await Promise.all(pools.map((p) => p.close()));
+        throw e;
     }
     const store = SideStore.open(path.join(config.dataDir, "gateway.sqlite"));
-    const backend = new ShellBackend(config.tenant, shell, store);
+    const backends = new Map(config.tenants.map((t) => [t.id.toLowerCase(), new ShellBackend(t.id, shells.get(t.id.toLowerCase())!, store)]));
+    const first = config.tenants[0].id.toLowerCase();
+    const directory = new Tenants(backends, config);
+    const backendOf = (tenantId = first): ShellBackend => {
+        const b = directory.tenant(tenantId);
+        if (!b) throw new Error(`the gateway does not serve tenant ${tenantId}`);
+        return b;
+    };
     const auth = await TokenAuthority.open(config.dataDir, "gateway-token-key");
     const audit = config.audit ? new AuditLog(config.audit) : undefined;
     const api = new ApiServer({
-        directory: new SingleTenant(backend, config), auth, tokenTtlSeconds: config.tokenTtlSeconds, rate: config.rate,
+        directory, auth, tokenTtlSeconds: config.tokenTtlSeconds, rate: config.rate,
         preflight: extras.preflight, onDone: audit ? (r: RequestRecord) => audit.write(r) : undefined,
     });
     const server: Server = config.tls
@@ -94,24 +109,27 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         server.once("error", reject);
         server.listen(config.listen.port, config.listen.host, () => resolve());
     });
-    backend.resumeBatches();
+    for (const b of backends.values()) b.resumeBatches();
     const port = (server.address() as AddressInfo).port;
     const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
     let closing: Promise<void> | undefined;
     return {
         url: `${config.tls ? "https" : "http"}://${host}:${port}`,
         port,
-        stats: () => ({ ...backend.stats }),
-        runShell: (lines, stopOnError = false) => shell.run(lines, { stopOnError }),
-        shellReplacements: () => pool?.replaced ?? 0,
+        stats: (tenantId) => ({ ...backendOf(tenantId).stats }),
+        runShell: (lines, stopOnError = false, tenantId = first) => {
+            backendOf(tenantId);
+            return shells.get(tenantId.toLowerCase())!.run(lines, { stopOnError });
+        },
+        shellReplacements: () => pools.reduce((n, p) => n + p.replaced, 0),
         close: () => (closing ??= (async () => {
             const closed = new Promise<void>((r) => server.close(() => r()));
             server.closeIdleConnections();
             await api.drain();
             server.closeAllConnections();
             await closed;
-            await backend.stop();
-            await shell.close();
+            await Promise.all([...backends.values()].map((b) => b.stop()));
+            await Promise.all([...shells.values()].map((s) => s.close()));
             store.close();
         })()),
     };

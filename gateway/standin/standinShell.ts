@@ -318,7 +318,7 @@ async function execute(cmd: Command): Promise<unknown[]> {
         }
         return cmd.pipe === kind;
     };
-    for (const unsupported of ["localstore", "tenant", "include", "instance", "inmemory", "ldapfilter", "credential", "domaincontroller", "organizationalunit", "resultsize", "onlineonly", "onpremisesonly", "unassignedonly", "passthru", "whatif"]) {
+    for (const unsupported of ["localstore", "tenant", "include", "instance", "inmemory", "ldapfilter", "credential", "domaincontroller", "organizationalunit", "resultsize", "onlineonly", "onpremisesonly", "unassignedonly", "passthru", "whatif", "confirm"]) {
         if (cmd.params.has(unsupported)) throw new PsError(`NotSupportedByStandIn,${cmd.cmdlet}`, "NotImplemented", `The stand-in shell does not model -${cmd.params.get(unsupported)!.name}.`);
     }
     switch (cmd.cmdlet) {
@@ -353,7 +353,9 @@ async function execute(cmd: Command): Promise<unknown[]> {
             return [];
         }
         case "Remove-CsClientPolicy": {
-            const r = await api("DELETE", Routes.policy(identityOf(cmd)));
+            // Without -Force the cmdlet asks before removing a policy users hold; a non-interactive session cannot answer.
+            const force = cmd.params.get("force")?.value === true;
+            const r = await api("DELETE", Routes.policy(identityOf(cmd)) + (force ? "?force=true" : ""));
             if (r.status !== 204 && r.status !== 200) fail(r, cmd.cmdlet);
             return [];
         }

@@ -1,15 +1,15 @@
 import * as assert from "node:assert/strict";
 import { AuthError, ConfigError, ConflictError, TransportError } from "../../../provider";
-import { startTestEmulator, TestTenant } from "../../helpers/emulator";
+import type { TestTenant } from "../../helpers/emulator";
 import {
-    ResourceState, clientPolicyProvider as cp, configureFor, policyGrantProvider as pg, preview, refresh, stackConfig,
+    ResourceState, backendName, startTestBackend, clientPolicyProvider as cp, configureFor, policyGrantProvider as pg, preview, refresh, stackConfig,
     tenantPolicy, up,
 } from "./harness";
 
-describe("ClientPolicy provider against the emulator", function () {
+describe(`ClientPolicy provider against ${backendName()}`, function () {
     let t: TestTenant;
     before(async () => {
-        t = await startTestEmulator({ users: 10 });
+        t = await startTestBackend({ users: 10 });
         await configureFor(t);
     });
     after(async () => { await t?.stop(); });

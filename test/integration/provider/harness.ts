@@ -8,10 +8,29 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { clientPolicyProvider, policyGrantProvider } from "../../../provider";
 import { setClientOverridesForTesting } from "../../../provider/runtime";
-import type { TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestEmulatorOptions, type TestTenant } from "../../helpers/emulator";
 import { call, policyPath, userPath } from "../../helpers/tenantApi";
 
 export { clientPolicyProvider, policyGrantProvider };
+
+/**
+ * The backend the provider suites run against: the emulator (default), or the Skype for Business Server gateway in
+ * front of the stand-in Management Shell when `CLIENTPOLICY_TEST_BACKEND=gateway` (test/integration/gateway/provider.test.ts
+ * sets it and runs these suites again). The assertions are the same for both.
+ */
+export async function startTestBackend(opts: TestEmulatorOptions = {}): Promise<TestTenant> {
+    if (process.env.CLIENTPOLICY_TEST_BACKEND === "gateway") {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for the gateway run
+        const { startTestGateway } = require("../gateway/helpers") as typeof import("../gateway/helpers");
+        return startTestGateway(opts);
+    }
+    return startTestEmulator(opts);
+}
+
+/** Which backend {@link startTestBackend} starts, for suite titles. */
+export function backendName(): string {
+    return process.env.CLIENTPOLICY_TEST_BACKEND === "gateway" ? "the gateway (stand-in shell)" : "the emulator";
+}
 
 /** What the host passes as `__provider`; our providers must ignore it. */
 const PROVIDER_TEXT = "exports.handler = () => require('clientpolicy-as-code/dist/provider/resources/x.provider.js');";

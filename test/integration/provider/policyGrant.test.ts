@@ -1,17 +1,17 @@
 import * as assert from "node:assert/strict";
 import { PartialFailureError, ValidationError } from "../../../provider";
-import { startTestEmulator, TestTenant } from "../../helpers/emulator";
+import type { TestTenant } from "../../helpers/emulator";
 import {
-    ResourceState, clientPolicyProvider as cp, configureFor, policyGrantProvider as pg, preview, refresh, tenantUser, up, viaHost,
+    ResourceState, backendName, startTestBackend, clientPolicyProvider as cp, configureFor, policyGrantProvider as pg, preview, refresh, tenantUser, up, viaHost,
 } from "./harness";
 
 const sip = (n: number) => `sip:user${String(n).padStart(5, "0")}@contoso.example`;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => sip(from + i));
 
-describe("PolicyGrant provider against the emulator", function () {
+describe(`PolicyGrant provider against ${backendName()}`, function () {
     let t: TestTenant;
     before(async () => {
-        t = await startTestEmulator({ users: 10_000 });
+        t = await startTestBackend({ users: 10_000 });
         await configureFor(t);
         await up(cp, undefined, { identity: "Tag:Bulk", enableIMAutoArchiving: false });
         await up(cp, undefined, { identity: "Tag:Other", enableIMAutoArchiving: true });

@@ -1,0 +1,124 @@
+/**
+ * Test helper: a gateway in front of the stand-in Management Shell, whose server state is a tenant emulator (the
+ * "Central Management Store"). The result is a {@link TestTenant} like the emulator's, so the provider suites run
+ * unchanged against it: `url`, `token()` and the credentials are the gateway's; `powershell()` runs cmdlet lines
+ * through the gateway's own shell pool (drift made in the shell, as an administrator would); `stats()` are the
+ * gateway's confirmed writes; `setFaults()` injects faults in front of the gateway's API.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { NO_FAULTS, type FaultConfig } from "../../../emulator";
+import { checkFaults, pickFault } from "../../../emulator/limits";
+import { Errors } from "../../../server/errors";
+import { errorReply } from "../../../server/http";
+import { checkConfig, hashSecret } from "../../../gateway/config";
+import { startGateway, type GatewayHandle } from "../../../gateway/server";
+import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestEmulatorOptions, type TestTenant } from "../../helpers/emulator";
+import { recordedFetch } from "../../helpers/tenantApi";
+import { Routes } from "../../../api/contract";
+
+/** The stand-in shell's command line (ts-node, so tests need no build). */
+export function standInCommand(emulatorUrl: string, tenantId: string, faultsFile?: string) {
+    return {
+        command: process.execPath,
+        args: ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "gateway", "standin", "standinShell.ts"),
+            "--api", emulatorUrl, "--tenant", tenantId, "--client-id", "demo-client", ...(faultsFile ? ["--faults", faultsFile] : [])],
+        env: { CPGW_STANDIN_SECRET: TEST_CLIENT_SECRET, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json") },
+        cwd: REPO_ROOT,
+    };
+}
+
+/** A gateway test tenant: the emulator's TestTenant with the gateway in front, plus gateway-only handles. */
+export interface GatewayTestTenant extends TestTenant {
+    gateway: GatewayHandle;
+    /** The emulator behind the stand-in shell (the server's state). */
+    server: TestTenant;
+    /** Writes the stand-in shells' fault file (regular expressions, see gateway/standin/standinShell.ts). */
+    shellFaults(f: { hang?: string; die?: string; dieAfter?: string; garbage?: string }): void;
+    gatewayDir: string;
+    auditFile: string;
+}
+
+/** Options: the emulator's, plus the gateway's pool size and command timeout. */
+export interface TestGatewayOptions extends TestEmulatorOptions {
+    poolSize?: number;
+    commandTimeoutSeconds?: number;
+    /** Reuse a gateway data directory (restart tests). */
+    gatewayDir?: string;
+}
+
+/** Starts emulator + stand-in shells + gateway. Always call `stop()`. */
+export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<GatewayTestTenant> {
+    const server = await startTestEmulator(opts);
+    const gatewayDir = opts.gatewayDir ?? mkdtempSync(path.join(os.tmpdir(), "cpac-gw-"));
+    const faultsFile = path.join(gatewayDir, "shell-faults.json");
+    writeFileSync(faultsFile, "{}");
+    const auditFile = path.join(gatewayDir, "audit.jsonl");
+    // Every tenant of the emulator is served (the provider suites switch to ambiguous.example); extra ones get one shell.
+    const tenantIds = opts.seed === undefined ? [...new Set([server.tenantId, "contoso.example", "fabrikam.example", "ambiguous.example"])] : [server.tenantId];
+    const config = checkConfig({
+        tenants: tenantIds.map((id, i) => ({ id, shell: { command: "unused", poolSize: i === 0 ? opts.poolSize ?? 2 : 1, commandTimeoutSeconds: opts.commandTimeoutSeconds ?? 60 } })),
+        listen: { host: "127.0.0.1", port: 0 }, dataDir: path.join(gatewayDir, "data"), audit: auditFile,
+        tokenTtlSeconds: opts.tokenTtlSeconds ?? 3600, rate: opts.rate ?? 0,
+        clients: [{ clientId: "demo-client", secretHash: hashSecret(opts.clientSecret ?? TEST_CLIENT_SECRET) }],
+    }, path.join(gatewayDir, "gateway.yaml"));
+    for (const t of config.tenants) t.shell = { ...t.shell, ...standInCommand(server.url, t.id, faultsFile) };
+    const faults: FaultConfig = { ...NO_FAULTS, ...opts.faults };
+    let gateway: GatewayHandle;
+    try {
+        gateway = await startGateway(config, {
+            log: () => undefined,
+            preflight: async (res) => {
+                if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+                switch (pickFault(faults)) {
+                    case "429": return errorReply(Errors.throttled(1));
+                    case "500": return errorReply(Errors.internal("Injected fault."));
+                    case "503": return errorReply(Errors.serviceUnavailable());
+                    case "reset": res.socket?.destroy(); return "reset";
+                }
+                return undefined;
+            },
+        });
+    } catch (e) {
+        await server.stop();
+        throw e;
+    }
+    const url = gateway.url;
+    const clientSecret = opts.clientSecret ?? TEST_CLIENT_SECRET;
+    const tokenFor = async (tid: string) => {
+        const res = await recordedFetch(url, "POST", Routes.token(tid), {
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({ grant_type: "client_credentials", client_id: "demo-client", client_secret: clientSecret, scope: "api://skype/.default" }).toString(),
+        });
+        if (!res.res.ok) throw new Error(`token for ${tid}: HTTP ${res.res.status} ${res.text}`);
+        return JSON.parse(res.text).access_token as string;
+    };
+    return {
+        ...server,
+        url,
+        server,
+        gateway,
+        gatewayDir,
+        auditFile,
+        token: () => tokenFor(server.tenantId),
+        tokenFor,
+        powershell: async (script: string, tid?: string) => {
+            const lines = script.split(/\r?\n/).filter((l) => l.trim() !== "");
+            const results = await gateway.runShell(lines, false, tid);
+            return { succeeded: results.every((r) => r.ok), results };
+        },
+        stats: async (tid?: string) => gateway.stats(tid),
+        setFaults: async (f) => {
+            const checked = checkFaults(f);
+            if ("error" in checked) throw new Error(`${checked.target} ${checked.error}`);
+            Object.assign(faults, checked.ok);
+        },
+        shellFaults: (f) => writeFileSync(faultsFile, JSON.stringify(f)),
+        stop: async () => {
+            await gateway.close();
+            await server.stop();
+            if (opts.gatewayDir === undefined) rmSync(gatewayDir, { recursive: true, force: true });
+        },
+    };
+}
