@@ -89,6 +89,12 @@ describe("e2e: examples deploy and destroy", function () {
                     assert.equal(await assignmentOf(t, "Tony Smith"), "OfflineIM");
                     assert.equal(await assignmentOf(t, "sip:user00002@contoso.example"), "LegalHold");
                     assert.deepEqual(up.outputs.policyIdentities.value, ["Global", "Tag:OfflineIM", "Tag:LegalHold"]);
+                    // Children of the component, named from their identities (stable when other items come and go).
+                    const state = await h.stack.exportStack();
+                    const names = (state.deployment.resources as Array<{ urn: string; type: string }>)
+                        .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/clientpolicy:")).map((r) => r.urn.split("::").pop()).sort();
+                    assert.deepEqual(names, ["tenant-global", "tenant-grant-legalhold", "tenant-grant-offlineim", "tenant-tag-legalhold", "tenant-tag-offlineim"]);
+                    assert.ok((state.deployment.resources as Array<{ urn: string }>).every((r) => !r.urn.includes("ClientPolicy::") || r.urn.includes("clientpolicy:index:TenantPolicies$")));
                 } else if (name === "fabrikam") {
                     // Per-setting overrides of Global (one dropped with null), the baseline grant removed, an addition.
                     assert.equal(global!.EnableIMAutoArchiving, true);
