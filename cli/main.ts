@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors";
+import * as gatewayCommand from "./commands/gateway";
 import * as configCommand from "./commands/config";
 import * as convertCommand from "./commands/convert";
 import * as cmdletsCommand from "./commands/cmdlets";
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
         .showHelpAfterError("(run with --help for usage)")
         .exitOverride();
     // Subcommands register here, one line each.
+    gatewayCommand.register(program);
     configCommand.register(program);
     convertCommand.register(program);
     exportCommand.register(program);

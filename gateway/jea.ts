@@ -1,0 +1,117 @@
+/**
+ * Generates a Just Enough Administration endpoint for the gateway from the catalogue: a session configuration
+ * (`ClientPolicyGateway.pssc`) and a role capability (`RoleCapabilities/ClientPolicyGateway.psrc`) exposing only the
+ * ClientPolicy cmdlets, New-CsClientPolicyEntry, Get-CsUser and the module's projection functions, each parameter
+ * constrained with ValidateSet (enum values of the catalogue, the Get-CsClientPolicy tag filter) or ValidatePattern
+ * (policy identities, user identities without wildcards, string lengths, `hh:mm:ss` TimeSpans, the one Get-CsUser
+ * filter the gateway sends). JEA supports only those two validations, so integer ranges are left to the cmdlets'
+ * parameter types. Facts: about_Session_Configuration_Files, about_Role_Capabilities (Microsoft Learn).
+ *
+ * Regenerate: `clientpolicy gateway jea --out gateway/jea` (checked by test/integration/gateway/generated.test.ts).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { SETTINGS, type SettingDef } from "../api/catalogue";
+import { POLICY_NAME_MAX } from "../api/identity";
+import { MODULE_VERSION } from "./module";
+
+/** Options of the generated session configuration. */
+export interface JeaOptions {
+    /** The AD group whose members (the gateway's service account) may connect. */
+    group: string;
+    /** A group-managed service account to run as; default a virtual account. */
+    gmsa?: string;
+    /** Where JEA writes session transcripts. */
+    transcripts: string;
+}
+
+export const JEA_DEFAULTS: JeaOptions = {
+    group: "CONTOSO\\ClientPolicyGateway",
+    transcripts: "C:\\ProgramData\\ClientPolicyGateway\\Transcripts",
+};
+
+const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** Identities of policies: Global, site:<name>, Tag:<name> (the cmdlets' XdsIdentity string forms). */
+const POLICY_IDENTITY = `^(?i)(Global|(site|tag):[^\\r\\n]{1,${POLICY_NAME_MAX}})$`;
+/** A grant's PolicyName: a tag policy's name (no line breaks). */
+const POLICY_NAME = `^[^\\r\\n]{1,${POLICY_NAME_MAX}}$`;
+/** A user identity: SIP, UPN, DOMAIN\\logon, display name or DN, never a wildcard. */
+const USER_IDENTITY = "^[^*\\r\\n]{1,1024}$";
+/** The only Get-CsUser filter the gateway sends (the script block's text). */
+const USER_FILTER = "^\\s*ClientPolicy -eq '([^']|'')*'\\s*$";
+
+function settingParameter(d: SettingDef): string {
+    switch (d.kind) {
+        case "enum": return `@{ Name = ${q(d.name)}; ValidateSet = ${d.values!.map(q).join(", ")} }`;
+        case "timespan": return `@{ Name = ${q(d.name)}; ValidatePattern = ${q("^([01]?\\d|2[0-3]):[0-5]\\d:[0-5]\\d$")} }`;
+        case "string": return `@{ Name = ${q(d.name)}; ValidatePattern = ${q(`^[^\\r\\n]{0,${d.maxLength}}$`)} }`;
+        default: return `@{ Name = ${q(d.name)} }`;
+    }
+}
+
+function cmdlet(name: string, params: string[]): string {
+    return [`    @{`, `        Name = ${q(name)}`, `        Parameters = @(`, params.map((p) => `            ${p}`).join(",\r\n"), `        )`, `    }`].join("\r\n");
+}
+
+/** The role capability file's text. */
+export function renderRoleCapability(): string {
+    const identity = `@{ Name = 'Identity'; ValidatePattern = ${q(POLICY_IDENTITY)} }`;
+    const settings = SETTINGS.map(settingParameter);
+    const visible = [
+        cmdlet("Get-CsClientPolicy", [identity, "@{ Name = 'Filter'; ValidateSet = 'tag:*' }"]),
+        cmdlet("New-CsClientPolicy", [identity, ...settings]),
+        cmdlet("Set-CsClientPolicy", [identity, ...settings]),
+        cmdlet("Remove-CsClientPolicy", [identity, "@{ Name = 'Force' }"]),
+        cmdlet("Grant-CsClientPolicy", [`@{ Name = 'Identity'; ValidatePattern = ${q(USER_IDENTITY)} }`, `@{ Name = 'PolicyName'; ValidatePattern = ${q(POLICY_NAME)} }`]),
+        cmdlet("New-CsClientPolicyEntry", [`@{ Name = 'Name'; ValidatePattern = ${q("^[^\\r\\n]{1,1024}$")} }`, `@{ Name = 'Value'; ValidatePattern = ${q("^[^\\r\\n]{0,1024}$")} }`]),
+        cmdlet("Get-CsUser", [`@{ Name = 'Identity'; ValidatePattern = ${q(USER_IDENTITY)} }`, `@{ Name = 'Filter'; ValidatePattern = ${q(USER_FILTER)} }`]),
+        "    'Out-Null'",
+    ];
+    return [
+        "# ClientPolicyGateway.psrc - generated from api/catalogue.ts by `clientpolicy gateway jea`; do not edit.",
+        "@{",
+        "GUID = '5c0e4b8e-7a55-4c1f-9f7e-2d3c1a6b9e41'",
+        "Author = 'clientpolicy-as-code'",
+        `Description = 'Only what the clientpolicy-as-code gateway runs: the CsClientPolicy cmdlets, Get-CsUser and the projection of module ${MODULE_VERSION}.'`,
+        "ModulesToImport = 'SkypeForBusiness', 'ClientPolicyGateway'",
+        "VisibleCmdlets = @(",
+        visible.join(",\r\n"),
+        ")",
+        "VisibleFunctions = 'ConvertTo-CpPolicy', 'ConvertTo-CpUser'",
+        "}",
+        "",
+    ].join("\r\n");
+}
+
+/** The session configuration file's text. */
+export function renderSessionConfiguration(opts: JeaOptions = JEA_DEFAULTS): string {
+    const runAs = opts.gmsa ? `GroupManagedServiceAccount = ${q(opts.gmsa)}` : "RunAsVirtualAccount = $true";
+    return [
+        "# ClientPolicyGateway.pssc - generated by `clientpolicy gateway jea`; do not edit.",
+        "# Register on a Front End server: Register-PSSessionConfiguration -Name ClientPolicyGateway -Path .\\ClientPolicyGateway.pssc",
+        "@{",
+        "SchemaVersion = '2.0.0.0'",
+        "GUID = '0b7f3e2a-9c41-4d6e-8a15-3f2b7c9d1e60'",
+        "Author = 'clientpolicy-as-code'",
+        "Description = 'JEA endpoint of the clientpolicy-as-code gateway (CsClientPolicy and Get-CsUser only).'",
+        "SessionType = 'RestrictedRemoteServer'",
+        "# The gateway sends list modifiers (@{Replace=@(...)}) and a Get-CsUser filter script block, which NoLanguage refuses.",
+        "LanguageMode = 'ConstrainedLanguage'",
+        `TranscriptDirectory = ${q(opts.transcripts)}`,
+        runAs,
+        `RoleDefinitions = @{ ${q(opts.group)} = @{ RoleCapabilities = 'ClientPolicyGateway' } }`,
+        "}",
+        "",
+    ].join("\r\n");
+}
+
+/** Writes `<dir>/ClientPolicyGateway.pssc` and `<dir>/RoleCapabilities/ClientPolicyGateway.psrc`; returns the paths. */
+export function writeJea(dir: string, opts: JeaOptions = JEA_DEFAULTS): string[] {
+    mkdirSync(path.join(dir, "RoleCapabilities"), { recursive: true });
+    const pssc = path.join(dir, "ClientPolicyGateway.pssc");
+    const psrc = path.join(dir, "RoleCapabilities", "ClientPolicyGateway.psrc");
+    writeFileSync(pssc, renderSessionConfiguration(opts));
+    writeFileSync(psrc, renderRoleCapability());
+    return [pssc, psrc];
+}
