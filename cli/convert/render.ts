@@ -36,6 +36,16 @@ function identifier(name: string, used: Set<string>): string {
     return id;
 }
 
+/** A TypeScript literal: JSON, with PolicyEntry items as `{ name: "…", value: "…" }`. */
+function literal(value: unknown): string {
+    if (Array.isArray(value)) {
+        return `[${value.map((x) => (x && typeof x === "object"
+            ? `{ ${Object.entries(x as Record<string, unknown>).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")} }`
+            : JSON.stringify(x))).join(", ")}]`;
+    }
+    return JSON.stringify(value);
+}
+
 /** The TypeScript program, with {@link headerLines} on top. */
 export function renderConvertTypeScript(source: string, result: ConvertResult): string {
     const out: string[] = headerLines(source, result).map((l) => `// ${l}`.trimEnd());
@@ -44,11 +54,11 @@ export function renderConvertTypeScript(source: string, result: ConvertResult): 
     const varByIdentity = new Map<string, string>();
     for (const p of result.declaration.policies) {
         const name = tenantItemName(p.identity, "policy");
-        const v = identifier(name, used);
+        const v = identifier(`${name}-policy`, used);
         varByIdentity.set(p.identity.toLowerCase(), v);
         const fields: string[] = [`identity: ${JSON.stringify(p.identity)}`];
         if (p.description !== undefined) fields.push(`description: ${JSON.stringify(p.description)}`);
-        for (const [k, value] of Object.entries(p.settings)) fields.push(`${k}: ${JSON.stringify(value)}`);
+        for (const [k, value] of Object.entries(p.settings)) fields.push(`${k}: ${literal(value)}`);
         if (p.adopt) fields.push("adopt: true");
         out.push(`export const ${v} = new cp.ClientPolicy(${JSON.stringify(name)}, {`, ...fields.map((f) => `    ${f},`), "});");
     }

@@ -45,8 +45,8 @@ describe("convert: the seed article", () => {
         assert.deepEqual({ policies: back.file.policies, grants: back.file.grants }, r.declaration);
         const ts = renderConvertTypeScript("article.ps1", r);
         assert.match(ts, /new cp\.ClientPolicy\("global", \{\n    identity: "Global",\n    enableIMAutoArchiving: false,\n\}\);/);
-        assert.match(ts, /export const tagOfflineim = new cp\.ClientPolicy\("tag-offlineim"/);
-        assert.match(ts, /new cp\.PolicyGrant\("grant-offlineim", \{\n    policyName: tagOfflineim\.identity,\n    users: \["Tony Smith"\],/);
+        assert.match(ts, /export const tagOfflineimPolicy = new cp\.ClientPolicy\("tag-offlineim"/);
+        assert.match(ts, /new cp\.PolicyGrant\("grant-offlineim", \{\n    policyName: tagOfflineimPolicy\.identity,\n    users: \["Tony Smith"\],/);
     });
 });
 
@@ -211,5 +211,40 @@ describe("convert: the shared grammar", () => {
     it("accepts New-CsClientPolicyEntry only when the caller asks (the emulator does not)", () => {
         assert.throws(() => parseLine("New-CsClientPolicyEntry -Name a -Value b", 1), /unknown command/);
         assert.equal(parseLine("new-csclientpolicyentry -Name a -Value b", 1, { extraCmdlets: ["New-CsClientPolicyEntry"] })!.cmdlet, "New-CsClientPolicyEntry");
+    });
+});
+
+describe("convert: the TypeScript output", () => {
+    it("type-checks against the package's own types (every setting kind, description, PolicyEntry, grants)", function () {
+        this.timeout(180_000);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const ts = require("typescript") as typeof import("typescript");
+        const fs = require("node:fs") as typeof import("node:fs");
+        const os = require("node:os") as typeof import("node:os");
+        const path = require("node:path") as typeof import("node:path");
+        const r = convertScript([
+            '$a = New-CsClientPolicyEntry -Name "OnlineFeedbackURL" -Value "https://feedback.example"',
+            "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $False -ConferenceIMIdleTimeout 00:30:00",
+            'New-CsClientPolicy -Identity OfflineIM -Description "No offline IM" -PolicyEntry @{Add=$a} -TracingLevel light',
+            "New-CsClientPolicy -Identity site:Redmond -DisplayPhoto NoPhoto -MaximumNumberOfContacts 300",
+            'Grant-CsClientPolicy -Identity "Tony Smith" -PolicyName OfflineIM',
+            "Grant-CsClientPolicy -Identity u2 -PolicyName Elsewhere",
+        ].join("\n"));
+        assert.deepEqual(r.problems, []);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "convert-ts-"));
+        try {
+            const file = path.join(dir, "index.ts");
+            fs.writeFileSync(file, renderConvertTypeScript("s.ps1", r));
+            const root = path.resolve(__dirname, "..", "..");
+            const program = ts.createProgram([file], {
+                strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS,
+                moduleResolution: ts.ModuleResolutionKind.Node10, ignoreDeprecations: "6.0", esModuleInterop: true, baseUrl: root,
+                paths: { "clientpolicy-as-code": [path.join(root, "provider", "index.ts")] }, typeRoots: [path.join(root, "node_modules", "@types")], types: ["node"],
+            });
+            const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === file);
+            assert.deepEqual(diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")), []);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

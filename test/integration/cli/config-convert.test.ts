@@ -129,7 +129,7 @@ describe("clientpolicy config show / convert (child process)", function () {
         const fixed = await clientpolicy(["convert", script, "--format", "ts"]);
         assert.equal(fixed.code, 0, fixed.stderr);
         assert.match(fixed.stdout, /import \* as cp from "clientpolicy-as-code";/);
-        assert.match(fixed.stdout, /new cp\.PolicyGrant\("grant-offlineim", \{\n {4}policyName: tagOfflineim\.identity,\n {4}users: \["Tony Smith"\],/);
+        assert.match(fixed.stdout, /new cp\.PolicyGrant\("grant-offlineim", \{\n {4}policyName: tagOfflineimPolicy\.identity,\n {4}users: \["Tony Smith"\],/);
         assert.match(fixed.stderr, /3 of 3 command lines converted\n$/);
     });
 
