@@ -135,7 +135,7 @@ export function renderModule(): string {
         "    }",
         "}",
         "",
-        "Export-ModuleMember -Function ConvertTo-CpPolicy, ConvertTo-CpUser, Start-CpShellHost",
+        "Export-ModuleMember -Function @('ConvertTo-CpPolicy', 'ConvertTo-CpUser', 'Start-CpShellHost')",
         "",
     ];
     return lines.join("\r\n");

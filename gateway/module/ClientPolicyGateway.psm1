@@ -189,4 +189,4 @@ function Start-CpShellHost {
     }
 }
 
-Export-ModuleMember -Function ConvertTo-CpPolicy, ConvertTo-CpUser, Start-CpShellHost
+Export-ModuleMember -Function @('ConvertTo-CpPolicy', 'ConvertTo-CpUser', 'Start-CpShellHost')
