@@ -64,7 +64,7 @@ export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
 }
 
 /** The result of parsing one file: the canonical declaration, or every problem it has. */
-export type ParsedConfigFile = { ok: true; file: FileDeclaration } | { ok: false; problems: ConfigProblem[] };
+export type ParsedConfigFile = { ok: true; file: FileDeclaration } | { ok: false; problems: ConfigProblem[]; partial?: FileDeclaration };
 
 /**
  * Parses and validates one config file's text. `file` is only used in messages. YAML syntax errors carry line and
@@ -92,7 +92,25 @@ export function parseConfigFile(text: string, file: string, role: FileRole): Par
             problems.push({ file, path: formatPath(at), ...position(doc, lineCounter, at), message: issue.message });
         }
     }
-    return { ok: false, problems };
+    return { ok: false, problems, partial: lenientFile(raw) };
+}
+
+/**
+ * The items of an invalid file that are well-formed enough to check the merge rules with (identities, grant users,
+ * `remove` lists; settings left out), so merge problems are reported together with the validation problems.
+ */
+function lenientFile(raw: unknown): FileDeclaration {
+    const obj = (raw && typeof raw === "object" && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
+    const list = (v: unknown) => (Array.isArray(v) ? v : []);
+    const strings = (v: unknown) => list(v).filter((x): x is string => typeof x === "string");
+    const policies = list(obj.policies)
+        .filter((p): p is { identity: string } => !!p && typeof p === "object" && typeof (p as { identity?: unknown }).identity === "string")
+        .map((p) => ({ identity: p.identity, settings: {} }));
+    const grants = list(obj.grants)
+        .filter((g): g is { policy: string; users: unknown } => !!g && typeof g === "object" && typeof (g as { policy?: unknown }).policy === "string")
+        .map((g) => ({ policy: g.policy, users: strings(g.users) }));
+    const remove = (obj.remove && typeof obj.remove === "object" ? obj.remove : {}) as Record<string, unknown>;
+    return { policies, grants, remove: { policies: strings(remove.policies), grants: strings(remove.grants) } };
 }
 
 /** Line and column of the node at `at` (or of its nearest existing parent; a key's own position for map keys). */
@@ -162,7 +180,19 @@ export function loadTenantDeclaration(options: LoadOptions): LoadedDeclaration {
     const tenant = readFile(path.resolve(cwd, options.tenant), display(options.tenant), "tenant");
     if (base && !base.ok) problems.push(...base.problems);
     if (!tenant.ok) problems.push(...tenant.problems);
-    if (problems.length) throw new TenantConfigError(problems);
+    if (problems.length) {
+        // Also check the merge rules on what is well-formed, so one run lists every problem.
+        const b = base === undefined ? { policies: [], grants: [] } : base.ok ? base.file : base.partial;
+        const t = tenant.ok ? tenant.file : tenant.partial;
+        if (b && t && (base !== undefined || !(t.remove?.policies.length || t.remove?.grants.length))) {
+            const seen = new Set(problems.map((p) => `${p.file}\u0000${p.path}`));
+            for (const p of mergeDeclarations(b, t).problems) {
+                const path = formatPath(p.path);
+                if (!seen.has(`${display(options.tenant)}\u0000${path}`)) problems.push({ file: display(options.tenant), path, message: p.message });
+            }
+        }
+        throw new TenantConfigError(problems);
+    }
     const baseFile: FileDeclaration = base?.ok ? base.file : { policies: [], grants: [] };
     const tenantFile = (tenant as { ok: true; file: FileDeclaration }).file;
     if (!base && tenantFile.remove && (tenantFile.remove.policies.length || tenantFile.remove.grants.length)) {

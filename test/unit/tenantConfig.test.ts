@@ -230,6 +230,14 @@ describe("tenantConfig: files and the serializer", () => {
         assert.equal(err.stack, "");
     });
 
+    it("merge problems are listed together with validation problems", () => {
+        fs.writeFileSync(path.join(dir, "b.yaml"), "policies:\n  - identity: Tag:Kiosk\n");
+        fs.writeFileSync(path.join(dir, "t.yaml"), "policies:\n  - identity: Global\n    settings: { displayPhoto: Nope }\nremove:\n  policies: [Tag:Nope]\n");
+        const err = captureError(() => loadTenantDeclaration({ baseline: "b.yaml", tenant: "t.yaml", cwd: dir }));
+        assert.deepEqual(err.problems.map((p) => p.path), ["policies[0].settings.displayPhoto", "remove.policies[0]"]);
+        assert.match(err.problems[1].message, /names no policy of the baseline \(baseline policies: Tag:Kiosk\)/);
+    });
+
     it("a missing tenant file and a bad stack name are clear errors", () => {
         const err = captureError(() => loadConfigRepo(dir, "nope"));
         assert.match(err.message, /tenants[/\\]nope\.yaml: \(file\): not found; expected the tenant file here/);
