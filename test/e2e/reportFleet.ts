@@ -46,6 +46,8 @@ export interface FleetMember {
     tenantId: string;
     clientId: string;
     clientSecret: string;
+    /** More `clientpolicy:<key>` values for this stack (e.g. `maxAttempts`). */
+    extraConfig?: Record<string, string>;
 }
 
 /** A project folder with stacks on a private backend. */
@@ -84,6 +86,9 @@ export async function createFleet(members: FleetMember[], opts: { program?: stri
         for (const key of ["endpoint", "tenantId", "clientId"] as const) {
             await must(pulumi("config", "set", `clientpolicy:${key}`, m[key], "--stack", m.stack), `config set ${key}`);
         }
+        for (const [key, value] of Object.entries(m.extraConfig ?? {})) {
+            await must(pulumi("config", "set", `clientpolicy:${key}`, value, "--stack", m.stack), `config set ${key}`);
+        }
         await must(pulumi.withStdin(m.clientSecret, "config", "set", "--secret", "clientpolicy:clientSecret", "--stack", m.stack), "config set secret");
     }
     if (opts.deploy ?? true) {
@@ -107,4 +112,30 @@ export async function createFleet(members: FleetMember[], opts: { program?: stri
 export async function setSecret(fleet: Fleet, stack: string, key: string, value: string): Promise<void> {
     const r = await fleet.pulumi.withStdin(value, "config", "set", "--secret", key, "--stack", stack);
     if (r.code !== 0) throw new Error(`config set --secret ${key} failed: ${r.output}`);
+}
+
+/** Result of one `clientpolicy` run. */
+export interface CliRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/**
+ * Runs the `clientpolicy` command from this repository's sources (cli/main.ts through ts-node) in a child process
+ * with `env` — the same code the package's `bin` runs once compiled — and never throws on a non-zero exit.
+ */
+export function clientpolicy(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<CliRun> {
+    const { spawn } = require("node:child_process") as typeof import("node:child_process");
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "main.ts"), ...args], {
+            cwd, env: { ...env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") }, stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (d) => (stdout += d));
+        child.stderr!.on("data", (d) => { stderr += d; if (process.env.E2E_VERBOSE) process.stderr.write(d); });
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
 }
