@@ -107,7 +107,7 @@ export function convertScript(script: string): ConvertResult {
             apply(cmd, entryArg);
         } catch (e) {
             if (e instanceof PsParseError || e instanceof LineProblem) {
-                const column = e instanceof PsParseError ? e.column : e.column;
+                const column = e.column;
                 const reason = e instanceof PsParseError ? e.message.replace(/^line \d+, column \d+: /, "") : e.message;
                 const suggestion = suggest(text);
                 problems.push({ line, column, text: text.trim(), reason, ...(suggestion ? { suggestion } : {}) });
