@@ -14,9 +14,10 @@
  * Usage: `node standinShell.js --api <emulator url> --tenant <id> --client-id <id> [--faults <file.json>]`, the client
  * secret in the environment variable `CPGW_STANDIN_SECRET`. The faults file (read before every request) may hold
  * regular expressions matched against the request's lines: `hang` (never answer), `die` (exit before running),
- * `dieAfter` (run, then exit without answering), `garbage` (print a non-JSON line instead of answering).
+ * `dieAfter` (run, then exit without answering), `garbage` (print a non-JSON line instead of answering); with
+ * `once: true` the first fault that fires clears the file.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { settingByWireName, validateSetting, type WireValue } from "../../api/catalogue";
 import { OWNER_ANNOTATION, Routes } from "../../api/contract";
@@ -395,7 +396,9 @@ async function execute(cmd: Command): Promise<unknown[]> {
 
 // ---------------------------------------------------------------- the host loop
 
-function faults(): { hang?: string; die?: string; dieAfter?: string; garbage?: string } {
+type Faults = { hang?: string; die?: string; dieAfter?: string; garbage?: string; once?: boolean };
+
+function faults(): Faults {
     if (!FAULTS) return {};
     try {
         return JSON.parse(readFileSync(FAULTS, "utf8"));
@@ -406,11 +409,17 @@ function faults(): { hang?: string; die?: string; dieAfter?: string; garbage?: s
 
 const matches = (re: string | undefined, lines: string[]) => re !== undefined && lines.some((l) => new RegExp(re).test(l));
 
+/** With `once`, a fault that fires is cleared from the file first, so the next shell (or the retry) runs normally. */
+function fire(f: Faults): void {
+    if (f.once && FAULTS) writeFileSync(FAULTS, "{}");
+}
+
 async function handle(req: ShellRequest): Promise<void> {
     const f = faults();
-    if (matches(f.hang, req.lines)) return; // never answers
-    if (matches(f.die, req.lines)) process.exit(3);
+    if (matches(f.hang, req.lines)) { fire(f); return; } // never answers
+    if (matches(f.die, req.lines)) { fire(f); process.exit(3); }
     if (matches(f.garbage, req.lines)) {
+        fire(f);
         process.stdout.write("WARNING: The session's module could not be loaded.\n");
         return;
     }
@@ -426,7 +435,7 @@ async function handle(req: ShellRequest): Promise<void> {
             results.push({ ok: false, error: err });
         }
     }
-    if (matches(f.dieAfter, req.lines)) process.exit(4);
+    if (matches(f.dieAfter, req.lines)) { fire(f); process.exit(4); }
     process.stdout.write(JSON.stringify({ id: req.id, results }) + "\n");
 }
 

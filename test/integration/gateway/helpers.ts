@@ -35,7 +35,7 @@ export interface GatewayTestTenant extends TestTenant {
     /** The emulator behind the stand-in shell (the server's state). */
     server: TestTenant;
     /** Writes the stand-in shells' fault file (regular expressions, see gateway/standin/standinShell.ts). */
-    shellFaults(f: { hang?: string; die?: string; dieAfter?: string; garbage?: string }): void;
+    shellFaults(f: { hang?: string; die?: string; dieAfter?: string; garbage?: string; once?: boolean }): void;
     gatewayDir: string;
     auditFile: string;
 }
