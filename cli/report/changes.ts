@@ -123,7 +123,8 @@ export function driftChanges(events: readonly EventLike[]): Change[] {
         if (op === "update" && properties.length === 0) continue; // only bookkeeping moved (an ETag)
         out.push({ kind: "drift", op, urn: m.urn, type: shortType(m.type), name: nameOf(m.urn), identity: identityOf(m), properties });
     }
-    return out;
+    // The engine streams resources as its parallel steps finish: sort for a stable report.
+    return out.sort((a, b) => a.urn.localeCompare(b.urn));
 }
 
 /** Changes a preview found: the code vs the last applied state (one entry per resource, replacements folded). */
@@ -140,7 +141,7 @@ export function pendingChanges(events: readonly EventLike[]): Change[] {
         if (op === "update" && properties.length === 0) continue;
         byUrn.set(m.urn, { kind: "pending", op, urn: m.urn, type: shortType(m.type), name: nameOf(m.urn), identity: identityOf(m), properties });
     }
-    return [...byUrn.values()];
+    return [...byUrn.values()].sort((a, b) => a.urn.localeCompare(b.urn));
 }
 
 /**

@@ -39,7 +39,7 @@ const RUN_ENV = { PULUMI_SKIP_CONFIRMATIONS: "false" };
 export function classifyError(messages: readonly string[], timedOut: boolean): ErrorKind {
     if (timedOut) return "timeout";
     const text = messages.join("\n");
-    if (/\b(AuthError|invalid_client|unauthori[sz]ed|401|403|forbidden|InvalidClientSecret|authentication)\b/i.test(text)) return "auth";
+    if (/\b(AuthError|invalid_client|unauthori[sz]ed|401|403|forbidden|secret was rejected|authentication failed)\b/i.test(text)) return "auth";
     if (/\b(ThrottledError|throttled|429|too many requests)\b/i.test(text)) return "throttled";
     if (/\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET|ETIMEDOUT|EAI_AGAIN|unreachable|fetch failed|TransportError|socket hang up)\b/i.test(text)) return "unreachable";
     if (/\b(ConfigError|MissingConfiguration|InvalidConfiguration|not configured|passphrase)\b/i.test(text)) return "config";

@@ -62,6 +62,7 @@ describe("report: engine events → changes", () => {
         assert.equal(classifyError(["AuthError: the tenant refused the app's credentials (401 invalid_client)"], false), "auth");
         assert.equal(classifyError(["TransportError: fetch failed: connect ECONNREFUSED 127.0.0.1:9"], false), "unreachable");
         assert.equal(classifyError(["ThrottledError: throttled (429) after 8 attempts"], false), "throttled");
+        assert.equal(classifyError(["Preview failed: the client secret was rejected for client id demo-client on tenant t02.example (check clientpolicy:clientSecret)"], false), "auth");
         assert.equal(classifyError(["anything"], true), "timeout");
         assert.equal(classifyError(["something else broke"], false), "failed");
     });
