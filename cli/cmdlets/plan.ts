@@ -136,7 +136,11 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
         // PolicyGrant
         const spellings = (p: Record<string, unknown>): string[] =>
             typeof p.user === "string" ? [p.user] : Array.isArray(p.users) ? p.users.filter((u): u is string => typeof u === "string" && u !== SECRET && u !== UNKNOWN) : [];
-        const policyOf = (v: unknown) => { const p = parseGrantPolicyName(v); return isIdentityError(p) ? undefined : p.name; };
+        const policyOf = (v: unknown) => {
+            if (v === UNKNOWN || v === SECRET) return undefined; // the sentinels are valid-looking names: never take them for one
+            const p = parseGrantPolicyName(v);
+            return isIdentityError(p) ? undefined : p.name;
+        };
         const oldPolicy = policyOf(olds.policyName);
         const oldResolved = Array.isArray(olds.resolvedUsers) ? olds.resolvedUsers as Array<{ sipAddress?: string; requestedAs?: string }> : [];
         const oldUsers = oldResolved.length > 0 ? oldResolved.map((u) => ({ key: String(u.requestedAs ?? "").toLowerCase(), id: u.sipAddress ?? u.requestedAs ?? "" }))
