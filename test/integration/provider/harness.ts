@@ -13,13 +13,21 @@ import { call, policyPath, userPath } from "../../helpers/tenantApi";
 
 export { clientPolicyProvider, policyGrantProvider };
 
+let backend: "emulator" | "gateway" = process.env.CLIENTPOLICY_TEST_BACKEND === "gateway" ? "gateway" : "emulator";
+
+/** Chooses the backend of the suites registered and run from now on (test/integration/gateway/provider.test.ts). */
+export function useBackend(name: "emulator" | "gateway"): void {
+    backend = name;
+}
+
 /**
  * The backend the provider suites run against: the emulator (default), or the Skype for Business Server gateway in
- * front of the stand-in Management Shell when `CLIENTPOLICY_TEST_BACKEND=gateway` (test/integration/gateway/provider.test.ts
- * sets it and runs these suites again). The assertions are the same for both.
+ * front of the stand-in Management Shell (after `useBackend("gateway")`, or with `CLIENTPOLICY_TEST_BACKEND=gateway`).
+ * test/integration/gateway/provider.test.ts registers these suites a second time for the gateway. The assertions are
+ * the same for both.
  */
 export async function startTestBackend(opts: TestEmulatorOptions = {}): Promise<TestTenant> {
-    if (process.env.CLIENTPOLICY_TEST_BACKEND === "gateway") {
+    if (backend === "gateway") {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for the gateway run
         const { startTestGateway } = require("../gateway/helpers") as typeof import("../gateway/helpers");
         return startTestGateway(opts);
@@ -29,7 +37,7 @@ export async function startTestBackend(opts: TestEmulatorOptions = {}): Promise<
 
 /** Which backend {@link startTestBackend} starts, for suite titles. */
 export function backendName(): string {
-    return process.env.CLIENTPOLICY_TEST_BACKEND === "gateway" ? "the gateway (stand-in shell)" : "the emulator";
+    return backend === "gateway" ? "the gateway (stand-in shell)" : "the emulator";
 }
 
 /** What the host passes as `__provider`; our providers must ignore it. */
