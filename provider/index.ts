@@ -35,3 +35,6 @@ export type { TenantPoliciesArgs } from "./components/tenantPolicies";
 export const clientPolicyProvider: dynamic.ResourceProvider = require("./resources/clientPolicy.provider");
 /** The PolicyGrant provider object; see {@link clientPolicyProvider}. */
 export const policyGrantProvider: dynamic.ResourceProvider = require("./resources/policyGrant.provider");
+/** The fleet report's JSON format (`clientpolicy report --format json`): zod schema and version. */
+export { reportSchema, REPORT_FORMAT_VERSION } from "../cli/report/model";
+export type { Report as FleetReport } from "../cli/report/model";

@@ -64,13 +64,13 @@ export interface Fleet {
 }
 
 /** Creates the folder and stacks; `deploy` (default true) runs `pulumi up` on each, `parallel` at a time. */
-export async function createFleet(members: FleetMember[], opts: { program?: string; deploy?: boolean; parallel?: number } = {}): Promise<Fleet> {
+export async function createFleet(members: FleetMember[], opts: { program?: string; deploy?: boolean; parallel?: number; projectName?: string } = {}): Promise<Fleet> {
     const id = crypto.randomBytes(4).toString("hex");
     const workRoot = path.join(ROOT, ".tools", "work");
     fs.mkdirSync(workRoot, { recursive: true });
     const workDir = fs.mkdtempSync(path.join(workRoot, "fleet-"));
     const backendDir = tempDir("clientpolicy-fleet-backend-");
-    const projectName = `fleet-${id}`;
+    const projectName = opts.projectName ?? `fleet-${id}`;
     fs.writeFileSync(path.join(workDir, "Pulumi.yaml"),
         `name: ${projectName}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`);
     fs.writeFileSync(path.join(workDir, "index.ts"), opts.program ?? FLEET_PROGRAM);

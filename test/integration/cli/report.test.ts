@@ -154,6 +154,13 @@ describe("report: JSON and schema", () => {
         }
     });
 
+    it("is exported by the package entry", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const entry = require("../../../provider") as typeof import("../../../provider");
+        assert.equal(entry.reportSchema, reportSchema);
+        assert.equal(entry.REPORT_FORMAT_VERSION, 1);
+    });
+
     it("exit codes: 0 clean, 2 changes per --fail-on, 3 errors", () => {
         const clean = assemble([tenant("a", [])], meta(["a"]), NO_RULES, DAY);
         const drift = assemble([tenant("a", [globalDrift("a")])], meta(["a"]), NO_RULES, DAY);
