@@ -1,13 +1,21 @@
 /**
  * The emulator's {@link TenantStore} on SQLite (Node's built-in `node:sqlite`, through emulator/sqlite.ts): one database
- * `emulator.sqlite` per data directory (or a private in-memory database without one), WAL journal, `synchronous=FULL`.
+ * `emulator.sqlite` per data directory (or a private in-memory database without one), WAL journal.
  *
  * Writes are row-level — a policy row, the user rows a grant touched, an operation row and the per-user rows a batch
  * chunk finished, a tenant's app rows — never the whole tenant. Every {@link SqliteStore.write} queued while the event
  * loop is busy goes into one transaction, committed from a `setImmediate` callback (group commit): with 32 clients
- * writing, one fsync acknowledges up to 32 requests. Each write's promise resolves only after its transaction's COMMIT
- * returned, i.e. after SQLite synced the WAL, so an acknowledged write survives kill -9 and power loss; transactions run
- * in call order, so a database opened after a crash holds the state after a prefix of the writes.
+ * writing, one fsync acknowledges up to 32 requests. Transactions run in call order, so a database opened after a
+ * crash holds the state after a prefix of the writes.
+ *
+ * Durability: the connection runs `synchronous=NORMAL`, so COMMIT appends the transaction to the WAL file without
+ * waiting for the disk, and the store itself then fsyncs the WAL file (its own descriptor; fsync acts on the file, not
+ * the descriptor) on libuv's thread pool; a write's promise resolves only after an fsync that started after its
+ * COMMIT completed. That is what `synchronous=FULL` guarantees (the WAL synced before the write is reported done), but
+ * the event loop keeps parsing and applying requests during the fsync, and one fsync covers every transaction
+ * committed before it started. SQLite's own rules cover the rest: with NORMAL it syncs the WAL before each checkpoint
+ * and the database file after it, so a WAL reset never drops a committed transaction (sqlite.org/pragma.html#pragma_synchronous).
+ * A process crash (kill -9) loses nothing COMMIT wrote, synced or not; only power loss needs the fsync.
  *
  * Schema (version 1, `PRAGMA user_version`): `tenants`, `apps`, `policies` (settings as a JSON object), `users`,
  * `operations` and `operation_users` (one row per user of a batch, with its result once processed). `seq` columns keep
@@ -140,6 +148,11 @@ export class SqliteStore implements TenantStore {
     private queue = new Map<string, Queued>();
     private waiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
     private scheduled = false;
+    /** The WAL file, fsynced before writes are acknowledged (file databases only). */
+    private wal?: fs.FileHandle;
+    /** Writes committed but not yet covered by an fsync of the WAL. */
+    private unsynced: Array<{ resolve(): void; reject(e: unknown): void }> = [];
+    private syncing?: Promise<void>;
     /** Per operation (`<tenant key>\n<op id>`): how many of its users have a stored result; absent: no rows yet. */
     private readonly savedResults = new Map<string, number>();
 
@@ -154,16 +167,24 @@ export class SqliteStore implements TenantStore {
             await fs.mkdir(this.dataDir, { recursive: true });
             await removeTempFiles(this.dataDir);
         }
-        const db = openDatabase(this.file, { migrations: MIGRATIONS, synchronous: "FULL" });
+        const memory = this.dataDir === undefined;
+        const db = openDatabase(this.file, { migrations: MIGRATIONS, synchronous: memory ? "FULL" : "NORMAL" });
         try {
             // Deleted rows (a removed policy's text, an old secret) are overwritten, not left in free pages.
             db.exec("PRAGMA secure_delete = ON");
             this.db = db;
             this.stmts = new Statements(db);
-            if (this.dataDir !== undefined) await this.importLegacy(this.dataDir);
+            if (this.dataDir !== undefined) {
+                await this.importLegacy(this.dataDir);
+                // The WAL exists once the schema is written (journal_mode=WAL, then the migration or import).
+                this.wal = await fs.open(`${this.file}-wal`, "r");
+                await this.wal.sync();
+            }
         } catch (e) {
             this.db = undefined;
             this.stmts = undefined;
+            await this.wal?.close();
+            this.wal = undefined;
             db.close();
             throw e;
         }
@@ -198,6 +219,9 @@ export class SqliteStore implements TenantStore {
     async close(): Promise<void> {
         if (!this.db) return;
         if (this.scheduled || this.queue.size > 0) this.flush();
+        while (this.syncing) await this.syncing;
+        await this.wal?.close();
+        this.wal = undefined;
         try {
             // Fold the WAL into the database so a closed data directory is one self-contained file.
             if (this.dataDir !== undefined) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -242,7 +266,32 @@ export class SqliteStore implements TenantStore {
             if (n === undefined) this.savedResults.delete(k);
             else this.savedResults.set(k, n);
         }
-        for (const w of waiters) w.resolve();
+        if (!this.wal) {
+            for (const w of waiters) w.resolve();
+            return;
+        }
+        this.unsynced.push(...waiters);
+        this.syncing ??= this.syncLoop();
+    }
+
+    /** Fsyncs the WAL until no committed write waits for it; each fsync acknowledges the writes committed before it. */
+    private async syncLoop(): Promise<void> {
+        try {
+            while (this.unsynced.length > 0) {
+                const batch = this.unsynced;
+                this.unsynced = [];
+                try {
+                    await this.wal!.sync();
+                } catch (e) {
+                    const err = new Error(`tenant store ${this.file}: syncing the WAL failed: ${(e as Error).message}`, { cause: e });
+                    for (const w of batch) w.reject(err);
+                    continue;
+                }
+                for (const w of batch) w.resolve();
+            }
+        } finally {
+            this.syncing = undefined;
+        }
     }
 
     /** Writes one tenant's marked rows (inside the flush's transaction). */
