@@ -2,7 +2,8 @@
  * `clientpolicy export` and `clientpolicy cmdlets` as a user runs them: the real command (a child process running
  * cli/main.ts) against a real emulator over HTTP. Export: every setting kind in canonical form, unset settings left
  * out, adopt on every resource, grants per policy by SIP address, YAML that the config-repo loader reads back to the
- * tenant's content, and no write to the tenant. Both subcommands: `--help`, and bad flags exit 1 naming the flag.
+ * tenant's content, and no write to the tenant. Both subcommands (export, cmdlets): `--help`, and bad flags exit 1
+ * naming the flag.
  */
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -141,6 +142,24 @@ describe("clientpolicy export (real emulator over HTTP)", function () {
             assert.doesNotMatch(r.stderr, /\n\s+at .*\(/, "no stack trace");
         }
         assert.equal((await tenant.stats()).requests, before.requests, "nothing reached the tenant");
+    });
+
+    it("cmdlets: --help documents the flags and exit codes; bad flags exit 1 naming the flag", async () => {
+        const help = await clientpolicy(["cmdlets", "--help"]);
+        assert.equal(help.code, 0);
+        for (const f of ["--stack", "--dir", "--out", "--refresh", "Exit codes", "$null"]) assert.ok(help.stdout.includes(f), `${f} in:\n${help.stdout}`);
+        const cases: Array<[string[], RegExp]> = [
+            [[], /--stack is required/],
+            [["--stack", "dev", "--dir", os.tmpdir()], /--dir: no Pulumi\.yaml in/],
+            [["--stack", ""], /--stack must name a stack/],
+            [["--endpoint", "http://x.example"], /unknown option '--endpoint'/],
+        ];
+        for (const [args, expected] of cases) {
+            const r = await clientpolicy(["cmdlets", ...args]);
+            assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+            assert.match(r.stderr, expected, args.join(" "));
+            assert.doesNotMatch(r.stderr, /\n\s+at .*\(/, "no stack trace");
+        }
     });
 
     it("a wrong secret fails with the provider's auth message, never echoing the secret", async () => {
