@@ -394,6 +394,44 @@ async function execute(cmd: Command): Promise<unknown[]> {
     throw new PsError("CommandNotFoundException", "ObjectNotFound", `The term '${cmd.cmdlet}' is not recognized.`);
 }
 
+/**
+ * A request made only of `Get-CsUser -Identity X | ConvertTo-CpUser` lines (the gateway's user resolution) is answered
+ * from the store's batch resolution, with exactly the per-line results running each line would give; it only saves
+ * the stand-in one HTTP round trip per user.
+ */
+async function resolveAll(lines: string[]): Promise<LineResult[] | undefined> {
+    if (lines.length < 2) return undefined;
+    const ids: string[] = [];
+    for (const line of lines) {
+        let cmd: Command;
+        try {
+            cmd = parse(line);
+        } catch {
+            return undefined;
+        }
+        const id = cmd.params.get("identity")?.value;
+        if (cmd.cmdlet !== "Get-CsUser" || cmd.pipe !== "convertto-cpuser" || cmd.params.size !== 1 || typeof id !== "string") return undefined;
+        ids.push(id);
+    }
+    const out: LineResult[] = [];
+    for (let i = 0; i < ids.length; i += 5000) {
+        const r = await api("POST", Routes.userResolutions(), { Identities: ids.slice(i, i + 5000) });
+        if (r.status !== 200) return undefined;
+        for (const [k, res] of (r.json.value as Array<{ Identity: string; User?: Record<string, unknown>; Error?: { code: string; message: string; matches?: string[] } }>).entries()) {
+            const identity = ids[i + k];
+            if (res.User) out.push({ ok: true, output: [userOut(res.User)] });
+            else if (res.Error?.code === "UserNotFound") {
+                out.push({ ok: false, error: { id: "Identity,Microsoft.Rtc.Management.AD.Cmdlets.GetOcsUserCmdlet", category: "ObjectNotFound", message: `Management object not found for identity "${identity}".` } });
+            } else if (res.Error?.code === "AmbiguousIdentity" && res.Error.matches) {
+                const users = [];
+                for (const sip of res.Error.matches) users.push(userOut((await api("GET", Routes.user(sip))).json));
+                out.push({ ok: true, output: users });
+            } else out.push({ ok: false, error: { id: `${res.Error?.code},Get-CsUser`, category: "InvalidArgument", message: res.Error?.message ?? "failed" } });
+        }
+    }
+    return out;
+}
+
 // ---------------------------------------------------------------- the host loop
 
 type Faults = { hang?: string; die?: string; dieAfter?: string; garbage?: string; once?: boolean };
@@ -425,6 +463,12 @@ async function handle(req: ShellRequest): Promise<void> {
     }
     const results: LineResult[] = [];
     let failed = false;
+    const resolved = await resolveAll(req.lines);
+    if (resolved) {
+        if (matches(f.dieAfter, req.lines)) { fire(f); process.exit(4); }
+        process.stdout.write(JSON.stringify({ id: req.id, results: resolved }) + "\n");
+        return;
+    }
     for (const line of req.lines) {
         if (failed && req.stopOnError) { results.push({ ok: false, skipped: true }); continue; }
         try {
