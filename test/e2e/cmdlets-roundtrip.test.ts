@@ -63,8 +63,15 @@ describe("clientpolicy cmdlets: round trip through the emulator's PowerShell end
         await copyTenant(a, b);
         assert.deepEqual(await dumpTenant(b, { withOwners: true }), await dumpTenant(a, { withOwners: true }), "B is a copy of A");
 
-        await resources(V2);
         const env = { ...folderEnv(s.backendDir), PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE };
+        // export --stack: the connection (secret included) comes from the stack's configuration.
+        const exported = await runClientpolicy(["export", "--stack", s.stack.name, "--dir", s.workDir, "--format", "yaml", "--include-grants"], env);
+        assert.equal(exported.code, 0, exported.stderr);
+        assert.match(exported.stderr, new RegExp(`connection from stack ${s.stack.name} in `));
+        assert.match(exported.stdout, /- identity: Tag:Gone\n/);
+        assert.ok(!exported.stdout.includes(a.clientSecret) && !exported.stderr.includes(a.clientSecret));
+
+        await resources(V2);
         const writesBefore = (await a.stats()).writes;
         const run = await runClientpolicy(["cmdlets", "--stack", s.stack.name, "--dir", s.workDir], env);
         assert.equal(run.code, 0, run.stderr);
