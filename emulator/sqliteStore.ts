@@ -153,6 +153,11 @@ export class SqliteStore implements TenantStore {
     /** Writes committed but not yet covered by an fsync of the WAL. */
     private unsynced: Array<{ resolve(): void; reject(e: unknown): void }> = [];
     private syncing?: Promise<void>;
+    /** Rows inserted, updated or deleted by this store's transactions since it opened (SQLite's `total_changes()`). */
+    rowsWritten = 0;
+    /** Transactions committed since the store opened. */
+    transactions = 0;
+    private totalChanges?: Statement;
     /** Per operation (`<tenant key>\n<op id>`): how many of its users have a stored result; absent: no rows yet. */
     private readonly savedResults = new Map<string, number>();
 
@@ -174,6 +179,7 @@ export class SqliteStore implements TenantStore {
             db.exec("PRAGMA secure_delete = ON");
             this.db = db;
             this.stmts = new Statements(db);
+            this.totalChanges = db.prepare("SELECT total_changes() AS n");
             if (this.dataDir !== undefined) {
                 await this.importLegacy(this.dataDir);
                 // The WAL exists once the schema is written (journal_mode=WAL, then the migration or import).
@@ -247,9 +253,12 @@ export class SqliteStore implements TenantStore {
         if (waiters.length === 0 && batch.size === 0) return;
         const saved = new Map<string, number | undefined>();
         try {
+            const before = (this.totalChanges!.get() as { n: number }).n;
             transaction(this.database(), () => {
                 for (const [key, q] of batch) this.apply(key, q.id, q.changes, saved);
             });
+            this.rowsWritten += (this.totalChanges!.get() as { n: number }).n - before;
+            this.transactions++;
         } catch (e) {
             // Memory already holds these changes: keep the marks ahead of newer ones so the next write retries them.
             for (const [key, q] of this.queue) {

@@ -220,4 +220,29 @@ describe("emulator: persistence", () => {
         const bare = spawnSync(node, ["-e", `require("node:sqlite")`], { encoding: "utf8" });
         assert.match(bare.stderr, /SQLite is an experimental feature/);
     });
+
+    it("writes rows, not tenants: a policy change is 1 row, a grant 1 row, a 1,000-user batch 1 + 1,000 rows, then per chunk the operation, 500 results and the users it changed", async () => {
+        const t = await startTestEmulator({ dataDir, users: 5000 });
+        try {
+            const store = t.handle!.registry.store as SqliteStore;
+            const rows = async (what: () => Promise<unknown>) => {
+                const before = store.rowsWritten;
+                await what();
+                return store.rowsWritten - before;
+            };
+            await createPolicy(t, "Rows");
+            assert.equal(await rows(() => call(t, "PATCH", policyPath("Rows"), { body: { IMWarning: "one row" } })), 1);
+            assert.equal(await rows(() => call(t, "PUT", grantPath("User 00042"), { body: { PolicyName: "Rows" } })), 1);
+            const users = Array.from({ length: 1000 }, (_, i) => `User ${String(i + 1).padStart(5, "0")}`);
+            const n = await rows(async () => {
+                const batch = await call(t, "POST", "/Skype.Policy/batchAssignments", { body: { PolicyType: "ClientPolicy", PolicyName: "Rows", Users: users } });
+                await completed(t, batch.json.OperationId);
+            });
+            // User 00042 already had the policy: its row is not rewritten.
+            assert.equal(n, (1 + 1000) + 2 * (1 + 500) + 999, `rows written by the batch: ${n}`);
+            assert.equal(t.stored()!.users.filter((u) => u.clientPolicy === "Rows").length, 1000);
+        } finally {
+            await t.stop();
+        }
+    });
 });
