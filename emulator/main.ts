@@ -2,7 +2,9 @@
  * CLI: `npm run emulator -- --port <n> --data <dir> [--seed <file>] [--client-secret <s>]
  * [--users N] [--token-ttl s] [--rate r] [--fault-429 p] [--fault-500 p] [--fault-503 p]
  * [--fault-reset p] [--latency-ms ms]`. The first stdout line is exactly
- * `emulator listening on http://127.0.0.1:<port>` (tools wait for it).
+ * `emulator listening on http://127.0.0.1:<port>` (tools wait for it). `--data` is the data directory: the tenants'
+ * SQLite database `emulator.sqlite` (a directory of the former `tenant-<id>.json` files is imported once) and the
+ * token signing key.
  */
 import * as path from "node:path";
 import { checkFaults, FAULT_CLI_FLAGS, type FaultConfig } from "./limits";
