@@ -12,10 +12,13 @@
  *   (MiB, from a `--require` preload that records `process.resourceUsage().maxRSS` at exit, bench/lib/peakRss.cjs),
  *   and the tenant requests and writes the emulator counted during the command (`/_emulator/{tenant}/stats`);
  *   `ratio <name>-time` and `ratio <name>-memory` against the no-op baseline;
- * - `bench preview-refresh-1000` — `pulumi preview --refresh` with the same figures.
+ * - `bench preview-refresh-1000` — `pulumi preview --refresh` with the same figures;
+ * - `bench-budget-missed <what>` for each request budget of issue 14 a ClientPolicy run misses (no-op preview: 0
+ *   requests and 0 writes; `preview --refresh` and `refresh`: at most one read per resource plus the token, 0 writes).
  *
- * Environment: BENCH_WORKTREE=1 packs the working tree instead of the last commit, BENCH_COUNT (default 1000), BENCH_REPS (default 3), BENCH_CPU_PROF=<dir> adds `--cpu-prof` for every
- * node process the CLI starts (profiles land in <dir>/<kind>-<op>/), BENCH_KEEP=1 keeps the temp folder.
+ * Environment: BENCH_COUNT (default 1000), BENCH_REPS (default 3), BENCH_WORKTREE=1 packs the working tree instead
+ * of the last commit, BENCH_CPU_PROF=<dir> adds `--cpu-prof` to every node process the CLI starts (profiles land in
+ * <dir>/<kind>-<op>-<n>/), BENCH_KEEP=1 keeps the temp folder.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
