@@ -72,7 +72,7 @@ interface ReportFlags {
 export function register(program: Command): void {
     const report = program.command("report")
         .description("Report what would change (plan), what drifted (drift) or both (full) in every tenant stack of a Pulumi project, as Markdown and JSON.")
-        .addOption(new Option("--mode <mode>", "plan: code vs state (preview); drift: tenant vs state (refresh --preview-only, never writes state); full: both").choices([...MODES]).makeOptionMandatory())
+        .addOption(new Option("--mode <mode>", "required. plan: code vs state (preview); drift: tenant vs state (refresh --preview-only, never writes state); full: both").choices([...MODES]))
         .option("--stacks <list>", "comma-separated stack names (one stack per tenant)")
         .option("--all", "every stack of the project")
         .option("--format <list>", "md, json or both (comma-separated)", "md")
@@ -120,6 +120,8 @@ Examples:
 }
 
 async function reportAction(f: ReportFlags): Promise<number> {
+    // Checked here rather than as a mandatory option: commander would demand it of `report merge` too.
+    if (!f.mode) throw new CliError(`--mode is required: one of ${MODES.join(", ")}`);
     const formats = parseList("--format", f.format, FORMATS);
     const failOn = parseList("--fail-on", f.failOn, FAIL_ON);
     const masker = new Masker(maskPatterns(f.mask));

@@ -91,6 +91,28 @@ describe("clientpolicy report (real CLI, three tenants)", function () {
         assert.equal(r.json.run.cliVersion, "v3.274.1");
     });
 
+    it("--shard i/3 runs stable subsets; report merge of the 3 gives the unsharded report", async () => {
+        const whole = await report("unsharded", "--mode", "drift", "--all");
+        const files: string[] = [];
+        const seen: string[] = [];
+        for (const i of [1, 2, 3]) {
+            const part = await report(`shard-${i}`, "--mode", "drift", "--all", "--shard", `${i}/3`);
+            assert.deepEqual(part.json.shard, { index: i, count: 3 });
+            seen.push(...part.json.stacks);
+            files.push(path.join(out, `shard-${i}`, "report.json"));
+        }
+        assert.deepEqual(seen.sort(), STACKS, "the shards partition the stacks");
+        const mergedDir = path.join(out, "merged");
+        const m = await clientpolicy(["report", "merge", ...files, "--format", "md,json", "--out", mergedDir], fleet.env);
+        assert.equal(m.code, whole.code, m.stderr);
+        const merged = JSON.parse(fs.readFileSync(path.join(mergedDir, "report.json"), "utf8")) as Report;
+        const strip = (r: Report) => r.tenants.map(({ durationMs: _d, ...t }) => t);
+        assert.deepEqual(strip(merged), strip(whole.json));
+        assert.deepEqual(merged.counts, whole.json.counts);
+        assert.deepEqual(merged.stacks, whole.json.stacks);
+        assert.equal(fs.readFileSync(path.join(mergedDir, "report.md"), "utf8"), whole.md);
+    });
+
     it("accepted drift and --write-accept: accepted findings move to suppressed; an expired rule is reported", async () => {
         const accept = path.join(out, "accept.yaml");
         fs.writeFileSync(accept, `rules:
