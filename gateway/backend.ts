@@ -364,8 +364,10 @@ export class ShellBackend implements TenantBackend {
 
     async grant(userIdentity: string, policyName: unknown, owner: string | null): Promise<WireUser> {
         const target = await this.grantTarget(policyName);
-        const user = await this.getUser(userIdentity);
-        return this.userLocks.run(user.Id.toLowerCase(), async () => {
+        const found = await this.getUser(userIdentity);
+        return this.userLocks.run(found.Id.toLowerCase(), async () => {
+            // Read again under the lock: another request may have granted this user meanwhile.
+            const user = await this.getUser(found.SipAddress);
             const nextOwner = target === null ? null : owner;
             if (user.ClientPolicy === target && user.ClientPolicyOwner === nextOwner) return user;
             if (user.ClientPolicy !== target) {

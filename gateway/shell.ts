@@ -121,7 +121,7 @@ class ShellProcess {
 export class ShellPool implements ShellRunner {
     private readonly idle: ShellProcess[] = [];
     private readonly all = new Set<ShellProcess>();
-    private readonly waiters: Array<(p: ShellProcess) => void> = [];
+    private readonly waiters: Array<{ give: (p: ShellProcess) => void; fail: (e: Error) => void }> = [];
     private closed = false;
     private startFailures = 0;
     /** Processes replaced after dying or hanging, since start. */
@@ -161,15 +161,30 @@ export class ShellPool implements ShellRunner {
     private release(p: ShellProcess): void {
         if (p.dead || this.closed) return;
         const w = this.waiters.shift();
-        if (w) w(p);
+        if (w) w.give(p);
         else this.idle.push(p);
     }
 
+    /**
+     * An idle shell, waiting for one to be released or started; after the command timeout without one (every shell busy
+     * or failing to start) the request is answered 503 rather than left waiting.
+     */
     private acquire(): Promise<ShellProcess> {
         if (this.closed) return Promise.reject(Errors.shellUnavailable("the gateway is shutting down"));
         const p = this.idle.shift();
         if (p) return Promise.resolve(p);
-        return new Promise((resolve) => this.waiters.push(resolve));
+        return new Promise((resolve, reject) => {
+            const waiter = {
+                give: (shell: ShellProcess) => { clearTimeout(timer); resolve(shell); },
+                fail: (e: Error) => { clearTimeout(timer); reject(e); },
+            };
+            const timer = setTimeout(() => {
+                const i = this.waiters.indexOf(waiter);
+                if (i >= 0) this.waiters.splice(i, 1);
+                reject(Errors.shellUnavailable("no shell became free in time"));
+            }, this.opts.commandTimeoutMs ?? 60000);
+            this.waiters.push(waiter);
+        });
     }
 
     async run(lines: string[], opts: { stopOnError?: boolean } = {}): Promise<LineResult[]> {
@@ -185,6 +200,7 @@ export class ShellPool implements ShellRunner {
 
     async close(): Promise<void> {
         this.closed = true;
+        for (const w of this.waiters.splice(0)) w.fail(Errors.shellUnavailable("the gateway is shutting down"));
         await Promise.all([...this.all].map((p) => p.stop()));
     }
 }
