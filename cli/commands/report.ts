@@ -70,7 +70,11 @@ interface ReportFlags {
 
 /** Registers `report` and `report merge` on the program. */
 export function register(program: Command): void {
+    // `report merge` has its own --format/--out/…: commander gives options after a subcommand to that subcommand only
+    // when every command above it parses positionally (the program has no options of its own besides -V and -h).
+    program.enablePositionalOptions();
     const report = program.command("report")
+        .enablePositionalOptions()
         .description("Report what would change (plan), what drifted (drift) or both (full) in every tenant stack of a Pulumi project, as Markdown and JSON.")
         .addOption(new Option("--mode <mode>", "required. plan: code vs state (preview); drift: tenant vs state (refresh --preview-only, never writes state); full: both").choices([...MODES]))
         .option("--stacks <list>", "comma-separated stack names (one stack per tenant)")
