@@ -27,7 +27,7 @@ async function tokenStatus(t: GatewayTestTenant, tenant: string, clientId: strin
 describe("gateway: the service", function () {
     this.timeout(120_000);
     let t: GatewayTestTenant;
-    before(async () => { t = await startTestGateway({ users: 20, commandTimeoutSeconds: 2 }); });
+    before(async () => { t = await startTestGateway({ users: 20, commandTimeoutSeconds: 4 }); });
     after(async () => { await t?.stop(); });
     afterEach(() => t.shellFaults({}));
 
