@@ -30,7 +30,9 @@ describe("provider serialization (installed package)", function () {
         }));
         execFileSync(path.join(REPO, "node_modules", ".bin", "tsc"), ["-p", tsconfig], { cwd: REPO, stdio: "pipe" });
         fs.copyFileSync(path.join(REPO, "package.json"), path.join(pkg, "package.json"));
-        for (const dep of ["@pulumi", "zod"]) fs.symlinkSync(path.join(REPO, "node_modules", dep), path.join(tmp, "app", "node_modules", dep));
+        // The package's runtime dependencies, as npm would install them beside it (a scope folder for scoped names).
+        const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).dependencies as Record<string, string>);
+        for (const dep of new Set(deps.map((d) => d.split("/")[0]))) fs.symlinkSync(path.join(REPO, "node_modules", dep), path.join(tmp, "app", "node_modules", dep));
         app = path.join(tmp, "app");
     });
 
