@@ -112,6 +112,7 @@ export function defaultSeed(clientSecret: string, users: number): SeedFile {
     const apps = [{ clientId: "demo-client", clientSecret }];
     const contoso = "contoso.example";
     const fabrikam = "fabrikam.example";
+    const northwind = "northwind.example";
     const ambiguous = "ambiguous.example";
     return {
         tenants: [
@@ -120,6 +121,8 @@ export function defaultSeed(clientSecret: string, users: number): SeedFile {
                 users: ["Tony Smith", "Ken Myer", "Pilar Ackerman", "Kim Akers", "Jeff Hay"].map((n) => namedUser(contoso, n)),
             },
             { id: fabrikam, apps, users: ["Tony Smith", "Ann Beebe"].map((n) => namedUser(fabrikam, n)) },
+            // The multi-tenant example's third tenant.
+            { id: northwind, apps, users: ["Tony Smith", "Kiosk Lobby"].map((n) => namedUser(northwind, n)) },
             { id: ambiguous, apps, users: [namedUser(ambiguous, "Tony Smith"), namedUser(ambiguous, "Tony Smith", "tony.smith2"), namedUser(ambiguous, "Ken Myer")] },
         ],
     };

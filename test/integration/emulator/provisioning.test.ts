@@ -50,19 +50,19 @@ describe("emulator: provisioning", () => {
         const t = await startTestEmulator({ users: 0 });
         try {
             const post = (body: unknown) => fetchRecorded(`${t.url}/_emulator/tenants`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-            const created = await post({ id: "northwind.example", apps: [{ clientId: "c", clientSecret: "s" }], generatedUsers: 2, script: "Set-CsClientPolicy -EnableURL $True" });
+            const created = await post({ id: "adatum.example", apps: [{ clientId: "c", clientSecret: "s" }], generatedUsers: 2, script: "Set-CsClientPolicy -EnableURL $True" });
             assert.equal(created.status, 201);
             assert.equal(((await created.json()) as any).results[0].status, "Succeeded");
-            assert.equal((await post({ id: "NORTHWIND.example" })).status, 409);
+            assert.equal((await post({ id: "ADATUM.example" })).status, 409);
             for (const bad of [{ id: "bad id" }, { id: "x.example", apps: [{ clientId: "c" }] }, { id: "x.example", generatedUsers: -1 }, { id: "x.example", extra: 1 },
                 { id: "x.example", policies: [{ Identity: "Tag:P", MaximumNumberOfContacts: 5000 }] }, { id: "x.example", script: "Bogus-Cmdlet" }]) {
                 const res = await post(bad);
                 assert.equal(res.status, 400, JSON.stringify(bad));
             }
             assert.equal(t.stored("x.example"), undefined, "a refused spec stored nothing");
-            assert.equal(t.stored("northwind.example")?.users.length, 2);
+            assert.equal(t.stored("adatum.example")?.users.length, 2);
             const list = (await (await fetchRecorded(`${t.url}/_emulator/tenants`)).json()) as any;
-            assert.deepEqual(list.value.map((x: any) => x.id).sort(), ["ambiguous.example", "contoso.example", "fabrikam.example", "northwind.example"]);
+            assert.deepEqual(list.value.map((x: any) => x.id).sort(), ["adatum.example", "ambiguous.example", "contoso.example", "fabrikam.example", "northwind.example"]);
             assert.equal((await fetchRecorded(`${t.url}/_emulator/x.example/stats`)).status, 404);
         } finally {
             await t.stop();
