@@ -6,12 +6,15 @@
  * Wire shapes live in the handler layer (emulator/views.ts); batch processing in emulator/batchWorker.ts.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { SETTINGS, SETTINGS_BY_NAME, documentedDefaults, suggestName, validateSetting, type WireValue } from "../api/catalogue";
-import { OWNER_ANNOTATION, OWNER_MAX_LENGTH } from "../api/contract";
-import { isIdentityError, parsePolicyIdentity, type PolicyIdentity } from "../api/identity";
+import { SETTINGS, documentedDefaults, type WireValue } from "../api/catalogue";
+import { OWNER_ANNOTATION } from "../api/contract";
+import { type PolicyIdentity } from "../api/identity";
 import { BatchWorker } from "./batchWorker";
-import { ApiError, Errors, type ErrorDetail } from "./errors";
+import { ApiError, Errors } from "./errors";
 import { ChangeSet, type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
+import { checkIfMatch, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
+
+export type { PolicyChanges };
 
 /** Finished batch operations kept for polling; older ones are dropped to bound the stored state. */
 const BATCH_HISTORY = 20;
@@ -22,11 +25,6 @@ export interface TenantStats {
     writes: number;
 }
 
-/** A validated policy body: settings to apply (`null` = unset) and the owner (`undefined` when the body has none). */
-export interface PolicyChanges {
-    settings: Record<string, WireValue | null>;
-    owner?: string | null;
-}
 
 function newEtag(): string {
     return `"${randomBytes(8).toString("hex")}"`;
@@ -148,19 +146,14 @@ export class Tenant {
 
     // ------------------------------------------------------------------ policies
 
-    /** Parses a policy identity or answers 400 naming `target`. */
+    /** Parses a policy identity or answers 400 naming `target` (server/policyBody.ts). */
     static parseIdentity(text: string, target = "Identity"): PolicyIdentity {
-        const id = parsePolicyIdentity(text);
-        if (isIdentityError(id)) throw Errors.invalidParameter(target, `${target} ${id.error}`);
-        return id;
+        return parseIdentityOrFail(text, target);
     }
 
-    /** An owner id from a body: a non-empty string of at most {@link OWNER_MAX_LENGTH} characters, or null. */
+    /** An owner id from a body, or 400 naming `target` (server/policyBody.ts). */
     static parseOwner(value: unknown, target: string): string | null {
-        if (value === null) return null;
-        if (typeof value === "string" && value.length >= 1 && value.length <= OWNER_MAX_LENGTH) return value;
-        const got = typeof value === "string" ? `${value.length} characters` : value === undefined ? "nothing" : typeof value;
-        throw Errors.invalidParameter(target, `${target} must be a string of 1–${OWNER_MAX_LENGTH} characters or null, got ${got}.`);
+        return parseOwner(value, target);
     }
 
     /** All policies in listing order. */
@@ -176,53 +169,9 @@ export class Tenant {
         return rec;
     }
 
-    /**
-     * Validates a wire body (settings, optional Identity, optional `@owner`). Every failure is reported in `details`;
-     * the first one is the error's target.
-     */
+    /** Validates a wire body (settings, optional Identity, optional `@owner`): server/policyBody.ts, shared with the gateway. */
     static validateBody(body: unknown, identity: PolicyIdentity): PolicyChanges {
-        if (body === null || typeof body !== "object" || Array.isArray(body)) {
-            throw Errors.invalidRequestContent("The body must be a JSON object of policy settings.");
-        }
-        const changes: PolicyChanges = { settings: {} };
-        const failures: ErrorDetail[] = [];
-        for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-            if (key === "Identity") {
-                const given = typeof value === "string" ? parsePolicyIdentity(value) : undefined;
-                if (!given || isIdentityError(given) || given.key !== identity.key) {
-                    failures.push({ code: "InvalidParameter", target: "Identity", message: `Identity in the body must match the URL ("${identity.canonical}"), got ${JSON.stringify(value)}.` });
-                }
-                continue;
-            }
-            if (key === OWNER_ANNOTATION) {
-                try {
-                    changes.owner = Tenant.parseOwner(value, OWNER_ANNOTATION);
-                } catch (e) {
-                    if (!(e instanceof ApiError)) throw e;
-                    failures.push({ code: e.code, target: OWNER_ANNOTATION, message: e.message });
-                }
-                continue;
-            }
-            const def = SETTINGS_BY_NAME.get(key);
-            if (!def) {
-                const near = suggestName(key, SETTINGS.map((d) => d.name));
-                const caseOnly = near?.toLowerCase() === key.toLowerCase();
-                const hint = near ? `; did you mean ${near}?${caseOnly ? " (names are case-sensitive)" : ""}` : "";
-                failures.push({ code: "InvalidParameter", target: key, message: `${key} is not a ClientPolicy setting${hint}.` });
-                continue;
-            }
-            const result = validateSetting(def, value, "wire");
-            if (result.ok) changes.settings[key] = result.value;
-            else failures.push({ code: "InvalidParameter", target: key, message: `${key} ${result.message}.` });
-        }
-        if (failures.length > 0) throw Errors.invalidParameter(failures[0].target!, failures[0].message, failures);
-        return changes;
-    }
-
-    private static checkEtag(rec: PolicyRecord, ifMatch: string | undefined): void {
-        if (ifMatch === undefined) return;
-        const tags = ifMatch.split(",").map((t) => t.trim().replace(/^W\//, ""));
-        if (!tags.includes("*") && !tags.includes(rec.etag)) throw Errors.preconditionFailed(rec.identity);
+        return validatePolicyBody(body, identity);
     }
 
     private static apply(settings: Record<string, WireValue>, changes: Record<string, WireValue | null>): boolean {
@@ -259,7 +208,7 @@ export class Tenant {
         const id = Tenant.parseIdentity(identity);
         const changes = Tenant.validateBody(body, id);
         const rec = this.getPolicy(identity);
-        Tenant.checkEtag(rec, ifMatch);
+        checkIfMatch(rec.etag, ifMatch, rec.identity);
         if (mode === "patch" && changes.owner !== undefined && changes.owner !== rec.owner) {
             throw Errors.invalidParameter(OWNER_ANNOTATION, `${OWNER_ANNOTATION} cannot be changed by a merge patch (Set-CsClientPolicy); replace the policy with PUT and If-Match.`);
         }
@@ -281,7 +230,7 @@ export class Tenant {
      */
     async removePolicy(identity: string, force: boolean, ifMatch?: string): Promise<PolicyRecord | undefined> {
         const rec = this.getPolicy(identity);
-        Tenant.checkEtag(rec, ifMatch);
+        checkIfMatch(rec.etag, ifMatch, rec.identity);
         const id = Tenant.parseIdentity(identity);
         if (id.scope === "global") {
             rec.settings = documentedDefaults();

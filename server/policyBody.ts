@@ -1,18 +1,28 @@
 /**
- * Validation of policy bodies against the settings catalogue, for backends that do not keep their own domain model
- * (the gateway). Same rules and messages as the emulator's `Tenant.validateBody`: every failure is reported in
- * `details`, the first one is the error's target; names are case-sensitive with a "did you mean".
+ * Validation of policy bodies against the settings catalogue, shared by both backends (the emulator's domain model and
+ * the gateway): every failure is reported in `details`, the first one is the error's target; names are case-sensitive
+ * with a "did you mean". Also the owner annotation's shape and `If-Match` against an ETag.
  */
 import { SETTINGS, SETTINGS_BY_NAME, suggestName, validateSetting, type WireValue } from "../api/catalogue";
-import { OWNER_ANNOTATION } from "../api/contract";
+import { OWNER_ANNOTATION, OWNER_MAX_LENGTH } from "../api/contract";
 import { isIdentityError, parsePolicyIdentity, type PolicyIdentity } from "../api/identity";
 import { ApiError, Errors, type ErrorDetail } from "./errors";
-import { parseOwner } from "./routes";
 
 /** A validated policy body: settings to apply (`null` = unset) and the owner (`undefined` when the body has none). */
 export interface PolicyChanges {
     settings: Record<string, WireValue | null>;
     owner?: string | null;
+}
+
+/**
+ * An owner id from a body: a non-empty string of at most {@link OWNER_MAX_LENGTH} characters, or null; 400 naming
+ * `target` otherwise.
+ */
+export function parseOwner(value: unknown, target: string): string | null {
+    if (value === null) return null;
+    if (typeof value === "string" && value.length >= 1 && value.length <= OWNER_MAX_LENGTH) return value;
+    const got = typeof value === "string" ? `${value.length} characters` : value === undefined ? "nothing" : typeof value;
+    throw Errors.invalidParameter(target, `${target} must be a string of 1–${OWNER_MAX_LENGTH} characters or null, got ${got}.`);
 }
 
 /** Parses a policy identity or answers 400 naming `target`. */

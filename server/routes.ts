@@ -2,10 +2,11 @@
  * The tenant API's routes (paths from the contract's `ROUTE_PATTERNS`), shared by every backend: request shapes,
  * preconditions and paging are checked here; the domain work is the {@link TenantBackend}'s.
  */
-import { BATCH_MAX_USERS, HEADERS, OWNER_MAX_LENGTH, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, Routes } from "../api/contract";
+import { BATCH_MAX_USERS, HEADERS, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, Routes } from "../api/contract";
 import type { PolicyState, TenantBackend } from "./backend";
 import { Errors } from "./errors";
 import type { Reply, RequestContext } from "./http";
+import { parseOwner } from "./policyBody";
 
 /** A route: literal segments match case-insensitively, `:name` captures one decoded segment. */
 export interface Route<C> {
@@ -46,16 +47,6 @@ function policyReply(state: PolicyState, status = 200, headers: Record<string, s
     return { status, body: state.policy, headers: { ETag: state.etag, ...headers } };
 }
 
-/**
- * An owner id from a body: a non-empty string of at most {@link OWNER_MAX_LENGTH} characters, or null; 400 naming
- * `target` otherwise.
- */
-export function parseOwner(value: unknown, target: string): string | null {
-    if (value === null) return null;
-    if (typeof value === "string" && value.length >= 1 && value.length <= OWNER_MAX_LENGTH) return value;
-    const got = typeof value === "string" ? `${value.length} characters` : value === undefined ? "nothing" : typeof value;
-    throw Errors.invalidParameter(target, `${target} must be a string of 1–${OWNER_MAX_LENGTH} characters or null, got ${got}.`);
-}
 
 /** An assignment's `Owner` from a grant or batch body (absent: none). */
 function ownerOf(body: Record<string, unknown>): string | null {
