@@ -1,5 +1,5 @@
 /**
- * The emulator's {@link TenantStore} on SQLite (Node's built-in `node:sqlite`, through emulator/sqlite.ts): one database
+ * The emulator's {@link TenantStore} on SQLite (Node's built-in `node:sqlite`, through server/sqlite.ts): one database
  * `emulator.sqlite` per data directory (or a private in-memory database without one), WAL journal.
  *
  * Writes are row-level — a policy row, the user rows a grant touched, an operation row and the per-user rows a batch
@@ -26,7 +26,7 @@
  */
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
-import { openDatabase, transaction, type Database, type Migration, type Statement } from "./sqlite";
+import { openDatabase, transaction, type Database, type Migration, type Statement } from "../server/sqlite";
 import {
     ChangeSet, LEGACY_FILE_RE, normalizeState, readLegacyTenantFile, removeTempFiles,
     type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord,

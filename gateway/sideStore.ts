@@ -1,11 +1,11 @@
 /**
  * What Skype for Business Server cannot hold for the gateway, in SQLite beside it (`gateway.sqlite` in the data
- * directory, via emulator/sqlite.ts: WAL, synchronous=FULL, so an acknowledged write survives a crash): the owner
+ * directory, via server/sqlite.ts: WAL, synchronous=FULL, so an acknowledged write survives a crash): the owner
  * annotation of each policy, the owner of each user assignment the gateway made, and batch operations with their
  * pending users and results (so a restart resumes them). Keys are lower-cased (identities are case-insensitive).
  */
 import type { BatchOperationView, BatchStatus, BatchUserResult } from "../api/contract";
-import { openDatabase, transaction, type Database } from "../emulator/sqlite";
+import { openDatabase, transaction, type Database } from "../server/sqlite";
 
 /** A stored batch operation. */
 export interface StoredBatch {

@@ -15,7 +15,7 @@ import * as assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { openDatabase } from "../../emulator/sqlite";
+import { openDatabase } from "../../server/sqlite";
 import { DATABASE_FILE, readStoredTenants } from "../../emulator/sqliteStore";
 import type { TenantState } from "../../emulator/store";
 import { startTestEmulator, type TestTenant } from "../helpers/emulator";

@@ -208,7 +208,7 @@ describe("emulator: persistence", () => {
     });
 
     it("hides Node's SQLite ExperimentalWarning and no other warning", () => {
-        const script = `require("./emulator/sqlite").sqlite();
+        const script = `require("./server/sqlite").sqlite();
             new (require("node:sqlite").DatabaseSync)(":memory:").close();
             process.emitWarning("some other feature", "ExperimentalWarning");`;
         const node = path.join(REPO_ROOT, "node_modules", ".bin", "node");
