@@ -3,6 +3,9 @@
  * before a request is handled, so a throttled or faulted request never has
  * any effect on the tenant.
  */
+import type { ServerResponse } from "node:http";
+import { Errors } from "../server/errors";
+import { errorReply, type Reply } from "../server/http";
 
 /** Fractions (0–1) of requests that fail, and latency added to every request. */
 export interface FaultConfig {
@@ -44,6 +47,27 @@ export function pickFault(f: FaultConfig, random: () => number = Math.random): F
         r -= p;
     }
     return undefined;
+}
+
+/**
+ * The API server's `preflight` for injected faults: `faults.latencyMs` of delay, then, drawn per request, a 429, 500 or
+ * 503 answer in the contract's error shape, or a connection reset (the socket destroyed, nothing answered). `faults` is
+ * read on every request, so changing it (the emulator's admin route) applies at once. Used by the emulator and, in
+ * tests, in front of the gateway.
+ */
+export function faultPreflight(faults: FaultConfig): (res: ServerResponse) => Promise<Reply | "reset" | undefined> {
+    return async (res) => {
+        if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+        switch (pickFault(faults)) {
+            case "429": return errorReply(Errors.throttled(1));
+            case "500": return errorReply(Errors.internal("Injected fault."));
+            case "503": return errorReply(Errors.serviceUnavailable());
+            case "reset":
+                res.socket?.destroy();
+                return "reset";
+        }
+        return undefined;
+    };
 }
 
 export { Throttle } from "../server/throttle";

@@ -11,9 +11,8 @@ import { ApiServer, answerClientErrors } from "../server/api";
 import { TokenAuthority } from "../server/auth";
 import type { BackendDirectory, ClientCheck, TenantBackend } from "../server/backend";
 import { Errors } from "../server/errors";
-import { errorReply } from "../server/http";
 import { EmulatorBackend } from "./backend";
-import { checkFaults, NO_FAULTS, pickFault, type FaultConfig } from "./limits";
+import { checkFaults, faultPreflight, NO_FAULTS, type FaultConfig } from "./limits";
 import { execute, parseScriptOrFail, type PsResult } from "./powershell";
 import { adminRoutes, type AdminContext, type Route } from "./routes";
 import { openTenantStore } from "./sqliteStore";
@@ -149,18 +148,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
     const emulator = new ApiServer({
         directory: new EmulatorDirectory(registry), auth, tokenTtlSeconds: opts.tokenTtlSeconds ?? DEFAULT_TTL, rate: opts.rate ?? DEFAULT_RATE,
         admin: { root: "_emulator", routes: adminRoutes as Route<unknown>[], context: admin },
-        preflight: async (res) => {
-            if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-            switch (pickFault(faults)) {
-                case "429": return errorReply(Errors.throttled(1));
-                case "500": return errorReply(Errors.internal("Injected fault."));
-                case "503": return errorReply(Errors.serviceUnavailable());
-                case "reset":
-                    res.socket?.destroy();
-                    return "reset";
-            }
-            return undefined;
-        },
+        preflight: faultPreflight(faults),
     });
     const server: Server = createServer({ keepAliveTimeout: 5000 }, emulator.listener);
     // Requests Node cannot even parse never reach the listener; answer them in the same error shape, with a request-id.

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { ExampleStack, setSecretConfig } from "../../scripts/lib/stack";
 import { TestTenant, startTenant, openStack, collector, getPolicy, assignmentOf } from "./helpers";
 import { GENERIC, expectFailure, policy, grant, setResources } from "./generic";
+import { filesUnder } from "../helpers/files";
 
 const WARNING = "Secret-IM-warning 5e1f: do not share the merger codename";
 const SECRET_USERS = ["sip:user00017@contoso.example", "Pilar Ackerman", "user00023@contoso.example"];
@@ -20,16 +21,6 @@ const NEEDLES = [
     "user00017", "User 00017", "Pilar Ackerman", "pilar.ackerman", "user00023", "User 00023",
 ];
 
-function filesUnder(dir: string): string[] {
-    if (!fs.existsSync(dir)) return [];
-    const out: string[] = [];
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) out.push(...filesUnder(p));
-        else if (e.isFile()) out.push(p);
-    }
-    return out;
-}
 
 /** `needle` → the files (or "CLI output") holding it. */
 function grep(needles: string[], files: string[], extra: Record<string, string>): Map<string, string[]> {

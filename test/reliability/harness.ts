@@ -14,6 +14,9 @@ import { ExampleStack } from "../../scripts/lib/stack";
 import { toolPath } from "../../scripts/lib/projectFolder";
 import { call, userPath, POLICIES } from "../helpers/tenantApi";
 import type { TestTenant } from "../helpers/emulator";
+import { filesUnder } from "../helpers/files";
+
+export { filesUnder };
 import type { Entry } from "../e2e/generic";
 
 /** One `pulumi` command's result. */
@@ -175,17 +178,6 @@ export function assertTenantMatches(view: TenantView, h: ExampleStack, entries: 
     for (const u of users) assert.equal(view.assignments.get(u) ?? null, expected.get(u) ?? null, `${where}: assignment of ${u}`);
 }
 
-/** Every regular file under `dir` (recursively); none when it does not exist. */
-export function filesUnder(dir: string): string[] {
-    if (!fs.existsSync(dir)) return [];
-    const out: string[] = [];
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) out.push(...filesUnder(p));
-        else if (e.isFile()) out.push(p);
-    }
-    return out;
-}
 
 /**
  * Looks for every secret in the files and in the named texts (CLI output, emulator log), case-insensitively.

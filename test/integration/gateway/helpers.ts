@@ -9,9 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { NO_FAULTS, type FaultConfig } from "../../../emulator";
-import { checkFaults, pickFault } from "../../../emulator/limits";
-import { Errors } from "../../../server/errors";
-import { errorReply } from "../../../server/http";
+import { checkFaults, faultPreflight } from "../../../emulator/limits";
 import { checkConfig, hashSecret } from "../../../gateway/config";
 import { startGateway, type GatewayHandle } from "../../../gateway/server";
 import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestEmulatorOptions, type TestTenant } from "../../helpers/emulator";
@@ -69,16 +67,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<G
     try {
         gateway = await startGateway(config, {
             log: () => undefined,
-            preflight: async (res) => {
-                if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-                switch (pickFault(faults)) {
-                    case "429": return errorReply(Errors.throttled(1));
-                    case "500": return errorReply(Errors.internal("Injected fault."));
-                    case "503": return errorReply(Errors.serviceUnavailable());
-                    case "reset": res.socket?.destroy(); return "reset";
-                }
-                return undefined;
-            },
+            preflight: faultPreflight(faults),
         });
     } catch (e) {
         await server.stop();
