@@ -183,11 +183,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
         },
         tenantFile: (id) => store.locate(id),
         close: () => (closing ??= (async () => {
-            const closed = new Promise<void>((r) => server.close(() => r()));
-            server.closeIdleConnections();
-            await emulator.drain();
-            server.closeAllConnections();
-            await closed;
+            await emulator.closeServer(server);
             await registry.close();
         })()),
     };

@@ -123,11 +123,7 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         },
         shellReplacements: () => pools.reduce((n, p) => n + p.replaced, 0),
         close: () => (closing ??= (async () => {
-            const closed = new Promise<void>((r) => server.close(() => r()));
-            server.closeIdleConnections();
-            await api.drain();
-            server.closeAllConnections();
-            await closed;
+            await api.closeServer(server);
             await Promise.all([...backends.values()].map((b) => b.stop()));
             await Promise.all([...shells.values()].map((s) => s.close()));
             store.close();

@@ -85,6 +85,19 @@ export class ApiServer {
         while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     }
 
+    /**
+     * Stops `server` (the HTTP server this API's listener serves) gracefully: no new connections, idle keep-alive
+     * connections closed at once, requests in flight answered, then every remaining connection closed. Resolves when
+     * the server has closed. The backends are the caller's to stop afterwards.
+     */
+    async closeServer(server: Server): Promise<void> {
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        await this.drain();
+        server.closeAllConnections();
+        await closed;
+    }
+
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const started = performance.now();
         const record: RequestRecord = { requestId: randomUUID(), method: req.method ?? "GET", route: req.url?.split("?")[0] ?? "/", commands: [] };
