@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { startTestGateway, type GatewayTestTenant } from "../integration/gateway/helpers";
-import { assignmentCount, assignmentOf, collector, getPolicy, openStack } from "./helpers";
+import { assignmentOf, bulkGrantScenario, collector, getPolicy, openStack } from "./helpers";
 
 function noChanges(summary: Record<string, number | undefined>): boolean {
     return Object.entries(summary).every(([op, n]) => op === "same" || !n);
@@ -59,21 +59,6 @@ describe("e2e: the examples against the gateway (stand-in Management Shell)", fu
     });
 
     it("bulk-grant: 3,000 users through the batch API, trimmed to 2,500, destroyed", async () => {
-        const h = await openStack(tenant, "bulk-grant");
-        try {
-            const up = await h.stack.up({ onOutput: collector().onOutput });
-            assert.equal(up.outputs.grantedCount.value, 3000);
-            assert.equal(await assignmentCount(tenant, "Tag:NoOfflineIM"), 3000);
-            await h.stack.setConfig("bulk-grant:limit", { value: "2500" });
-            const trimmed = await h.stack.up({ onOutput: collector().onOutput });
-            assert.equal(trimmed.summary.resourceChanges?.update, 1);
-            assert.equal(await assignmentCount(tenant, "Tag:NoOfflineIM"), 2500);
-            assert.equal(await assignmentOf(tenant, "sip:user02501@contoso.example"), null);
-            await h.stack.destroy({ onOutput: collector().onOutput });
-            assert.equal(await getPolicy(tenant, "Tag:NoOfflineIM"), undefined);
-            assert.equal(await assignmentOf(tenant, "sip:user00001@contoso.example"), null);
-        } finally {
-            await h.dispose();
-        }
+        await bulkGrantScenario(tenant);
     });
 });

@@ -3,6 +3,7 @@
  * stack per program on its own file:// backend, and direct reads of the
  * tenant's API to check what the CLI really did.
  */
+import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { startTestEmulator, TestTenant } from "../helpers/emulator";
 import { call, policyPath, userPath } from "../helpers/tenantApi";
@@ -71,4 +72,28 @@ export async function assignmentCount(tenant: TestTenant, identity: string): Pro
 /** The raw text of a stack's state file on its file backend. */
 export function readStateFile(stack: ExampleStack): string {
     return fs.readFileSync(stateFile(stack), "utf8");
+}
+
+/**
+ * examples/bulk-grant against `tenant` (any backend): 3,000 users granted through the batch API, the list trimmed to
+ * 2,500 (only the difference unassigned, one update), then destroyed (policy gone, nobody assigned).
+ */
+export async function bulkGrantScenario(tenant: TestTenant): Promise<void> {
+    const h = await openStack(tenant, "bulk-grant");
+    try {
+        const up = await h.stack.up({ onOutput: collector().onOutput });
+        assert.equal(up.outputs.grantedCount.value, 3000);
+        assert.equal(await assignmentCount(tenant, "Tag:NoOfflineIM"), 3000);
+        // Trim the list: only the difference is unassigned.
+        await h.stack.setConfig("bulk-grant:limit", { value: "2500" });
+        const trimmed = await h.stack.up({ onOutput: collector().onOutput });
+        assert.equal(trimmed.summary.resourceChanges?.update, 1);
+        assert.equal(await assignmentCount(tenant, "Tag:NoOfflineIM"), 2500);
+        assert.equal(await assignmentOf(tenant, "sip:user02501@contoso.example"), null);
+        await h.stack.destroy({ onOutput: collector().onOutput });
+        assert.equal(await getPolicy(tenant, "Tag:NoOfflineIM"), undefined);
+        assert.equal(await assignmentOf(tenant, "sip:user00001@contoso.example"), null);
+    } finally {
+        await h.dispose();
+    }
 }
