@@ -3,7 +3,7 @@
  * check the tenant, check that a second preview is a no-op, destroy it.
  */
 import { strict as assert } from "node:assert";
-import { TestTenant, bulkGrantScenario, startTenant, openStack, collector, getPolicy, assignmentOf, assignmentCount } from "./helpers";
+import { TestTenant, bulkGrantScenario, startTenant, openStack, collector, getPolicy, assignmentOf } from "./helpers";
 
 function noChanges(summary: Record<string, number | undefined>): boolean {
     return Object.entries(summary).every(([op, n]) => op === "same" || !n);
