@@ -5,8 +5,8 @@
  * made those rows durable (through the {@link TenantStore}).
  * Wire shapes live in the handler layer (emulator/views.ts); batch processing in emulator/batchWorker.ts.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { SETTINGS, documentedDefaults, type WireValue } from "../api/catalogue";
+import { randomUUID } from "node:crypto";
+import { documentedDefaults, type WireValue } from "../api/catalogue";
 import { OWNER_ANNOTATION } from "../api/contract";
 import { type PolicyIdentity } from "../api/identity";
 import { BatchWorker } from "./batchWorker";
@@ -27,7 +27,19 @@ export interface TenantStats {
 
 
 function newEtag(): string {
-    return `"${randomBytes(8).toString("hex")}"`;
+    // randomUUID draws from a pooled random buffer (randomBytes(8) is a syscall per call); 60 random bits.
+    return `"${randomUUID().replace(/-/g, "").slice(0, 16)}"`;
+}
+
+/** Equality of two JSON wire values: primitives by identity, lists by element, records (PolicyEntry) by key. */
+function sameValue(a: unknown, b: unknown): boolean {
+    if (a === b) return true;
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+    if (Array.isArray(a) || Array.isArray(b)) {
+        return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+    }
+    const ka = Object.keys(a), kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /** A single-tenant view over the persisted state with in-memory lookup indexes. */
@@ -177,7 +189,7 @@ export class Tenant {
     private static apply(settings: Record<string, WireValue>, changes: Record<string, WireValue | null>): boolean {
         let changed = false;
         for (const [k, v] of Object.entries(changes)) {
-            if (JSON.stringify(settings[k] ?? null) === JSON.stringify(v)) continue;
+            if (sameValue(settings[k] ?? null, v)) continue;
             changed = true;
             if (v === null) delete settings[k];
             else settings[k] = v;
@@ -212,10 +224,11 @@ export class Tenant {
         if (mode === "patch" && changes.owner !== undefined && changes.owner !== rec.owner) {
             throw Errors.invalidParameter(OWNER_ANNOTATION, `${OWNER_ANNOTATION} cannot be changed by a merge patch (Set-CsClientPolicy); replace the policy with PUT and If-Match.`);
         }
-        if (mode === "replace") for (const def of SETTINGS) if (!(def.name in changes.settings)) changes.settings[def.name] = null;
-        const next = { ...rec.settings };
+        // Replace starts from nothing (settings absent from the body become unset), patch from the current settings.
+        const next: Record<string, WireValue> = mode === "replace" ? {} : { ...rec.settings };
+        Tenant.apply(next, changes.settings);
         const owner = changes.owner === undefined ? rec.owner : changes.owner;
-        if (!Tenant.apply(next, changes.settings) && owner === rec.owner) return rec;
+        if (owner === rec.owner && sameValue(rec.settings, next)) return rec;
         rec.settings = next;
         rec.owner = owner;
         rec.etag = newEtag();

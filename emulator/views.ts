@@ -6,12 +6,33 @@ import { SETTINGS } from "../api/catalogue";
 import { OWNER_ANNOTATION, type BatchOperationView, type WirePolicy, type WireUser } from "../api/contract";
 import type { BatchOperation, PolicyRecord, UserRecord } from "./store";
 
-/** A policy: `Identity`, its `@owner` (null when none), then every setting (null when unset). */
+/**
+ * Every key of a policy view in wire order, all null: built by JSON.parse so it has a fixed shape, which makes the
+ * per-view spread copy below a fast clone rather than 94 keyed stores.
+ */
+const EMPTY_VIEW: Readonly<Record<string, null>> = JSON.parse(JSON.stringify(Object.fromEntries(["Identity", OWNER_ANNOTATION, ...SETTINGS.map((d) => d.name)].map((k) => [k, null]))));
+
+/** The last view rendered per record, valid while the record's ETag is the one it was rendered at. */
+const renderedViews = new WeakMap<PolicyRecord, { etag: string; view: WirePolicy }>();
+
+/**
+ * A policy: `Identity`, its `@owner` (null when none), then every setting (null when unset). Frozen and shared: one
+ * object per record version (every change to a record gives it a new ETag), so repeated reads neither rebuild it nor,
+ * in server/http.ts `send`, re-serialize it.
+ */
 export function policyView(rec: PolicyRecord): WirePolicy {
-    const view: Record<string, unknown> = { Identity: rec.identity, [OWNER_ANNOTATION]: rec.owner };
-    for (const def of SETTINGS) view[def.name] = rec.settings[def.name] ?? null;
+    const cached = renderedViews.get(rec);
+    if (cached && cached.etag === rec.etag) return cached.view;
+    const view: Record<string, unknown> = { ...EMPTY_VIEW };
+    view.Identity = rec.identity;
+    view[OWNER_ANNOTATION] = rec.owner;
+    // A record holds only set settings, each under its catalogue name.
+    for (const [name, value] of Object.entries(rec.settings)) if (value !== null && Object.hasOwn(EMPTY_VIEW, name)) view[name] = value;
+    Object.freeze(view);
+    renderedViews.set(rec, { etag: rec.etag, view: view as WirePolicy });
     return view as WirePolicy;
 }
+
 
 /** A user with its direct assignment and the assignment's owner. */
 export function userView(u: UserRecord): WireUser {

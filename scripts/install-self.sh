@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 dest="node_modules/clientpolicy-as-code"
 # Skip when the installed copy was built from exactly these sources.
-hash="$(find api provider emulator cli $(ls -d gateway 2>/dev/null) package.json tsconfig.json tsconfig.build.json -type f | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -c1-40)"
+hash="$(find api provider emulator server cli $(ls -d gateway 2>/dev/null) package.json tsconfig.json tsconfig.build.json -type f | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -c1-40)"
 if [[ -f "$dest/.source-hash" && "$(cat "$dest/.source-hash")" == "$hash" && -f dist/emulator/main.js ]]; then
   exit 0
 fi

@@ -34,7 +34,10 @@ export interface RequestRecord {
 
 const requestScope = new AsyncLocalStorage<RequestRecord>();
 
-/** The record of the request being handled (undefined outside a request, e.g. in a batch worker). */
+/**
+ * The record of the request being handled: undefined outside a request (e.g. in a batch worker) and on a server
+ * without {@link ApiServerOptions.onDone}, where nothing would read it.
+ */
 export function currentRequest(): RequestRecord | undefined {
     return requestScope.getStore();
 }
@@ -105,7 +108,9 @@ export class ApiServer {
         let reply: Reply;
         let admin = false;
         try {
-            const r = await requestScope.run(record, () => this.dispatch(req, res, record, () => (admin = true)));
+            const dispatch = () => this.dispatch(req, res, record, () => (admin = true));
+            // The scope costs a promise hook on every promise in the process; only a server with onDone reads records.
+            const r = await (this.opts.onDone ? requestScope.run(record, dispatch) : dispatch());
             if (r === "reset") return;
             reply = r;
         } catch (e) {

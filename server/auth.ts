@@ -55,8 +55,28 @@ export class TokenAuthority {
         return `${payload}.${this.sign(payload)}`;
     }
 
+    /**
+     * Tokens whose signature was already checked, with their claims: a client sends one token for up to its lifetime,
+     * so the HMAC runs once per token rather than per request. Bounded; cleared when full. Expiry is still checked on
+     * every request.
+     */
+    private readonly verified = new Map<string, TokenClaims>();
+    private static readonly VERIFIED_MAX = 1024;
+
     /** Verifies an `Authorization` header; 401 when missing, malformed, forged or expired. */
     verify(header: string | undefined): TokenClaims {
+        const known = header === undefined ? undefined : this.verified.get(header);
+        if (known) {
+            if (known.exp * 1000 <= Date.now()) throw Errors.unauthorized("The bearer token has expired.");
+            return known;
+        }
+        const claims = this.verifySignature(header);
+        if (this.verified.size >= TokenAuthority.VERIFIED_MAX) this.verified.clear();
+        this.verified.set(header!, claims);
+        return claims;
+    }
+
+    private verifySignature(header: string | undefined): TokenClaims {
         const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
         if (!m) throw Errors.unauthorized("An Authorization: Bearer <token> header is required.");
         const parts = m[1].split(".");

@@ -129,6 +129,18 @@ export class RequestContext {
     }
 }
 
+/** UTF-8 JSON of frozen reply bodies (a backend's shared, immutable views), serialized once per object. */
+const serializedBodies = new WeakMap<object, Buffer>();
+
+function jsonBytes(body: unknown): Buffer {
+    const cacheable = typeof body === "object" && body !== null && Object.isFrozen(body);
+    const cached = cacheable ? serializedBodies.get(body) : undefined;
+    if (cached) return cached;
+    const bytes = Buffer.from(JSON.stringify(body), "utf8");
+    if (cacheable) serializedBodies.set(body, bytes);
+    return bytes;
+}
+
 /** Writes a reply (JSON when there is a body). */
 export function send(res: ServerResponse, reply: Reply): void {
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
@@ -137,9 +149,9 @@ export function send(res: ServerResponse, reply: Reply): void {
         res.end();
         return;
     }
-    const text = JSON.stringify(reply.body);
-    res.writeHead(reply.status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
-    res.end(text);
+    const bytes = jsonBytes(reply.body);
+    res.writeHead(reply.status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": bytes.length });
+    res.end(bytes);
 }
 
 /** The reply for a thrown error; anything unexpected becomes a 500 with the same error shape. */
