@@ -5,6 +5,7 @@
  * exit codes every subcommand shares: 0 success, 1 the tool itself failed (message on stderr, never a stack trace
  * alone, never a secret). Subcommands that report findings (report) document their own codes 2 and 3 in `--help`.
  */
+import "./compileCache";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors";
 import * as gatewayCommand from "./commands/gateway";

@@ -12,7 +12,7 @@ import { loadAcceptRules, proposeRules } from "../report/accept";
 import { assemble, EXIT, exitCodeOf, FAIL_ON, FORMATS, gitSha, Masker, maskPatterns, mergeReports, parseList, readReport, today, writeOutputs } from "../report/assemble";
 import { DEFAULT_BUDGET } from "../report/markdown";
 import { MODES, type Mode } from "../report/model";
-import { listStacks, runFleet } from "../report/run";
+import { listStacks, openFleet, runFleet } from "../report/run";
 import { parseShard, pickShard } from "../report/shard";
 
 const EXIT_HELP = `
@@ -42,12 +42,6 @@ function projectName(dir: string): string {
     const m = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(file, "utf8"));
     if (!m) throw new CliError(`${file}: no "name:" line`);
     return m[1];
-}
-
-function pulumiVersion(): string | null {
-    const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
-    const r = spawnSync("pulumi", ["version"], { encoding: "utf8" });
-    return r.status === 0 ? r.stdout.trim() : null;
 }
 
 interface ReportFlags {
@@ -137,7 +131,9 @@ async function reportAction(f: ReportFlags): Promise<number> {
     const acceptFile = path.isAbsolute(f.accept) ? f.accept : path.resolve(dir, f.accept);
     const rules = loadAcceptRules(acceptFile, f.accept !== "drift-accept.yaml");
     const started = new Date();
-    const known = await listStacks(dir).catch((e: Error) => { throw new CliError(`cannot list the stacks of ${dir}: ${masker.text(e.message.split("\n")[0])}`); });
+    const cannot = (e: Error): never => { throw new CliError(`cannot list the stacks of ${dir}: ${masker.text(e.message.split("\n")[0])}`); };
+    const workspace = await openFleet(dir).catch(cannot);
+    const known = await listStacks(workspace).catch(cannot);
     let stacks: string[];
     if (f.all) stacks = known;
     else {
@@ -147,12 +143,12 @@ async function reportAction(f: ReportFlags): Promise<number> {
     const progress = (line: string) => process.stderr.write(masker.text(line) + "\n");
     progress(`clientpolicy report --mode ${f.mode}: ${stacks.length} stack(s)${shard ? ` (shard ${shard.index}/${shard.count})` : ""}, ${f.parallel} at a time`);
     const tenants = await runFleet({
-        workDir: dir, mode: f.mode, stacks, parallel: f.parallel, timeoutMs: f.timeout * 1000, impact: f.impact,
+        workspace, mode: f.mode, stacks, parallel: f.parallel, timeoutMs: f.timeout * 1000, impact: f.impact,
         onSecret: (v) => masker.addSecret(v), progress,
     });
     const r = assemble(tenants, {
         mode: f.mode, project, stacks, shard, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(),
-        gitSha: gitSha(dir), cliVersion: pulumiVersion(), packageVersion: packageVersion(),
+        gitSha: gitSha(dir), cliVersion: `v${workspace.pulumiVersion}`, packageVersion: packageVersion(),
     }, rules, today());
     const written = writeOutputs(r, formats, f.out, masker, f.budget);
     if (f.writeAccept) {
