@@ -29,11 +29,12 @@ export async function openStack(tenant: TestTenant, program: string, extra: Part
 }
 
 /** Collects the CLI's output of one operation (and echoes it when E2E_VERBOSE is set). */
-export function collector(): { onOutput: (s: string) => void; text: () => string } {
+export function collector(sink?: string[]): { onOutput: (s: string) => void; text: () => string } {
     const chunks: string[] = [];
     return {
         onOutput: (s: string) => {
             chunks.push(s);
+            sink?.push(s);
             if (process.env.E2E_VERBOSE) process.stdout.write(s);
         },
         text: () => chunks.join(""),

@@ -8,6 +8,8 @@ import { ExampleStack } from "../../scripts/lib/stack";
 import { call, policyPath } from "../helpers/tenantApi";
 import { TestTenant, assignmentOf, startTenant, openStack, collector, getPolicy } from "./helpers";
 import { GENERIC, changesOf, expectFailure, grant, ownerOf, policy, setResources } from "./generic";
+import { TEST_PASSPHRASE } from "../../scripts/lib/stack";
+import { assertNoSecrets, emulatorLog } from "../reliability/harness";
 
 const GLOBAL_ARGS = { identity: "Global", enableIMAutoArchiving: false, displayPhoto: "NoPhoto" };
 
@@ -15,6 +17,15 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
     this.timeout(900_000);
     let tenant: TestTenant;
     const stacks: ExampleStack[] = [];
+    /** Everything the CLI printed in this suite, for the secret scan at its end. */
+    const cliLog: string[] = [];
+    let emuLog: () => string = () => "";
+
+    async function failure(...args: Parameters<typeof expectFailure>): Promise<string> {
+        const text = await expectFailure(...args);
+        cliLog.push(text);
+        return text;
+    }
 
     async function open(): Promise<ExampleStack> {
         const h = await openStack(tenant, GENERIC, { folder: true });
@@ -29,7 +40,10 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
         return { archiving: g.EnableIMAutoArchiving, photo: g.DisplayPhoto, owner: g["@owner"] ?? null };
     }
 
-    before(async () => { tenant = await startTenant({ users: 50 }); });
+    before(async () => {
+        tenant = await startTenant({ users: 50, inProcess: false });
+        emuLog = emulatorLog(tenant);
+    });
     after(async () => {
         for (const h of stacks) await h.dispose();
         await tenant?.stop();
@@ -39,13 +53,13 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
         it("fails at preview and at up naming the owner and suggesting aliases, tenant unchanged, 0 writes; with aliases no change", async () => {
             const h = await open();
             await setResources(h, [policy("global", GLOBAL_ARGS)]);
-            assert.equal((await h.stack.up({ onOutput: collector().onOutput })).summary.result, "succeeded");
+            assert.equal((await h.stack.up({ onOutput: collector(cliLog).onOutput })).summary.result, "succeeded");
             assert.deepEqual(await global(), { archiving: false, photo: "NoPhoto", owner: ownerOf(h, "global") });
 
             await setResources(h, [policy("global-policy", GLOBAL_ARGS)]);
             const before = await writes();
             for (const op of ["preview", "up"] as const) {
-                const text = await expectFailure(h, op);
+                const text = await failure(h, op);
                 assert.match(text, new RegExp(`owned by resource "global" of this stack \\(${ownerOf(h, "global")}\\)`), `${op}:\n${text}`);
                 assert.match(text, /aliases: \[\{ name: "global" \}\]/, `${op} suggests aliases:\n${text}`);
                 assert.equal(await writes(), before, `${op} must not write`);
@@ -55,35 +69,35 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
             // With aliases the engine keeps the same object: no create, no delete, no setting changes. The only
             // difference is the owner id the tenant records (it names the resource), rewritten by one write.
             await setResources(h, [policy("global-policy", GLOBAL_ARGS, { aliases: ["global"] })]);
-            const out = collector();
+            const out = collector(cliLog);
             const pv = await h.stack.preview({ onOutput: out.onOutput, diff: true });
             assert.deepEqual(changesOf(pv.changeSummary), { update: 1 }, `with aliases: only the owner id changes\n${out.text()}`);
             const changedLines = out.text().split("\n").filter((l) => l.includes("=>"));
             assert.deepEqual(changedLines.map((l) => l.trim().split(/\s*:/)[0]), ["~ owner"], out.text());
-            const up = await h.stack.up({ onOutput: collector().onOutput });
+            const up = await h.stack.up({ onOutput: collector(cliLog).onOutput });
             assert.deepEqual(changesOf(up.summary.resourceChanges), { update: 1 });
             assert.ok(await writes() - before <= 1, "a rename with aliases writes at most the owner annotation");
             assert.deepEqual(await global(), { archiving: false, photo: "NoPhoto", owner: ownerOf(h, "global-policy") });
-            const again = await h.stack.preview({ onOutput: collector().onOutput });
+            const again = await h.stack.preview({ onOutput: collector(cliLog).onOutput });
             assert.deepEqual(changesOf(again.changeSummary), {});
-            await h.stack.destroy({ onOutput: collector().onOutput });
+            await h.stack.destroy({ onOutput: collector(cliLog).onOutput });
             assert.deepEqual({ ...(await global()), owner: undefined }, { archiving: true, photo: "AllPhotos", owner: undefined });
         });
 
         it("with adopt: true the rename succeeds and the old resource's delete leaves Global as declared, with a warning", async () => {
             const h = await open();
             await setResources(h, [policy("global", GLOBAL_ARGS)]);
-            await h.stack.up({ onOutput: collector().onOutput });
+            await h.stack.up({ onOutput: collector(cliLog).onOutput });
             await setResources(h, [policy("global-policy", { ...GLOBAL_ARGS, adopt: true })]);
-            const out = collector();
+            const out = collector(cliLog);
             const up = await h.stack.up({ onOutput: out.onOutput });
             assert.equal(up.summary.result, "succeeded");
             assert.equal(up.summary.resourceChanges?.delete, 1, out.text());
             assert.match(out.text(), /warning: ClientPolicy Global is now owned by resource "global-policy" of this stack[\s\S]*without resetting it/, out.text());
             assert.deepEqual(await global(), { archiving: false, photo: "NoPhoto", owner: ownerOf(h, "global-policy") });
-            const pv = await h.stack.preview({ onOutput: collector().onOutput });
+            const pv = await h.stack.preview({ onOutput: collector(cliLog).onOutput });
             assert.deepEqual(changesOf(pv.changeSummary), {});
-            await h.stack.destroy({ onOutput: collector().onOutput });
+            await h.stack.destroy({ onOutput: collector(cliLog).onOutput });
             assert.equal((await global()).archiving, true);
         });
     });
@@ -96,33 +110,33 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
             a = await open();
             b = await open();
             await setResources(a, [policy("shared", { identity: "Tag:Shared", maximumNumberOfContacts: 100 })]);
-            await a.stack.up({ onOutput: collector().onOutput });
+            await a.stack.up({ onOutput: collector(cliLog).onOutput });
             assert.equal((await getPolicy(tenant, "Tag:Shared"))!["@owner"], ownerOf(a, "shared"));
 
             // Without adopt, B's preview fails naming A's resource and stack.
             await setResources(b, [policy("shared", { identity: "Tag:Shared", maximumNumberOfContacts: 900 })]);
             let before = await writes();
-            const refused = await expectFailure(b, "preview");
+            const refused = await failure(b, "preview");
             assert.match(refused, new RegExp(`owned by resource "shared" of stack ${a.projectName}/${a.stack.name}`), refused);
             assert.match(refused, /adopt: true/);
             assert.equal(await writes(), before);
 
             await setResources(b, [policy("shared", { identity: "Tag:Shared", maximumNumberOfContacts: 900, adopt: true })]);
-            await b.stack.up({ onOutput: collector().onOutput });
+            await b.stack.up({ onOutput: collector(cliLog).onOutput });
             let shared = (await getPolicy(tenant, "Tag:Shared"))!;
             assert.equal(shared.MaximumNumberOfContacts, 900);
             assert.equal(shared["@owner"], ownerOf(b, "shared"));
 
-            const refreshOut = collector();
+            const refreshOut = collector(cliLog);
             const refreshed = await a.stack.refresh({ onOutput: refreshOut.onOutput });
             assert.equal(refreshed.summary.resourceChanges?.update, 1, `refresh must show the drift\n${refreshOut.text()}`);
-            const pvOut = collector();
+            const pvOut = collector(cliLog);
             const pv = await a.stack.preview({ onOutput: pvOut.onOutput, diff: true });
             assert.equal(pv.changeSummary.update, 1, pvOut.text());
             assert.match(pvOut.text(), /owner/, pvOut.text());
 
             before = await writes();
-            const failed = await expectFailure(a, "up");
+            const failed = await failure(a, "up");
             assert.match(failed, new RegExp(`owned by resource "shared" of stack ${b.projectName}/${b.stack.name}`), failed);
             assert.match(failed, /remove this resource from the program, or set `adopt: true`/);
             assert.equal(await writes(), before, "A's up must not write");
@@ -131,7 +145,7 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
         });
 
         it("A's destroy leaves the policy to B, with a warning; B's next preview shows no changes", async () => {
-            const out = collector();
+            const out = collector(cliLog);
             const res = await a.stack.destroy({ onOutput: out.onOutput });
             assert.equal(res.summary.result, "succeeded");
             assert.match(out.text(), new RegExp(`warning: ClientPolicy Tag:Shared is now owned by resource "shared" of stack ${b.projectName}/${b.stack.name}`), out.text());
@@ -139,11 +153,11 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
             assert.ok(shared, "A's destroy must not delete B's policy");
             assert.equal(shared!.MaximumNumberOfContacts, 900);
 
-            const pvOut = collector();
+            const pvOut = collector(cliLog);
             const pv = await b.stack.preview({ onOutput: pvOut.onOutput, diff: true, refresh: true });
             assert.deepEqual(changesOf(pv.changeSummary), {}, pvOut.text());
             assert.equal((await getPolicy(tenant, "Tag:Shared"))!.MaximumNumberOfContacts, 900);
-            await b.stack.destroy({ onOutput: collector().onOutput });
+            await b.stack.destroy({ onOutput: collector(cliLog).onOutput });
             assert.equal(await getPolicy(tenant, "Tag:Shared"), undefined);
         });
     });
@@ -159,17 +173,17 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
         assert.equal((await getPolicy(tenant, "Tag:Interrupted"))!["@owner"], ownerOf(h, "interrupted"));
 
         await setResources(h, [policy("interrupted", { identity: "Tag:Interrupted", maximumNumberOfContacts: 300 })]);
-        const pvOut = collector();
+        const pvOut = collector(cliLog);
         const pv = await h.stack.preview({ onOutput: pvOut.onOutput });
         assert.match(pvOut.text(), /\+\s+pulumi-nodejs:dynamic\/clientpolicy:ClientPolicy interrupted create/, pvOut.text());
-        const out = collector();
+        const out = collector(cliLog);
         const up = await h.stack.up({ onOutput: out.onOutput });
         assert.equal(up.summary.result, "succeeded");
         assert.match(out.text(), /already owned by this resource[\s\S]*interrupted after creating it, so this run takes it back/, out.text());
         const live = (await getPolicy(tenant, "Tag:Interrupted"))!;
         assert.equal(live.MaximumNumberOfContacts, 300);
         assert.equal(live["@owner"], ownerOf(h, "interrupted"));
-        await h.stack.destroy({ onOutput: collector().onOutput });
+        await h.stack.destroy({ onOutput: collector(cliLog).onOutput });
         assert.equal(await getPolicy(tenant, "Tag:Interrupted"), undefined);
     });
 
@@ -180,32 +194,39 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
             policy("b", { identity: "global", enableIMAutoArchiving: true, displayPhoto: "NoPhoto" }),
         ]);
         const before = await writes();
-        const text = await expectFailure(h, "preview");
+        const text = await failure(h, "preview");
         assert.match(text, /ClientPolicy "b" and ClientPolicy "a" both declare Global/, text);
         assert.equal(await writes(), before, "preview must not write");
         // The Automation API's `up` always runs with --skip-preview: both declarations fail their check() (the first
         // learns of the second once the program's declarations are done), so neither is written.
-        const upText = await expectFailure(h, "up");
+        const upText = await failure(h, "up");
         assert.match(upText, /ClientPolicy "b" and ClientPolicy "a" both declare Global/, upText);
         assert.equal(await writes(), before, "an up that skips the preview writes neither declaration");
         assert.notEqual((await global()).photo, "NoPhoto", "the second declaration is never written");
-        await h.stack.destroy({ onOutput: collector().onOutput });
+        await h.stack.destroy({ onOutput: collector(cliLog).onOutput });
     });
 
     it("two grants naming one user: an up that skips the preview grants neither, naming both resources", async () => {
         const h = await open();
         const tag = policy("dup-policy", { identity: "Tag:DupGrant", enableIMAutoArchiving: false });
         await setResources(h, [tag]);
-        assert.equal((await h.stack.up({ onOutput: collector().onOutput })).summary.result, "succeeded");
+        assert.equal((await h.stack.up({ onOutput: collector(cliLog).onOutput })).summary.result, "succeeded");
         await setResources(h, [
             tag,
             grant("first", { policyName: "DupGrant", users: ["User 00003", "User 00004"] }),
             grant("second", { policyName: "DupGrant", users: ["user 00004"] }),
         ]);
-        const upText = await expectFailure(h, "up");
+        const upText = await failure(h, "up");
         assert.match(upText, /PolicyGrant "second" and PolicyGrant "first" both grant/, upText);
         for (const user of ["User 00003", "User 00004"]) assert.equal(await assignmentOf(tenant, user), null, `${user} is not granted`);
-        await h.stack.destroy({ onOutput: collector().onOutput });
+        await h.stack.destroy({ onOutput: collector(cliLog).onOutput });
     });
 
+    it("left no secret (client secret, passphrase) in state files, stack settings, CLI output or the emulator log", function () {
+        if (cliLog.length === 0) {
+            console.log("      (skipped: no test of this suite ran before it, e.g. under --grep; nothing to scan)");
+            this.skip();
+        }
+        assertNoSecrets([tenant.clientSecret, TEST_PASSPHRASE], stacks, cliLog, emuLog());
+    });
 });

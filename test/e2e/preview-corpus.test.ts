@@ -6,7 +6,10 @@
  * untouched. Cases run two at a time, each on its own stack.
  */
 import { strict as assert } from "node:assert";
-import { ExampleStack, TenantConnection } from "../../scripts/lib/stack";
+import * as path from "node:path";
+import { ExampleStack, TEST_PASSPHRASE, TenantConnection } from "../../scripts/lib/stack";
+import { filesUnder } from "../helpers/files";
+import { emulatorLog, scanForSecrets } from "../helpers/secrets";
 import { call, userPath } from "../helpers/tenantApi";
 import { TestTenant, startTenant, openStack } from "./helpers";
 import { Entry, GENERIC, expectFailure, grant, policy, setResources } from "./generic";
@@ -100,6 +103,12 @@ function corpus(tenant: TestTenant, tonyId: string): Case[] {
 
 interface Result { text: string; writesBefore: number; writesAfter: number; error?: Error }
 
+/** Scans a case's stack (backend: state, history, backups; workspace: stack settings) and its CLI output for secrets. */
+function secretsIn(h: ExampleStack | undefined, title: string, text: string, secrets: string[]): Record<string, string[]> {
+    const files = h ? [...filesUnder(h.backendDir), ...filesUnder(h.workDir)] : [];
+    return scanForSecrets(secrets, files, { [`CLI output of "${title}"`]: text });
+}
+
 async function pool<T>(items: T[], width: number, run: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
     await Promise.all(Array.from({ length: width }, async () => {
@@ -113,9 +122,14 @@ describe("e2e: bad-input corpus through pulumi preview (real CLI)", function () 
     let cases: Case[] = [];
     const results = new Map<string, Result>();
     let writesAtStart = 0;
+    /** Secret → where it was found in clear, over every case; and how many state files the scans covered. */
+    const secretHits: Record<string, string[]> = {};
+    let stateFilesScanned = 0;
+    let emuLog: () => string = () => "";
 
     before(async () => {
-        tenant = await startTenant({ users: 50 });
+        tenant = await startTenant({ users: 50, inProcess: false });
+        emuLog = emulatorLog(tenant);
         await tenant.powershell("New-CsClientPolicy -Identity Existing");
         const tony = await call(tenant, "GET", userPath("Tony Smith"));
         const only = process.env.CORPUS_ONLY ? new RegExp(process.env.CORPUS_ONLY) : undefined;
@@ -126,17 +140,21 @@ describe("e2e: bad-input corpus through pulumi preview (real CLI)", function () 
         await pool(cases, 1, async (c) => {
             const writesBefore = (await tenant.stats()).writes;
             let h: ExampleStack | undefined;
+            let text = "";
             try {
                 const connection = { endpoint: tenant.url, tenantId: tenant.tenantId, clientId: tenant.clientId, clientSecret: tenant.clientSecret, ...c.connection };
                 h = await openStack(tenant, GENERIC, { connection, folder: true });
                 await setResources(h, c.resources);
                 for (const [k, v] of Object.entries(c.config ?? {})) await h.stack.setConfig(k, { value: v });
-                const text = await expectFailure(h, "preview");
+                text = await expectFailure(h, "preview");
                 results.set(c.title, { text, writesBefore, writesAfter: (await tenant.stats()).writes });
                 if (process.env.E2E_PROGRESS) process.stdout.write(`      ran: ${c.title}\n`);
             } catch (error) {
                 results.set(c.title, { text: "", writesBefore, writesAfter: (await tenant.stats()).writes, error: error as Error });
             } finally {
+                // Scanned before dispose() deletes the backend and workspace.
+                for (const [s, where] of Object.entries(secretsIn(h, c.title, text, [tenant.clientSecret, TEST_PASSPHRASE]))) (secretHits[s] ??= []).push(...where);
+                if (h) stateFilesScanned += filesUnder(h.backendDir).filter((f) => f.endsWith(".json") && f.includes(`${path.sep}stacks${path.sep}`)).length;
                 await h?.dispose();
             }
         });
@@ -164,5 +182,11 @@ describe("e2e: bad-input corpus through pulumi preview (real CLI)", function () 
 
     it("the whole corpus wrote nothing to the tenant", async () => {
         assert.equal((await tenant.stats()).writes, writesAtStart);
+    });
+
+    it("no secret (client secret, passphrase) in any case's state files, stack settings or CLI output, or the emulator log", () => {
+        assert.ok(stateFilesScanned > 0, "the scans covered at least one state file");
+        for (const [s, where] of Object.entries(scanForSecrets([tenant.clientSecret, TEST_PASSPHRASE], [], { "emulator log": emuLog() }))) (secretHits[s] ??= []).push(...where);
+        assert.deepEqual(secretHits, {}, "secrets found in clear");
     });
 });

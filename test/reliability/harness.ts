@@ -17,6 +17,8 @@ import type { TestTenant } from "../helpers/emulator";
 import { filesUnder } from "../helpers/files";
 
 export { filesUnder };
+export { emulatorLog, scanForSecrets } from "../helpers/secrets";
+import { scanForSecrets } from "../helpers/secrets";
 import type { Entry } from "../e2e/generic";
 
 /** One `pulumi` command's result. */
@@ -180,23 +182,6 @@ export function assertTenantMatches(view: TenantView, h: ExampleStack, entries: 
 
 
 /**
- * Looks for every secret in the files and in the named texts (CLI output, emulator log), case-insensitively.
- * Returns `secret → places` for each hit; a test asserts it is empty. The secrets themselves are never printed in
- * full: the key of the map is the secret's first 4 characters and its length.
- */
-export function scanForSecrets(secrets: string[], files: string[], texts: Record<string, string>): Record<string, string[]> {
-    const hits: Record<string, string[]> = {};
-    const label = (s: string) => `${s.slice(0, 4)}… (${s.length} chars)`;
-    const look = (text: string, where: string) => {
-        const lower = text.toLowerCase();
-        for (const s of secrets) if (lower.includes(s.toLowerCase())) (hits[label(s)] ??= []).push(where);
-    };
-    for (const f of files) look(fs.readFileSync(f).toString("utf8"), f);
-    for (const [where, text] of Object.entries(texts)) look(text, where);
-    return hits;
-}
-
-/**
  * The scan every reliability test ends with: the stacks' backends (state, history, backups, locks) and workspaces
  * (stack settings), everything the CLI printed, and the emulator's log (its stdout and stderr when it runs as a child
  * process).
@@ -207,19 +192,6 @@ export function assertNoSecrets(secrets: string[], stacks: ExampleStack[], cliLo
     assert.ok(files.some((f) => f.endsWith(".json") && f.includes(`${path.sep}stacks${path.sep}`)), "the scan covers at least one state file");
     assert.ok(cliLog.length > 0, "the scan covers CLI output");
     assert.deepEqual(scanForSecrets(secrets, files, { "CLI output": cliLog.join("\n"), "emulator log": emulatorLog }), {}, "secrets found in clear");
-}
-
-/**
- * Collects what an emulator started as a child process (`startTenant({ inProcess: false })`) prints from now on,
- * minus its startup banner's credentials line (`tenant … client-id … client-secret …`, emulator/main.ts): a local
- * test double announcing the demo credentials it was started with, for its user to configure; every line after it
- * (requests, faults, shutdown) is scanned.
- */
-export function emulatorLog(tenant: TestTenant): () => string {
-    let text = "";
-    tenant.child?.stdout?.on("data", (d: Buffer) => { text += d; });
-    tenant.child?.stderr?.on("data", (d: Buffer) => { text += d; });
-    return () => text.split("\n").filter((l) => !/^tenant \S+ client-id \S+ client-secret \S+$/.test(l)).join("\n");
 }
 
 /** Asserts the stack's state file holds each resource once and no pending operation. */
