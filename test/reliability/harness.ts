@@ -67,7 +67,13 @@ export function cliFor(h: ExampleStack, log: string[]): Cli {
             if (opts.killAfter && !killed && (output.match(opts.killAfter.pattern)?.length ?? 0) >= opts.killAfter.count) {
                 killed = true;
                 setTimeout(() => {
+                    // The provider plugins and the language host run in process groups of their own: a group kill
+                    // leaves them running, orphaned, so every descendant is killed by pid as well.
+                    const descendants = descendantsOf(child.pid!);
                     try { process.kill(-child.pid!, "SIGKILL"); } catch { /* already gone */ }
+                    for (const pid of descendants) {
+                        try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+                    }
                 }, opts.killDelayMs ?? 0);
             }
         };
@@ -80,6 +86,28 @@ export function cliFor(h: ExampleStack, log: string[]): Cli {
             resolve({ code, output, killed: killed && signal === "SIGKILL", ended: signal ?? `exit ${code}${killed ? " before the kill" : ""}` });
         });
     });
+}
+
+/** Every live descendant of `root` (children, their children, …), from Linux `/proc`; empty elsewhere. */
+export function descendantsOf(root: number): number[] {
+    const parentOf = new Map<number, number>();
+    let entries: string[] = [];
+    try { entries = fs.readdirSync("/proc"); } catch { return []; }
+    for (const e of entries) {
+        if (!/^\d+$/.test(e)) continue;
+        try {
+            // Field 4 (ppid) follows the parenthesised command name, which may itself hold spaces.
+            const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
+            parentOf.set(Number(e), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+        } catch { /* exited meanwhile */ }
+    }
+    const out: number[] = [];
+    const queue = [root];
+    while (queue.length > 0) {
+        const p = queue.shift()!;
+        for (const [pid, ppid] of parentOf) if (ppid === p) { out.push(pid); queue.push(pid); }
+    }
+    return out;
 }
 
 /** Throws with the command's output unless it exited 0. */
