@@ -358,12 +358,31 @@ function coerce(def: SettingDef, v: PsValue): unknown {
 
 /**
  * A corrected line for common typing slips, when the correction converts cleanly: a space around the dash of the
- * cmdlet name (`Grant -CsClientPolicy`), a space after a parameter's dash (`- PolicyName`), a misspelt parameter name.
+ * cmdlet name (`Grant -CsClientPolicy`), a space after a parameter's dash (`- PolicyName`), a misspelt parameter name,
+ * a forgotten dash before a parameter name (`Set-CsClientPolicy -Identity Global EnableIMAutoArchiving $False`).
  */
+/** A parameter name of the client-policy cmdlets (any case): a setting, Identity or PolicyName. */
+function isParameterName(word: string): boolean {
+    return ["identity", "policyname"].includes(word.toLowerCase()) || settingByWireName(word, "caseInsensitive") !== undefined;
+}
+
+/** True when position `at` of `text` lies inside a '…' or "…" string (quotes counted from the line's start). */
+function insideQuotes(text: string, at: number): boolean {
+    let quote: string | undefined;
+    for (let i = 0; i < at; i++) {
+        const c = text[i];
+        if (quote === undefined && (c === "'" || c === '"')) quote = c;
+        else if (c === quote) quote = undefined;
+    }
+    return quote !== undefined;
+}
+
 export function suggest(text: string): string | undefined {
     let fixed = text
         .replace(/^(\s*)(New|Set|Get|Remove|Grant)\s*-\s*(CsClientPolicy)\b/i, (_m, sp: string, verb: string, noun: string) => `${sp}${verb}-${noun}`)
-        .replace(/(\s)-\s+([A-Za-z][A-Za-z0-9]*)/g, "$1-$2");
+        .replace(/(\s)-\s+([A-Za-z][A-Za-z0-9]*)/g, "$1-$2")
+        .replace(/(\s)([A-Za-z][A-Za-z0-9]*)(?=\s|:|$)/g, (m, sp: string, word: string, at: number, whole: string) =>
+            isParameterName(word) && !insideQuotes(whole, at) ? `${sp}-${word}` : m);
     fixed = fixed.replace(/(\s)-([A-Za-z][A-Za-z0-9]*)/g, (m, sp: string, name: string) => {
         const lower = name.toLowerCase();
         if (["identity", "policyname", "force", "confirm", "whatif"].includes(lower) || settingByWireName(lower, "caseInsensitive")) return m;

@@ -157,9 +157,12 @@ describe("convert: what cannot be converted is listed, never dropped", () => {
         assert.match(r.problems[0].reason, /already created at line 1/);
     });
 
-    it("a misspelt parameter gets a corrected line", () => {
+    it("a misspelt parameter or a forgotten dash gets a corrected line", () => {
         assert.equal(suggest("Set-CsClientPolicy -Identity Global -EnableIMAutoArchving $False"), "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $False");
         assert.equal(suggest("Remove-CsClientPolicy -Identity Nope"), undefined);
+        assert.equal(suggest("Set-CsClientPolicy -Identity Global EnableIMAutoArchiving $False"), "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $False");
+        // A parameter name inside a quoted value is text, not a forgotten dash.
+        assert.equal(suggest("Set-CsClientPolicy -Identity Global -Description 'see EnableURL' EnableURL $True"), "Set-CsClientPolicy -Identity Global -Description 'see EnableURL' -EnableURL $True");
     });
 
     it("a 200-line generated script with deliberate errors: every error reported by its line, every other line converted", () => {
