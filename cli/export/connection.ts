@@ -109,5 +109,7 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
 /** A tenant API client for a resolved connection. */
 export function clientFor(connection: Connection): TenantClient {
     const { config } = connection;
-    return new TenantClient({ ...config, retry: { maxAttempts: config.maxAttempts } });
+    // Transport errors name where the endpoint came from: the --endpoint flag (or its environment variable) here.
+    const endpointSetting = connection.source === "flags" ? `${FLAG_OF.endpoint} (or ${CONFIG_KEYS.find((k) => k.key === "endpoint")?.env ?? "its environment variable"})` : undefined;
+    return new TenantClient({ ...config, retry: { maxAttempts: config.maxAttempts }, endpointSetting });
 }

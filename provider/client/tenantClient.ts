@@ -33,6 +33,8 @@ export interface TenantClientOptions {
     readonly now?: () => number;
     /** Delay between polls of a batch operation grows from this (ms) to {@link BATCH_POLL_MAX_MS}. */
     readonly batchPollStartMs?: number;
+    /** Where the user set the endpoint, named in "cannot reach" errors; default `clientpolicy:endpoint` (stack config). */
+    readonly endpointSetting?: string;
 }
 
 /** Parsed answer of a successful call. */
@@ -67,6 +69,8 @@ export class TenantClient {
     readonly tenantId: string;
     /** App registration id; named in auth errors (the secret never is). */
     readonly clientId: string;
+    /** Where the endpoint was set, named in transport errors ({@link TenantClientOptions.endpointSetting}). */
+    readonly endpointSetting: string;
     readonly #clientSecret: string;
     readonly #transport: Transport;
     readonly #retry: RetryOptions;
@@ -79,6 +83,7 @@ export class TenantClient {
         this.endpoint = opts.endpoint.replace(/\/+$/, "");
         this.tenantId = opts.tenantId;
         this.clientId = opts.clientId;
+        this.endpointSetting = opts.endpointSetting ?? "clientpolicy:endpoint";
         this.#clientSecret = opts.clientSecret;
         this.#transport = opts.transport ?? fetchTransport;
         this.#retry = { ...DEFAULT_RETRY, ...opts.retry };
@@ -189,7 +194,7 @@ export class TenantClient {
                 const code = networkErrorCode(err);
                 error = new TransportError(
                     `cannot reach the tenant API at ${this.endpoint} (${method} ${safeDecode(path.split("?")[0])}: ${code}); ` +
-                    `check clientpolicy:endpoint and that the service is up`,
+                    `check ${this.endpointSetting} and that the service is up`,
                     { code, secrets: this.#secrets, cause: err });
             }
             if (!error.retryable) throw error;

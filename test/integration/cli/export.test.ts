@@ -168,4 +168,19 @@ describe("clientpolicy export (real emulator over HTTP)", function () {
         assert.match(r.stderr, /client secret was rejected for client id demo-client on tenant contoso\.example/);
         assert.ok(!r.stderr.includes("wrong-secret-value-123"));
     });
+
+    it("an unreachable --endpoint fails naming the flag the user typed, not the stack config key", async () => {
+        // A loopback port nothing listens on: a server bound to port 0 and closed again.
+        const net = await import("node:net");
+        const port = await new Promise<number>((resolve) => {
+            const srv = net.createServer().listen(0, "127.0.0.1", () => {
+                const p = (srv.address() as { port: number }).port;
+                srv.close(() => resolve(p));
+            });
+        });
+        const r = await clientpolicy(["export", "--endpoint", `http://127.0.0.1:${port}`, "--tenant", tenant.tenantId, "--client-id", tenant.clientId], { ...secretEnv(), CLIENTPOLICY_MAX_ATTEMPTS: "1" });
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /cannot reach the tenant API at http:\/\/127\.0\.0\.1:\d+ .*ECONNREFUSED.*check --endpoint \(or CLIENTPOLICY_ENDPOINT\)/);
+        assert.ok(!r.stderr.includes("clientpolicy:endpoint"), r.stderr);
+    });
 });
