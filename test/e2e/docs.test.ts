@@ -89,10 +89,9 @@ function runSession(script: string, cwd: string, env: NodeJS.ProcessEnv): Promis
             if (echo) process.stderr.write(d);
         });
         child.on("error", reject);
-        child.on("close", (code) => {
-            try { process.kill(-child.pid!, "SIGTERM"); } catch { /* the group is gone */ }
-            resolve({ code, output, lastBlock });
-        });
+        // The emulator a document starts in the background keeps stderr open: stop the group when bash exits.
+        child.on("exit", () => { try { process.kill(-child.pid!, "SIGTERM"); } catch { /* the group is gone */ } });
+        child.on("close", (code) => resolve({ code, output, lastBlock }));
     });
 }
 
@@ -113,10 +112,15 @@ describe("e2e: the documentation's runnable blocks run as written", function () 
         run("cp", ["-al", path.join(ROOT, "node_modules"), path.join(clone, "node_modules")], work);
         run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], clone, { ...process.env, PATH: toolPath() });
         const npmCache = spawnSync("npm", ["config", "get", "cache"], { encoding: "utf8", env: { ...process.env, PATH: toolPath() } }).stdout.trim();
-        env = {
+        // The machine's environment (proxy and CA settings included) minus everything that would stand in for a step
+        // of the documentation: no backend, passphrase, tenant connection or Pulumi home of this repository.
+        env = { ...process.env };
+        for (const key of Object.keys(env)) {
+            if (/^(PULUMI_|CLIENTPOLICY_|npm_)/.test(key)) delete env[key];
+        }
+        Object.assign(env, {
             PATH: toolPath(),
             HOME: home,
-            LANG: "C.UTF-8",
             TMPDIR: work,
             PULUMI_HOME: path.join(home, ".pulumi"),
             PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -128,7 +132,7 @@ describe("e2e: the documentation's runnable blocks run as written", function () 
             npm_config_audit: "false",
             npm_config_fund: "false",
             npm_config_update_notifier: "false",
-        };
+        });
     });
     after(() => { if (work && !process.env.E2E_KEEP) fs.rmSync(work, { recursive: true, force: true }); });
 
