@@ -21,9 +21,9 @@ export interface PsCommand {
     /** The statement's source text (trimmed). */
     text: string;
     cmdlet: string;
-    /** Keyed by lower-cased parameter name. */
-    named: Map<string, { name: string; value: PsValue; column: number }>;
-    positional: Array<{ value: PsValue; column: number }>;
+    /** Keyed by lower-cased parameter name; `line` and `column` of the parameter name. */
+    named: Map<string, { name: string; value: PsValue; column: number; line: number }>;
+    positional: Array<{ value: PsValue; column: number; line: number }>;
 }
 
 /** The cmdlets the emulator knows, by lower-cased name → canonical name. */
@@ -100,7 +100,7 @@ export function commandOf(statement: PsStatement, options: ParseLineOptions = {}
     for (let i = 0; i < els.length; i++) {
         const el = els[i];
         if (el.kind === "argument") {
-            cmd.positional.push({ value: valueOf(el.argument), column: el.argument.token.column });
+            cmd.positional.push({ value: valueOf(el.argument), column: el.argument.token.column, line: el.argument.token.line + lineShift });
             continue;
         }
         if (!/^[A-Za-z][A-Za-z0-9]*$/.test(el.name)) fail(el.token, `invalid parameter name -${el.name} (letters and digits)`);
@@ -111,7 +111,7 @@ export function commandOf(statement: PsStatement, options: ParseLineOptions = {}
             if (next?.kind === "argument") { v = valueOf(next.argument); i++; }
         }
         if (cmd.named.has(el.name.toLowerCase())) fail(el.token, `parameter -${el.name} given twice`);
-        cmd.named.set(el.name.toLowerCase(), { name: el.name, value: v, column: el.token.column });
+        cmd.named.set(el.name.toLowerCase(), { name: el.name, value: v, column: el.token.column, line: el.token.line + lineShift });
     }
     return cmd;
 }
