@@ -46,7 +46,7 @@ describe("gateway: generated PowerShell", () => {
         assert.equal(settingArgument("PolicyEntry", []), "$null");
         assert.equal(settingArgument("PolicyEntry", null), "$null");
         assert.equal(settingArgument("Description", "null"), "'null'", "a string that reads as a variable name stays a string");
-        assert.equal(settingArgument("Description", "\u2019typographic\u2019"), "\"\u2019typographic\u2019\"");
+        assert.equal(settingArgument("Description", "\u2019typographic\u2019"), "'\u2019\u2019typographic\u2019\u2019'", "every single-quote character doubled");
         assert.equal(Ps.removePolicy("Tag:Old"), "Remove-CsClientPolicy -Identity Tag:Old -Force | Out-Null");
         assert.equal(Ps.grant("sip:tony.smith@contoso.example", "OfflineIM"), "Grant-CsClientPolicy -Identity sip:tony.smith@contoso.example -PolicyName OfflineIM | Out-Null");
         assert.equal(Ps.grant("Tony O'Neil", null), "Grant-CsClientPolicy -Identity 'Tony O''Neil' -PolicyName $null | Out-Null");
