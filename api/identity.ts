@@ -4,6 +4,70 @@
  * optional and case-insensitive on input. The tenant always answers `Tag:<name>`.
  */
 
+// ---------------------------------------------------------------- case folding
+
+/**
+ * Simple (one-to-one) upper-case mappings of the characters whose full mapping (what `String.prototype.toUpperCase`
+ * applies) expands to several characters while UnicodeData.txt still gives a single-character simple mapping: the
+ * Greek letters with ypogegrammeni map to their prosgegrammeni (title-case) forms. Every other expanding character
+ * (ß, ŉ, ǰ, ΐ, ﬁ, …) has no simple upper-case mapping and folds to itself.
+ */
+const SIMPLE_UPPER_OF_EXPANDING: ReadonlyMap<number, number> = new Map([
+    ...[0x1f80, 0x1f90, 0x1fa0].flatMap((base) => Array.from({ length: 8 }, (_, i): [number, number] => [base + i, base + 8 + i])),
+    [0x1fb3, 0x1fbc], [0x1fc3, 0x1fcc], [0x1ff3, 0x1ffc],
+]);
+
+/**
+ * Characters .NET's ordinal casing leaves alone although Unicode upper-cases them to ASCII: U+0131 (dotless ı → I) and
+ * U+017F (long ſ → S). dotnet/runtime, src/native/libs/System.Globalization.Native/pal_casing.c,
+ * `GlobalizationNative_InitOrdinalCasingPage` ("Disable Turkish I behavior on Ordinal operations"), matching what
+ * Windows' invariant casing does.
+ */
+const ORDINAL_SELF: ReadonlySet<number> = new Set([0x0131, 0x017f]);
+
+function simpleUpper(cp: number): number {
+    if (ORDINAL_SELF.has(cp)) return cp;
+    const full = String.fromCodePoint(cp).toUpperCase();
+    const first = full.codePointAt(0)!;
+    if (full.length === String.fromCodePoint(first).length) return first;
+    return SIMPLE_UPPER_OF_EXPANDING.get(cp) ?? cp;
+}
+
+/**
+ * THE identity folding rule of this project, for policy names and user identities alike: the comparison key of a
+ * string under .NET's `StringComparison.OrdinalIgnoreCase`, which Skype for Business Server (a .NET application)
+ * uses for identities. Microsoft documents that OrdinalIgnoreCase "treats the characters in the strings to compare as
+ * if they were converted to uppercase by using the conventions of the invariant culture, and then performs a simple
+ * byte comparison that is independent of language" (learn.microsoft.com, `StringComparer.OrdinalIgnoreCase`
+ * remarks; the same in "Best practices for comparing strings in .NET"). So, per code point:
+ *
+ * - the Unicode simple upper-case mapping (one character to one character, never an expansion): `ß` stays `ß` (not
+ *   `SS`), `ς` and `σ` both become `Σ`, `ﬁ` stays `ﬁ`;
+ * - no lower-casing and no case folding: the Kelvin sign U+212A and the Ångström sign U+212B are upper case already
+ *   and stay distinct from `K` and `Å` (JavaScript's `toLowerCase` would make them `k` and `å`); `ẞ` U+1E9E stays
+ *   distinct from `ß`;
+ * - no locale: `i` becomes `I` (never Turkish `İ`), and dotless `ı` and long `ſ` fold to themselves (see
+ *   {@link ORDINAL_SELF}), so `ı` ≠ `I` and `ſ` ≠ `S`.
+ *
+ * Known limits: the Unicode version is the JavaScript engine's, not the server's Windows tables (letters added to
+ * Unicode recently may fold differently), and .NET Framework compares UTF-16 code units, so supplementary-plane
+ * letters (Deseret, Osage, Adlam) may compare case-sensitively on the server while they fold here.
+ */
+export function foldIdentity(text: string): string {
+    // ASCII fast path: the simple and full mappings agree and no exception applies.
+    if (/^[\x00-\x7f]*$/.test(text)) return text.toUpperCase();
+    let out = "";
+    for (const ch of text) out += String.fromCodePoint(simpleUpper(ch.codePointAt(0)!));
+    return out;
+}
+
+/** Whether two identities (policy names, user identities) are equal under {@link foldIdentity}. */
+export function sameIdentity(a: string, b: string): boolean {
+    return a === b || foldIdentity(a) === foldIdentity(b);
+}
+
+// ---------------------------------------------------------------- policy identities
+
 /** Scope of a client policy. */
 export type PolicyScope = "global" | "site" | "tag";
 
@@ -14,7 +78,7 @@ export interface PolicyIdentity {
     readonly name: string;
     /** Canonical form: `Global`, `site:<name>` or `Tag:<name>`. */
     readonly canonical: string;
-    /** Lower-cased canonical form: names are case-insensitive and unique per tenant. */
+    /** The canonical form under {@link foldIdentity}: names are case-insensitive and unique per tenant. */
     readonly key: string;
 }
 
@@ -43,23 +107,23 @@ export const IDENTITY_FORMS = `"Global", "site:<name>", "Tag:<name>" or a bare p
 export function parsePolicyIdentity(input: unknown): PolicyIdentity | { error: string } {
     if (typeof input !== "string") return { error: `must be a string: ${IDENTITY_FORMS}` };
     const text = input.trim();
-    if (text.toLowerCase() === "global") return { scope: "global", name: "", canonical: "Global", key: "global" };
+    if (foldIdentity(text) === "GLOBAL") return { scope: "global", name: "", canonical: "Global", key: "GLOBAL" };
     const colon = text.indexOf(":");
     let scope: PolicyScope = "tag";
     let name = text;
     if (colon >= 0) {
-        const prefix = text.slice(0, colon).toLowerCase();
+        const prefix = foldIdentity(text.slice(0, colon));
         name = text.slice(colon + 1);
-        if (prefix === "site") scope = "site";
-        else if (prefix === "tag") scope = "tag";
+        if (prefix === "SITE") scope = "site";
+        else if (prefix === "TAG") scope = "tag";
         else return { error: `has unknown scope prefix "${text.slice(0, colon)}:"; expected ${IDENTITY_FORMS}` };
     }
     // "." and ".." are dot-segments: URL handling removes them from a path even when encoded, so no route could reach them.
-    if (!NAME_RE.test(name) || name.toLowerCase() === "global" || name === "." || name === "..") {
+    if (!NAME_RE.test(name) || foldIdentity(name) === "GLOBAL" || name === "." || name === "..") {
         return { error: `"${input}" is not a valid policy identity; expected ${IDENTITY_FORMS}` };
     }
     const canonical = scope === "site" ? `site:${name}` : `Tag:${name}`;
-    return { scope, name, canonical, key: canonical.toLowerCase() };
+    return { scope, name, canonical, key: foldIdentity(canonical) };
 }
 
 /** Type guard for the result of {@link parsePolicyIdentity}. */
@@ -68,7 +132,7 @@ export function isIdentityError(x: PolicyIdentity | { error: string }): x is { e
 }
 
 /**
- * Whether two spellings name the same policy (canonical identities compared case-insensitively; `OfflineIM`,
+ * Whether two spellings name the same policy (canonical identities compared under {@link foldIdentity}; `OfflineIM`,
  * `tag:offlineim` and `Tag:OfflineIM` are one policy). Unparseable spellings are never the same as anything.
  */
 export function samePolicy(a: unknown, b: unknown): boolean {
