@@ -66,6 +66,49 @@ export function sameIdentity(a: string, b: string): boolean {
     return a === b || foldIdentity(a) === foldIdentity(b);
 }
 
+// ---------------------------------------------------------------- plain text
+
+/**
+ * Characters no identity and no setting text may hold: the C0 controls (NUL, TAB, LF, CR, …), DEL, the C1 controls
+ * (NEL U+0085 among them), and the Unicode LINE SEPARATOR and PARAGRAPH SEPARATOR (U+2028, U+2029).
+ *
+ * Why refuse rather than store: the cmdlet reference types these parameters as plain `String`s and says nothing of
+ * line breaks anywhere (MicrosoftDocs/office-docs-powershell, skype/skype-ps/skype/New-CsClientPolicy.md and
+ * Set-CsClientPolicy.md: `-Description`, `-IMWarning`, the URL settings; of IMWarning they say the message "should be
+ * limited to 256 characters, and can only contain plain text"); user identities are SIP addresses, UPNs, `DOMAIN\logon` names, display names and GUIDs, none of
+ * which holds a control character. With no evidence that Skype for Business Server keeps such text, both backends
+ * refuse it with 400 naming the field, before anything is written, instead of storing something the server may
+ * mangle (and that every generated script, comment and log line would have to carry).
+ */
+const CONTROL_CHARACTER_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+
+/** The code point of a character as `U+000A`. */
+function codePointName(ch: string): string {
+    return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/**
+ * Why `text` is not plain text ({@link CONTROL_CHARACTER_RE}), or undefined when it is. Names the first offending
+ * character by code point and position, never the text itself (setting text may be confidential).
+ */
+export function controlCharacterProblem(text: string): string | undefined {
+    const m = CONTROL_CHARACTER_RE.exec(text);
+    if (!m) return undefined;
+    const what = m[0] === "\n" || m[0] === "\r" || m[0] === "\u0085" || m[0] === "\u2028" || m[0] === "\u2029" ? "a line break" : "a control character";
+    return `must not contain line breaks or other control characters, got ${what} (${codePointName(m[0])}) at character ${m.index + 1}`;
+}
+
+/**
+ * Why a user identity (object id, SIP address, UPN, `DOMAIN\logon` or display name) cannot name a user, or undefined:
+ * empty text, a wildcard (the cmdlets' `-Identity` takes none), or a control character. Both backends and the provider
+ * check identities with this before resolving them.
+ */
+export function userIdentityProblem(input: unknown): string | undefined {
+    if (typeof input !== "string" || input.trim() === "") return "must be a non-empty user identity (SIP address, UPN, DOMAIN\\logon, display name or object id)";
+    if (input.includes("*")) return `must not contain wildcards ("*"); list the users explicitly`;
+    return controlCharacterProblem(input);
+}
+
 // ---------------------------------------------------------------- policy identities
 
 /** Scope of a client policy. */
@@ -91,14 +134,14 @@ export const POLICY_NAME_MAX = 256;
  * in PowerShell may hold `@`, `#`, `$` and the like, which tenants therefore contain (../shared/CSCLIENTPOLICY.md §3).
  * So any printable text is accepted (and percent-encoded in routes, `Routes` in api/contract.ts), except: `*` (Identity
  * takes no wildcards, per Get/Remove-CsClientPolicy), `:` (the scope separator of an XdsIdentity), `/` and `\` (path
- * separators that proxies rewrite even when encoded), the names `.` and `..` (URL dot-segments), control characters,
- * and leading or trailing spaces.
+ * separators that proxies rewrite even when encoded), the names `.` and `..` (URL dot-segments), control characters
+ * and line breaks (as {@link CONTROL_CHARACTER_RE}: C0, DEL, C1, U+2028, U+2029), and leading or trailing spaces.
  */
-const NAME_RE = new RegExp(`^(?! )[^\\x00-\\x1f\\x7f*:/\\\\]{1,${POLICY_NAME_MAX}}(?<! )$`, "u");
+const NAME_RE = new RegExp(`^(?! )[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029*:/\\\\]{1,${POLICY_NAME_MAX}}(?<! )$`, "u");
 
 /** Explains the accepted identity forms, for error messages. */
 export const IDENTITY_FORMS = `"Global", "site:<name>", "Tag:<name>" or a bare policy name (1–${POLICY_NAME_MAX} characters; ` +
-    'no "*", ":", "/", "\\", control characters or leading/trailing spaces)';
+    'no "*", ":", "/", "\\", line breaks or other control characters, or leading/trailing spaces)';
 
 /**
  * Parses a policy identity. Returns an error message (naming what was expected)

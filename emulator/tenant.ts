@@ -13,7 +13,7 @@ import { BatchWorker } from "./batchWorker";
 import { ApiError, Errors } from "./errors";
 import { ChangeSet, type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
 import { replayedBatch, sameOperationId, type BatchReplayKey } from "../server/batch";
-import { checkIfMatch, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
+import { checkIfMatch, checkUserIdentity, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
 
 export type { PolicyChanges };
 
@@ -141,11 +141,7 @@ export class Tenant {
      * wildcards or empty text.
      */
     findUsers(identity: string): UserRecord[] {
-        const text = foldIdentity(identity.trim());
-        if (text === "") throw Errors.invalidParameter("Identity", "A user identity must not be empty.");
-        if (text.includes("*")) {
-            throw Errors.invalidParameter("Identity", `Wildcards are not supported in user identities, got "${identity}".`);
-        }
+        const text = foldIdentity(checkUserIdentity(identity).trim());
         const direct = this.byId.get(text) ?? this.byKey.get(text) ?? (text.includes("@") && !text.startsWith("SIP:") ? this.byKey.get(`SIP:${text}`) : undefined);
         if (direct) return [direct];
         return this.byDisplay.get(text) ?? [];

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { PolicyIdentity, foldIdentity, isIdentityError, parseGrantPolicyName, samePolicy } from "../../api/identity";
+import { PolicyIdentity, controlCharacterProblem, foldIdentity, isIdentityError, parseGrantPolicyName, samePolicy } from "../../api/identity";
 import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
 import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
 import { claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
@@ -161,7 +161,8 @@ function identityProblem(v: unknown): string | undefined {
         return `must be a user identity (SIP address, UPN, DOMAIN\\logon, display name or object id), got ${show(v)}`;
     }
     if (v.includes("*")) return `wildcards are not accepted (got ${show(v)}): list the users explicitly`;
-    return undefined;
+    // The tenant refuses the same (api/identity.ts); found here, the preview already says so.
+    return controlCharacterProblem(v);
 }
 
 /**
