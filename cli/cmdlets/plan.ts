@@ -20,7 +20,7 @@ import { SETTINGS, camelName, SettingDef } from "../../api/catalogue";
 import { PsValue, renderCmdlet } from "../../api/cmdlets";
 import { psAssignment, psCommand, psComment } from "../../api/powershell/emit";
 import { WirePolicy } from "../../api/contract";
-import { isIdentityError, parseGrantPolicyName, parsePolicyIdentity, samePolicy } from "../../api/identity";
+import { foldIdentity, isIdentityError, parseGrantPolicyName, parsePolicyIdentity, samePolicy } from "../../api/identity";
 import { UNKNOWN, canonicalValue } from "../../provider/schema";
 
 /** The parts of an engine step event this module reads (Automation API `resourcePreEvent.metadata`). */
@@ -146,8 +146,8 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
         };
         const oldPolicy = policyOf(olds.policyName);
         const oldResolved = Array.isArray(olds.resolvedUsers) ? olds.resolvedUsers as Array<{ sipAddress?: string; requestedAs?: string }> : [];
-        const oldUsers = oldResolved.length > 0 ? oldResolved.map((u) => ({ key: String(u.requestedAs ?? "").toLowerCase(), id: u.sipAddress ?? u.requestedAs ?? "" }))
-            : spellings(olds).map((s) => ({ key: s.toLowerCase(), id: s }));
+        const oldUsers = oldResolved.length > 0 ? oldResolved.map((u) => ({ key: foldIdentity(String(u.requestedAs ?? "")), id: u.sipAddress ?? u.requestedAs ?? "" }))
+            : spellings(olds).map((s) => ({ key: foldIdentity(s), id: s }));
         if (deleting) {
             lines.push(psComment(`PolicyGrant "${name}": ${step.op} — unassign Tag:${oldPolicy} from ${oldUsers.length} user(s)`));
             for (const u of oldUsers) emit(renderCmdlet("Grant-CsClientPolicy", [["Identity", u.id], ["PolicyName", null]]));
@@ -163,8 +163,8 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
         }
         const policyChanged = creating || !oldPolicy || !samePolicy(oldPolicy, newPolicy);
         const oldKeys = new Set(oldUsers.map((u) => u.key));
-        const toGrant = policyChanged ? wanted : wanted.filter((s) => !oldKeys.has(s.toLowerCase()));
-        const wantedKeys = new Set(wanted.map((s) => s.toLowerCase()));
+        const toGrant = policyChanged ? wanted : wanted.filter((s) => !oldKeys.has(foldIdentity(s)));
+        const wantedKeys = new Set(wanted.map((s) => foldIdentity(s)));
         const toUnassign = oldUsers.filter((u) => !wantedKeys.has(u.key));
         lines.push(psComment(`PolicyGrant "${name}": ${step.op} — grant Tag:${newPolicy} to ${toGrant.length} user(s)` +
             (toUnassign.length > 0 ? `, unassign ${toUnassign.length}` : "")));
