@@ -13,6 +13,7 @@ import {
 } from "../errors";
 import { DEFAULT_RETRY, RetryOptions, backoffDelay, parseRetryAfter } from "./retry";
 import { HttpResponse, Transport, fetchTransport, networkErrorCode } from "./transport";
+import { isLoopbackHost } from "../config";
 
 export type { BatchUserResult, ResolveResult, WirePolicy, WireUser } from "../../api/contract";
 
@@ -107,6 +108,11 @@ export class TenantClient {
     }
 
     async #fetchToken(): Promise<string> {
+        const base = new URL(this.endpoint);
+        if (base.protocol !== "https:" && !isLoopbackHost(base.hostname)) {
+            throw new TransportError(`refusing to send the client secret over ${base.protocol.replace(/:$/, "")} to ${base.origin}: ` +
+                `${this.endpointSetting} must use https except to a loopback address`, { code: "InsecureEndpoint" }, false);
+        }
         const form = new URLSearchParams({
             grant_type: "client_credentials", client_id: this.clientId, client_secret: this.#clientSecret,
         }).toString();
@@ -239,6 +245,12 @@ export class TenantClient {
             case 429: return new ThrottledError(text, info);
         }
         if (res.status >= 500) return new TransportError(`${text} from ${this.endpoint}`, info);
+        if (res.status >= 300 && res.status < 400) {
+            const to = res.headers[HEADERS.location];
+            return new TransportError(`${method} ${safeDecode(path.split("?")[0])} was redirected (${res.status}) to ` +
+                `${to ? describeOrigin(to, this.endpoint) : "nowhere"}; credentials are never sent to another origin, so the ` +
+                `call was not repeated there (check ${this.endpointSetting})`, { ...info, code: "Redirected" });
+        }
         return new ClientPolicyError(text, info);
     }
 
@@ -346,6 +358,15 @@ export class TenantClient {
             await this.#retry.sleep(delay);
             delay = Math.min(BATCH_POLL_MAX_MS, delay * 2);
         }
+    }
+}
+
+/** Where a redirect pointed, as an origin (never a path or query, which may carry anything). */
+function describeOrigin(location: string, base: string): string {
+    try {
+        return new URL(location, base).origin;
+    } catch {
+        return "a malformed location";
     }
 }
 
