@@ -206,7 +206,17 @@ export class Tenant {
         const rec: PolicyRecord = { identity: id.canonical, etag: newEtag(), owner: changes.owner ?? null, settings };
         this.state.policies[id.key] = rec;
         this.changes.putPolicy(id.key, rec);
-        await this.commit();
+        try {
+            await this.commit();
+        } catch (e) {
+            // A create that was not made durable did not happen: neither the policy nor its owner may stay (the store
+            // keeps a failed write's marks for the next one, so the removal is marked too and nets out there).
+            if (this.state.policies[id.key] === rec) {
+                delete this.state.policies[id.key];
+                this.changes.deletePolicy(id.key);
+            }
+            throw e;
+        }
         return rec;
     }
 
