@@ -40,6 +40,8 @@ export interface GatewayHandle {
     runShell(commands: ShellCommand[], stopOnError?: boolean, tenantId?: string): Promise<LineResult[]>;
     /** Shell processes replaced since start. */
     shellReplacements(): number;
+    /** Resolves when every pool is full again (no replacement still starting). */
+    shellsReady(): Promise<void>;
     /** Stops accepting requests, finishes in-flight ones and batch chunks, stops the shells, closes the store. */
     close(): Promise<void>;
 }
@@ -122,6 +124,7 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
             return shells.get(tenantId.toLowerCase())!.run(commands, { stopOnError });
         },
         shellReplacements: () => pools.reduce((n, p) => n + p.replaced, 0),
+        shellsReady: async () => { await Promise.all(pools.map((p) => p.whenFull())); },
         close: () => (closing ??= (async () => {
             await api.closeServer(server);
             await Promise.all([...backends.values()].map((b) => b.stop()));

@@ -31,7 +31,11 @@ describe("gateway: the service", function () {
     let t: GatewayTestTenant;
     before(async () => { t = await startTestGateway({ users: 20, commandTimeoutSeconds: 4 }); });
     after(async () => { await t?.stop(); });
-    afterEach(() => t.shellFaults({}));
+    // A fault kills a shell; its replacement starts in the background (seconds for a ts-node stand-in on a loaded
+    // machine). The next fault must meet a full pool, or its request waits for a shell, gives up after the command
+    // timeout with 503 "no shell became free" and replaces nothing: the count below is then wrong for a reason that is
+    // not the fault under test.
+    afterEach(async () => { t.shellFaults({}); await t.gateway.shellsReady(); });
 
     describe("inbound authentication", () => {
         it("issues tokens only to registered clients with the right secret, per tenant", async () => {
@@ -141,6 +145,7 @@ describe("gateway: the service", function () {
 
         it("answers 503 with Retry-After when the shell dies or prints something that is not the protocol", async () => {
             for (const fault of [{ die: "Tag:Dies" }, { garbage: "Tag:Dies" }]) {
+                await t.gateway.shellsReady();
                 const before = t.gateway.shellReplacements();
                 const seen = t.events.length;
                 t.shellFaults(fault);
