@@ -46,7 +46,7 @@ describe("report: engine events → changes", () => {
             md("create", "d", {}, { identity: "Tag:E", users: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }),
         ];
         const changes = pendingChanges(events as any);
-        assert.deepEqual(changes.map((c) => [c.name, c.op, c.properties.map((p) => p.path)]), [["b", "update", ["description"]], ["c", "replace", ["identity"]], ["d", "create", []]]);
+        assert.deepEqual(changes.map((c) => [c.name, c.op, c.properties.map((p) => p.path)]), [["b", "update", ["description"]], ["c", "replace", ["identity"]], ["d", "create", ["users"]]]);
         assert.deepEqual(changes[1].properties[0], { path: "identity", before: "Tag:C", after: "Tag:D", kind: "pending" });
     });
 
@@ -82,7 +82,7 @@ describe("report: aggregation and impact", () => {
         assert.equal(groups[1].usersReached, 37 * 3, "assignees summed over the tenants");
         const md = renderMarkdown(assemble(tenants, meta(tenants.map((t) => t.stack)), NO_RULES, DAY));
         assert.match(md, /\*\*drift\*\* `Global\.enableIMAutoArchiving`: `false` → `true` — 37 tenants/);
-        assert.match(md, /— 37 tenants \(reaches 111 assigned user\(s\)\)/);
+        assert.match(md, /— 37 tenants \(reaches 111 assigned users\)/);
         assert.match(md, /<details><summary>37 tenants<\/summary>s00, s01/);
     });
 });
@@ -96,10 +96,11 @@ describe("report: Markdown", () => {
         const md = renderMarkdown(r);
         const lines = md.split("\n");
         assert.equal(lines[0], reportMarker(r));
-        assert.match(md, /\| 4 \| 1 \| 2 \| 1 \| 0 \| 1 \| 1 \| 0 \| 0 \|/);
-        assert.match(md, /\[!WARNING\]\n> \*\*1 delete\(s\) and 0 replacement\(s\)\.\*\* Deleting `Global` resets/);
+        assert.match(md, /\| 4 \| 1 \| 2 \| 0 \| 1 \| 0 \| 1 \| 1 \| 0 \| 0 \|/);
+        assert.match(md, /\[!WARNING\]\n> \*\*1 delete\(s\) and 0 replacement\(s\)\.\*\*\n> - deletes PolicyGrant `Tag:OfflineIM` in b: its users lose `Tag:OfflineIM`/);
+        assert.ok(!/Global/.test(md.split("\n").filter((l) => l.startsWith(">")).join("\n")), "the banner names what is deleted, not Global");
         assert.match(md, /\| d \| unreachable \| fetch failed: ECONNREFUSED \|/);
-        assert.match(md, /<details><summary><b>a<\/b>: 1 change: 1 drift<\/summary>/);
+        assert.match(md, /<details><summary><b>a<\/b>: 1 change \(1 drift\): Global\.enableIMAutoArchiving<\/summary>/);
         assert.match(md, /\| ClientPolicy `Global` \| update \| drift \| `enableIMAutoArchiving` \| `false` \| `true` \|/);
         assert.match(md, /1 tenant\(s\) clean\./);
         assert.ok(md.indexOf("| tenants |") < md.indexOf("Changes across tenants"));
@@ -124,7 +125,7 @@ describe("report: Markdown", () => {
         assert.ok(md.length <= 60_000, `${md.length} characters`);
         assert.match(md, /_Shortened to fit the comment size budget: left out .+ The full report is in `report\.json`\._/);
         // Still the summary and the aggregated groups.
-        assert.match(md, /\| 200 \| 0 \| 172 \| 28 \|/);
+        assert.match(md, /\| 200 \| 0 \| 172 \| 0 \| 28 \|/);
         assert.match(md, /`Global\.enableIMAutoArchiving`: `false` → `true` — 172 tenants/);
         // Degrades in steps: a budget between the levels keeps property names but no values.
         const names = renderMarkdown(big, { budget: full.length - 1 });
@@ -143,7 +144,7 @@ describe("report: JSON and schema", () => {
         const r = assemble(fleet, meta(fleet.map((t) => t.stack)), NO_RULES, DAY);
         assert.equal(reportSchema.safeParse(JSON.parse(JSON.stringify(r))).success, true);
         assert.equal(r.formatVersion, 1);
-        assert.deepEqual(r.counts, { tenants: 20, clean: 0, changed: 18, error: 2, create: 0, update: 18 + 6 + 4, delete: 0, replace: 0, drift: 18 + 4, pending: 6, both: 0, suppressed: 0 });
+        assert.deepEqual(r.counts, { tenants: 20, clean: 0, changed: 18, error: 2, new: 0, create: 0, update: 18 + 6 + 4, delete: 0, replace: 0, drift: 18 + 4, pending: 6, both: 0, suppressed: 0 });
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "report-json-"));
         try {
             const file = path.join(dir, "bad.json");
@@ -227,7 +228,7 @@ describe("report: accepted drift", () => {
         assert.equal(r.tenants[0].status, "clean");
         assert.deepEqual(r.accept.expired.map((x) => [x.index, x.expires]), [[1, "2026-11-29"]]);
         const md = renderMarkdown(r);
-        assert.match(md, /1 drift finding\(s\) accepted by drift-accept\.yaml/);
+        assert.match(md, /1 drift finding\(s\) accepted by `drift-accept\.yaml`/);
         assert.match(md, /\*\*1 expired accept rule\(s\)\*\* no longer match: #1 `Tag:\*\.description` \(expired 2026-11-29, owner helpdesk@example\.com\)/);
         assert.equal(exitCodeOf(r, ["drift", "pending", "error"]), 0);
     });
@@ -262,7 +263,9 @@ describe("report: accepted drift", () => {
     it("--write-accept proposes rules that, once parsed, accept exactly today's drift", () => {
         const tenants = [tenant("a", [globalDrift("a"), tagPending("a")]), tenant("b", [globalDrift("b"), grantDelete("b")])];
         const text = proposeRules(tenants, NO_RULES, DAY);
-        const rules = parseAcceptRules(text, "proposed.yaml");
+        // The proposal's placeholders fail until a person fills them in.
+        assert.throws(() => parseAcceptRules(text, "proposed.yaml"), /proposed\.yaml: rules\[0\]\.reason: is a placeholder; say why this drift is accepted/);
+        const rules = parseAcceptRules(text.replace(/TODO: why this drift is accepted/g, "Pilot").replace(/TODO: who owns this exception/g, "ops@example.com"), "proposed.yaml");
         assert.deepEqual(rules.rules.map((r) => [r.stacks, r.policy, r.property, r.expires]), [[["a"], "Global", "enableIMAutoArchiving", "2026-12-30"], [["b"], "Global", "enableIMAutoArchiving", "2026-12-30"]]);
         const r = assemble(tenants, meta(["a", "b"]), rules, DAY);
         assert.deepEqual(r.tenants.map((t) => [t.stack, t.changes.map((c) => c.kind), t.suppressed.length]), [["a", ["pending"], 1], ["b", ["pending"], 1]]);
