@@ -9,8 +9,9 @@ import * as path from "node:path";
 import { applyAcceptRules, parseAcceptRules, proposeRules } from "../../../cli/report/accept";
 import { aggregate } from "../../../cli/report/aggregate";
 import { assemble, exitCodeOf, Masker, mergeReports, readReport, writeOutputs, type ReportMeta } from "../../../cli/report/assemble";
-import { driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
-import { renderMarkdown, reportMarker } from "../../../cli/report/markdown";
+import { diffProperties, driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
+import { renderMarkdown, reportMarker, setText } from "../../../cli/report/markdown";
+import { causeOf, publicText } from "../../../cli/report/text";
 import { reportSchema, type TenantReport } from "../../../cli/report/model";
 import { pickShard, shardOf, parseShard } from "../../../cli/report/shard";
 import { classifyError } from "../../../cli/report/run";
@@ -304,5 +305,60 @@ describe("report: shards and merge", () => {
         assert.ok(whole.counts.suppressed > 0, "the rules matched something");
         assert.throws(() => mergeReports([parsed[0], parsed[0]], ["1.json", "1b.json"]), /1b\.json: stack tenant-\d+ is also in 1\.json; shards must not overlap/);
         assert.throws(() => mergeReports([parsed[0], { ...parsed[1], mode: "plan" }], ["1.json", "2.json"]), /2\.json: mode plan differs from 1\.json's drift/);
+    });
+});
+
+describe("report: causes, readable changes, accept pins and the closing context", () => {
+    it("keeps a failure's cause whole, once, without wrappers, stack frames, request ids, routes or machine paths", () => {
+        const project = "/runner/_work/repo/fleet";
+        const program = [
+            `Running program '${project}/index.ts' failed with an unhandled exception:`,
+            `TenantConfigError: ${project}/tenants/contoso.yaml:2:1: polices: is not a field here; expected policies, grants, remove`,
+            `    at loadTenantDeclaration (${project}/node_modules/clientpolicy-as-code/dist/provider/tenantConfig/index.js:194:15)`,
+            `    at Object.<anonymous> (${project}/index.ts:14:34)`,
+        ].join("\n");
+        assert.equal(causeOf([program], project),
+            "TenantConfigError: tenants/contoso.yaml:2:1: polices: is not a field here; expected policies, grants, remove");
+        const provider = "AuthError: the tenant rejected the app's credentials (POST /t01.example/oauth2/v2.0/token: 401 invalid_client) (request-id 9f1c2d): " +
+            "AuthError: the tenant rejected the app's credentials (POST /t01.example/oauth2/v2.0/token: 401 invalid_client) (request-id 9f1c2d)";
+        assert.equal(causeOf([provider, "error: preview failed"]), "AuthError: the tenant rejected the app's credentials (401 invalid_client)");
+        assert.equal(publicText("cannot read /home/ci/work/x/Pulumi.yaml at http://127.0.0.1:8443/t01/policies"), "cannot read Pulumi.yaml at http://127.0.0.1:8443/t01/policies");
+    });
+
+    it("a grant's users are a set: removing one of 3,000 names exactly that user", () => {
+        const users = Array.from({ length: 3000 }, (_, i) => `sip:user${String(i + 1).padStart(5, "0")}@t01.example`);
+        const [p] = diffProperties({ users }, { users: users.filter((u) => u !== "sip:user01500@t01.example") }, "pending");
+        assert.deepEqual(p, { path: "users", before: ["sip:user01500@t01.example"], after: [], set: true, kind: "pending" });
+        assert.equal(setText(p), "unassign 1 user: `sip:user01500@t01.example`; assign 0");
+        // resolvedUsers folds into users: names, never object ids.
+        const resolved = (names: string[]) => names.map((n, i) => ({ id: `oid-${i}-${n}`, sipAddress: n, displayName: n, requestedAs: n }));
+        const drift = diffProperties({ users: ["a", "b"], resolvedUsers: resolved(["sip:a", "sip:b"]) }, { users: ["a"], resolvedUsers: resolved(["sip:a"]) }, "drift");
+        assert.deepEqual(drift.map((x) => x.path), ["users"]);
+        const onlyResolved = diffProperties({ resolvedUsers: resolved(["sip:a", "sip:b"]) }, { resolvedUsers: resolved(["sip:a"]) }, "drift");
+        assert.deepEqual(onlyResolved, [{ path: "users", before: ["sip:b"], after: [], set: true, kind: "drift" }]);
+    });
+
+    it("accept rules may pin the accepted value; a placeholder reason or owner fails", () => {
+        const rule = (value: string) => parseAcceptRules(`rules:\n  - { scope: fleet, policy: Global, property: enableIMAutoArchiving, ${value}reason: Pilot, owner: ops@example.com, expires: 2999-01-01 }\n`, "drift-accept.yaml");
+        assert.equal(applyAcceptRules(tenant("a", [globalDrift("a", true)]), rule("value: true, "), DAY).suppressed.length, 1);
+        assert.equal(applyAcceptRules(tenant("a", [globalDrift("a", true)]), rule("value: false, "), DAY).suppressed.length, 0, "another value is reported again");
+        assert.equal(applyAcceptRules(tenant("a", [globalDrift("a", true)]), rule(""), DAY).suppressed.length, 1);
+        assert.throws(() => parseAcceptRules("rules:\n  - { scope: fleet, policy: Global, property: x, reason: \"TODO: explain\", owner: TBD, expires: 2999-01-01 }\n", "drift-accept.yaml"),
+            (e: Error) => /rules\[0\]\.reason: is a placeholder/.test(e.message) && /rules\[0\]\.owner: is a placeholder/.test(e.message));
+    });
+
+    it("per-tenant summaries name the changed properties; the Markdown ends with commit, run time and the next command", () => {
+        const r = assemble([tenant("a", [globalDrift("a")]), tenant("b", [])], meta(["a", "b"], { gitSha: "0123456789abcdef0123", durationMs: 42_000 }), NO_RULES, DAY);
+        const md = renderMarkdown(r);
+        assert.match(md, /<b>a<\/b>: 1 change \(1 drift\): Global\.enableIMAutoArchiving<\/summary>/);
+        const tail = md.trimEnd().split("\n").slice(-3).join("\n");
+        assert.match(tail, /commit `0123456789ab` · run 2026-11-30 10:00:00 UTC, 42 s/);
+        assert.match(tail, /\*\*Next:\*\* `pulumi up --stack a` puts the tenant back to the code/);
+    });
+
+    it("a report of an older version (no new-tenant count) still merges", () => {
+        const r = assemble([tenant("a", [])], meta(["a"]), NO_RULES, DAY);
+        const { new: _n, ...oldCounts } = r.counts;
+        assert.equal(reportSchema.parse({ ...r, counts: oldCounts }).counts.new, 0);
     });
 });
