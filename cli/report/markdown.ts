@@ -182,10 +182,12 @@ function build(r: Report, level: Level, maxGroups: number, maxTenants: number, o
     const groups = aggregate(r.tenants);
     if (groups.length > 0) {
         parts.groups.push("#### Changes across tenants", "");
+        const isNew = new Set(r.tenants.filter((t) => t.onboarding).map((t) => t.stack));
+        const named = (s: string) => esc(s) + (isNew.has(s) ? " (new tenant)" : "");
         for (const g of groups.slice(0, maxGroups)) {
             parts.groups.push(groupLine(g));
-            if (g.stacks.length > 1) parts.groups.push(`  <details><summary>${g.stacks.length} tenants</summary>${g.stacks.map(esc).join(", ")}</details>`);
-            else parts.groups.push(`  in ${esc(g.stacks[0])}`);
+            if (g.stacks.length > 1) parts.groups.push(`  <details><summary>${g.stacks.length} tenants</summary>${g.stacks.map(named).join(", ")}</details>`);
+            else parts.groups.push(`  in ${named(g.stacks[0])}`);
         }
         if (groups.length > maxGroups) parts.groups.push(`- …and ${groups.length - maxGroups} more change group(s), left out for size`);
         parts.groups.push("");

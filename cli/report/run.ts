@@ -113,6 +113,16 @@ async function stackConfig(stack: Stack, o: RunOptions): Promise<Record<string, 
     return config;
 }
 
+/** Whether the stack's configuration today is complete and the tenant grants it a token. */
+async function currentConfigWorks(config: Record<string, string>): Promise<boolean> {
+    try {
+        await clientOf(config).token();
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 /** What one stack's run found, with what the fleet needs to find unmanaged policies. */
 interface StackRun {
     report: TenantReport;
@@ -176,12 +186,19 @@ async function runOne(stackName: string, o: RunOptions): Promise<StackRun> {
         return { report: { ...t, status: statusOf(t) }, tenantKey, tenantPolicies, managed: managedIdentities(seen) };
     } catch (e) {
         // The secrets are masked before any message of this stack is shown; a config that cannot be read masks nothing.
-        await stackConfig(await Stack.select(stackName, o.workspace), o).catch(() => undefined);
+        const config = await stackConfig(await Stack.select(stackName, o.workspace), o).catch(() => undefined);
         const messages = [...errorMessages(events)];
         const err = e as { stderr?: string; message?: string };
         if (messages.length === 0) messages.push(err.stderr || err.message || String(e));
         const kind = classifyError(messages, timedOut);
-        const message = kind === "timeout" ? `no answer within ${Math.round(o.timeoutMs / 1000)} s (the run was cancelled)` : causeOf(messages, projectDir);
+        let message = kind === "timeout" ? `no answer within ${Math.round(o.timeoutMs / 1000)} s (the run was cancelled)` : causeOf(messages, projectDir);
+        if ((kind === "auth" || kind === "config") && config && await currentConfigWorks(config)) {
+            // Today's configuration is accepted by the tenant, so the failing step used the provider configuration
+            // recorded in state (a resource the program no longer declares is read and deleted with the provider of
+            // its last update). Recording today's configuration fixes it.
+            message += `\nThe stack's current configuration is accepted by the tenant: this failure came from the provider configuration recorded in state at the last update. ` +
+                `Run \`pulumi up --stack ${stackName}\` (or \`pulumi refresh --run-program --stack ${stackName}\`) to record today's configuration.`;
+        }
         return { report: failed(stackName, started, kind, message) };
     } finally {
         clearTimeout(timer);
