@@ -13,7 +13,7 @@
 import type { Change, ChangeKind, ChangeOp, PropertyChange } from "./model";
 
 /** Properties that are bookkeeping, not settings: the serialized provider, the ETag and derived fields. */
-const IGNORED = new Set(["__provider", "etag", "onDelete", "policyName", "tenantOwner"]);
+const IGNORED = new Set(["__provider", "etag", "onDelete", "policyName", "tenantOwner", "owner"]);
 /** The engine's placeholder for a value known only after apply. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** How the engine shows a secret in events. */
@@ -58,7 +58,8 @@ function identityOf(m: StepMetadata): string | null {
     for (const s of [m.new, m.old]) {
         for (const bag of [s?.inputs, s?.outputs]) {
             const v = bag?.identity ?? bag?.policyName;
-            if (typeof v === "string" && v !== UNKNOWN) return v;
+            // A grant may name its policy without the `Tag:` prefix (`OfflineIM`): shown as the policy's identity.
+            if (typeof v === "string" && v !== UNKNOWN) return /^(global$|tag:|site:)/i.test(v) ? v : `Tag:${v}`;
         }
     }
     return null;

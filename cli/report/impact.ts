@@ -44,6 +44,8 @@ export async function listPolicies(client: TenantClient): Promise<string[]> {
  * being created reaches nobody yet ("new policy"): its assignments are not read.
  */
 export async function addImpact(changes: Change[], config: Record<string, string>): Promise<Change[]> {
+    const isNew = (c: Change) => c.type === "ClientPolicy" && c.op === "create" && !c.unmanaged && target(c) === "tag";
+    changes = changes.map((c) => (isNew(c) ? { ...c, impact: { scope: "tag" as const, users: 0, text: "new policy" } } : c));
     const wanted = changes.filter((c) => c.type === "ClientPolicy" && target(c) && c.op !== "create");
     if (wanted.length === 0) return changes;
     const client = clientOf(config);
@@ -64,12 +66,8 @@ export async function addImpact(changes: Change[], config: Record<string, string
     const out: Change[] = [];
     for (const c of changes) {
         const t = c.type === "ClientPolicy" ? target(c) : undefined;
-        if (!t || c.unmanaged) {
+        if (!t || c.unmanaged || c.impact) {
             out.push(c);
-            continue;
-        }
-        if (c.op === "create" && t === "tag") {
-            out.push({ ...c, impact: { scope: "tag", users: 0, text: "new policy" } });
             continue;
         }
         let impact: Impact;

@@ -148,7 +148,7 @@ grants:
             assert.match(r.md, /`Tag:Interns` \(ClientPolicy\) created with .*`description` `"Interns read only"`.*`disableSavingIM` `true`.*\(new policy\)/);
             assert.match(r.md, /`Tag:Interns` \(PolicyGrant\) created with `users`: assign 1 user: `sip:user00004@t01\.example`/);
             assert.ok(!/PolicyNotFound|TenantPolicies|\/policies\//.test(r.md), r.md);
-            assert.match(r.md, /<summary><b>s1<\/b>: 3 changes \(3 pending\): Tag:Team\.users, Tag:Interns \(create\)/);
+            assert.match(r.md, /<summary><b>s1<\/b>: 3 changes \(3 pending\): Tag:Interns \(create\), Tag:Team\.users<\/summary>/);
         } finally {
             fs.writeFileSync(file("tenants/s1.yaml"), S1_FILE);
         }
