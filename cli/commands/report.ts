@@ -12,7 +12,7 @@ import { loadAcceptRules, proposeRules } from "../report/accept";
 import { assemble, EXIT, exitCodeOf, FAIL_ON, FORMATS, gitSha, Masker, maskPatterns, mergeReports, parseList, readReport, today, writeOutputs } from "../report/assemble";
 import { DEFAULT_BUDGET } from "../report/markdown";
 import { MODES, type Mode } from "../report/model";
-import { listStacks, openFleet, runFleet } from "../report/run";
+import { declaredTenants, listStacks, openFleet, runFleet } from "../report/run";
 import { parseShard, pickShard } from "../report/shard";
 
 const EXIT_HELP = `
@@ -22,7 +22,10 @@ Exit codes:
   3  partial: some tenants errored (auth failure, unreachable, throttled after retries, timeout); report still written
   1  the tool itself failed (bad flag, no project, unreadable accept rules); no report written
 
-A tenant whose reads failed is "error" with the reason: never drifted, never clean.`;
+A tenant whose reads failed is "error" with the reason: never drifted, never clean. So is a stack whose tenant could
+not be checked in plan mode (configuration incomplete, tenant unreachable, credentials rejected).
+A tenant the repository declares (Pulumi.<name>.yaml or tenants/<name>.yaml) without a stack is "new": its program is
+previewed against a throw-away backend and it counts as a pending change (exit 2 when --fail-on lists pending).`;
 
 function intOption(flag: string, min: number, max: number) {
     return (v: string) => {
@@ -33,6 +36,12 @@ function intOption(flag: string, min: number, max: number) {
 
 function collect(v: string, prev: string[]): string[] {
     return [...prev, v];
+}
+
+/** How the report names a file: relative to the project folder, or only its name when outside (no runner paths). */
+function projectRelative(dir: string, file: string): string {
+    const rel = path.relative(dir, file);
+    return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : path.basename(file);
 }
 
 /** The `name:` of the project's Pulumi.yaml. */
@@ -70,9 +79,9 @@ export function register(program: Command): void {
     const report = program.command("report")
         .enablePositionalOptions()
         .description("Report what would change (plan), what drifted (drift) or both (full) in every tenant stack of a Pulumi project, as Markdown and JSON.")
-        .addOption(new Option("--mode <mode>", "required. plan: code vs state (preview); drift: tenant vs state (refresh --preview-only, never writes state); full: both").choices([...MODES]))
+        .addOption(new Option("--mode <mode>", "required. plan: code vs state (preview); drift: tenant vs state (refresh --preview-only --run-program: today's program and config, never writes state); full: both").choices([...MODES]))
         .option("--stacks <list>", "comma-separated stack names (one stack per tenant)")
-        .option("--all", "every stack of the project")
+        .option("--all", "every stack of the project, and every tenant its files declare without a stack (new tenants)")
         .option("--format <list>", "md, json or both (comma-separated)", "md")
         .option("--out <dir>", "write report.md / report.json into this folder (default: print to stdout)")
         .option("--parallel <n>", "stacks run at once (1–64)", intOption("--parallel", 1, 64), 4)
@@ -129,25 +138,29 @@ async function reportAction(f: ReportFlags): Promise<number> {
     const dir = path.resolve(f.dir);
     const project = projectName(dir);
     const acceptFile = path.isAbsolute(f.accept) ? f.accept : path.resolve(dir, f.accept);
-    const rules = loadAcceptRules(acceptFile, f.accept !== "drift-accept.yaml");
+    const rules = loadAcceptRules(acceptFile, f.accept !== "drift-accept.yaml", projectRelative(dir, acceptFile));
     const started = new Date();
     const cannot = (e: Error): never => { throw new CliError(`cannot list the stacks of ${dir}: ${masker.text(e.message.split("\n")[0])}`); };
     const workspace = await openFleet(dir).catch(cannot);
     const known = await listStacks(workspace).catch(cannot);
+    // The fleet is the repository: tenants its files declare but the backend has no stack for are reported as new.
+    const declared = declaredTenants(dir).filter((n) => !known.includes(n));
     let stacks: string[];
-    if (f.all) stacks = known;
+    let newStacks: string[];
+    if (f.all) [stacks, newStacks] = [known, declared];
     else {
-        stacks = parseList("--stacks", f.stacks!, known.length > 0 ? known : ["(none)"]);
+        const named = parseList("--stacks", f.stacks!, known.length + declared.length > 0 ? [...known, ...declared] : ["(none)"]);
+        [stacks, newStacks] = [named.filter((n) => known.includes(n)), named.filter((n) => !known.includes(n))];
     }
-    if (shard) stacks = pickShard(stacks, shard);
+    if (shard) [stacks, newStacks] = [pickShard(stacks, shard), pickShard(newStacks, shard)];
     const progress = (line: string) => process.stderr.write(masker.text(line) + "\n");
-    progress(`clientpolicy report --mode ${f.mode}: ${stacks.length} stack(s)${shard ? ` (shard ${shard.index}/${shard.count})` : ""}, ${f.parallel} at a time`);
+    progress(`clientpolicy report --mode ${f.mode}: ${stacks.length} stack(s)${newStacks.length ? ` and ${newStacks.length} new tenant(s) without a stack (${newStacks.join(", ")})` : ""}${shard ? ` (shard ${shard.index}/${shard.count})` : ""}, ${f.parallel} at a time`);
     const tenants = await runFleet({
-        workspace, mode: f.mode, stacks, parallel: f.parallel, timeoutMs: f.timeout * 1000, impact: f.impact,
+        workspace, mode: f.mode, stacks, newStacks, parallel: f.parallel, timeoutMs: f.timeout * 1000, impact: f.impact,
         onSecret: (v) => masker.addSecret(v), progress,
     });
     const r = assemble(tenants, {
-        mode: f.mode, project, stacks, shard, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(),
+        mode: f.mode, project, stacks: [...stacks, ...newStacks], shard, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(),
         gitSha: gitSha(dir), cliVersion: `v${workspace.pulumiVersion}`, packageVersion: packageVersion(),
     }, rules, today());
     const written = writeOutputs(r, formats, f.out, masker, f.budget);
@@ -157,6 +170,6 @@ async function reportAction(f: ReportFlags): Promise<number> {
     }
     const code = exitCodeOf(r, failOn);
     const c = r.counts;
-    progress(`done: ${c.tenants} tenant(s): ${c.clean} clean, ${c.changed} changed, ${c.error} error${written.length ? `; wrote ${written.join(", ")}` : ""}; exit ${code}`);
+    progress(`done: ${c.tenants} tenant(s): ${c.clean} clean, ${c.changed} changed, ${c.new} new, ${c.error} error${written.length ? `; wrote ${written.join(", ")}` : ""}; exit ${code}`);
     return code === EXIT.clean ? 0 : code;
 }

@@ -3,7 +3,10 @@
  * `suppressed` (listed in JSON, counted in Markdown). They never change what `pulumi up` does. A rule names a scope
  * (`fleet`: every stack; `tenant`: the stacks it lists), a policy identity (exact, case-insensitive, `*` allowed), a
  * property glob (`*` any characters, `?` one), a reason, an owner and an expiry date (`YYYY-MM-DD`, last day the rule
- * matches, UTC). Expired rules stop matching and are reported so someone renews or drops them.
+ * matches, UTC). Expired rules stop matching and are reported so someone renews or drops them. A rule may pin the
+ * accepted `value` (the tenant's value, compared as JSON): drift to any other value is reported again. A reason or
+ * owner that is a placeholder (`TODO`, `TBD`, `FIXME`, `XXX`, `...`) fails the run: an exception nobody explained or
+ * owns is not accepted. A rule with property `*` also accepts a policy the stack does not manage (unmanaged finding).
  *
  * ```yaml
  * rules:
@@ -20,18 +23,25 @@ import * as fs from "node:fs";
 import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
 import { CliError } from "../errors";
-import type { Change, ReportedRule, Suppressed, TenantReport } from "./model";
+import { statusOf, type Change, type ReportedRule, type Suppressed, type TenantReport } from "./model";
 
 const dateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
     .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), "must be a real calendar date");
+
+/** Words that mark text someone still has to write. */
+const PLACEHOLDER = /^\s*(todo|tbd|fixme|xxx|\.\.\.|…|<[^>]*>)(\b|:|\s|$)/i;
+const filledIn = (what: string) => z.string().trim().min(1, `must ${what}`)
+    .refine((s) => !PLACEHOLDER.test(s), { message: `is a placeholder; ${what} before the rule is used` });
 
 const ruleSchema = z.object({
     scope: z.enum(["fleet", "tenant"]),
     stacks: z.array(z.string().min(1)).min(1).optional(),
     policy: z.string().min(1),
     property: z.string().min(1),
-    reason: z.string().trim().min(1, "must say why this drift is accepted"),
-    owner: z.string().trim().min(1, "must name who owns the exception"),
+    /** Optional: only this tenant value is accepted (JSON equality). */
+    value: z.unknown().optional(),
+    reason: filledIn("say why this drift is accepted"),
+    owner: filledIn("name who owns the exception"),
     expires: z.preprocess((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v), dateText),
 }).strict().superRefine((r, ctx) => {
     if (r.scope === "tenant" && !r.stacks) ctx.addIssue({ code: "custom", path: ["stacks"], message: "is required when scope is tenant (the stacks it applies to)" });
@@ -69,13 +79,16 @@ export function parseAcceptRules(text: string, file: string): AcceptRules {
     return { file, rules: parsed.data.rules };
 }
 
-/** Reads `file`; a missing file is no rules unless `required`. */
-export function loadAcceptRules(file: string, required: boolean): AcceptRules {
+/**
+ * Reads `file`; a missing file is no rules unless `required`. `display` is how messages and the report name the file
+ * (relative to the project: a report never publishes the runner's paths).
+ */
+export function loadAcceptRules(file: string, required: boolean, display = file): AcceptRules {
     if (!fs.existsSync(file)) {
-        if (required) throw new CliError(`--accept ${file}: no such file`);
+        if (required) throw new CliError(`--accept ${display}: no such file`);
         return { file: null, rules: [] };
     }
-    return parseAcceptRules(fs.readFileSync(file, "utf8"), file);
+    return parseAcceptRules(fs.readFileSync(file, "utf8"), display);
 }
 
 function glob(pattern: string): RegExp {
@@ -105,16 +118,19 @@ export function applyAcceptRules(t: TenantReport, rules: AcceptRules, today: str
             continue;
         }
         const forPolicy = live.filter((l) => ch.identity !== null && l.policy.test(ch.identity));
-        const paths = ch.properties.length > 0 ? ch.properties.map((p) => p.path) : ["*"];
-        const matchOf = (p: string) => forPolicy.find((l) => (p === "*" ? l.r.property === "*" : l.property.test(p)));
-        const matches = paths.map(matchOf);
+        const props = ch.properties.length > 0 ? ch.properties : [undefined];
+        const pinned = (l: (typeof live)[number], after: unknown) => !("value" in l.r) || l.r.value === undefined || JSON.stringify(l.r.value) === JSON.stringify(after);
+        const matchOf = (p: Change["properties"][number] | undefined) =>
+            forPolicy.find((l) => (p === undefined ? l.r.property === "*" && l.r.value === undefined : l.property.test(p.path) && pinned(l, p.after)));
+        const matches = props.map(matchOf);
         if (forPolicy.length > 0 && matches.every(Boolean)) {
             suppressed.push({ ...ch, rule: matches[0]!.index, reason: matches[0]!.r.reason });
         } else {
             changes.push(ch);
         }
     }
-    return { ...t, changes, suppressed, status: t.error ? "error" : changes.length > 0 ? "changed" : "clean" };
+    const u = { ...t, changes, suppressed };
+    return { ...u, status: statusOf(u) };
 }
 
 /** Rules past their expiry, for the report. */
@@ -133,7 +149,7 @@ export function proposeRules(tenants: readonly TenantReport[], existing: AcceptR
     const rules: AcceptRule[] = [...existing.rules];
     for (const t of tenants) {
         for (const ch of t.changes) {
-            if (ch.kind === "pending" || ch.identity === null) continue;
+            if (ch.kind === "pending" || ch.identity === null || t.onboarding) continue;
             for (const p of ch.properties.length > 0 ? ch.properties.map((x) => x.path) : ["*"]) {
                 const key = `${t.stack}\u0000${ch.identity}\u0000${p}`;
                 if (seen.has(key)) continue;

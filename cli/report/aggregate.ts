@@ -3,7 +3,7 @@
  * tenants"). Two changes are identical when kind, operation, resource type, tenant object and, per property, path and
  * before/after values are equal; the tenants are listed with each group.
  */
-import type { Change, ChangeKind, ChangeOp, TenantReport } from "./model";
+import type { Change, ChangeKind, ChangeOp, PropertyChange, TenantReport } from "./model";
 
 /** One aggregated change and where it happens. */
 export interface ChangeGroup {
@@ -22,12 +22,29 @@ export interface ChangeGroup {
     usersReached?: number;
     /** At least one tenant's change is to Global (reaches every user without a per-user policy). */
     global: boolean;
+    /** The property is a set (before: members removed, after: members added). */
+    set?: boolean;
+    /** A create: the declared properties. */
+    created?: PropertyChange[];
+    /** A policy being created (it reaches nobody yet). */
+    newPolicy?: boolean;
+    /** A policy in the tenant that no stack manages. */
+    unmanaged?: boolean;
+    /** The command that acts on the finding. */
+    hint?: string;
 }
 
-function atoms(ch: Change): Omit<ChangeGroup, "stacks" | "usersReached" | "global">[] {
+type Atom = Omit<ChangeGroup, "stacks" | "usersReached" | "global">;
+
+function atoms(ch: Change): Atom[] {
     const object = ch.identity ?? ch.name;
-    if (ch.properties.length === 0 || ch.op === "create" || ch.op === "delete") return [{ kind: ch.kind, op: ch.op, type: ch.type, object }];
-    return ch.properties.map((p) => ({ kind: p.kind, op: ch.op, type: ch.type, object, path: p.path, before: p.before, after: p.after }));
+    const base = { kind: ch.kind, op: ch.op, type: ch.type, object };
+    if (ch.unmanaged) return [{ ...base, unmanaged: true, hint: ch.hint?.replace(/--stack \S+/, "--stack <stack>") }];
+    if (ch.op === "create") {
+        return [{ ...base, created: ch.properties.map(({ path, after, set }) => ({ path, after, kind: ch.kind, ...(set ? { set } : {}) })), newPolicy: ch.impact?.text === "new policy" || undefined }];
+    }
+    if (ch.properties.length === 0 || ch.op === "delete") return [base];
+    return ch.properties.map((p) => ({ ...base, kind: p.kind, path: p.path, before: p.before, after: p.after, ...(p.set ? { set: true } : {}) }));
 }
 
 /** Groups every change of `tenants` (errors have none), largest groups first, then by object and path. */
@@ -36,7 +53,7 @@ export function aggregate(tenants: readonly TenantReport[]): ChangeGroup[] {
     for (const t of tenants) {
         for (const ch of t.changes) {
             for (const a of atoms(ch)) {
-                const key = JSON.stringify([a.kind, a.op, a.type, a.object, a.path ?? null, a.before ?? null, a.after ?? null]);
+                const key = JSON.stringify([a.kind, a.op, a.type, a.object, a.path ?? null, a.before ?? null, a.after ?? null, a.created ?? null, a.unmanaged ?? false]);
                 let g = groups.get(key);
                 if (!g) groups.set(key, (g = { ...a, stacks: [], global: false }));
                 if (!g.stacks.includes(t.stack)) {

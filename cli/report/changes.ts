@@ -10,10 +10,11 @@
  *   `create-replacement` / `delete-replaced`), `old.inputs` (state) and `new.inputs` (code), `diffs` naming the
  *   top-level properties that differ.
  */
+import { foldIdentity } from "../../api/identity";
 import type { Change, ChangeKind, ChangeOp, PropertyChange } from "./model";
 
 /** Properties that are bookkeeping, not settings: the serialized provider, the ETag and derived fields. */
-const IGNORED = new Set(["__provider", "etag", "onDelete", "policyName", "tenantOwner"]);
+const IGNORED = new Set(["__provider", "etag", "onDelete", "policyName", "tenantOwner", "owner"]);
 /** The engine's placeholder for a value known only after apply. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** How the engine shows a secret in events. */
@@ -21,6 +22,8 @@ export const SECRET_TEXT = "[secret]";
 
 interface StepState {
     type?: string;
+    /** False for component resources (no provider, no tenant object). */
+    custom?: boolean;
     urn?: string;
     id?: string;
     inputs?: Record<string, unknown>;
@@ -56,7 +59,8 @@ function identityOf(m: StepMetadata): string | null {
     for (const s of [m.new, m.old]) {
         for (const bag of [s?.inputs, s?.outputs]) {
             const v = bag?.identity ?? bag?.policyName;
-            if (typeof v === "string" && v !== UNKNOWN) return v;
+            // A grant may name its policy without the `Tag:` prefix (`OfflineIM`): shown as the policy's identity.
+            if (typeof v === "string" && v !== UNKNOWN) return /^(global$|tag:|site:)/i.test(v) ? v : `Tag:${v}`;
         }
     }
     return null;
@@ -74,31 +78,61 @@ function present(v: unknown): unknown {
 }
 
 /**
- * Property differences of two bags (inputs or outputs), top-level keys, arrays of scalars element-wise by value
- * (`users` lists show who was added or removed), other values whole.
+ * A grant's `resolvedUsers` (object ids, SIP addresses, display names) as the users a person recognises: the SIP
+ * address, else the display name. Object ids differ per tenant, so keeping them would stop identical changes from
+ * folding across tenants.
+ */
+function resolvedNames(v: unknown): string[] | undefined {
+    if (!Array.isArray(v)) return undefined;
+    return v.map((u) => (isPlainObject(u) ? String(u.sipAddress || u.displayName || u.requestedAs || "?") : String(u)));
+}
+
+/**
+ * Property differences of two bags (inputs or outputs), top-level keys; arrays of scalars are sets: `before` lists
+ * the members removed, `after` those added and `set` is true (a grant's `users` names exactly who loses and who gets
+ * the policy, never a positional rewrite of the list); other values whole. `resolvedUsers` is folded into the
+ * `users` change: shown only when `users` itself did not change, as the users' names.
  */
 export function diffProperties(before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined, kind: ChangeKind, only?: readonly string[]): PropertyChange[] {
     const out: PropertyChange[] = [];
     const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
     for (const key of [...keys].sort()) {
         if (IGNORED.has(key)) continue;
-        if (only && only.length > 0 && !only.includes(key)) continue;
-        const b = present(before?.[key]);
-        const a = present(after?.[key]);
-        if (JSON.stringify(b) === JSON.stringify(a)) continue;
-        if (Array.isArray(b) && Array.isArray(a) && [...a, ...b].every((x) => typeof x !== "object")) {
-            const bs = new Set(b.map((x) => JSON.stringify(x)));
-            const as = new Set(a.map((x) => JSON.stringify(x)));
-            const removed = b.filter((x) => !as.has(JSON.stringify(x)));
-            const added = a.filter((x) => !bs.has(JSON.stringify(x)));
-            if (removed.length + added.length > 0) {
-                out.push({ path: key, before: removed, after: added, kind });
-                continue;
-            }
+        if (only && only.length > 0 && !only.includes(key) && !(key === "resolvedUsers" && only.includes("users"))) continue;
+        let b = present(before?.[key]);
+        let a = present(after?.[key]);
+        let path = key;
+        if (key === "resolvedUsers") {
+            if (out.some((p) => p.path === "users" || p.path === "user")) continue;
+            const [rb, ra] = [resolvedNames(b), resolvedNames(a)];
+            if (!rb && !ra) continue; // secret or absent on both sides: nothing a person can read
+            [b, a, path] = [rb ?? [], ra ?? [], "users"];
         }
-        out.push({ path: key, before: b, after: a, kind });
+        if (JSON.stringify(b) === JSON.stringify(a)) continue;
+        const bList = Array.isArray(b) ? b : b === undefined && Array.isArray(a) ? [] : undefined;
+        const aList = Array.isArray(a) ? a : a === undefined && Array.isArray(b) ? [] : undefined;
+        if (bList && aList && [...aList, ...bList].every((x) => typeof x !== "object")) {
+            const bs = new Set(bList.map((x) => JSON.stringify(x)));
+            const as = new Set(aList.map((x) => JSON.stringify(x)));
+            const removed = bList.filter((x) => !as.has(JSON.stringify(x)));
+            const added = aList.filter((x) => !bs.has(JSON.stringify(x)));
+            if (removed.length + added.length > 0) out.push({ path, before: removed, after: added, set: true, kind });
+            continue;
+        }
+        out.push({ path, before: b, after: a, kind });
     }
-    return out;
+    // A users change found through `resolvedUsers` and through `users` is one change.
+    return out.filter((p, i) => out.findIndex((q) => q.path === p.path) === i);
+}
+
+/** A created resource's declared inputs as property changes (nothing before), so a create shows what it sets. */
+function declared(inputs: Record<string, unknown> | undefined, kind: ChangeKind): PropertyChange[] {
+    return diffProperties(undefined, inputs, kind).filter((p) => p.path !== "identity" && p.path !== "adopt");
+}
+
+/** Whether a step is a component's (no provider: it holds no tenant object and is not a row of the report). */
+function isComponent(m: StepMetadata): boolean {
+    return (m.new ?? m.old)?.custom === false;
 }
 
 function opOf(op: string): ChangeOp | undefined {
@@ -116,7 +150,7 @@ export function driftChanges(events: readonly EventLike[]): Change[] {
     const out: Change[] = [];
     for (const e of events) {
         const m = e.resOutputsEvent?.metadata;
-        if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) continue;
+        if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:") || isComponent(m)) continue;
         const op = opOf(m.op);
         if (!op) continue;
         const properties = op === "update" ? diffProperties(m.old?.outputs, m.new?.outputs, "drift") : [];
@@ -132,12 +166,13 @@ export function pendingChanges(events: readonly EventLike[]): Change[] {
     const byUrn = new Map<string, Change>();
     for (const e of events) {
         const m = e.resourcePreEvent?.metadata;
-        if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) continue;
+        if (!m || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:") || isComponent(m)) continue;
         const op = opOf(m.op);
         if (!op) continue;
         const prev = byUrn.get(m.urn);
         if (prev && prev.op === "replace") continue;
-        const properties = op === "update" || op === "replace" ? diffProperties(m.old?.inputs, m.new?.inputs, "pending", m.diffs) : [];
+        const properties = op === "update" || op === "replace" ? diffProperties(m.old?.inputs, m.new?.inputs, "pending", m.diffs)
+            : op === "create" ? declared(m.new?.inputs, "pending") : [];
         if (op === "update" && properties.length === 0) continue;
         byUrn.set(m.urn, { kind: "pending", op, urn: m.urn, type: shortType(m.type), name: nameOf(m.urn), identity: identityOf(m), properties });
     }
@@ -174,4 +209,23 @@ export function errorMessages(events: readonly EventLike[]): string[] {
         .filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")
         .map((e) => e.diagnosticEvent!.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/<\{%reset%\}>/g, "").trim())
         .filter((m) => m.length > 0);
+}
+
+/**
+ * The ClientPolicy identities a run saw in state or code (every step, changed or not), lower-cased: the policies this
+ * stack manages, for finding the tenant's unmanaged ones.
+ */
+export function managedIdentities(events: readonly EventLike[]): Set<string> {
+    const out = new Set<string>();
+    for (const e of events) {
+        const m = e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata;
+        if (!m || shortType(m.type) !== "ClientPolicy") continue;
+        for (const s of [m.new, m.old]) {
+            for (const bag of [s?.inputs, s?.outputs]) {
+                const v = bag?.identity;
+                if (typeof v === "string" && v !== UNKNOWN) out.add(foldIdentity(v.replace(/^Tag:/i, "")));
+            }
+        }
+    }
+    return out;
 }

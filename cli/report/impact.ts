@@ -11,6 +11,7 @@ import { foldIdentity, samePolicy } from "../../api/identity";
 import { Routes, type WirePolicy } from "../../api/contract";
 import { resolveConfig } from "../../provider/config";
 import { TenantClient } from "../../provider/client/tenantClient";
+import { publicText } from "./text";
 import type { Change, Impact } from "./model";
 
 /** Whether a change's tenant object is a policy whose reach can be counted. */
@@ -21,12 +22,34 @@ function target(c: Change): "global" | "tag" | undefined {
     return samePolicy(id, "Global") ? "global" : "tag";
 }
 
-/** Adds `impact` to the changes of one tenant that touch Global or a tag policy; reads nothing when none do. */
-export async function addImpact(changes: Change[], config: Record<string, string>): Promise<Change[]> {
-    const wanted = changes.filter((c) => c.type === "ClientPolicy" && target(c));
-    if (wanted.length === 0) return changes;
+/** The tenant client of a stack's configuration (throws the provider's ConfigError naming missing or bad keys). */
+export function clientOf(config: Record<string, string>): TenantClient {
     const cfg = resolveConfig({ get: (k) => config[k] }, {});
-    const client = new TenantClient({ endpoint: cfg.endpoint, tenantId: cfg.tenantId, clientId: cfg.clientId, clientSecret: cfg.clientSecret, retry: { maxAttempts: cfg.maxAttempts } });
+    return new TenantClient({ endpoint: cfg.endpoint, tenantId: cfg.tenantId, clientId: cfg.clientId, clientSecret: cfg.clientSecret, retry: { maxAttempts: cfg.maxAttempts } });
+}
+
+/** Every policy identity of the tenant (every page), as the tenant spells them. */
+export async function listPolicies(client: TenantClient): Promise<string[]> {
+    const ids: string[] = [];
+    let next: string | undefined = Routes.policies();
+    while (next) {
+        const res: { json: { value?: WirePolicy[]; "@nextLink"?: string } } = await client.send("GET", next);
+        for (const p of res.json?.value ?? []) ids.push(p.Identity);
+        next = res.json?.["@nextLink"];
+    }
+    return ids;
+}
+
+/**
+ * Adds `impact` to the changes of one tenant that touch Global or a tag policy; reads nothing when none do. A policy
+ * being created reaches nobody yet ("new policy"): its assignments are not read.
+ */
+export async function addImpact(changes: Change[], config: Record<string, string>): Promise<Change[]> {
+    const isNew = (c: Change) => c.type === "ClientPolicy" && c.op === "create" && !c.unmanaged && target(c) === "tag";
+    changes = changes.map((c) => (isNew(c) ? { ...c, impact: { scope: "tag" as const, users: 0, text: "new policy" } } : c));
+    const wanted = changes.filter((c) => c.type === "ClientPolicy" && target(c) && c.op !== "create");
+    if (wanted.length === 0) return changes;
+    const client = clientOf(config);
     const assignees = new Map<string, Promise<number>>();
     const countOf = (identity: string) => {
         const key = foldIdentity(identity.replace(/^Tag:/i, ""));
@@ -36,13 +59,7 @@ export async function addImpact(changes: Change[], config: Record<string, string
     };
     let perUser: Promise<number> | undefined;
     const perUserCount = async () => {
-        const ids: string[] = [];
-        let next: string | undefined = Routes.policies();
-        while (next) {
-            const res: { json: { value?: WirePolicy[]; "@nextLink"?: string } } = await client.send("GET", next);
-            for (const p of res.json?.value ?? []) if (!samePolicy(p.Identity, "Global")) ids.push(p.Identity);
-            next = res.json?.["@nextLink"];
-        }
+        const ids = (await listPolicies(client)).filter((id) => !samePolicy(id, "Global"));
         let n = 0;
         for (const id of ids) n += await countOf(id);
         return n;
@@ -50,7 +67,7 @@ export async function addImpact(changes: Change[], config: Record<string, string
     const out: Change[] = [];
     for (const c of changes) {
         const t = c.type === "ClientPolicy" ? target(c) : undefined;
-        if (!t) {
+        if (!t || c.unmanaged || c.impact) {
             out.push(c);
             continue;
         }
@@ -64,7 +81,7 @@ export async function addImpact(changes: Change[], config: Record<string, string
                 impact = { scope: "tag", users: n, text: `${n} assigned user${n === 1 ? "" : "s"}` };
             }
         } catch (e) {
-            const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+            const why = publicText(e instanceof Error ? e.message.split("\n")[0] : String(e));
             impact = { scope: t, users: null, text: `not counted: ${why}` };
         }
         out.push({ ...c, impact });

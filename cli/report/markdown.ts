@@ -9,7 +9,7 @@
  */
 import * as crypto from "node:crypto";
 import { aggregate, type ChangeGroup } from "./aggregate";
-import type { Change, Report, TenantReport } from "./model";
+import type { Change, PropertyChange, Report, TenantReport } from "./model";
 
 /** Default size budget in characters. */
 export const DEFAULT_BUDGET = 60_000;
@@ -49,50 +49,114 @@ function esc(s: string): string {
     return s.replace(/[|<>]/g, (c) => ({ "|": "\\|", "<": "&lt;", ">": "&gt;" })[c]!);
 }
 
+const MAX_MEMBERS = 10;
+
+/** A list of set members for a person: the first few, then how many more. */
+function members(v: unknown): string {
+    const list = Array.isArray(v) ? v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))) : [];
+    if (list.length === 0) return "";
+    const shown = list.slice(0, MAX_MEMBERS).map((x) => "`" + x.replace(/`/g, "'").replace(/\|/g, "\\|") + "`").join(", ");
+    return `: ${shown}${list.length > MAX_MEMBERS ? ` …and ${list.length - MAX_MEMBERS} more` : ""}`;
+}
+
+function count(n: number, what: string): string {
+    return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+/** A set property's change (a grant's users) in words: who loses it, who gets it. */
+export function setText(p: Pick<PropertyChange, "before" | "after">, noun = "user"): string {
+    const removed = Array.isArray(p.before) ? p.before : [];
+    const added = Array.isArray(p.after) ? p.after : [];
+    return `unassign ${count(removed.length, noun)}${members(removed)}; assign ${added.length}${members(added)}`;
+}
+
+/** One property of a change as `path: before → after`, a set as its members, a created one as its value. */
+function propertyText(p: PropertyChange, op: Change["op"]): string {
+    if (p.set) return `\`${p.path}\`: ${op === "create" ? `assign ${count(Array.isArray(p.after) ? p.after.length : 0, "user")}${members(p.after)}` : setText(p)}`;
+    if (op === "create") return `\`${p.path}\` ${cell(p.after)}`;
+    return `\`${p.path}\`: ${cell(p.before)} → ${cell(p.after)}`;
+}
+
 function groupLine(g: ChangeGroup): string {
-    const what = g.path !== undefined
-        ? `\`${g.object}.${g.path}\`: ${cell(g.before)} → ${cell(g.after)}`
-        : `\`${g.object}\` (${g.type}) ${g.op === "create" ? "created" : g.op === "delete" ? "deleted" : g.op === "replace" ? "replaced" : "updated"}`;
-    const reach = [g.global ? "reaches every user without a per-user policy" : "", g.usersReached !== undefined ? `reaches ${g.usersReached} assigned user(s)` : ""]
+    let what: string;
+    if (g.unmanaged) what = `\`${g.object}\` (${g.type}) exists in the tenant but no stack manages it`;
+    else if (g.path !== undefined && g.set) what = `\`${g.object}.${g.path}\`: ${setText(g)}`;
+    else if (g.path !== undefined) what = `\`${g.object}.${g.path}\`: ${cell(g.before)} → ${cell(g.after)}`;
+    else {
+        const verb = g.op === "create" ? "created" : g.op === "delete" ? "deleted" : g.op === "replace" ? "replaced" : "updated";
+        const settings = g.op === "create" && g.created && g.created.length > 0 ? ` with ${g.created.map((p) => propertyText(p, "create")).join(", ")}` : "";
+        what = `\`${g.object}\` (${g.type}) ${verb}${settings}`;
+    }
+    const reach = [g.newPolicy ? "new policy" : "", g.global ? "reaches every user without a per-user policy" : "",
+        g.usersReached !== undefined && !g.newPolicy ? `reaches ${count(g.usersReached, "assigned user")}` : ""]
         .filter(Boolean).join("; ");
     const n = g.stacks.length;
-    return `- **${g.kind}** ${what} — ${n} tenant${n === 1 ? "" : "s"}${reach ? ` (${reach})` : ""}`;
+    const line = `- **${g.unmanaged ? "unmanaged" : g.kind}** ${what} — ${n} tenant${n === 1 ? "" : "s"}${reach ? ` (${reach})` : ""}`;
+    return g.hint ? `${line}\n  to take it in: \`${g.hint}\`` : line;
+}
+
+/** The most frequent changed properties of a tenant (`Global.enableIMAutoArchiving`), for its one-line summary. */
+function topProperties(t: TenantReport, max = 3): string {
+    const names: string[] = [];
+    for (const c of t.changes) {
+        const obj = c.identity ?? c.name;
+        if (c.unmanaged) names.push(`${obj} (unmanaged)`);
+        else if (c.op === "create" || c.op === "delete" || c.properties.length === 0) names.push(`${obj} (${c.op})`);
+        else for (const p of c.properties) names.push(`${obj}.${p.path}`);
+    }
+    const unique = [...new Set(names)];
+    return unique.slice(0, max).join(", ") + (unique.length > max ? ` +${unique.length - max} more` : "");
 }
 
 function tenantSummary(t: TenantReport): string {
-    if (t.status === "error") return `error (${t.error!.kind})`;
+    if (t.status === "error") return `error (${t.error!.kind})${t.onboarding ? ", new tenant, no stack yet" : ""}`;
     if (t.status === "clean") return t.suppressed.length > 0 ? `clean, ${t.suppressed.length} accepted` : "clean";
+    if (t.status === "new") return `new tenant, no stack yet: ${count(t.changes.filter((c) => c.op === "create").length, "resource")} to create`;
     const byKind: Record<string, number> = {};
-    for (const c of t.changes) byKind[c.kind] = (byKind[c.kind] ?? 0) + 1;
+    for (const c of t.changes) byKind[c.unmanaged ? "unmanaged" : c.kind] = (byKind[c.unmanaged ? "unmanaged" : c.kind] ?? 0) + 1;
     const parts = Object.entries(byKind).map(([k, n]) => `${n} ${k}`);
     if (t.suppressed.length > 0) parts.push(`${t.suppressed.length} accepted`);
-    return `${t.changes.length} change${t.changes.length === 1 ? "" : "s"}: ${parts.join(", ")}`;
+    return `${t.changes.length} change${t.changes.length === 1 ? "" : "s"} (${parts.join(", ")}): ${esc(topProperties(t))}`;
 }
 
 function impactText(c: Change): string {
     return c.impact ? c.impact.text : "";
 }
 
+/** An error's cause as Markdown lines (each line of the program's or provider's message kept). */
+function errorLines(t: TenantReport): string[] {
+    return [`Error (${t.error!.kind}):`, "", ...t.error!.message.split("\n").map((l) => `    ${l}`)];
+}
+
+function onboardingLines(t: TenantReport): string[] {
+    if (!t.onboarding) return [];
+    const files = t.onboarding.files.length ? ` (declared by ${t.onboarding.files.map((f) => `\`${f}\``).join(", ")})` : "";
+    return [`New tenant, no stack yet${files}. Create it with \`${t.onboarding.command}\`.`, ""];
+}
+
 function tenantBody(t: TenantReport, level: Level): string[] {
-    if (t.status === "error") return [`Error (${t.error!.kind}): ${esc(t.error!.message)}`];
-    if (t.changes.length === 0) return ["No changes."];
+    if (t.status === "error") return [...onboardingLines(t), ...errorLines(t)];
+    if (t.changes.length === 0) return [...onboardingLines(t), "No changes."];
+    const head = onboardingLines(t);
     switch (level) {
         case "tables": {
-            const rows = ["| resource | op | kind | property | before | after | reaches |", "|---|---|---|---|---|---|---|"];
+            const rows = [...head, "| resource | op | kind | property | before | after | reaches |", "|---|---|---|---|---|---|---|"];
             for (const c of t.changes) {
                 const res = `${c.type} \`${c.identity ?? c.name}\``;
-                if (c.properties.length === 0) rows.push(`| ${res} | ${c.op} | ${c.kind} | | | | ${esc(impactText(c))} |`);
+                const kind = c.unmanaged ? "unmanaged" : c.kind;
+                if (c.properties.length === 0) rows.push(`| ${res} | ${c.op} | ${kind} | | | ${c.hint ? `to take it in: \`${esc(c.hint)}\`` : ""} | ${esc(impactText(c))} |`);
                 for (const p of c.properties) {
-                    const after = p.kind === "both" ? `${cell(p.after)} (tenant: ${cell(p.tenant)})` : cell(p.after);
-                    rows.push(`| ${res} | ${c.op} | ${p.kind} | \`${p.path}\` | ${cell(p.before)} | ${after} | ${esc(impactText(c))} |`);
+                    const after = p.set ? propertyText(p, c.op).replace(/^`[^`]*`: /, "")
+                        : p.kind === "both" ? `${cell(p.after)} (tenant: ${cell(p.tenant)})` : cell(p.after);
+                    rows.push(`| ${res} | ${c.op} | ${p.kind} | \`${p.path}\` | ${p.set || c.op === "create" ? "—" : cell(p.before)} | ${after} | ${esc(impactText(c))} |`);
                 }
             }
             return rows;
         }
         case "property names":
-            return t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\`${c.properties.length ? ": " + c.properties.map((p) => `\`${p.path}\``).join(", ") : ""}`);
+            return [...head, ...t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\`${c.properties.length ? ": " + c.properties.map((p) => `\`${p.path}\``).join(", ") : ""}`)];
         case "resource list":
-            return t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\``);
+            return [...head, ...t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\``)];
         case "counts":
             return [];
     }
@@ -110,28 +174,31 @@ function build(r: Report, level: Level, maxGroups: number, maxTenants: number, o
     const c = r.counts;
     const head = [reportMarker(r), "",
         `### clientpolicy report: ${r.mode} · \`${r.project}\` · ${c.tenants} tenant${c.tenants === 1 ? "" : "s"}`, ""];
-    if (c.delete + c.replace > 0) {
-        head.push(`> [!WARNING]\n> **${c.delete} delete(s) and ${c.replace} replacement(s).** Deleting \`Global\` resets that tenant's Global policy to its defaults; deleting a tag policy unassigns it from every user.`, "");
-    }
-    head.push("| tenants | clean | changed | error | create | update | delete | replace | accepted drift |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        `| ${c.tenants} | ${c.clean} | ${c.changed} | ${c.error} | ${c.create} | ${c.update} | ${c.delete} | ${c.replace} | ${c.suppressed} |`, "");
+    if (c.delete + c.replace > 0) head.push(...deleteBanner(r), "");
+    head.push("| tenants | clean | changed | new | error | create | update | delete | replace | accepted drift |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        `| ${c.tenants} | ${c.clean} | ${c.changed} | ${c.new} | ${c.error} | ${c.create} | ${c.update} | ${c.delete} | ${c.replace} | ${c.suppressed} |`, "");
     const parts: Parts = { head, groups: [], errors: [], tenants: [], tail: [] };
     const groups = aggregate(r.tenants);
     if (groups.length > 0) {
         parts.groups.push("#### Changes across tenants", "");
+        const isNew = new Set(r.tenants.filter((t) => t.onboarding).map((t) => t.stack));
+        const named = (s: string) => esc(s) + (isNew.has(s) ? " (new tenant)" : "");
         for (const g of groups.slice(0, maxGroups)) {
             parts.groups.push(groupLine(g));
-            if (g.stacks.length > 1) parts.groups.push(`  <details><summary>${g.stacks.length} tenants</summary>${g.stacks.map(esc).join(", ")}</details>`);
-            else parts.groups.push(`  in ${esc(g.stacks[0])}`);
+            if (g.stacks.length > 1) parts.groups.push(`  <details><summary>${g.stacks.length} tenants</summary>${g.stacks.map(named).join(", ")}</details>`);
+            else parts.groups.push(`  in ${named(g.stacks[0])}`);
         }
         if (groups.length > maxGroups) parts.groups.push(`- …and ${groups.length - maxGroups} more change group(s), left out for size`);
         parts.groups.push("");
     }
     const errored = r.tenants.filter((t) => t.status === "error");
     if (errored.length > 0) {
-        parts.errors.push("#### Errors (no verdict: neither drifted nor clean)", "", "| stack | error | reason |", "|---|---|---|");
-        for (const t of errored.slice(0, maxTenants)) parts.errors.push(`| ${esc(t.stack)} | ${t.error!.kind} | ${esc(t.error!.message.split("\n")[0].slice(0, 300))} |`);
+        parts.errors.push("#### Errors (no verdict: neither drifted nor clean)", "", "| stack | error | cause |", "|---|---|---|");
+        for (const t of errored.slice(0, maxTenants)) {
+            const cause = t.error!.message.split("\n").map((l) => esc(l.length > 300 ? l.slice(0, 299) + "…" : l)).slice(0, 8).join("<br>");
+            parts.errors.push(`| ${esc(t.stack)}${t.onboarding ? " (new)" : ""} | ${t.error!.kind} | ${cause} |`);
+        }
         if (errored.length > maxTenants) parts.errors.push(`| …${errored.length - maxTenants} more | | |`);
         parts.errors.push("");
     }
@@ -151,7 +218,7 @@ function build(r: Report, level: Level, maxGroups: number, maxTenants: number, o
         if (clean > 0) parts.tenants.push("", `${clean} tenant(s) clean.`);
         parts.tenants.push("");
     }
-    if (c.suppressed > 0) parts.tail.push(`${c.suppressed} drift finding(s) accepted by ${r.accept.file ?? "the accept rules"} (listed in the JSON report).`);
+    if (c.suppressed > 0) parts.tail.push(`${c.suppressed} drift finding(s) accepted by ${r.accept.file ? `\`${r.accept.file}\`` : "the accept rules"} (listed in the JSON report).`);
     if (r.accept.expired.length > 0) {
         parts.tail.push(`**${r.accept.expired.length} expired accept rule(s)** no longer match: ` +
             r.accept.expired.map((x) => `#${x.index} \`${x.policy}.${x.property}\` (expired ${x.expires}, owner ${esc(x.owner)})`).join("; ") + ".");
@@ -160,7 +227,53 @@ function build(r: Report, level: Level, maxGroups: number, maxTenants: number, o
         parts.tail.push(`_Shortened to fit the comment size budget: left out ${omitted.join("; ")}.` +
             `${opts.fullReport ? ` The full report is in \`${opts.fullReport}\`.` : ""}_`);
     }
+    parts.tail.push("", ...footer(r));
     return [...parts.head, ...parts.groups, ...parts.errors, ...parts.tenants, ...parts.tail].join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+}
+
+/** The delete banner: what is deleted or replaced, in which tenants, and what that does. */
+function deleteBanner(r: Report): string[] {
+    const byObject = new Map<string, { op: string; type: string; stacks: string[] }>();
+    for (const t of r.tenants) {
+        for (const ch of t.changes) {
+            if (ch.op !== "delete" && ch.op !== "replace") continue;
+            const key = `${ch.op} ${ch.type} ${ch.identity ?? ch.name}`;
+            const e = byObject.get(key) ?? { op: ch.op, type: ch.type, stacks: [] };
+            e.stacks.push(t.stack);
+            byObject.set(key, e);
+        }
+    }
+    const lines = [`> [!WARNING]`, `> **${r.counts.delete} delete(s) and ${r.counts.replace} replacement(s).**`];
+    for (const [key, e] of [...byObject].slice(0, 20)) {
+        const object = key.split(" ").slice(2).join(" ");
+        const effect = e.type === "PolicyGrant" ? `its users lose \`${object}\`` : /^global$/i.test(object)
+            ? "the tenant's Global policy goes back to its defaults" : "the policy is removed and unassigned from every user who has it";
+        lines.push(`> - ${e.op === "delete" ? "deletes" : "replaces"} ${e.type} \`${esc(object)}\` in ${e.stacks.map(esc).join(", ")}: ${e.op === "delete" ? effect : "it is recreated"}`);
+    }
+    if (byObject.size > 20) lines.push(`> - …and ${byObject.size - 20} more`);
+    return lines;
+}
+
+/** The command a reader runs next, from the mode and what the report found. */
+function nextCommand(r: Report): string {
+    const c = r.counts;
+    const newOne = r.tenants.find((t) => t.status === "new" && t.onboarding);
+    const changed = r.tenants.filter((t) => t.status === "changed").map((t) => t.stack);
+    if (c.error > 0) return `fix the errors above, then \`clientpolicy report --mode ${r.mode} --all\``;
+    if (newOne) return `\`${newOne.onboarding!.command}\`${c.new > 1 ? ` (and the same for the other ${c.new - 1} new tenant(s))` : ""}`;
+    if (changed.length > 0 && r.mode === "drift") {
+        return `\`pulumi up --stack ${changed[0]}\` puts the tenant back to the code; to keep the tenant's values instead: \`clientpolicy report --mode drift --all --write-accept drift-accept.yaml\` and review the proposed rules`;
+    }
+    if (changed.length > 0) return `after merge: \`pulumi up --stack ${changed[0]}\`${changed.length > 1 ? ` (and the other ${changed.length - 1} changed stack(s))` : ""}`;
+    return "nothing to do";
+}
+
+/** The closing context: commit, run time, next command (as Atlantis ends its comments). */
+function footer(r: Report): string[] {
+    const sha = r.run.gitSha ? `commit \`${r.run.gitSha.slice(0, 12)}\`` : "no git commit";
+    const at = r.run.startedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC").replace(/Z$/, " UTC");
+    return ["---", `<sub>${sha} · run ${at}, ${(r.run.durationMs / 1000).toFixed(0)} s · clientpolicy ${esc(r.run.packageVersion)}${r.run.cliVersion ? `, pulumi ${esc(r.run.cliVersion)}` : ""}</sub>`, "",
+        `**Next:** ${nextCommand(r)}`];
 }
 
 /** Renders the report within the budget (see the module comment for the steps). */

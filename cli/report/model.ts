@@ -35,6 +35,8 @@ export const propertyChangeSchema = z.object({
     /** For kind `both`: the value found in the tenant (while `after` is the code's). */
     tenant: jsonValue.optional(),
     kind: z.enum(CHANGE_KINDS),
+    /** The property is a set (a grant's users): `before` lists the members removed, `after` those added. */
+    set: z.boolean().optional(),
 });
 export type PropertyChange = z.infer<typeof propertyChangeSchema>;
 
@@ -62,6 +64,10 @@ export const changeSchema = z.object({
     identity: z.string().nullable(),
     properties: z.array(propertyChangeSchema),
     impact: impactSchema.optional(),
+    /** A policy in the tenant that no resource of the stack manages (kind drift, op create). */
+    unmanaged: z.boolean().optional(),
+    /** The command that acts on this finding (e.g. the export that takes an unmanaged policy into code). */
+    hint: z.string().optional(),
 });
 export type Change = z.infer<typeof changeSchema>;
 
@@ -73,7 +79,8 @@ export const suppressedSchema = changeSchema.extend({
 });
 export type Suppressed = z.infer<typeof suppressedSchema>;
 
-export const TENANT_STATUSES = ["clean", "changed", "error"] as const;
+/** `new`: the repository declares the tenant (a `Pulumi.<stack>.yaml` or `tenants/<stack>.yaml`) but no stack exists. */
+export const TENANT_STATUSES = ["clean", "changed", "error", "new"] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
 export const tenantReportSchema = z.object({
@@ -83,6 +90,8 @@ export const tenantReportSchema = z.object({
     error: z.object({ kind: z.enum(ERROR_KINDS), message: z.string() }).optional(),
     changes: z.array(changeSchema),
     suppressed: z.array(suppressedSchema),
+    /** For a tenant without a stack: the files that declare it and the command that creates its stack. */
+    onboarding: z.object({ files: z.array(z.string()), command: z.string() }).optional(),
 });
 export type TenantReport = z.infer<typeof tenantReportSchema>;
 
@@ -91,6 +100,8 @@ export const countsSchema = z.object({
     clean: z.number().int().nonnegative(),
     changed: z.number().int().nonnegative(),
     error: z.number().int().nonnegative(),
+    /** Tenants the repository declares that have no stack yet (absent in reports of older versions). */
+    new: z.number().int().nonnegative().default(0),
     create: z.number().int().nonnegative(),
     update: z.number().int().nonnegative(),
     delete: z.number().int().nonnegative(),
@@ -109,6 +120,7 @@ export const reportedRuleSchema = z.object({
     stacks: z.array(z.string()).optional(),
     policy: z.string(),
     property: z.string(),
+    value: jsonValue.optional(),
     reason: z.string(),
     owner: z.string(),
     expires: z.string(),
@@ -146,7 +158,7 @@ export type Report = z.infer<typeof reportSchema>;
 
 /** Fleet counts from the tenant entries. */
 export function countReport(tenants: readonly TenantReport[]): Counts {
-    const c: Counts = { tenants: tenants.length, clean: 0, changed: 0, error: 0, create: 0, update: 0, delete: 0, replace: 0, drift: 0, pending: 0, both: 0, suppressed: 0 };
+    const c: Counts = { tenants: tenants.length, clean: 0, changed: 0, error: 0, new: 0, create: 0, update: 0, delete: 0, replace: 0, drift: 0, pending: 0, both: 0, suppressed: 0 };
     for (const t of tenants) {
         c[t.status]++;
         c.suppressed += t.suppressed.length;
@@ -159,7 +171,8 @@ export function countReport(tenants: readonly TenantReport[]): Counts {
 }
 
 /** A tenant's status from what its run found (errors win: a failed read is never a verdict). */
-export function statusOf(t: Pick<TenantReport, "error" | "changes">): TenantStatus {
+export function statusOf(t: Pick<TenantReport, "error" | "changes" | "onboarding">): TenantStatus {
     if (t.error) return "error";
+    if (t.onboarding) return "new";
     return t.changes.length > 0 ? "changed" : "clean";
 }

@@ -1,19 +1,37 @@
 /**
  * Runs the stacks of one project folder through the Automation API's local workspaces over the real Pulumi CLI:
- * `plan` = `stack.preview()`, `drift` = `stack.previewRefresh()` (`pulumi refresh --preview-only`: reads the tenant,
- * never writes state), `full` = both. At most `parallel` stacks run at once, each bounded by `timeoutMs` (the CLI is
- * cancelled). A stack whose run fails is `error` with the reason, never drifted and never clean, and any changes it
- * streamed before failing are dropped.
+ * `plan` = `stack.preview()`, `drift` = `stack.previewRefresh({ runProgram: true })` (`pulumi refresh --preview-only
+ * --run-program`: reads the tenant, never writes state), `full` = both. At most `parallel` stacks run at once, each
+ * bounded by `timeoutMs` (the CLI is cancelled). A stack whose run fails is `error` with the cause, never drifted and
+ * never clean, and any changes it streamed before failing are dropped.
  *
- * Per stack the report costs one CLI run (the preview or refresh) and, only for a stack with changes or an error, one
- * `pulumi config` (secrets to mask, the connection for impact): the folder's workspace is opened once
- * ({@link openFleet}) and stacks are not selected, since every command names its stack.
+ * Reads use today's program and configuration: a plain `pulumi refresh` configures the provider from the inputs
+ * recorded in state at the last update, so after a secret rotation (`pulumi config set --secret …`) or a key added
+ * after a failed `up` it would still use the old values and fail every tenant; `--run-program` registers the
+ * providers from the current config (pulumi/pulumi#13860).
+ *
+ * A plan never reads the tenant, so in plan mode the report checks the stack's connection itself (configuration
+ * complete, token granted): a stack whose tenant could not be checked is an error, never clean. In drift and full
+ * mode it lists the tenant's policies, so a policy no stack of the report manages is a finding ("unmanaged").
+ *
+ * The fleet is the repository: a `Pulumi.<name>.yaml` or `tenants/<name>.yaml` without a stack is a new tenant; its
+ * program is previewed against a throw-away backend in a temporary folder (nothing is written to the project, the
+ * backend or the tenant) to list what its first `up` would create.
+ *
+ * Per stack the report costs one CLI run (the preview or refresh; two in full mode), one `pulumi config` (secrets to
+ * mask, the connection) and one or two tenant reads: the folder's workspace is opened once ({@link openFleet}) and
+ * stacks are not selected, since every command names its stack.
  */
+import * as fs from "node:fs";
 import * as nodeModule from "node:module";
+import * as os from "node:os";
+import * as path from "node:path";
 import { LocalWorkspace, Stack, type EngineEvent } from "@pulumi/pulumi/automation";
-import { driftChanges, errorMessages, joinChanges, pendingChanges, type EventLike } from "./changes";
-import { addImpact } from "./impact";
+import { foldIdentity } from "../../api/identity";
+import { driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, type EventLike } from "./changes";
+import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "./model";
+import { causeOf } from "./text";
 
 /** Options of {@link runFleet}. */
 export interface RunOptions {
@@ -30,6 +48,8 @@ export interface RunOptions {
     onSecret?: (value: string) => void;
     /** Progress lines (stderr). */
     progress?: (line: string) => void;
+    /** Tenants the repository declares without a stack: previewed against a throw-away backend (see the module comment). */
+    newStacks?: readonly string[];
 }
 
 /**
@@ -77,12 +97,11 @@ export function classifyError(messages: readonly string[], timedOut: boolean): E
     return "failed";
 }
 
-/** The most telling line of a failure: the provider's own error over the CLI's generic ones. */
-function reasonOf(messages: readonly string[]): string {
-    const lines = messages.flatMap((m) => m.split("\n")).map((l) => l.trim()).filter(Boolean)
-        .filter((l) => !/^(error: )?(update failed|preview failed|refresh failed)$/i.test(l) && !/^at\s/.test(l));
-    const best = lines.find((l) => /(Error|error:|failed|refused|denied|throttled|invalid)/i.test(l)) ?? lines[0] ?? "the run failed without a message";
-    return best.length > 500 ? best.slice(0, 499) + "…" : best;
+/** The tenant-facing error kind of an exception thrown by the tenant client or the config resolution. */
+function kindOfError(e: unknown): ErrorKind {
+    const name = (e as Error)?.name ?? "";
+    if (name === "ConfigError") return "config";
+    return classifyError([`${name}: ${(e as Error)?.message ?? String(e)}`], false);
 }
 
 /** The stack's configuration (`pulumi config --show-secrets`), its secret values handed to `onSecret` for masking. */
@@ -95,70 +114,225 @@ async function stackConfig(stack: Stack, o: RunOptions): Promise<Record<string, 
     return config;
 }
 
-async function runOne(stackName: string, o: RunOptions): Promise<TenantReport> {
+/** Whether the stack's configuration today is complete and the tenant grants it a token. */
+async function currentConfigWorks(config: Record<string, string>): Promise<boolean> {
+    try {
+        await clientOf(config).token();
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** What one stack's run found, with what the fleet needs to find unmanaged policies. */
+interface StackRun {
+    report: TenantReport;
+    /** `endpoint\u0000tenantId` of the stack's connection, when the tenant was read. */
+    tenantKey?: string;
+    /** Policies this stack manages (lower-case, without `Tag:`). */
+    managed?: Set<string>;
+    /** The tenant's policies as it spells them. */
+    tenantPolicies?: string[];
+}
+
+function failed(stack: string, started: number, kind: ErrorKind, message: string, extra: Partial<TenantReport> = {}): TenantReport {
+    return { stack, status: "error", durationMs: Date.now() - started, error: { kind, message }, changes: [], suppressed: [], ...extra };
+}
+
+async function runOne(stackName: string, o: RunOptions): Promise<StackRun> {
     const started = Date.now();
     const events: EventLike[] = [];
+    const seen: EventLike[] = [];
     const onEvent = (e: EngineEvent) => events.push(e as unknown as EventLike);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, o.timeoutMs);
+    const projectDir = o.workspace.workDir;
     try {
         const stack = await Stack.select(stackName, o.workspace);
         let changes: Change[];
+        const refresh = () => stack.previewRefresh({ onEvent, signal: controller.signal, runProgram: true });
         if (o.mode === "drift") {
-            await stack.previewRefresh({ onEvent, signal: controller.signal });
+            await refresh();
             changes = driftChanges(events);
         } else if (o.mode === "plan") {
             await stack.preview({ onEvent, signal: controller.signal });
             changes = pendingChanges(events);
         } else {
-            await stack.previewRefresh({ onEvent, signal: controller.signal });
+            await refresh();
             const drift = driftChanges(events);
+            seen.push(...events);
             events.length = 0;
             await stack.preview({ onEvent, signal: controller.signal });
             changes = joinChanges(drift, pendingChanges(events));
         }
-        if (changes.length > 0) {
-            const config = await stackConfig(stack, o);
-            if (o.impact) changes = await addImpact(changes, config);
+        seen.push(...events);
+        const config = await stackConfig(stack, o);
+        // The tenant, read with the stack's configuration: the connection check of a plan (which reads nothing
+        // itself) and the policy list for unmanaged objects in drift and full mode.
+        let tenantPolicies: string[] | undefined;
+        let tenantKey: string | undefined;
+        try {
+            const client = clientOf(config);
+            if (o.mode === "plan") await client.token();
+            else tenantPolicies = await listPolicies(client);
+            tenantKey = `${client.endpoint}\u0000${client.tenantId.toLowerCase()}`;
+        } catch (e) {
+            const kind = kindOfError(e);
+            const why = causeOf([(e as Error).message ?? String(e)], projectDir);
+            return { report: failed(stackName, started, kind, `the tenant could not be checked, so this plan is unverified: ${why}`) };
         }
+        if (changes.length > 0 && o.impact) changes = await addImpact(changes, config);
         const t: TenantReport = { stack: stackName, status: "clean", durationMs: Date.now() - started, changes, suppressed: [] };
-        return { ...t, status: statusOf(t) };
+        return { report: { ...t, status: statusOf(t) }, tenantKey, tenantPolicies, managed: managedIdentities(seen) };
     } catch (e) {
         // The secrets are masked before any message of this stack is shown; a config that cannot be read masks nothing.
-        await stackConfig(await Stack.select(stackName, o.workspace), o).catch(() => undefined);
+        const config = await stackConfig(await Stack.select(stackName, o.workspace), o).catch(() => undefined);
         const messages = [...errorMessages(events)];
         const err = e as { stderr?: string; message?: string };
         if (messages.length === 0) messages.push(err.stderr || err.message || String(e));
         const kind = classifyError(messages, timedOut);
-        const message = kind === "timeout" ? `no answer within ${Math.round(o.timeoutMs / 1000)} s (the run was cancelled)` : reasonOf(messages);
-        return { stack: stackName, status: "error", durationMs: Date.now() - started, error: { kind, message }, changes: [], suppressed: [] };
+        let message = kind === "timeout" ? `no answer within ${Math.round(o.timeoutMs / 1000)} s (the run was cancelled)` : causeOf(messages, projectDir);
+        if ((kind === "auth" || kind === "config") && config && await currentConfigWorks(config)) {
+            // Today's configuration is accepted by the tenant, so the failing step used the provider configuration
+            // recorded in state (a resource the program no longer declares is read and deleted with the provider of
+            // its last update). Recording today's configuration fixes it.
+            message += `\nThe stack's current configuration is accepted by the tenant: this failure came from the provider configuration recorded in state at the last update. ` +
+                `Run \`pulumi up --stack ${stackName}\` (or \`pulumi refresh --run-program --stack ${stackName}\`) to record today's configuration.`;
+        }
+        return { report: failed(stackName, started, kind, message) };
     } finally {
         clearTimeout(timer);
     }
 }
 
+/**
+ * A tenant the repository declares without a stack: its program previewed as stack `name` on a throw-away file://
+ * backend with its own PULUMI_HOME, so neither the project's backend nor its current-stack setting is touched.
+ * `pulumi stack init` may write `Pulumi.<name>.yaml` (or an encryption salt into it): the file is put back as it was.
+ */
+async function runNew(name: string, o: RunOptions): Promise<TenantReport> {
+    const started = Date.now();
+    const projectDir = o.workspace.workDir;
+    const files = declaringFiles(projectDir, name);
+    const onboarding = { files, command: `pulumi stack init ${name} && pulumi up --stack ${name}` };
+    const configFile = path.join(projectDir, `Pulumi.${name}.yaml`);
+    const original = fs.existsSync(configFile) ? fs.readFileSync(configFile) : undefined;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "clientpolicy-new-tenant-"));
+    const events: EventLike[] = [];
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, o.timeoutMs);
+    try {
+        fs.mkdirSync(path.join(tmp, "home"));
+        const ws = await LocalWorkspace.create({
+            workDir: projectDir,
+            envVars: { ...RUN_ENV, ...compileCacheEnv(), PULUMI_BACKEND_URL: `file://${tmp}`, PULUMI_HOME: path.join(tmp, "home") },
+        });
+        const stack = await Stack.create(name, ws);
+        await stackConfig(stack, o).catch(() => undefined);
+        await stack.preview({ onEvent: (e) => events.push(e as unknown as EventLike), signal: controller.signal });
+        const changes = pendingChanges(events).map((c) => (c.type === "ClientPolicy" && c.op === "create" && !/^global$/i.test(c.identity ?? "")
+            ? { ...c, impact: { scope: "tag" as const, users: 0, text: "new policy" } } : c));
+        const t: TenantReport = { stack: name, status: "new", durationMs: Date.now() - started, changes, suppressed: [], onboarding };
+        return { ...t, status: statusOf(t) };
+    } catch (e) {
+        const messages = [...errorMessages(events)];
+        const err = e as { stderr?: string; message?: string };
+        if (messages.length === 0) messages.push(err.stderr || err.message || String(e));
+        const kind = classifyError(messages, timedOut);
+        return failed(name, started, kind, `new tenant, no stack yet; its preview failed: ${causeOf(messages, projectDir)}`, { onboarding });
+    } finally {
+        clearTimeout(timer);
+        if (original === undefined) fs.rmSync(configFile, { force: true });
+        else if (!fs.existsSync(configFile) || !fs.readFileSync(configFile).equals(original)) fs.writeFileSync(configFile, original);
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/** The files of the project that declare tenant `name`, relative to the project. */
+function declaringFiles(projectDir: string, name: string): string[] {
+    return [`Pulumi.${name}.yaml`, `Pulumi.${name}.yml`, `tenants/${name}.yaml`, `tenants/${name}.yml`]
+        .filter((f) => fs.existsSync(path.join(projectDir, f)));
+}
+
+/**
+ * Tenants the repository declares: a stack config file `Pulumi.<name>.yaml` or a tenant file `tenants/<name>.yaml`
+ * (the config-repo layout, docs/config-repo.md). Sorted, unique.
+ */
+export function declaredTenants(projectDir: string): string[] {
+    const names = new Set<string>();
+    for (const f of fs.readdirSync(projectDir)) {
+        const m = /^Pulumi\.(.+)\.ya?ml$/.exec(f);
+        if (m) names.add(m[1]);
+    }
+    const tenants = path.join(projectDir, "tenants");
+    if (fs.existsSync(tenants) && fs.statSync(tenants).isDirectory()) {
+        for (const f of fs.readdirSync(tenants)) {
+            const m = /^(.+)\.ya?ml$/.exec(f);
+            if (m) names.add(m[1]);
+        }
+    }
+    return [...names].sort();
+}
+
+/**
+ * Policies in a tenant that no stack of this run manages (Global always exists and is never one), as drift findings
+ * with the command that takes them into code. Stacks on the same tenant (endpoint and tenant id) share one set.
+ */
+function addUnmanaged(runs: StackRun[]): void {
+    const managedBy = new Map<string, Set<string>>();
+    for (const r of runs) {
+        if (!r.tenantKey || !r.managed) continue;
+        const set = managedBy.get(r.tenantKey) ?? new Set<string>();
+        for (const id of r.managed) set.add(id);
+        managedBy.set(r.tenantKey, set);
+    }
+    const reported = new Set<string>();
+    for (const r of runs) {
+        if (!r.tenantKey || !r.tenantPolicies) continue;
+        const managed = managedBy.get(r.tenantKey)!;
+        const found: Change[] = [];
+        for (const id of r.tenantPolicies) {
+            const key = foldIdentity(id.replace(/^Tag:/i, ""));
+            if (key === foldIdentity("Global") || managed.has(key) || reported.has(`${r.tenantKey}\u0000${key}`)) continue;
+            reported.add(`${r.tenantKey}\u0000${key}`);
+            const identity = /^(Global|Tag:|Site:)/i.test(id) ? id : `Tag:${id}`;
+            found.push({
+                kind: "drift", op: "create", urn: `unmanaged::${identity}`, type: "ClientPolicy", name: identity, identity, properties: [], unmanaged: true,
+                hint: `clientpolicy export --stack ${r.report.stack} --format yaml (declare it with adopt: true), or accept it in drift-accept.yaml`,
+            });
+        }
+        if (found.length === 0) continue;
+        const changes = [...r.report.changes, ...found];
+        r.report = { ...r.report, changes, status: statusOf({ ...r.report, changes }) };
+    }
+}
+
 /** Runs every stack, `parallel` at a time; results in the order of `stacks`. */
 export async function runFleet(o: RunOptions): Promise<TenantReport[]> {
-    const results: TenantReport[] = new Array(o.stacks.length);
+    const newStacks = new Set(o.newStacks ?? []);
+    const names = [...o.stacks, ...newStacks];
+    const results: StackRun[] = new Array(names.length);
     const running = new Set<string>();
     let next = 0;
     let done = 0;
     const worker = async () => {
-        while (next < o.stacks.length) {
+        while (next < names.length) {
             const i = next++;
-            const name = o.stacks[i];
+            const name = names[i];
             running.add(name);
-            o.progress?.(`[${done}/${o.stacks.length}] ${o.mode} ${name} started (running: ${[...running].join(", ")})`);
-            results[i] = await runOne(name, o);
+            o.progress?.(`[${done}/${names.length}] ${newStacks.has(name) ? "new tenant (preview on a throw-away backend)" : o.mode} ${name} started (running: ${[...running].join(", ")})`);
+            results[i] = newStacks.has(name) ? { report: await runNew(name, o) } : await runOne(name, o);
             running.delete(name);
             done++;
-            const r = results[i];
-            o.progress?.(`[${done}/${o.stacks.length}] ${name}: ${r.status}${r.error ? ` (${r.error.kind})` : r.changes.length ? ` (${r.changes.length} change(s))` : ""} in ${(r.durationMs / 1000).toFixed(1)} s`);
+            const r = results[i].report;
+            o.progress?.(`[${done}/${names.length}] ${name}: ${r.status}${r.error ? ` (${r.error.kind})` : r.changes.length ? ` (${r.changes.length} change(s))` : ""} in ${(r.durationMs / 1000).toFixed(1)} s`);
         }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, o.stacks.length)) }, worker));
-    return results;
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, names.length)) }, worker));
+    addUnmanaged(results);
+    return results.map((r) => r.report);
 }
 
 /** Every stack of the project folder, sorted (`pulumi stack ls`). */

@@ -83,10 +83,10 @@ describe("clientpolicy report (real CLI, three tenants)", function () {
         ]);
         assert.deepEqual(s2.changes.map((c) => [c.identity, c.properties.map((p) => [p.path, p.before, p.after])]), [["Global", [["enableIMAutoArchiving", false, true]]]]);
         assert.deepEqual([s1.status, s2.status, s3.status], ["changed", "changed", "clean"]);
-        assert.deepEqual({ ...r.json.counts }, { tenants: 3, clean: 1, changed: 2, error: 0, create: 0, update: 3, delete: 0, replace: 0, drift: 3, pending: 0, both: 0, suppressed: 0 });
+        assert.deepEqual({ ...r.json.counts }, { tenants: 3, clean: 1, changed: 2, error: 0, new: 0, create: 0, update: 3, delete: 0, replace: 0, drift: 3, pending: 0, both: 0, suppressed: 0 });
         assert.match(r.md, /- \*\*drift\*\* `Global\.enableIMAutoArchiving`: `false` → `true` — 2 tenants \(reaches every user without a per-user policy\)/);
-        assert.match(r.md, /- \*\*drift\*\* `Tag:OfflineIM\.description`: `"No offline IM archiving"` → `"Edited by hand"` — 1 tenant \(reaches 2 assigned user\(s\)\)/);
-        assert.match(r.md, /\| 3 \| 1 \| 2 \| 0 \| 0 \| 3 \| 0 \| 0 \| 0 \|/);
+        assert.match(r.md, /- \*\*drift\*\* `Tag:OfflineIM\.description`: `"No offline IM archiving"` → `"Edited by hand"` — 1 tenant \(reaches 2 assigned users\)/);
+        assert.match(r.md, /\| 3 \| 1 \| 2 \| 0 \| 0 \| 0 \| 3 \| 0 \| 0 \| 0 \|/);
         assert.match(r.md, /^<!-- clientpolicy-report mode=drift project=fleet-[0-9a-f]+ stacks=[0-9a-f]{16} -->\n/);
         assert.equal(r.json.run.cliVersion, "v3.274.1");
     });
@@ -171,8 +171,7 @@ describe("clientpolicy report (real CLI, three tenants)", function () {
     });
 
     it("a wrong secret and an unreachable tenant: exit 3, each an error with its reason, never drift", async () => {
-        // A drift report reads with the provider configuration of the last update (as `pulumi refresh` does), so the
-        // tenant side changes: t02 rotates its app secret (the stack's is now wrong), s3's tenant API goes away.
+        // The tenant side changes: t02 rotates its app secret (the stack's is now wrong), s3's tenant API goes away.
         await emu.handle!.registry.setSecret(fleetTenantId(2), "demo-client", WRONG);
         const url3 = emu3.url;
         await emu3.stop();

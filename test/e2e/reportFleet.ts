@@ -21,6 +21,32 @@ new cp.PolicyGrant("offline-users", { policyName: offline.identity, users: ["Ton
 export const globalArchiving = global.enableIMAutoArchiving;
 `;
 
+/**
+ * The config-repo program of examples/multi-tenant: baseline.yaml merged with tenants/<stack>.yaml, one
+ * TenantPolicies component per stack. Used with {@link MULTI_TENANT_BASELINE} and per-stack tenant files.
+ */
+export const MULTI_TENANT_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+import * as cp from "clientpolicy-as-code";
+const { declaration } = cp.loadTenantDeclaration({ cwd: __dirname, baseline: "baseline.yaml", tenant: \`tenants/\${pulumi.getStack()}.yaml\` });
+const tenant = new cp.TenantPolicies("tenant", { declaration });
+export const policyIdentities = tenant.identities;
+`;
+
+/** The fleet standard of {@link MULTI_TENANT_PROGRAM}: Global and Tag:OfflineIM granted to Tony Smith. */
+export const MULTI_TENANT_BASELINE = `policies:
+  - identity: Global
+    settings:
+      enableIMAutoArchiving: false
+  - identity: Tag:OfflineIM
+    description: No offline IM archiving
+    settings:
+      enableIMAutoArchiving: false
+grants:
+  - policy: OfflineIM
+    users:
+      - Tony Smith
+`;
+
 /** Seed of `count` tenants `t01.example`… each with Tony Smith, Ann Beebe and `extraUsers` generated users. */
 export function fleetSeed(count: number, clientSecret: string, extraUsers = 5): SeedFile {
     const tenants = [];
@@ -63,8 +89,11 @@ export interface Fleet {
     dispose(): void;
 }
 
-/** Creates the folder and stacks; `deploy` (default true) runs `pulumi up` on each, `parallel` at a time. */
-export async function createFleet(members: FleetMember[], opts: { program?: string; deploy?: boolean; parallel?: number; projectName?: string } = {}): Promise<Fleet> {
+/**
+ * Creates the folder (with `files`, paths relative to it) and stacks; `deploy` (default true) runs `pulumi up` on
+ * each, `parallel` at a time.
+ */
+export async function createFleet(members: FleetMember[], opts: { program?: string; deploy?: boolean; parallel?: number; projectName?: string; files?: Record<string, string> } = {}): Promise<Fleet> {
     const id = crypto.randomBytes(4).toString("hex");
     const workRoot = path.join(ROOT, ".tools", "work");
     fs.mkdirSync(workRoot, { recursive: true });
@@ -75,6 +104,10 @@ export async function createFleet(members: FleetMember[], opts: { program?: stri
         `name: ${projectName}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`);
     fs.writeFileSync(path.join(workDir, "index.ts"), opts.program ?? FLEET_PROGRAM);
     fs.writeFileSync(path.join(workDir, "package.json"), JSON.stringify({ name: projectName, private: true, main: "index.ts" }));
+    for (const [file, text] of Object.entries(opts.files ?? {})) {
+        fs.mkdirSync(path.dirname(path.join(workDir, file)), { recursive: true });
+        fs.writeFileSync(path.join(workDir, file), text);
+    }
     const env = folderEnv(backendDir);
     const pulumi = pulumiIn(workDir, env);
     const must = async (p: Promise<{ code: number; output: string }>, what: string) => {

@@ -9,8 +9,9 @@ import * as path from "node:path";
 import { applyAcceptRules, parseAcceptRules, proposeRules } from "../../../cli/report/accept";
 import { aggregate } from "../../../cli/report/aggregate";
 import { assemble, exitCodeOf, Masker, mergeReports, readReport, writeOutputs, type ReportMeta } from "../../../cli/report/assemble";
-import { driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
-import { renderMarkdown, reportMarker } from "../../../cli/report/markdown";
+import { diffProperties, driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
+import { renderMarkdown, reportMarker, setText } from "../../../cli/report/markdown";
+import { causeOf, publicText } from "../../../cli/report/text";
 import { reportSchema, type TenantReport } from "../../../cli/report/model";
 import { pickShard, shardOf, parseShard } from "../../../cli/report/shard";
 import { classifyError } from "../../../cli/report/run";
@@ -46,7 +47,7 @@ describe("report: engine events → changes", () => {
             md("create", "d", {}, { identity: "Tag:E", users: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }),
         ];
         const changes = pendingChanges(events as any);
-        assert.deepEqual(changes.map((c) => [c.name, c.op, c.properties.map((p) => p.path)]), [["b", "update", ["description"]], ["c", "replace", ["identity"]], ["d", "create", []]]);
+        assert.deepEqual(changes.map((c) => [c.name, c.op, c.properties.map((p) => p.path)]), [["b", "update", ["description"]], ["c", "replace", ["identity"]], ["d", "create", ["users"]]]);
         assert.deepEqual(changes[1].properties[0], { path: "identity", before: "Tag:C", after: "Tag:D", kind: "pending" });
     });
 
@@ -82,7 +83,7 @@ describe("report: aggregation and impact", () => {
         assert.equal(groups[1].usersReached, 37 * 3, "assignees summed over the tenants");
         const md = renderMarkdown(assemble(tenants, meta(tenants.map((t) => t.stack)), NO_RULES, DAY));
         assert.match(md, /\*\*drift\*\* `Global\.enableIMAutoArchiving`: `false` → `true` — 37 tenants/);
-        assert.match(md, /— 37 tenants \(reaches 111 assigned user\(s\)\)/);
+        assert.match(md, /— 37 tenants \(reaches 111 assigned users\)/);
         assert.match(md, /<details><summary>37 tenants<\/summary>s00, s01/);
     });
 });
@@ -96,10 +97,11 @@ describe("report: Markdown", () => {
         const md = renderMarkdown(r);
         const lines = md.split("\n");
         assert.equal(lines[0], reportMarker(r));
-        assert.match(md, /\| 4 \| 1 \| 2 \| 1 \| 0 \| 1 \| 1 \| 0 \| 0 \|/);
-        assert.match(md, /\[!WARNING\]\n> \*\*1 delete\(s\) and 0 replacement\(s\)\.\*\* Deleting `Global` resets/);
+        assert.match(md, /\| 4 \| 1 \| 2 \| 0 \| 1 \| 0 \| 1 \| 1 \| 0 \| 0 \|/);
+        assert.match(md, /\[!WARNING\]\n> \*\*1 delete\(s\) and 0 replacement\(s\)\.\*\*\n> - deletes PolicyGrant `Tag:OfflineIM` in b: its users lose `Tag:OfflineIM`/);
+        assert.ok(!/Global/.test(md.split("\n").filter((l) => l.startsWith(">")).join("\n")), "the banner names what is deleted, not Global");
         assert.match(md, /\| d \| unreachable \| fetch failed: ECONNREFUSED \|/);
-        assert.match(md, /<details><summary><b>a<\/b>: 1 change: 1 drift<\/summary>/);
+        assert.match(md, /<details><summary><b>a<\/b>: 1 change \(1 drift\): Global\.enableIMAutoArchiving<\/summary>/);
         assert.match(md, /\| ClientPolicy `Global` \| update \| drift \| `enableIMAutoArchiving` \| `false` \| `true` \|/);
         assert.match(md, /1 tenant\(s\) clean\./);
         assert.ok(md.indexOf("| tenants |") < md.indexOf("Changes across tenants"));
@@ -124,7 +126,7 @@ describe("report: Markdown", () => {
         assert.ok(md.length <= 60_000, `${md.length} characters`);
         assert.match(md, /_Shortened to fit the comment size budget: left out .+ The full report is in `report\.json`\._/);
         // Still the summary and the aggregated groups.
-        assert.match(md, /\| 200 \| 0 \| 172 \| 28 \|/);
+        assert.match(md, /\| 200 \| 0 \| 172 \| 0 \| 28 \|/);
         assert.match(md, /`Global\.enableIMAutoArchiving`: `false` → `true` — 172 tenants/);
         // Degrades in steps: a budget between the levels keeps property names but no values.
         const names = renderMarkdown(big, { budget: full.length - 1 });
@@ -143,7 +145,7 @@ describe("report: JSON and schema", () => {
         const r = assemble(fleet, meta(fleet.map((t) => t.stack)), NO_RULES, DAY);
         assert.equal(reportSchema.safeParse(JSON.parse(JSON.stringify(r))).success, true);
         assert.equal(r.formatVersion, 1);
-        assert.deepEqual(r.counts, { tenants: 20, clean: 0, changed: 18, error: 2, create: 0, update: 18 + 6 + 4, delete: 0, replace: 0, drift: 18 + 4, pending: 6, both: 0, suppressed: 0 });
+        assert.deepEqual(r.counts, { tenants: 20, clean: 0, changed: 18, error: 2, new: 0, create: 0, update: 18 + 6 + 4, delete: 0, replace: 0, drift: 18 + 4, pending: 6, both: 0, suppressed: 0 });
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "report-json-"));
         try {
             const file = path.join(dir, "bad.json");
@@ -227,7 +229,7 @@ describe("report: accepted drift", () => {
         assert.equal(r.tenants[0].status, "clean");
         assert.deepEqual(r.accept.expired.map((x) => [x.index, x.expires]), [[1, "2026-11-29"]]);
         const md = renderMarkdown(r);
-        assert.match(md, /1 drift finding\(s\) accepted by drift-accept\.yaml/);
+        assert.match(md, /1 drift finding\(s\) accepted by `drift-accept\.yaml`/);
         assert.match(md, /\*\*1 expired accept rule\(s\)\*\* no longer match: #1 `Tag:\*\.description` \(expired 2026-11-29, owner helpdesk@example\.com\)/);
         assert.equal(exitCodeOf(r, ["drift", "pending", "error"]), 0);
     });
@@ -262,7 +264,9 @@ describe("report: accepted drift", () => {
     it("--write-accept proposes rules that, once parsed, accept exactly today's drift", () => {
         const tenants = [tenant("a", [globalDrift("a"), tagPending("a")]), tenant("b", [globalDrift("b"), grantDelete("b")])];
         const text = proposeRules(tenants, NO_RULES, DAY);
-        const rules = parseAcceptRules(text, "proposed.yaml");
+        // The proposal's placeholders fail until a person fills them in.
+        assert.throws(() => parseAcceptRules(text, "proposed.yaml"), /proposed\.yaml: rules\[0\]\.reason: is a placeholder; say why this drift is accepted/);
+        const rules = parseAcceptRules(text.replace(/TODO: why this drift is accepted/g, "Pilot").replace(/TODO: who owns this exception/g, "ops@example.com"), "proposed.yaml");
         assert.deepEqual(rules.rules.map((r) => [r.stacks, r.policy, r.property, r.expires]), [[["a"], "Global", "enableIMAutoArchiving", "2026-12-30"], [["b"], "Global", "enableIMAutoArchiving", "2026-12-30"]]);
         const r = assemble(tenants, meta(["a", "b"]), rules, DAY);
         assert.deepEqual(r.tenants.map((t) => [t.stack, t.changes.map((c) => c.kind), t.suppressed.length]), [["a", ["pending"], 1], ["b", ["pending"], 1]]);
@@ -301,5 +305,60 @@ describe("report: shards and merge", () => {
         assert.ok(whole.counts.suppressed > 0, "the rules matched something");
         assert.throws(() => mergeReports([parsed[0], parsed[0]], ["1.json", "1b.json"]), /1b\.json: stack tenant-\d+ is also in 1\.json; shards must not overlap/);
         assert.throws(() => mergeReports([parsed[0], { ...parsed[1], mode: "plan" }], ["1.json", "2.json"]), /2\.json: mode plan differs from 1\.json's drift/);
+    });
+});
+
+describe("report: causes, readable changes, accept pins and the closing context", () => {
+    it("keeps a failure's cause whole, once, without wrappers, stack frames, request ids, routes or machine paths", () => {
+        const project = "/runner/_work/repo/fleet";
+        const program = [
+            `Running program '${project}/index.ts' failed with an unhandled exception:`,
+            `TenantConfigError: ${project}/tenants/contoso.yaml:2:1: polices: is not a field here; expected policies, grants, remove`,
+            `    at loadTenantDeclaration (${project}/node_modules/clientpolicy-as-code/dist/provider/tenantConfig/index.js:194:15)`,
+            `    at Object.<anonymous> (${project}/index.ts:14:34)`,
+        ].join("\n");
+        assert.equal(causeOf([program], project),
+            "TenantConfigError: tenants/contoso.yaml:2:1: polices: is not a field here; expected policies, grants, remove");
+        const provider = "AuthError: the tenant rejected the app's credentials (POST /t01.example/oauth2/v2.0/token: 401 invalid_client) (request-id 9f1c2d): " +
+            "AuthError: the tenant rejected the app's credentials (POST /t01.example/oauth2/v2.0/token: 401 invalid_client) (request-id 9f1c2d)";
+        assert.equal(causeOf([provider, "error: preview failed"]), "AuthError: the tenant rejected the app's credentials (401 invalid_client)");
+        assert.equal(publicText("cannot read /home/ci/work/x/Pulumi.yaml at http://127.0.0.1:8443/t01/policies"), "cannot read Pulumi.yaml at http://127.0.0.1:8443/t01/policies");
+    });
+
+    it("a grant's users are a set: removing one of 3,000 names exactly that user", () => {
+        const users = Array.from({ length: 3000 }, (_, i) => `sip:user${String(i + 1).padStart(5, "0")}@t01.example`);
+        const [p] = diffProperties({ users }, { users: users.filter((u) => u !== "sip:user01500@t01.example") }, "pending");
+        assert.deepEqual(p, { path: "users", before: ["sip:user01500@t01.example"], after: [], set: true, kind: "pending" });
+        assert.equal(setText(p), "unassign 1 user: `sip:user01500@t01.example`; assign 0");
+        // resolvedUsers folds into users: names, never object ids.
+        const resolved = (names: string[]) => names.map((n, i) => ({ id: `oid-${i}-${n}`, sipAddress: n, displayName: n, requestedAs: n }));
+        const drift = diffProperties({ users: ["a", "b"], resolvedUsers: resolved(["sip:a", "sip:b"]) }, { users: ["a"], resolvedUsers: resolved(["sip:a"]) }, "drift");
+        assert.deepEqual(drift.map((x) => x.path), ["users"]);
+        const onlyResolved = diffProperties({ resolvedUsers: resolved(["sip:a", "sip:b"]) }, { resolvedUsers: resolved(["sip:a"]) }, "drift");
+        assert.deepEqual(onlyResolved, [{ path: "users", before: ["sip:b"], after: [], set: true, kind: "drift" }]);
+    });
+
+    it("accept rules may pin the accepted value; a placeholder reason or owner fails", () => {
+        const rule = (value: string) => parseAcceptRules(`rules:\n  - { scope: fleet, policy: Global, property: enableIMAutoArchiving, ${value}reason: Pilot, owner: ops@example.com, expires: 2999-01-01 }\n`, "drift-accept.yaml");
+        assert.equal(applyAcceptRules(tenant("a", [globalDrift("a", true)]), rule("value: true, "), DAY).suppressed.length, 1);
+        assert.equal(applyAcceptRules(tenant("a", [globalDrift("a", true)]), rule("value: false, "), DAY).suppressed.length, 0, "another value is reported again");
+        assert.equal(applyAcceptRules(tenant("a", [globalDrift("a", true)]), rule(""), DAY).suppressed.length, 1);
+        assert.throws(() => parseAcceptRules("rules:\n  - { scope: fleet, policy: Global, property: x, reason: \"TODO: explain\", owner: TBD, expires: 2999-01-01 }\n", "drift-accept.yaml"),
+            (e: Error) => /rules\[0\]\.reason: is a placeholder/.test(e.message) && /rules\[0\]\.owner: is a placeholder/.test(e.message));
+    });
+
+    it("per-tenant summaries name the changed properties; the Markdown ends with commit, run time and the next command", () => {
+        const r = assemble([tenant("a", [globalDrift("a")]), tenant("b", [])], meta(["a", "b"], { gitSha: "0123456789abcdef0123", durationMs: 42_000 }), NO_RULES, DAY);
+        const md = renderMarkdown(r);
+        assert.match(md, /<b>a<\/b>: 1 change \(1 drift\): Global\.enableIMAutoArchiving<\/summary>/);
+        const tail = md.trimEnd().split("\n").slice(-3).join("\n");
+        assert.match(tail, /commit `0123456789ab` · run 2026-11-30 10:00:00 UTC, 42 s/);
+        assert.match(tail, /\*\*Next:\*\* `pulumi up --stack a` puts the tenant back to the code/);
+    });
+
+    it("a report of an older version (no new-tenant count) still merges", () => {
+        const r = assemble([tenant("a", [])], meta(["a"]), NO_RULES, DAY);
+        const { new: _n, ...oldCounts } = r.counts;
+        assert.equal(reportSchema.parse({ ...r, counts: oldCounts }).counts.new, 0);
     });
 });
