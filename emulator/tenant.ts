@@ -8,11 +8,12 @@
 import { randomUUID } from "node:crypto";
 import { documentedDefaults, type WireValue } from "../api/catalogue";
 import { OWNER_ANNOTATION } from "../api/contract";
-import { type PolicyIdentity } from "../api/identity";
+import { foldIdentity, sameIdentity, type PolicyIdentity } from "../api/identity";
 import { BatchWorker } from "./batchWorker";
 import { ApiError, Errors } from "./errors";
 import { ChangeSet, type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
-import { checkIfMatch, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
+import { replayedBatch, sameOperationId, type BatchReplayKey } from "../server/batch";
+import { checkIfMatch, checkUserIdentity, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
 
 export type { PolicyChanges };
 
@@ -62,7 +63,7 @@ export class Tenant {
     static initialState(id: string): TenantState {
         return {
             version: 1, id, apps: [], users: [], operations: [],
-            policies: { global: { identity: "Global", etag: newEtag(), owner: null, settings: documentedDefaults() } },
+            policies: { [parseIdentityOrFail("Global").key]: { identity: "Global", etag: newEtag(), owner: null, settings: documentedDefaults() } },
         };
     }
 
@@ -114,10 +115,11 @@ export class Tenant {
 
     // ------------------------------------------------------------------ users
 
+    /** Indexes a user under each identity form, folded by the one identity rule (`foldIdentity`, api/identity.ts). */
     private index(u: UserRecord): void {
-        this.byId.set(u.id.toLowerCase(), u);
-        for (const k of [u.sipAddress, u.userPrincipalName, u.logon]) if (k) this.byKey.set(k.toLowerCase(), u);
-        const d = u.displayName.toLowerCase();
+        this.byId.set(foldIdentity(u.id), u);
+        for (const k of [u.sipAddress, u.userPrincipalName, u.logon]) if (k) this.byKey.set(foldIdentity(k), u);
+        const d = foldIdentity(u.displayName);
         const list = this.byDisplay.get(d);
         if (list) list.push(u);
         else this.byDisplay.set(d, [u]);
@@ -135,15 +137,12 @@ export class Tenant {
 
     /**
      * Every user a documented identity form names (object id, SIP address, UPN, DOMAIN\logon, display name),
-     * case-insensitively: none, one, or several (display names are not unique). 400 for wildcards or empty text.
+     * case-insensitively under `foldIdentity`: none, one, or several (display names are not unique). 400 for
+     * wildcards or empty text.
      */
     findUsers(identity: string): UserRecord[] {
-        const text = identity.trim().toLowerCase();
-        if (text === "") throw Errors.invalidParameter("Identity", "A user identity must not be empty.");
-        if (text.includes("*")) {
-            throw Errors.invalidParameter("Identity", `Wildcards are not supported in user identities, got "${identity}".`);
-        }
-        const direct = this.byId.get(text) ?? this.byKey.get(text) ?? (text.includes("@") && !text.startsWith("sip:") ? this.byKey.get(`sip:${text}`) : undefined);
+        const text = foldIdentity(checkUserIdentity(identity).trim());
+        const direct = this.byId.get(text) ?? this.byKey.get(text) ?? (text.includes("@") && !text.startsWith("SIP:") ? this.byKey.get(`SIP:${text}`) : undefined);
         if (direct) return [direct];
         return this.byDisplay.get(text) ?? [];
     }
@@ -207,7 +206,17 @@ export class Tenant {
         const rec: PolicyRecord = { identity: id.canonical, etag: newEtag(), owner: changes.owner ?? null, settings };
         this.state.policies[id.key] = rec;
         this.changes.putPolicy(id.key, rec);
-        await this.commit();
+        try {
+            await this.commit();
+        } catch (e) {
+            // A create that was not made durable did not happen: neither the policy nor its owner may stay (the store
+            // keeps a failed write's marks for the next one, so the removal is marked too and nets out there).
+            if (this.state.policies[id.key] === rec) {
+                delete this.state.policies[id.key];
+                this.changes.deletePolicy(id.key);
+            }
+            throw e;
+        }
         return rec;
     }
 
@@ -269,8 +278,7 @@ export class Tenant {
     /** Users directly granted a (tag) policy. */
     assignedUsers(id: PolicyIdentity): UserRecord[] {
         if (id.scope !== "tag") return [];
-        const name = id.name.toLowerCase();
-        return this.state.users.filter((u) => u.clientPolicy !== null && u.clientPolicy.toLowerCase() === name);
+        return this.state.users.filter((u) => u.clientPolicy !== null && sameIdentity(u.clientPolicy, id.name));
     }
 
     // ------------------------------------------------------------------ grants
@@ -312,12 +320,20 @@ export class Tenant {
 
     // ------------------------------------------------------------------ batch assignments
 
-    /** Validates and records a batch; {@link batches} processes it in the background. */
-    async startBatch(policyName: unknown, users: string[], owner: string | null = null): Promise<BatchOperation> {
+    /**
+     * Validates and records a batch; {@link batches} processes it in the background. With `replay` (the POST named an
+     * `OperationId`) the shared replay rule runs first (`replayedBatch`, server/batch.ts): a retried request gets its
+     * original batch back and nothing starts.
+     */
+    async startBatch(policyName: unknown, users: string[], owner: string | null = null, replay?: BatchReplayKey): Promise<BatchOperation> {
+        if (replay) {
+            const known = this.state.operations.find((o) => sameOperationId(o.id, replay.operationId));
+            if (replayedBatch(known, replay) !== undefined) return known!;
+        }
         const target = this.grantTarget(policyName);
         const op: BatchOperation = {
-            id: randomUUID(), policyType: "ClientPolicy", policyName: target, owner, status: "NotStarted",
-            createdDateTime: new Date().toISOString(), pending: [...users], results: [],
+            id: replay?.operationId ?? randomUUID(), policyType: "ClientPolicy", policyName: target, owner, status: "NotStarted",
+            createdDateTime: new Date().toISOString(), pending: [...users], results: [], requestHash: replay?.requestHash ?? null,
         };
         this.state.operations.push(op);
         this.changes.putOperation(op);
@@ -334,7 +350,7 @@ export class Tenant {
 
     /** A batch operation by id, or 404. */
     getBatch(id: string): BatchOperation {
-        const op = this.state.operations.find((o) => o.id.toLowerCase() === id.toLowerCase());
+        const op = this.state.operations.find((o) => sameOperationId(o.id, id));
         if (!op) throw Errors.operationNotFound(id);
         return op;
     }

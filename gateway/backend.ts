@@ -14,7 +14,7 @@ import { currentRequest } from "../server/api";
 import type { PolicyState, TenantBackend } from "../server/backend";
 import { ApiError, Errors } from "../server/errors";
 import { checkIfMatch, parseIdentityOrFail, validatePolicyBody } from "../server/policyBody";
-import type { LineResult, ShellError, ShellRunner } from "./protocol";
+import { describeCommand, type LineResult, type ShellCommand, type ShellError, type ShellRunner } from "./protocol";
 import { Ps } from "./script";
 import { batchWire, type SideStore, type StoredBatch } from "./sideStore";
 
@@ -55,9 +55,9 @@ function isNotFound(e: ShellError): boolean {
     return e.category === "ObjectNotFound" || /not found|cannot find|does not exist/i.test(e.message);
 }
 
-/** The ApiError for a failed line whose failure has no more specific meaning. */
-function shellFailure(e: ShellError, line: string): ApiError {
-    const cmdlet = line.split(" ")[0];
+/** The ApiError for a failed command whose failure has no more specific meaning. */
+function shellFailure(e: ShellError, command: ShellCommand): ApiError {
+    const cmdlet = command.cmdlet;
     if (e.category === "InvalidArgument" || e.category === "InvalidData" || /ParameterBinding/i.test(e.id)) {
         return Errors.invalidParameter(cmdlet, `${cmdlet} refused the request: ${e.message}`);
     }
@@ -111,9 +111,9 @@ export class ShellBackend implements TenantBackend {
 
     // ------------------------------------------------------------------ shell plumbing
 
-    /** Runs lines, noting them for the audit log. */
-    private async exec(lines: string[], stopOnError = true): Promise<LineResult[]> {
-        currentRequest()?.commands.push(...lines);
+    /** Runs commands, noting them (their display form) for the audit log. */
+    private async exec(lines: ShellCommand[], stopOnError = true): Promise<LineResult[]> {
+        currentRequest()?.commands.push(...lines.map(describeCommand));
         return this.shell.run(lines, { stopOnError });
     }
 
@@ -130,7 +130,7 @@ export class ShellBackend implements TenantBackend {
     }
 
     /** The projected policy from a read line's result; undefined when it does not exist. */
-    private policyFrom(r: LineResult, line: string): (Record<string, WireValue | null> & { Identity: string }) | undefined {
+    private policyFrom(r: LineResult, line: ShellCommand): (Record<string, WireValue | null> & { Identity: string }) | undefined {
         if (!r.ok) {
             if ("skipped" in r) throw Errors.internal("The policy read was skipped after a failed line.");
             if (isNotFound(r.error)) return undefined;
@@ -296,7 +296,7 @@ export class ShellBackend implements TenantBackend {
     }
 
     /** The users a Get-CsUser line answered, or the error it means. */
-    private usersFrom(r: LineResult, line: string): WireUser[] {
+    private usersFrom(r: LineResult, line: ShellCommand): WireUser[] {
         if (!r.ok) {
             if ("skipped" in r) throw Errors.internal("skipped");
             if (isNotFound(r.error)) return [];
@@ -320,7 +320,7 @@ export class ShellBackend implements TenantBackend {
 
     async resolveUsers(identities: string[]): Promise<ResolveResult[]> {
         const out: Array<ResolveResult | undefined> = identities.map(() => undefined);
-        const lines: string[] = [];
+        const lines: ShellCommand[] = [];
         const index: number[] = [];
         identities.forEach((identity, i) => {
             try {

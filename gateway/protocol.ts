@@ -3,18 +3,55 @@
  * loop, or the stand-in shell in tests). One JSON object per line in each direction, UTF-8:
  *
  * - shell → gateway, once at start: `{"ready":true,"host":"<name>","module":"<version>"}`;
- * - gateway → shell: {@link ShellRequest} — cmdlet lines, run in order in the session;
- * - shell → gateway: {@link ShellResponse} — one result per line run, each its projected output (an array of JSON
+ * - gateway → shell: {@link ShellRequest} — commands as data (a cmdlet name from a fixed table and typed parameter
+ *   values), run in order in the session. No PowerShell text is ever sent: the host converts each value to the
+ *   parameter's declared type and calls the cmdlet by splatting (api/powershell/binder.ts states the rules);
+ * - shell → gateway: {@link ShellResponse} — one result per command, each its projected output (an array of JSON
  *   objects made by `ConvertTo-CpPolicy`/`ConvertTo-CpUser`, never PowerShell's default formatting) or the error
  *   record's FullyQualifiedErrorId, category and message.
  *
- * A response is the shell's confirmation: a line is reported done only when its result says `ok`.
+ * A response is the shell's confirmation: a command is reported done only when its result says `ok`.
  */
 
-/** A script for the shell: `lines` run in order; with `stopOnError` the lines after a failed one are skipped. */
+/**
+ * One typed parameter value. The host converts each kind to one .NET type before binding, so a value is never
+ * PowerShell source text:
+ * - `string` → `[string]`; `bool` → `[bool]`; `int` → `[long]` (the cmdlets' UInt16/UInt32 parameters convert it);
+ * - `timespan` → `[TimeSpan]::Parse(value, InvariantCulture)` (`hh:mm:ss`, or `d.hh:mm:ss` past a day);
+ * - `policyEntries` → a list of `New-CsClientPolicyEntry -Name -Value` objects (api/powershell/binder.ts: which list
+ *   form replaces the whole list);
+ * - `switch` → a switch parameter that is present; `null` → `$null` (unassign, clear a setting);
+ * - `clientPolicyFilter` → the `Get-CsUser -Filter` expression `ClientPolicy -eq '<value>'`, built inside the host
+ *   by its one quoting function from the typed value.
+ */
+export type ShellArg =
+    | { kind: "string"; value: string }
+    | { kind: "bool"; value: boolean }
+    | { kind: "int"; value: number }
+    | { kind: "timespan"; value: string }
+    | { kind: "policyEntries"; value: Array<{ Name: string; Value: string }> }
+    | { kind: "switch" }
+    | { kind: "null" }
+    | { kind: "clientPolicyFilter"; value: string };
+
+/** The kinds of {@link ShellArg}. */
+export type ShellArgKind = ShellArg["kind"];
+
+/**
+ * One cmdlet call: `cmdlet` must be in the host's fixed table (api/powershell/table.ts), `params` keys are parameter
+ * names as the table spells them. `output` says what the host does with the cmdlet's output: project it
+ * (`ConvertTo-CpPolicy`, `ConvertTo-CpUser`) or discard it (`Out-Null`).
+ */
+export interface ShellCommand {
+    cmdlet: string;
+    params: Record<string, ShellArg>;
+    output: "policy" | "user" | "none";
+}
+
+/** A request to the shell: `commands` run in order; with `stopOnError` the commands after a failed one are skipped. */
 export interface ShellRequest {
     id: number;
-    lines: string[];
+    commands: ShellCommand[];
     stopOnError: boolean;
 }
 
@@ -27,24 +64,42 @@ export interface ShellError {
     message: string;
 }
 
-/** The outcome of one line. */
-export type LineResult = { ok: true; output: unknown[] } | { ok: false; error: ShellError } | { ok: false; skipped: true };
+/** The outcome of one command. */
+export type CommandResult = { ok: true; output: unknown[] } | { ok: false; error: ShellError } | { ok: false; skipped: true };
+/** The outcome of one command (the name the backend has used since the protocol carried lines). */
+export type LineResult = CommandResult;
 
 /** The shell's answer to one request. */
 export interface ShellResponse {
     id: number;
-    results: LineResult[];
+    results: CommandResult[];
 }
 
-/** What the gateway needs from a shell: run lines and get confirmed results. */
+/** What the gateway needs from a shell: run commands and get confirmed results. */
 export interface ShellRunner {
     /**
-     * Runs `lines`; resolves with one result per line. Rejects with an `ApiError`: ServiceUnavailable (503) when the
-     * shell died or broke the protocol (it is replaced), GatewayTimeout (504) when it did not answer in time.
+     * Runs `commands`; resolves with one result per command. Rejects with an `ApiError`: ServiceUnavailable (503) when
+     * the shell died or broke the protocol (it is replaced), GatewayTimeout (504) when it did not answer in time.
      */
-    run(lines: string[], opts?: { stopOnError?: boolean }): Promise<LineResult[]>;
+    run(commands: ShellCommand[], opts?: { stopOnError?: boolean }): Promise<CommandResult[]>;
     /** Stops every shell process. */
     close(): Promise<void>;
+}
+
+/**
+ * A one-line display form of a command for logs, audit lines and the stand-in's fault matching: the cmdlet, then each
+ * parameter as ` -Name <JSON of its value>` (a switch as ` -Name`). It is never run: JSON escapes every control and
+ * line-break character, so one command is always one display line.
+ */
+export function describeCommand(c: ShellCommand): string {
+    let out = c.cmdlet;
+    for (const [name, arg] of Object.entries(c.params)) {
+        out += ` -${name}`;
+        if (arg.kind === "switch") continue;
+        out += ` ${arg.kind === "null" ? "null" : JSON.stringify(arg.value).replace(/[\u2028\u2029\u0085]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`)}`;
+    }
+    if (c.output !== "none") out += ` | ${c.output}`;
+    return out;
 }
 
 /** Parses one protocol line from a shell; undefined when it is not a well-formed message. */

@@ -97,6 +97,17 @@ function invalid(key: string, reason: string): ConfigError {
     return new ConfigError(`${CONFIG_NAMESPACE}:${key} ${reason}`, { code: "InvalidConfiguration", target: `${CONFIG_NAMESPACE}:${key}` });
 }
 
+/**
+ * Whether a URL host (as `URL.hostname` gives it) is this machine's loopback: `localhost`, an IPv4 address in
+ * 127.0.0.0/8 or `[::1]`. The only hosts plain http is accepted for: traffic to them never leaves the machine.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+    const host = hostname.toLowerCase();
+    if (host === "localhost" || host === "[::1]") return true;
+    const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+    return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+
 /** A config value in a message: quoted and cut short (config values here are never secrets; the secret is never shown). */
 function describe(value: string): string {
     return JSON.stringify(value.length > 80 ? value.slice(0, 80) + "…" : value);
@@ -120,6 +131,10 @@ function checkEndpoint(text: string): string {
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
         throw invalid("endpoint", `must be an http(s) URL, got scheme ${describe(url.protocol.replace(/:$/, ""))}`);
+    }
+    if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+        throw invalid("endpoint", `must use https (the client secret and tokens travel with every call); plain http is only ` +
+            `accepted to a loopback address (127.0.0.0/8, ::1, localhost), got ${describe(url.origin)}`);
     }
     if (url.pathname !== "/" || url.search !== "" || url.hash !== "") {
         throw invalid("endpoint", `must be the API's base URL without a path, query or fragment (e.g. ${url.origin}), got ${describe(url.origin + url.pathname + url.search + url.hash)}`);

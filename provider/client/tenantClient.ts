@@ -3,8 +3,9 @@
  * retries on 429/502/503/504 and network errors, typed and redacted errors, and the policy, user and batch-assignment
  * calls the resources need. One instance per configured provider process; never created at import time.
  */
+import { randomUUID } from "node:crypto";
 import {
-    BATCH_MAX_USERS, BatchAccepted, BatchOperationView, BatchUserResult, HEADERS, OWNER_ANNOTATION, POLICY_TYPE,
+    BATCH_MAX_USERS, BatchAccepted, BatchOperationView, BatchRequest, BatchUserResult, HEADERS, OWNER_ANNOTATION, POLICY_TYPE,
     MAX_PAGE_SIZE, RESOLVE_MAX_IDENTITIES, ResolveResponse, ResolveResult, Routes, WirePage, WirePolicy, WireUser,
 } from "../../api/contract";
 import {
@@ -12,6 +13,7 @@ import {
 } from "../errors";
 import { DEFAULT_RETRY, RetryOptions, backoffDelay, parseRetryAfter } from "./retry";
 import { HttpResponse, Transport, fetchTransport, networkErrorCode } from "./transport";
+import { isLoopbackHost } from "../config";
 
 export type { BatchUserResult, ResolveResult, WirePolicy, WireUser } from "../../api/contract";
 
@@ -106,6 +108,11 @@ export class TenantClient {
     }
 
     async #fetchToken(): Promise<string> {
+        const base = new URL(this.endpoint);
+        if (base.protocol !== "https:" && !isLoopbackHost(base.hostname)) {
+            throw new TransportError(`refusing to send the client secret over ${base.protocol.replace(/:$/, "")} to ${base.origin}: ` +
+                `${this.endpointSetting} must use https except to a loopback address`, { code: "InsecureEndpoint" }, false);
+        }
         const form = new URLSearchParams({
             grant_type: "client_credentials", client_id: this.clientId, client_secret: this.#clientSecret,
         }).toString();
@@ -238,6 +245,12 @@ export class TenantClient {
             case 429: return new ThrottledError(text, info);
         }
         if (res.status >= 500) return new TransportError(`${text} from ${this.endpoint}`, info);
+        if (res.status >= 300 && res.status < 400) {
+            const to = res.headers[HEADERS.location];
+            return new TransportError(`${method} ${safeDecode(path.split("?")[0])} was redirected (${res.status}) to ` +
+                `${to ? describeOrigin(to, this.endpoint) : "nowhere"}; credentials are never sent to another origin, so the ` +
+                `call was not repeated there (check ${this.endpointSetting})`, { ...info, code: "Redirected" });
+        }
         return new ClientPolicyError(text, info);
     }
 
@@ -314,14 +327,19 @@ export class TenantClient {
     /**
      * Grants or unassigns many users with the batch API: chunks of {@link BATCH_MAX_USERS}, each polled to completion
      * with growing delays. Returns every user's result; the caller decides how to report failures.
+     *
+     * The POST is not idempotent but {@link send} retries it (a lost reply looks like a network error), so each chunk
+     * carries a fresh `OperationId` that every retry of that chunk repeats: the tenant answers a repeated POST with the
+     * batch the first one started (`BatchRequest` in api/contract.ts).
      */
     async batchAssign(policyName: string | null, users: readonly string[], owner?: string): Promise<BatchUserResult[]> {
         const results: BatchUserResult[] = [];
         for (let i = 0; i < users.length; i += BATCH_MAX_USERS) {
             const chunk = users.slice(i, i + BATCH_MAX_USERS);
-            const started = await this.send<BatchAccepted>("POST", Routes.batchAssignments(), {
-                body: { PolicyType: POLICY_TYPE, PolicyName: policyName, Users: chunk, ...(owner === undefined ? {} : { Owner: owner }) },
-            });
+            const body: BatchRequest = {
+                PolicyType: POLICY_TYPE, PolicyName: policyName, Users: chunk, ...(owner === undefined ? {} : { Owner: owner }), OperationId: randomUUID(),
+            };
+            const started = await this.send<BatchAccepted>("POST", Routes.batchAssignments(), { body });
             results.push(...await this.#pollBatch(started.json.OperationId));
         }
         return results;
@@ -340,6 +358,15 @@ export class TenantClient {
             await this.#retry.sleep(delay);
             delay = Math.min(BATCH_POLL_MAX_MS, delay * 2);
         }
+    }
+}
+
+/** Where a redirect pointed, as an origin (never a path or query, which may carry anything). */
+function describeOrigin(location: string, base: string): string {
+    try {
+        return new URL(location, base).origin;
+    } catch {
+        return "a malformed location";
     }
 }
 

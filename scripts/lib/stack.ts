@@ -63,13 +63,19 @@ export const TEST_PASSPHRASE = "clientpolicy-as-code-local-passphrase";
  * Loads an example program fresh on every run: the engine registers resources
  * while the module's top level executes, so a cached module would register nothing.
  */
-function exampleProgram(exampleDir: string): () => Promise<Record<string, unknown>> {
+function exampleProgram(exampleDir: string, workDir: string): () => Promise<Record<string, unknown>> {
+    // A copy of the example's files (not its node_modules) inside the workspace folder, so that its imports resolve
+    // from the repository's node_modules: the test process's own @pulumi/pulumi. The example folder may hold a
+    // node_modules of its own (`npm install` in place, as the README says), whose second @pulumi/pulumi would not
+    // see this process's engine connection.
+    const programDir = path.join(workDir, "program");
+    fs.cpSync(exampleDir, programDir, { recursive: true, filter: (src) => path.basename(src) !== "node_modules" });
     return async () => {
         for (const key of Object.keys(require.cache)) {
-            if (key.startsWith(exampleDir + path.sep)) delete require.cache[key];
+            if (key.startsWith(programDir + path.sep)) delete require.cache[key];
         }
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const mod = require(path.join(exampleDir, "index.ts"));
+        const mod = require(path.join(programDir, "index.ts"));
         return { ...mod };
     };
 }
@@ -115,7 +121,7 @@ export async function openExampleStack(opts: ExampleStackOptions): Promise<Examp
     for (const spec of CONFIG_KEYS) env[spec.env] = "";
     const stack = opts.folder
         ? await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars: env })
-        : await LocalWorkspace.createOrSelectStack({ stackName, projectName, program: exampleProgram(exampleDir) }, { workDir, envVars: env });
+        : await LocalWorkspace.createOrSelectStack({ stackName, projectName, program: exampleProgram(exampleDir, workDir) }, { workDir, envVars: env });
     const config: Record<string, { value: string; secret: boolean }> = {};
     const secrets: Record<string, string> = {};
     for (const spec of CONFIG_KEYS) {
