@@ -19,6 +19,8 @@ import { Throttle } from "./throttle";
 /** What one request did, for an audit log: filled in as the request runs, final when {@link ApiServerOptions.onDone} sees it. */
 export interface RequestRecord {
     requestId: string;
+    /** The client's network address as the socket saw it (no proxy headers are trusted); undefined once the socket is gone. */
+    remoteAddress?: string;
     method: string;
     /** The matched route pattern (e.g. `/users/:identity`), or the raw path when none matched. */
     route: string;
@@ -103,7 +105,9 @@ export class ApiServer {
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const started = performance.now();
-        const record: RequestRecord = { requestId: randomUUID(), method: req.method ?? "GET", route: req.url?.split("?")[0] ?? "/", commands: [] };
+        const record: RequestRecord = {
+            requestId: randomUUID(), remoteAddress: req.socket.remoteAddress, method: req.method ?? "GET", route: req.url?.split("?")[0] ?? "/", commands: [],
+        };
         res.setHeader(HEADERS.requestId, record.requestId);
         let reply: Reply;
         let admin = false;
