@@ -12,7 +12,7 @@ import { ApiServer, answerClientErrors, type RequestRecord } from "../server/api
 import { TokenAuthority } from "../server/auth";
 import type { BackendDirectory, ClientCheck } from "../server/backend";
 import type { Reply } from "../server/http";
-import { AuditLog } from "./audit";
+import { AuditLog, type CommandAudit } from "./audit";
 import { ShellBackend, type GatewayStats } from "./backend";
 import { verifySecret, type GatewayConfig } from "./config";
 import type { LineResult, ShellRunner } from "./protocol";
@@ -87,7 +87,9 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         throw e;
     }
     const store = SideStore.open(path.join(config.dataDir, "gateway.sqlite"));
-    const backends = new Map(config.tenants.map((t) => [t.id.toLowerCase(), new ShellBackend(t.id, shells.get(t.id.toLowerCase())!, store)]));
+    const audit = config.audit ? new AuditLog(config.audit) : undefined;
+    const auditCommands = audit ? (entries: CommandAudit[]) => audit.writeCommands(entries) : undefined;
+    const backends = new Map(config.tenants.map((t) => [t.id.toLowerCase(), new ShellBackend(t.id, shells.get(t.id.toLowerCase())!, store, auditCommands)]));
     const first = config.tenants[0].id.toLowerCase();
     const directory = new Tenants(backends, config);
     const backendOf = (tenantId = first): ShellBackend => {
@@ -96,7 +98,6 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         return b;
     };
     const auth = await TokenAuthority.open(config.dataDir, "gateway-token-key");
-    const audit = config.audit ? new AuditLog(config.audit) : undefined;
     const api = new ApiServer({
         directory, auth, tokenTtlSeconds: config.tokenTtlSeconds, rate: config.rate,
         preflight: extras.preflight, onDone: audit ? (r: RequestRecord) => audit.write(r) : undefined,
