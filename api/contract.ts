@@ -124,12 +124,30 @@ export interface GrantRequest {
     readonly Owner?: string | null;
 }
 
+/** Longest client-generated batch operation id, characters. */
+export const OPERATION_ID_MAX_LENGTH = 64;
+const OPERATION_ID_PATTERN = new RegExp(`^[A-Za-z0-9-]{1,${OPERATION_ID_MAX_LENGTH}}$`);
+
+/**
+ * Whether `text` may be a client-generated batch operation id: 1–{@link OPERATION_ID_MAX_LENGTH} letters, digits and
+ * hyphens (a UUID fits; the id goes into the operation's route unchanged). Ids are compared case-insensitively.
+ */
+export function isOperationId(text: unknown): text is string {
+    return typeof text === "string" && OPERATION_ID_PATTERN.test(text);
+}
+
 /** `POST /Skype.Policy/batchAssignments`. */
 export interface BatchRequest {
     readonly PolicyType: typeof POLICY_TYPE;
     readonly PolicyName: string | null;
     readonly Users: readonly string[];
     readonly Owner?: string | null;
+    /**
+     * Client-generated id of this logical batch (see {@link isOperationId}), repeated unchanged on every retry of the
+     * POST: a tenant that already knows the id answers 202 with that batch instead of starting a second one when the
+     * body is the same, and 409 `OperationIdConflict` when it differs. Absent: the tenant picks the id (no replay).
+     */
+    readonly OperationId?: string;
 }
 
 /** Answer of a started batch (202). */
@@ -222,6 +240,8 @@ export const ERROR_CODES = {
     TenantAlreadyExists: 409,
     PolicyInUse: 409,
     AmbiguousIdentity: 409,
+    /** A batch POST reused a known `OperationId` with a different body. */
+    OperationIdConflict: 409,
     PreconditionFailed: 412,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,

@@ -14,7 +14,7 @@ import { stringify } from "yaml";
 import { SETTINGS, wireJsonSchema } from "./catalogue";
 import {
     BATCH_MAX_USERS, DEFAULT_PAGE_SIZE, ERROR_CODES, MAX_BODY_BYTES, MAX_PAGE_SIZE, OWNER_ANNOTATION, OWNER_MAX_LENGTH,
-    RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, type ErrorCode,
+    OPERATION_ID_MAX_LENGTH, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, type ErrorCode,
 } from "./contract";
 
 type Obj = Record<string, unknown>;
@@ -41,6 +41,7 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
     InvalidParameter: "target names the property",
     PolicyInUse: "details[0].count = granted users",
     AmbiguousIdentity: "details list the matches",
+    OperationIdConflict: "a batch POST repeated a known OperationId with a different body",
     PayloadTooLarge: `body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`,
     Unauthorized: "missing, malformed or expired bearer token",
     Forbidden: "the token's tenant differs from the /{tenantId} prefix",
@@ -129,7 +130,7 @@ function tenantPaths(): Record<string, Obj> {
         },
         [path("batchAssignments")]: {
             post: op("startBatchAssignment", `Grant (or unassign) a policy for up to ${BATCH_MAX_USERS} users, asynchronously; Owner is recorded on each assignment.`, jsonBody(schemaRef("BatchRequest")),
-                { "202": ok("Accepted; poll Location.", schemaRef("BatchAccepted"), { Location: ref("headers", "Location") }) }, ["400", "404", "413", "415"]),
+                { "202": ok("Accepted; poll Location.", schemaRef("BatchAccepted"), { Location: ref("headers", "Location") }) }, ["400", "404", "409", "413", "415"]),
         },
         [path("batchAssignment")]: {
             get: op("getBatchAssignment", "Status and per-user results of a batch.",
@@ -280,6 +281,10 @@ function schemas(): Obj {
                 PolicyType: { const: "ClientPolicy" }, PolicyName: nullableStr,
                 Users: { type: "array", minItems: 1, maxItems: BATCH_MAX_USERS, items: { type: "string", minLength: 1 } },
                 Owner: owner("Owner to record on every assignment the batch makes (absent: none)."),
+                OperationId: {
+                    type: "string", pattern: `^[A-Za-z0-9-]{1,${OPERATION_ID_MAX_LENGTH}}$`,
+                    description: "Client-generated id of this logical batch, repeated unchanged on every retry: a known id with the same body answers 202 with the original batch (nothing new starts); with a different body 409 OperationIdConflict. Absent: the service picks the id.",
+                },
             },
         },
         ResolveRequest: {

@@ -4,6 +4,7 @@
  */
 import type { BatchOperationView, ResolveResult, WirePolicy, WireUser } from "../api/contract";
 import type { PolicyState, TenantBackend } from "../server/backend";
+import type { BatchReplayKey } from "../server/batch";
 import { ApiError, Errors } from "../server/errors";
 import type { PolicyRecord } from "./store";
 import { Tenant } from "./tenant";
@@ -76,8 +77,8 @@ export class EmulatorBackend implements TenantBackend {
         return userView(await this.tenant.grant(userIdentity, policyName, owner));
     }
 
-    async startBatch(policyName: unknown, users: string[], owner: string | null): Promise<string> {
-        return (await this.tenant.startBatch(policyName, users, owner)).id;
+    async startBatch(policyName: unknown, users: string[], owner: string | null, replay?: BatchReplayKey): Promise<string> {
+        return (await this.tenant.startBatch(policyName, users, owner, replay)).id;
     }
 
     async getBatch(id: string): Promise<BatchOperationView> {

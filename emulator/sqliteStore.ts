@@ -17,8 +17,8 @@
  * and the database file after it, so a WAL reset never drops a committed transaction (sqlite.org/pragma.html#pragma_synchronous).
  * A process crash (kill -9) loses nothing COMMIT wrote, synced or not; only power loss needs the fsync.
  *
- * Schema (version 1, `PRAGMA user_version`): `tenants`, `apps`, `policies` (settings as a JSON object), `users`,
- * `operations` and `operation_users` (one row per user of a batch, with its result once processed). `seq` columns keep
+ * Schema (version 2, `PRAGMA user_version`): `tenants`, `apps`, `policies` (settings as a JSON object), `users`,
+ * `operations` (with the request digest of batches started with an `OperationId`, added in version 2) and `operation_users` (one row per user of a batch, with its result once processed). `seq` columns keep
  * insertion order, which is the API's listing order.
  *
  * A data directory of the former JSON store (`tenant-<id>.json` files) is imported once at open, in one transaction;
@@ -93,6 +93,10 @@ const MIGRATIONS: Migration[] = [{
             PRIMARY KEY (operation, idx)
         ) WITHOUT ROWID;
     `),
+}, {
+    // The digest of a batch request that carried an OperationId (server/batch.ts), to recognise a retried POST.
+    version: 2,
+    up: (db) => db.exec("ALTER TABLE operations ADD COLUMN request_hash TEXT"),
 }];
 
 const TENANT = "(SELECT seq FROM tenants WHERE key = :tenant)";
@@ -124,8 +128,8 @@ class Statements {
             ON CONFLICT (tenant, id) DO UPDATE SET display_name = excluded.display_name, sip_address = excluded.sip_address,
                 user_principal_name = excluded.user_principal_name, logon = excluded.logon, client_policy = excluded.client_policy,
                 client_policy_owner = excluded.client_policy_owner`);
-        this.upsertOperation = db.prepare(`INSERT INTO operations (tenant, id, policy_type, policy_name, owner, status, created)
-            VALUES (${TENANT}, :id, :policyType, :policyName, :owner, :status, :created)
+        this.upsertOperation = db.prepare(`INSERT INTO operations (tenant, id, policy_type, policy_name, owner, status, created, request_hash)
+            VALUES (${TENANT}, :id, :policyType, :policyName, :owner, :status, :created, :requestHash)
             ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status RETURNING seq`);
         this.deleteOperation = db.prepare(`DELETE FROM operations WHERE tenant = ${TENANT} AND id = :id`);
         this.insertOperationUser = db.prepare("INSERT INTO operation_users (operation, idx, user, result) VALUES (:op, :idx, :user, :result)");
@@ -335,6 +339,7 @@ export class SqliteStore implements TenantStore {
         const k = opKey(tenant, op.id);
         const row = s.upsertOperation.get({
             tenant, id: op.id, policyType: op.policyType, policyName: op.policyName, owner: op.owner, status: op.status, created: op.createdDateTime,
+            requestHash: op.requestHash ?? null,
         }) as { seq: number };
         const done = saved.has(k) ? saved.get(k) : this.savedResults.get(k);
         if (done === undefined) {
@@ -398,6 +403,7 @@ export function loadTenants(db: Database): TenantState[] {
             const op: BatchOperation = {
                 id: o.id as string, policyType: o.policy_type as "ClientPolicy", policyName: o.policy_name as string | null, owner: o.owner as string | null,
                 status: o.status as BatchOperation["status"], createdDateTime: o.created as string, pending: [], results: [],
+                requestHash: (o.request_hash as string | null) ?? null,
             };
             for (const it of items.all(o.seq as number) as Array<{ user: string; result: string | null }>) {
                 if (it.result === null) op.pending.push(it.user);

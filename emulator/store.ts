@@ -56,6 +56,8 @@ export interface BatchOperation {
     policyName: string | null;
     /** Owner recorded on every assignment the batch makes (null: none). */
     owner: string | null;
+    /** Digest of the request that started it (`batchRequestHash`, server/batch.ts) when it came with an `OperationId`; else null. */
+    requestHash: string | null;
     status: "NotStarted" | "InProgress" | "Completed";
     createdDateTime: string;
     pending: string[];
@@ -182,7 +184,10 @@ export interface TenantStore {
 export function normalizeState(raw: TenantState): TenantState {
     for (const p of Object.values(raw.policies)) p.owner ??= null;
     for (const u of raw.users) u.clientPolicyOwner ??= null;
-    for (const o of raw.operations) o.owner ??= null;
+    for (const o of raw.operations) {
+        o.owner ??= null;
+        o.requestHash ??= null;
+    }
     return raw;
 }
 

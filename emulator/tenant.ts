@@ -12,6 +12,7 @@ import { type PolicyIdentity } from "../api/identity";
 import { BatchWorker } from "./batchWorker";
 import { ApiError, Errors } from "./errors";
 import { ChangeSet, type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
+import { replayedBatch, sameOperationId, type BatchReplayKey } from "../server/batch";
 import { checkIfMatch, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
 
 export type { PolicyChanges };
@@ -312,12 +313,20 @@ export class Tenant {
 
     // ------------------------------------------------------------------ batch assignments
 
-    /** Validates and records a batch; {@link batches} processes it in the background. */
-    async startBatch(policyName: unknown, users: string[], owner: string | null = null): Promise<BatchOperation> {
+    /**
+     * Validates and records a batch; {@link batches} processes it in the background. With `replay` (the POST named an
+     * `OperationId`) the shared replay rule runs first (`replayedBatch`, server/batch.ts): a retried request gets its
+     * original batch back and nothing starts.
+     */
+    async startBatch(policyName: unknown, users: string[], owner: string | null = null, replay?: BatchReplayKey): Promise<BatchOperation> {
+        if (replay) {
+            const known = this.state.operations.find((o) => sameOperationId(o.id, replay.operationId));
+            if (replayedBatch(known, replay) !== undefined) return known!;
+        }
         const target = this.grantTarget(policyName);
         const op: BatchOperation = {
-            id: randomUUID(), policyType: "ClientPolicy", policyName: target, owner, status: "NotStarted",
-            createdDateTime: new Date().toISOString(), pending: [...users], results: [],
+            id: replay?.operationId ?? randomUUID(), policyType: "ClientPolicy", policyName: target, owner, status: "NotStarted",
+            createdDateTime: new Date().toISOString(), pending: [...users], results: [], requestHash: replay?.requestHash ?? null,
         };
         this.state.operations.push(op);
         this.changes.putOperation(op);
@@ -334,7 +343,7 @@ export class Tenant {
 
     /** A batch operation by id, or 404. */
     getBatch(id: string): BatchOperation {
-        const op = this.state.operations.find((o) => o.id.toLowerCase() === id.toLowerCase());
+        const op = this.state.operations.find((o) => sameOperationId(o.id, id));
         if (!op) throw Errors.operationNotFound(id);
         return op;
     }

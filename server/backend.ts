@@ -6,6 +6,7 @@
  * Every method may throw an `ApiError` (server/errors.ts); anything else answers 500.
  */
 import type { BatchOperationView, ResolveResult, WirePolicy, WireUser } from "../api/contract";
+import type { BatchReplayKey } from "./batch";
 
 /** A policy in wire form with its current entity tag (a quoted string, as sent in `ETag`). */
 export interface PolicyState {
@@ -39,8 +40,13 @@ export interface TenantBackend {
     resolveUsers(identities: string[]): Promise<ResolveResult[]>;
     /** Grant-CsClientPolicy for one user (`policyName` null unassigns), recording `owner` on the assignment. */
     grant(userIdentity: string, policyName: unknown, owner: string | null): Promise<WireUser>;
-    /** Validates and records a batch assignment processed in the background; returns its operation id. */
-    startBatch(policyName: unknown, users: string[], owner: string | null): Promise<string>;
+    /**
+     * Validates and records a batch assignment processed in the background; returns its operation id. With `replay`
+     * (the request carried an `OperationId`) the backend applies `replayedBatch` (server/batch.ts) first: a known id
+     * with the same request returns that batch's id and starts nothing, a known id with another request is 409
+     * `OperationIdConflict`, a new id becomes the new batch's id (kept with `replay.requestHash`).
+     */
+    startBatch(policyName: unknown, users: string[], owner: string | null, replay?: BatchReplayKey): Promise<string>;
     /** A batch operation's status and results; 404 OperationNotFound. */
     getBatch(id: string): Promise<BatchOperationView>;
 }

@@ -80,6 +80,9 @@ export const Errors = {
     ambiguousIdentity: (identity: string, matches: ReadonlyArray<{ id: string; sipAddress: string; displayName: string }>) =>
         new ApiError("AmbiguousIdentity", `"${identity}" matches ${matches.length} users; use a SIP address, UPN or object id.`, "Identity",
             matches.map((m) => ({ code: "MatchingUser", message: `${m.displayName} <${m.sipAddress}>`, target: m.id }))),
+    /** A batch POST reused an `OperationId` this tenant knows for a different request (server/batch.ts). */
+    operationIdConflict: (id: string) =>
+        new ApiError("OperationIdConflict", `Batch operation "${id}" already exists with a different request; a retry must repeat the body unchanged, a new batch needs a new OperationId.`, "OperationId"),
     preconditionFailed: (identity: string) =>
         new ApiError("PreconditionFailed", `The ETag given in If-Match does not match the current version of "${identity}".`, "If-Match"),
     preconditionRequired: () =>

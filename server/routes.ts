@@ -4,6 +4,7 @@
  */
 import { BATCH_MAX_USERS, HEADERS, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, Routes } from "../api/contract";
 import type { PolicyState, TenantBackend } from "./backend";
+import { batchRequestHash, parseBatchOperationId, type BatchReplayKey } from "./batch";
 import { Errors } from "./errors";
 import type { Reply, RequestContext } from "./http";
 import { parseOwner } from "./policyBody";
@@ -94,14 +95,18 @@ export const tenantRoutes: Route<TenantBackend>[] = [
         return ctx.page(await t.assignedUsers(ctx.params.identity), (u) => u, (u) => u.Id.toLowerCase());
     }),
     route("POST", ROUTE_PATTERNS.batchAssignments, async (ctx, t) => {
-        const body = await ctx.jsonObject(["PolicyType", "PolicyName", "Users", "Owner"], ["PolicyType", "PolicyName", "Users"]);
+        const body = await ctx.jsonObject(["PolicyType", "PolicyName", "Users", "Owner", "OperationId"], ["PolicyType", "PolicyName", "Users"]);
         if (typeof body.PolicyType !== "string") throw Errors.invalidParameter("PolicyType", 'PolicyType must be "ClientPolicy".');
         requireClientPolicy(body.PolicyType);
         const users = body.Users;
         if (!Array.isArray(users) || users.length === 0 || users.length > BATCH_MAX_USERS || !users.every((u) => typeof u === "string" && u.trim() !== "")) {
             throw Errors.invalidParameter("Users", `Users must be an array of 1–${BATCH_MAX_USERS} non-empty user identities${Array.isArray(users) ? `, got ${users.length} entries` : ""}.`);
         }
-        const id = await t.startBatch(body.PolicyName, users as string[], ownerOf(body));
+        const owner = ownerOf(body);
+        const operationId = parseBatchOperationId(body.OperationId);
+        const replay: BatchReplayKey | undefined = operationId === undefined ? undefined
+            : { operationId, requestHash: batchRequestHash({ policyType: body.PolicyType, policyName: body.PolicyName, users: users as string[], owner }) };
+        const id = await t.startBatch(body.PolicyName, users as string[], owner, replay);
         return { status: 202, body: { OperationId: id }, headers: { Location: Routes.batchAssignment(id) } };
     }),
     route("GET", ROUTE_PATTERNS.batchAssignment, async (ctx, t) => ({ status: 200, body: await t.getBatch(ctx.params.id) })),

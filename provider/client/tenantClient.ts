@@ -3,8 +3,9 @@
  * retries on 429/502/503/504 and network errors, typed and redacted errors, and the policy, user and batch-assignment
  * calls the resources need. One instance per configured provider process; never created at import time.
  */
+import { randomUUID } from "node:crypto";
 import {
-    BATCH_MAX_USERS, BatchAccepted, BatchOperationView, BatchUserResult, HEADERS, OWNER_ANNOTATION, POLICY_TYPE,
+    BATCH_MAX_USERS, BatchAccepted, BatchOperationView, BatchRequest, BatchUserResult, HEADERS, OWNER_ANNOTATION, POLICY_TYPE,
     MAX_PAGE_SIZE, RESOLVE_MAX_IDENTITIES, ResolveResponse, ResolveResult, Routes, WirePage, WirePolicy, WireUser,
 } from "../../api/contract";
 import {
@@ -314,14 +315,19 @@ export class TenantClient {
     /**
      * Grants or unassigns many users with the batch API: chunks of {@link BATCH_MAX_USERS}, each polled to completion
      * with growing delays. Returns every user's result; the caller decides how to report failures.
+     *
+     * The POST is not idempotent but {@link send} retries it (a lost reply looks like a network error), so each chunk
+     * carries a fresh `OperationId` that every retry of that chunk repeats: the tenant answers a repeated POST with the
+     * batch the first one started (`BatchRequest` in api/contract.ts).
      */
     async batchAssign(policyName: string | null, users: readonly string[], owner?: string): Promise<BatchUserResult[]> {
         const results: BatchUserResult[] = [];
         for (let i = 0; i < users.length; i += BATCH_MAX_USERS) {
             const chunk = users.slice(i, i + BATCH_MAX_USERS);
-            const started = await this.send<BatchAccepted>("POST", Routes.batchAssignments(), {
-                body: { PolicyType: POLICY_TYPE, PolicyName: policyName, Users: chunk, ...(owner === undefined ? {} : { Owner: owner }) },
-            });
+            const body: BatchRequest = {
+                PolicyType: POLICY_TYPE, PolicyName: policyName, Users: chunk, ...(owner === undefined ? {} : { Owner: owner }), OperationId: randomUUID(),
+            };
+            const started = await this.send<BatchAccepted>("POST", Routes.batchAssignments(), { body });
             results.push(...await this.#pollBatch(started.json.OperationId));
         }
         return results;

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
 import { assertError, call, createPolicy, policyPath, type Res } from "./util";
 
@@ -76,5 +77,64 @@ describe("emulator: batch assignments", () => {
         assert.equal(tenant.state.operations.length, queued, "a rejected batch was queued");
         assert.equal((await t.stats()).writes, writes, "a rejected batch wrote");
         assertError(await call(t, "GET", `${BATCH}/00000000-0000-0000-0000-000000000000`), 404, "OperationNotFound");
+        for (const bad of ["", "has space", "x".repeat(65), "ops/1", 42, null]) {
+            assertError(await call(t, "POST", BATCH, { body: { PolicyType: "ClientPolicy", PolicyName: "Bulk", Users: users(1), OperationId: bad } }), 400, "InvalidParameter", "OperationId");
+        }
+        assert.equal(tenant.state.operations.length, queued, "a batch with a malformed OperationId was queued");
+    });
+
+    it("answers a repeated POST with the same OperationId with the original batch, and 409 when the body differs", async () => {
+        const tenant = t.handle!.registry.get(t.tenantId)!;
+        const operationId = "3f0c2f4e-6a1d-4c55-9b8e-0e6f1c2d3a4b";
+        const body = { PolicyType: "ClientPolicy", PolicyName: "Tag:Bulk", Users: [sip(21), sip(22)], Owner: "p/s/replay", OperationId: operationId };
+        const before = tenant.state.operations.length;
+        const first = await call(t, "POST", BATCH, { body });
+        assert.equal(first.status, 202, first.text);
+        assert.equal(first.json.OperationId, operationId, "the client's id names the batch");
+        assert.equal(first.headers.get("location"), `${BATCH}/${operationId}`);
+        await waitForBatch(t, first.headers.get("location")!, new Set());
+        // A retry (the reply was lost): same body, the id in another case. Nothing new starts.
+        const again = await call(t, "POST", BATCH, { body: { ...body, PolicyType: "clientpolicy", OperationId: operationId.toUpperCase() } });
+        assert.equal(again.status, 202, again.text);
+        assert.equal(again.json.OperationId, operationId);
+        assert.equal(again.headers.get("location"), `${BATCH}/${operationId}`);
+        assert.equal(tenant.state.operations.length, before + 1, "the repeated POST started a second batch");
+        // The same id for another request is refused, whatever differs.
+        for (const other of [{ Users: [sip(21)] }, { Users: [sip(22), sip(21)] }, { PolicyName: null }, { PolicyName: "Bulk" }, { Owner: "p/s/other" }, { Owner: undefined }]) {
+            const res = await call(t, "POST", BATCH, { body: { ...body, ...other } });
+            assertError(res, 409, "OperationIdConflict", "OperationId");
+        }
+        assert.equal(tenant.state.operations.length, before + 1, "a conflicting POST started a batch");
+        // A new id is a new batch.
+        const next = await call(t, "POST", BATCH, { body: { ...body, OperationId: "second-batch-1" } });
+        assert.equal(next.status, 202, next.text);
+        assert.equal(next.json.OperationId, "second-batch-1");
+        assert.equal(tenant.state.operations.length, before + 2);
+    });
+});
+
+describe("emulator: batch OperationId survives a restart", () => {
+    it("a POST repeated after a restart gets the batch it started, not a second one", async () => {
+        const first = await startTestEmulator({ users: 5, keepData: true });
+        const dataDir = first.dataDir;
+        const body = { PolicyType: "ClientPolicy", PolicyName: null, Users: [sip(1), sip(2)], OperationId: "restart-replay-0001" };
+        try {
+            const res = await call(first, "POST", BATCH, { body });
+            assert.equal(res.status, 202, res.text);
+            await waitForBatch(first, res.headers.get("location")!, new Set());
+        } finally {
+            await first.stop();
+        }
+        const second = await startTestEmulator({ users: 5, dataDir });
+        try {
+            const res = await call(second, "POST", BATCH, { body });
+            assert.equal(res.status, 202, res.text);
+            assert.equal(res.json.OperationId, "restart-replay-0001");
+            assert.equal(second.stored()!.operations.length, 1, "the repeated POST started a second batch after the restart");
+            assertError(await call(second, "POST", BATCH, { body: { ...body, Users: [sip(3)] } }), 409, "OperationIdConflict", "OperationId");
+        } finally {
+            await second.stop();
+            rmSync(dataDir, { recursive: true, force: true });
+        }
     });
 });
