@@ -9,8 +9,13 @@
  * tls: { cert: C:\gw\tls.crt, key: C:\gw\tls.key }   # required unless host is loopback
  * dataDir: C:\gw\data                # side store (SQLite) and the token signing key
  * audit: C:\gw\audit.jsonl           # JSON lines; omit for none
- * tokenTtlSeconds: 3600
- * rate: 50                           # requests per second (0: no throttling)
+ * tokenTtlSeconds: 3600             # at most 3600 (MAX_TOKEN_TTL_SECONDS)
+ * rate: 50                           # API requests per second per tenant (0: no throttling)
+ * limits:                            # unauthenticated traffic, per minute (0: no limit); defaults shown
+ *   tokenRequestsPerAddress: 60
+ *   tokenFailuresPerClient: 10
+ *   unauthenticatedPerAddress: 60
+ *   scryptConcurrency: 1             # secret checks at once (default: half the CPUs, at least 1)
  * clients:
  *   - clientId: pulumi-pipeline
  *     secretHash: scrypt$16384$8$1$…  # from `clientpolicy gateway hash-secret`
@@ -24,11 +29,13 @@
  * gets its own shell pool; clients may list the `tenants` they may use, default all).
  * Relative paths are relative to the configuration file's folder.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { createPrivateKey, randomBytes, scrypt, scryptSync, timingSafeEqual, X509Certificate, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { isTenantId } from "../api/contract";
+import type { AuthLimits } from "../server/throttle";
 
 /** A registered API client. */
 export interface ClientEntry {
@@ -58,8 +65,18 @@ export interface GatewayConfig {
     audit?: string;
     tokenTtlSeconds: number;
     rate: number;
+    /** Limits on unauthenticated traffic and on secret checks. */
+    limits: AuthLimits & { scryptConcurrency: number };
     clients: ClientEntry[];
 }
+
+/**
+ * The longest token lifetime the gateway issues: one hour, the default lifetime of Microsoft Entra ID access tokens.
+ * A token is re-checked against `clients[]` on every request, so removing a client ends its tokens at once; the cap
+ * bounds what a token copied from a pipeline's log or memory is worth to whoever copied it, since a token, unlike a
+ * client, cannot be revoked one by one. Clients fetch a new token when theirs expires (the provider does on 401).
+ */
+export const MAX_TOKEN_TTL_SECONDS = 3600;
 
 /** A configuration problem: names the file and field path. */
 export class ConfigFileError extends Error {
@@ -79,15 +96,91 @@ export function hashSecret(secret: string): string {
     return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString("base64url")}$${hash.toString("base64url")}`;
 }
 
-const HASH_RE = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]{16,})\$([A-Za-z0-9_-]{32,})$/;
+const HASH_RE = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
-/** Whether `secret` matches a stored hash (constant-time comparison). */
-export function verifySecret(secret: string, stored: string): boolean {
+/**
+ * Bounds on the scrypt parameters of a stored hash. scrypt needs N to be a power of two greater than 1 (RFC 7914
+ * §2); below 2^14 (the interactive-login cost of RFC 7914 §2 and of `hash-secret`) a stolen configuration's hashes
+ * are cheap to attack, and above the memory and work bounds one token request would take the gateway's memory or CPU:
+ * scrypt uses 128·N·r bytes (bounded to that of N = 2^16, r = 8) and time in proportion to N·r·p.
+ */
+export const SCRYPT_BOUNDS = { minN: 2 ** 14, maxN: 2 ** 20, maxR: 32, maxP: 16, minSaltBytes: 16, minHashBytes: 16, maxHashBytes: 64 };
+const MAX_SCRYPT_MEMORY = 128 * 2 ** 16 * 8;
+/** Bound on N·r·p, scrypt's CPU cost: 16 times that of `hash-secret`'s parameters. */
+const MAX_SCRYPT_WORK = 16 * 2 ** 14 * 8;
+
+/** A stored hash taken apart. */
+interface ParsedHash {
+    N: number;
+    r: number;
+    p: number;
+    salt: Buffer;
+    hash: Buffer;
+}
+
+/** Parses a stored hash; a string saying what is wrong with it otherwise (never echoing the hash). */
+function parseHash(stored: string): ParsedHash | string {
     const m = HASH_RE.exec(stored);
-    if (!m) return false;
-    const expected = Buffer.from(m[5], "base64url");
-    const got = scryptSync(secret, Buffer.from(m[4], "base64url"), expected.length, { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]), maxmem: 256 * Number(m[1]) * Number(m[2]) });
-    return timingSafeEqual(expected, got);
+    if (!m) return "an scrypt hash as printed by `clientpolicy gateway hash-secret` (scrypt$N$r$p$salt$hash)";
+    const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const b = SCRYPT_BOUNDS;
+    if (!(N >= b.minN && N <= b.maxN && (N & (N - 1)) === 0)) return `an scrypt hash whose N (cost) is a power of two ${b.minN}–${b.maxN}, got ${m[1]}`;
+    if (!(r >= 1 && r <= b.maxR)) return `an scrypt hash whose r (block size) is 1–${b.maxR}, got ${m[2]}`;
+    if (!(p >= 1 && p <= b.maxP)) return `an scrypt hash whose p (parallelism) is 1–${b.maxP}, got ${m[3]}`;
+    if (128 * N * r > MAX_SCRYPT_MEMORY) return `an scrypt hash needing at most ${MAX_SCRYPT_MEMORY / 2 ** 20} MiB (128·N·r bytes), got ${(128 * N * r) / 2 ** 20} MiB for N=${N}, r=${r}`;
+    if (N * r * p > MAX_SCRYPT_WORK) return `an scrypt hash whose N·r·p is at most ${MAX_SCRYPT_WORK} (each token request pays it), got ${N * r * p}`;
+    const salt = Buffer.from(m[4], "base64url");
+    const hash = Buffer.from(m[5], "base64url");
+    if (salt.length < b.minSaltBytes) return `an scrypt hash with a salt of at least ${b.minSaltBytes} bytes, got ${salt.length}`;
+    if (hash.length < b.minHashBytes || hash.length > b.maxHashBytes) return `an scrypt hash of ${b.minHashBytes}–${b.maxHashBytes} bytes, got ${hash.length}`;
+    return { N, r, p, salt, hash };
+}
+
+/**
+ * Whether `secret` matches a stored hash (constant-time comparison). scrypt runs on libuv's thread pool, so the event
+ * loop keeps serving requests meanwhile; callers bound how many run at once (gateway/server.ts).
+ */
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+    const h = parseHash(stored);
+    if (typeof h === "string") return false;
+    const got = await new Promise<Buffer>((resolve, reject) =>
+        scrypt(secret, h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p, maxmem: 2 * 128 * h.N * h.r + 2 ** 20 }, (e, key) => (e ? reject(e) : resolve(key))));
+    return timingSafeEqual(h.hash, got);
+}
+
+/**
+ * Checks the TLS files: each readable, the certificate PEM (the first of a chain is the server's), the key an
+ * unencrypted PEM private key that belongs to the certificate, and the certificate within its validity period.
+ */
+function checkTls(cert: string, key: string, bad: (field: string, expected: string) => never): void {
+    const read = (file: string, field: string): Buffer => {
+        try {
+            return readFileSync(file);
+        } catch (e) {
+            return bad(field, `a readable file (${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+    };
+    const certBytes = read(cert, "tls.cert");
+    const keyBytes = read(key, "tls.key");
+    let x509: X509Certificate;
+    try {
+        if (!certBytes.includes("-----BEGIN CERTIFICATE-----")) throw new Error("no BEGIN CERTIFICATE line");
+        x509 = new X509Certificate(certBytes);
+    } catch (e) {
+        return bad("tls.cert", `a PEM certificate file (-----BEGIN CERTIFICATE-----; export a .pfx with openssl pkcs12 -nokeys) (${cert}: ${(e as Error).message})`);
+    }
+    let privateKey: KeyObject;
+    try {
+        if (!/-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/.test(keyBytes.toString("latin1"))) throw new Error("no BEGIN PRIVATE KEY line");
+        privateKey = createPrivateKey({ key: keyBytes, format: "pem" });
+    } catch (e) {
+        // The message of a failed parse says nothing about the key's content.
+        return bad("tls.key", `an unencrypted PEM private key file (-----BEGIN PRIVATE KEY-----) (${key}: ${(e as Error).message})`);
+    }
+    if (!x509.checkPrivateKey(privateKey)) bad("tls.key", `the private key of tls.cert (${key} does not match the certificate ${cert}, subject ${x509.subject.replace(/\n/g, ", ")})`);
+    const now = Date.now();
+    if (Date.parse(x509.validTo) < now) bad("tls.cert", `a certificate that has not expired (${cert} expired ${x509.validTo})`);
+    if (Date.parse(x509.validFrom) > now) bad("tls.cert", `a certificate already valid (${cert} is valid from ${x509.validFrom})`);
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -98,7 +191,7 @@ export function checkConfig(input: unknown, file: string): GatewayConfig {
     const bad = (field: string, expected: string): never => { throw new ConfigFileError(`${file}: ${field} must be ${expected}`); };
     if (input === null || typeof input !== "object" || Array.isArray(input)) bad("the document", "a YAML mapping");
     const o = input as Record<string, unknown>;
-    const known = ["tenant", "tenants", "listen", "tls", "dataDir", "audit", "tokenTtlSeconds", "rate", "clients", "shell"];
+    const known = ["tenant", "tenants", "listen", "tls", "dataDir", "audit", "tokenTtlSeconds", "rate", "limits", "clients", "shell"];
     for (const k of Object.keys(o)) if (!known.includes(k)) bad(k, `one of the known keys (${known.join(", ")}); "${k}" is not one`);
     const str = (v: unknown, field: string): string => (typeof v === "string" && v.trim() !== "" ? v : bad(field, "a non-empty string"));
     const int = (v: unknown, field: string, min: number, max: number, dflt: number): number =>
@@ -146,6 +239,7 @@ export function checkConfig(input: unknown, file: string): GatewayConfig {
         const t = o.tls as Record<string, unknown>;
         if (t === null || typeof t !== "object") bad("tls", "a mapping {cert, key}");
         tls = { cert: file_(t.cert, "tls.cert"), key: file_(t.key, "tls.key") };
+        checkTls(tls.cert, tls.key, bad);
     } else if (!LOOPBACK.has(listen.host)) {
         bad("tls", `set (cert and key files) when listen.host is not loopback (got ${listen.host}): client secrets and tokens must not cross the network in clear`);
     }
@@ -159,7 +253,8 @@ export function checkConfig(input: unknown, file: string): GatewayConfig {
         seen.add(clientId);
         if ("secret" in e || "clientSecret" in e) bad(`clients[${i}]`, "a secretHash (from `clientpolicy gateway hash-secret`), never the secret itself");
         const secretHash = str(e.secretHash, `clients[${i}].secretHash`);
-        if (!HASH_RE.test(secretHash)) bad(`clients[${i}].secretHash`, "an scrypt hash as printed by `clientpolicy gateway hash-secret`");
+        const parsed = parseHash(secretHash);
+        if (typeof parsed === "string") bad(`clients[${i}].secretHash`, parsed);
         let allowed: string[] | undefined;
         if (e.tenants !== undefined) {
             if (!Array.isArray(e.tenants) || !e.tenants.every((x) => typeof x === "string" && tenants.some((t) => t.id.toLowerCase() === x.toLowerCase()))) {
@@ -173,9 +268,31 @@ export function checkConfig(input: unknown, file: string): GatewayConfig {
         tenants, listen, tls,
         dataDir: o.dataDir === undefined ? path.join(base, "gateway-data") : file_(o.dataDir, "dataDir"),
         audit: o.audit === undefined ? undefined : file_(o.audit, "audit"),
-        tokenTtlSeconds: int(o.tokenTtlSeconds, "tokenTtlSeconds", 60, 86400, 3600),
+        tokenTtlSeconds: int(o.tokenTtlSeconds, "tokenTtlSeconds", 60, MAX_TOKEN_TTL_SECONDS, 3600),
         rate: int(o.rate, "rate", 0, 100000, 50),
+        limits: limitsOf(o.limits, int, bad),
         clients,
+    };
+}
+
+/** Defaults of `limits` (per minute). */
+export const DEFAULT_LIMITS: AuthLimits = { tokenRequestsPerAddress: 60, tokenFailuresPerClient: 10, unauthenticatedPerAddress: 60 };
+
+function limitsOf(
+    v: unknown,
+    int: (v: unknown, field: string, min: number, max: number, dflt: number) => number,
+    bad: (field: string, expected: string) => never,
+): GatewayConfig["limits"] {
+    const l = (v ?? {}) as Record<string, unknown>;
+    if (typeof l !== "object" || Array.isArray(l)) bad("limits", "a mapping {tokenRequestsPerAddress, tokenFailuresPerClient, unauthenticatedPerAddress, scryptConcurrency}");
+    const keys = [...Object.keys(DEFAULT_LIMITS), "scryptConcurrency"];
+    for (const k of Object.keys(l)) if (!keys.includes(k)) bad(`limits.${k}`, `one of ${keys.join(", ")}`);
+    const d = DEFAULT_LIMITS;
+    return {
+        tokenRequestsPerAddress: int(l.tokenRequestsPerAddress, "limits.tokenRequestsPerAddress", 0, 1_000_000, d.tokenRequestsPerAddress),
+        tokenFailuresPerClient: int(l.tokenFailuresPerClient, "limits.tokenFailuresPerClient", 0, 1_000_000, d.tokenFailuresPerClient),
+        unauthenticatedPerAddress: int(l.unauthenticatedPerAddress, "limits.unauthenticatedPerAddress", 0, 1_000_000, d.unauthenticatedPerAddress),
+        scryptConcurrency: int(l.scryptConcurrency, "limits.scryptConcurrency", 1, 64, Math.max(1, Math.floor(availableParallelism() / 2))),
     };
 }
 

@@ -3,14 +3,17 @@
  * through a pool of Management Shell processes (gateway/shell.ts), with owners and batches in a SQLite side store,
  * registered clients from the configuration file, optional TLS, and an audit log.
  */
+import { createHash } from "node:crypto";
 import { promises as fs, readFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { ApiServer, answerClientErrors, type RequestRecord } from "../server/api";
-import { TokenAuthority } from "../server/auth";
+import { TokenAuthority, type TokenClaims } from "../server/auth";
 import type { BackendDirectory, ClientCheck } from "../server/backend";
+import { Errors } from "../server/errors";
+import { Limiter } from "../server/throttle";
 import type { Reply } from "../server/http";
 import { AuditLog, type CommandAudit } from "./audit";
 import { ShellBackend, type GatewayStats } from "./backend";
@@ -40,25 +43,64 @@ export interface GatewayHandle {
     runShell(lines: string[], stopOnError?: boolean, tenantId?: string): Promise<LineResult[]>;
     /** Shell processes replaced since start. */
     shellReplacements(): number;
+    /**
+     * Takes the `clients` of a re-read configuration: from now on, tokens of removed clients, of clients no longer
+     * allowed a tenant and of clients whose secret changed are refused (`gateway serve` calls it on SIGHUP). The rest
+     * of the configuration needs a restart.
+     */
+    reloadClients(clients: GatewayConfig["clients"]): void;
+    /** Secret checks running or queued at the token endpoint. */
+    pendingSecretChecks(): number;
     /** Stops accepting requests, finishes in-flight ones and batch chunks, stops the shells, closes the store. */
     close(): Promise<void>;
 }
 
+/**
+ * The credential stamp a token carries: a digest of the client's stored secret hash, so replacing the hash (a new
+ * secret) ends the tokens issued under the old one. The hash itself never leaves the configuration.
+ */
+function credentialStamp(secretHash: string): string {
+    return createHash("sha256").update(`clientpolicy-gateway-credential\0${secretHash}`).digest("base64url").slice(0, 16);
+}
+
 class Tenants implements BackendDirectory {
-    constructor(private readonly backends: Map<string, ShellBackend>, private readonly config: GatewayConfig) {}
+    private clients: GatewayConfig["clients"];
+    /** Secret checks (scrypt, ~60 ms of CPU each) at once; a bounded queue beyond, then 429. */
+    readonly secretChecks: Limiter;
+
+    constructor(private readonly backends: Map<string, ShellBackend>, private readonly config: GatewayConfig) {
+        this.clients = config.clients;
+        this.secretChecks = new Limiter(config.limits.scryptConcurrency, 64, () => Errors.throttled(1, "token requests in progress"));
+    }
+
+    reloadClients(clients: GatewayConfig["clients"]): void {
+        this.clients = clients;
+    }
 
     tenant(id: string): ShellBackend | undefined {
         return this.backends.get(id.toLowerCase());
     }
 
-    authenticate(tenantId: string, clientId: string, clientSecret: string): ClientCheck {
+    async authenticate(tenantId: string, clientId: string, clientSecret: string): Promise<ClientCheck> {
         const backend = this.tenant(tenantId);
         if (!backend) return { ok: false, reason: "noTenant" };
-        const c = this.config.clients.find((x) => x.clientId === clientId);
+        const c = this.clients.find((x) => x.clientId === clientId);
         // Hash even for an unknown client so the answer takes as long either way.
-        const matches = verifySecret(clientSecret, c?.secretHash ?? this.config.clients[0].secretHash);
+        const stored = c?.secretHash ?? this.clients[0].secretHash;
+        const matches = await this.secretChecks.run(() => verifySecret(clientSecret, stored));
         const allowed = c !== undefined && (c.tenants === undefined || c.tenants.includes(backend.id.toLowerCase()));
-        return matches && allowed ? { ok: true, tenantId: backend.id } : { ok: false, reason: "badClient" };
+        return matches && allowed ? { ok: true, tenantId: backend.id, cred: credentialStamp(c.secretHash) } : { ok: false, reason: "badClient" };
+    }
+
+    /** Every request: the token's client is still configured, still allowed the tenant, with the same secret, and the token lives no longer than the configured lifetime. */
+    admit(claims: TokenClaims): string | undefined {
+        const c = this.clients.find((x) => x.clientId === claims.appid);
+        if (!c) return "The token's client is no longer registered with this gateway; request a new token with current credentials.";
+        if (c.tenants !== undefined && !c.tenants.includes(claims.tid.toLowerCase())) return "The token's client may no longer use this tenant.";
+        if (claims.cred !== credentialStamp(c.secretHash)) return "The token was issued under a client secret that has since been replaced; request a new token.";
+        // One second of slack: issue() rounds the expiry up.
+        if (claims.exp - Date.now() / 1000 > this.config.tokenTtlSeconds + 1) return "The token outlives this gateway's token lifetime; request a new one.";
+        return undefined;
     }
 
     countRequest(tenantId: string): void {
@@ -70,6 +112,8 @@ class Tenants implements BackendDirectory {
 /** Starts a gateway from a validated configuration; resolves once the shells are ready and it listens. */
 export async function startGateway(config: GatewayConfig, extras: GatewayExtras = {}): Promise<GatewayHandle> {
     await fs.mkdir(config.dataDir, { recursive: true });
+    // First, so an unusable signing key stops start-up before any shell is started.
+    const auth = await TokenAuthority.open(config.dataDir, "gateway-token-key");
     const log = extras.log ?? ((event, detail) => process.stderr.write(`gateway: ${event} ${JSON.stringify(detail)}\n`));
     const shells = new Map<string, ShellRunner>();
     const pools: ShellPool[] = [];
@@ -97,9 +141,8 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         if (!b) throw new Error(`the gateway does not serve tenant ${tenantId}`);
         return b;
     };
-    const auth = await TokenAuthority.open(config.dataDir, "gateway-token-key");
     const api = new ApiServer({
-        directory, auth, tokenTtlSeconds: config.tokenTtlSeconds, rate: config.rate,
+        directory, auth, tokenTtlSeconds: config.tokenTtlSeconds, rate: config.rate, authLimits: config.limits,
         preflight: extras.preflight, onDone: audit ? (r: RequestRecord) => audit.write(r) : undefined,
     });
     const server: Server = config.tls
@@ -123,6 +166,8 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
             return shells.get(tenantId.toLowerCase())!.run(lines, { stopOnError });
         },
         shellReplacements: () => pools.reduce((n, p) => n + p.replaced, 0),
+        reloadClients: (clients) => directory.reloadClients(clients),
+        pendingSecretChecks: () => directory.secretChecks.pending,
         close: () => (closing ??= (async () => {
             await api.closeServer(server);
             await Promise.all([...backends.values()].map((b) => b.stop()));

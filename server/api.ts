@@ -9,12 +9,12 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { API_ROOTS, HEADERS, ROUTE_PATTERNS } from "../api/contract";
-import type { TokenAuthority } from "./auth";
+import type { TokenAuthority, TokenClaims } from "./auth";
 import type { BackendDirectory } from "./backend";
 import { ApiError, Errors, OAuthError } from "./errors";
 import { errorReply, RequestContext, send, type Reply } from "./http";
 import { match, tenantRoutes, type Route } from "./routes";
-import { Throttle } from "./throttle";
+import { Throttle, type AuthLimits } from "./throttle";
 
 /** What one request did, for an audit log: filled in as the request runs, final when {@link ApiServerOptions.onDone} sees it. */
 export interface RequestRecord {
@@ -32,6 +32,23 @@ export interface RequestRecord {
     /** Error code of a failed request. */
     error?: string;
     durationMs?: number;
+    /**
+     * Unauthenticated requests from this record's address that were refused (429) since its previous record and not
+     * recorded one by one: under a flood only the first refusal is recorded, and the next recorded request carries the
+     * count, so the audit log grows with the allowed budget, not with the flood.
+     */
+    suppressed?: number;
+}
+
+/**
+ * Longest text a record takes from the request itself (raw path, client id, tenant id), in UTF-16 code units; the
+ * rest is cut and its length noted, so one request cannot write an arbitrarily long audit line.
+ */
+export const RECORD_FIELD_MAX = 256;
+
+/** `text` cut to {@link RECORD_FIELD_MAX}, with a marker saying how much was cut. */
+export function boundedField(text: string): string {
+    return text.length <= RECORD_FIELD_MAX ? text : `${text.slice(0, RECORD_FIELD_MAX)}…[+${text.length - RECORD_FIELD_MAX} chars]`;
 }
 
 const requestScope = new AsyncLocalStorage<RequestRecord>();
@@ -50,14 +67,28 @@ export interface ApiServerOptions {
     auth: TokenAuthority;
     /** Access-token lifetime, seconds. */
     tokenTtlSeconds: number;
-    /** Per-tenant request budget per second; 0 disables throttling. */
+    /** Per-tenant request budget per second; 0 disables throttling. Only authenticated API requests spend it. */
     rate: number;
+    /** Limits on unauthenticated traffic (per minute; see {@link AuthLimits}); absent: none (the emulator). */
+    authLimits?: AuthLimits;
     /** Unauthenticated routes under a reserved first segment (the emulator's `/_emulator`). */
     admin?: { root: string; routes: Route<unknown>[]; context: unknown };
     /** Runs before the token endpoint and tenant routes; a reply (or "reset": socket destroyed) short-circuits. */
     preflight?: (res: ServerResponse) => Promise<Reply | "reset" | undefined>;
     /** Called after every answered request (not for admin routes). */
     onDone?: (record: RequestRecord) => void;
+}
+
+/** What {@link ApiServer.dispatch} found out about a request, for accounting after it is answered. */
+interface DispatchState {
+    /** An admin route (never audited or throttled). */
+    admin: boolean;
+    /** The token endpoint (its own limits). */
+    tokenRoute: boolean;
+    /** The request carried an admitted token for an existing tenant. */
+    authenticated: boolean;
+    /** Refused by a limit on unauthenticated traffic (audited by sampling: see {@link RequestRecord.suppressed}). */
+    refused: boolean;
 }
 
 const TOKEN_ROUTE = ROUTE_PATTERNS.token.split("/").filter(Boolean);
@@ -73,10 +104,21 @@ function decodeSegments(pathname: string): string[] {
 /** The request listener and its in-flight tracking; mount {@link listener} on an http or https server. */
 export class ApiServer {
     readonly throttle: Throttle;
+    private readonly tokenByAddress?: Throttle;
+    private readonly tokenFailuresByClient?: Throttle;
+    private readonly anonymousByAddress?: Throttle;
+    /** Refusals not recorded one by one, by address (see {@link RequestRecord.suppressed}). */
+    private readonly suppressed = new Map<string, number>();
     private readonly inFlight = new Set<Promise<void>>();
 
     constructor(private readonly opts: ApiServerOptions) {
         this.throttle = new Throttle(opts.rate);
+        const perMinute = (n: number) => (n > 0 ? new Throttle(n / 60, n) : undefined);
+        if (opts.authLimits) {
+            this.tokenByAddress = perMinute(opts.authLimits.tokenRequestsPerAddress);
+            this.tokenFailuresByClient = perMinute(opts.authLimits.tokenFailuresPerClient);
+            this.anonymousByAddress = perMinute(opts.authLimits.unauthenticatedPerAddress);
+        }
     }
 
     /** Node request listener: tracks the request so shutdown can wait for it. */
@@ -106,13 +148,14 @@ export class ApiServer {
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const started = performance.now();
         const record: RequestRecord = {
-            requestId: randomUUID(), remoteAddress: req.socket.remoteAddress, method: req.method ?? "GET", route: req.url?.split("?")[0] ?? "/", commands: [],
+            requestId: randomUUID(), remoteAddress: req.socket.remoteAddress, method: req.method ?? "GET",
+            route: boundedField(req.url?.split("?")[0] ?? "/"), commands: [],
         };
         res.setHeader(HEADERS.requestId, record.requestId);
         let reply: Reply;
-        let admin = false;
+        const state: DispatchState = { admin: false, tokenRoute: false, authenticated: false, refused: false };
         try {
-            const dispatch = () => this.dispatch(req, res, record, () => (admin = true));
+            const dispatch = () => this.dispatch(req, res, record, state);
             // The scope costs a promise hook on every promise in the process; only a server with onDone reads records.
             const r = await (this.opts.onDone ? requestScope.run(record, dispatch) : dispatch());
             if (r === "reset") return;
@@ -128,17 +171,34 @@ export class ApiServer {
         send(res, reply);
         record.status = reply.status;
         record.durationMs = Math.round((performance.now() - started) * 10) / 10;
-        if (!admin) this.opts.onDone?.(record);
+        if (state.admin) return;
+        const address = record.remoteAddress ?? "";
+        if (reply.status >= 400 && !state.authenticated && !state.tokenRoute && !state.refused) this.anonymousByAddress?.take(address);
+        if (!this.opts.onDone) return;
+        const earlier = this.suppressed.get(address);
+        if (state.refused) {
+            // The first refusal of a run is recorded; the rest are counted onto the address's next record.
+            if (earlier !== undefined) {
+                this.suppressed.set(address, earlier + 1);
+                return;
+            }
+            if (this.suppressed.size >= 10_000) this.suppressed.clear();
+            this.suppressed.set(address, 0);
+        } else if (earlier !== undefined) {
+            this.suppressed.delete(address);
+            if (earlier > 0) record.suppressed = earlier;
+        }
+        this.opts.onDone(record);
     }
 
-    private async dispatch(req: IncomingMessage, res: ServerResponse, record: RequestRecord, markAdmin: () => void): Promise<Reply | "reset"> {
+    private async dispatch(req: IncomingMessage, res: ServerResponse, record: RequestRecord, state: DispatchState): Promise<Reply | "reset"> {
         const url = new URL(req.url ?? "/", "http://127.0.0.1");
         const ctx = new RequestContext(req, url);
         const method = req.method ?? "GET";
         let segments = decodeSegments(url.pathname);
         const admin = this.opts.admin;
         if (admin && segments[0]?.toLowerCase() === admin.root.toLowerCase()) {
-            markAdmin();
+            state.admin = true;
             return this.run(ctx, admin.routes, method, segments, admin.context, Errors.resourceNotFound, record);
         }
 
@@ -147,8 +207,22 @@ export class ApiServer {
 
         if (segments.length === TOKEN_ROUTE.length && TOKEN_ROUTE.every((p, i) => p.startsWith(":") || p.toLowerCase() === segments[i].toLowerCase())) {
             record.route = ROUTE_PATTERNS.token;
+            state.tokenRoute = true;
+            const wait = this.tokenByAddress?.take(record.remoteAddress ?? "") ?? 0;
+            if (wait > 0) {
+                state.refused = true;
+                throw Errors.throttled(wait, "token requests from this address");
+            }
             if (method !== "POST") throw Errors.notImplemented(`${method} on the token endpoint`);
-            return this.token(ctx, segments[0], record);
+            return this.token(ctx, segments[0], record, state);
+        }
+
+        // An address whose unauthenticated budget is spent gets 429 for anything that does not carry a good token,
+        // before the request is looked at further.
+        const anonymousWait = this.anonymousByAddress?.peek(record.remoteAddress ?? "") ?? 0;
+        if (anonymousWait > 0 && !this.admits(ctx)) {
+            state.refused = true;
+            throw Errors.throttled(anonymousWait, "unauthenticated requests from this address");
         }
 
         let prefix: string | undefined;
@@ -158,17 +232,39 @@ export class ApiServer {
         }
         if (segments.length === 0 || !API_ROOTS.has(segments[0].toLowerCase())) throw Errors.resourceNotFound(url.pathname);
 
-        const claims = this.opts.auth.verify(ctx.header("authorization"));
+        const claims = this.authenticate(ctx);
         record.clientId = claims.appid;
         record.tenantId = claims.tid;
         const tenant = this.opts.directory.tenant(claims.tid);
         if (!tenant) throw Errors.unauthorized(`The token's tenant "${claims.tid}" no longer exists.`);
+        state.authenticated = true;
         if (prefix !== undefined && prefix.toLowerCase() !== tenant.id.toLowerCase()) {
             throw Errors.forbidden(`The token was issued for tenant "${tenant.id}" and cannot be used on tenant "${prefix}".`);
         }
         this.opts.directory.countRequest?.(tenant.id);
         this.checkThrottle(tenant.id);
         return this.run(ctx, tenantRoutes, method, segments, tenant, (p) => Errors.notImplemented(`Route ${p}`), record);
+    }
+
+    /**
+     * The claims of the request's bearer token: signed by this server, unexpired (both checked by the token authority,
+     * which caches signatures) and admitted by the directory now (checked on every request, so a client removed from
+     * the configuration is refused at once, whatever the cache holds).
+     */
+    private authenticate(ctx: RequestContext): TokenClaims {
+        const claims = this.opts.auth.verify(ctx.header("authorization"));
+        const refused = this.opts.directory.admit?.(claims);
+        if (refused !== undefined) throw Errors.unauthorized(refused);
+        return claims;
+    }
+
+    private admits(ctx: RequestContext): boolean {
+        try {
+            this.authenticate(ctx);
+            return true;
+        } catch {
+            return false;
+        }
     }
 
     private checkThrottle(tenantId: string): void {
@@ -190,28 +286,37 @@ export class ApiServer {
         return found.route.handle(ctx, extra);
     }
 
-    /** OAuth2 client-credentials grant. */
-    private async token(ctx: RequestContext, tenantId: string, record: RequestRecord): Promise<Reply> {
-        record.tenantId = tenantId;
+    /**
+     * OAuth2 client-credentials grant. Its limits are its own (per source address, and failures per client id), never
+     * the tenant's API budget: a flood of bad secrets must not throttle the tenant's real work.
+     */
+    private async token(ctx: RequestContext, tenantId: string, record: RequestRecord, state: DispatchState): Promise<Reply> {
+        record.tenantId = boundedField(tenantId);
         if (!this.opts.directory.tenant(tenantId)) throw new OAuthError(400, "invalid_request", `AADSTS90002: Tenant '${tenantId}' not found.`);
         if (ctx.mediaType() !== "application/x-www-form-urlencoded") {
             throw new OAuthError(400, "invalid_request", "The request body must be application/x-www-form-urlencoded.");
         }
         const form = new URLSearchParams((await ctx.rawBody()).toString("utf8"));
-        this.checkThrottle(tenantId);
         if (form.get("grant_type") !== "client_credentials") {
             throw new OAuthError(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
         }
         const scope = form.get("scope");
         if (scope !== null && !scope.endsWith("/.default")) throw new OAuthError(400, "invalid_scope", "The scope must end in /.default.");
         const clientId = form.get("client_id") ?? "";
-        record.clientId = clientId || undefined;
+        record.clientId = clientId ? boundedField(clientId) : undefined;
+        const clientKey = clientId.slice(0, RECORD_FIELD_MAX);
+        const wait = this.tokenFailuresByClient?.peek(clientKey) ?? 0;
+        if (wait > 0) {
+            state.refused = true;
+            throw Errors.throttled(wait, "failed token requests for this client id");
+        }
         const check = await this.opts.directory.authenticate(tenantId, clientId, form.get("client_secret") ?? "");
         if (!check.ok) {
             if (check.reason === "noTenant") throw new OAuthError(400, "invalid_request", `AADSTS90002: Tenant '${tenantId}' not found.`);
+            this.tokenFailuresByClient?.take(clientKey);
             throw new OAuthError(401, "invalid_client", "AADSTS7000215: Invalid client id or client secret.");
         }
-        const token = this.opts.auth.issue(check.tenantId, clientId, this.opts.tokenTtlSeconds);
+        const token = this.opts.auth.issue(check.tenantId, clientId, this.opts.tokenTtlSeconds, check.cred);
         return { status: 200, body: { access_token: token, token_type: "Bearer", expires_in: this.opts.tokenTtlSeconds }, headers: { "Cache-Control": "no-store" } };
     }
 }

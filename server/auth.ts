@@ -16,9 +16,51 @@ export interface TokenClaims {
     appid: string;
     /** Expiry, seconds since the epoch. */
     exp: number;
+    /**
+     * Which credential of the client the token was issued against (the gateway: a digest of the client's stored secret
+     * hash), so a changed secret ends the tokens issued under the old one. Absent on the emulator's tokens.
+     */
+    cred?: string;
 }
 
 const PREFIX = "emu1";
+
+/** Signing key size: 32 bytes, the HMAC-SHA256 block's natural key size (RFC 2104 §3 recommends at least the output length). */
+export const KEY_BYTES = 32;
+/** The key file holds the key as this many hexadecimal characters. */
+export const KEY_HEX_LENGTH = KEY_BYTES * 2;
+
+/** The signing key file is unusable; the message names the file and what it should hold (never its content). */
+export class SigningKeyError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "SigningKeyError";
+    }
+}
+
+/**
+ * The key in a key file's bytes: exactly {@link KEY_HEX_LENGTH} ASCII hex digits, then at most one LF or CRLF (an
+ * editor's final newline). Everything else is refused with the reason, so an operator can fix the file.
+ */
+export function parseKeyFile(bytes: Buffer, file: string): Buffer {
+    const expected = `${KEY_HEX_LENGTH} hexadecimal characters (a ${KEY_BYTES}-byte key) in ASCII, optionally followed by one line break`;
+    const refuse = (found: string): never => {
+        throw new SigningKeyError(`the token signing key ${file} must hold ${expected}; ${found}. ` +
+            "Write it as ASCII (PowerShell: Set-Content -Encoding ascii -NoNewline), or delete the file to have a new key generated at the next start (tokens issued so far stop working).");
+    };
+    if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+        refuse("it starts with a UTF-16 byte-order mark (Windows PowerShell 5.1 `>` and Out-File write UTF-16)");
+    }
+    if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) refuse("it starts with a UTF-8 byte-order mark");
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 0x0a) end -= end > 1 && bytes[end - 2] === 0x0d ? 2 : 1;
+    const body = bytes.subarray(0, end);
+    if (body.includes(0)) refuse("it contains NUL bytes (UTF-16 text without a byte-order mark?)");
+    if (body.length === 0) refuse("it is empty");
+    if (!/^[0-9a-fA-F]*$/.test(body.toString("latin1"))) refuse(`it holds ${body.length} bytes that are not all hexadecimal digits (a passphrase is not a key)`);
+    if (body.length !== KEY_HEX_LENGTH) refuse(`it holds ${body.length} hexadecimal characters`);
+    return Buffer.from(body.toString("latin1"), "hex");
+}
 
 /** Issues and verifies bearer tokens. */
 export class TokenAuthority {
@@ -26,31 +68,38 @@ export class TokenAuthority {
 
     /**
      * Loads the signing key from `<dataDir>/<keyFile>` (default `emulator-key`), creating it (mode 0600) on first
-     * start.
+     * start. A file that holds anything but {@link KEY_HEX_LENGTH} hexadecimal ASCII characters (optionally followed by
+     * one line break) stops start-up with a {@link SigningKeyError} naming the file: an HMAC key decoded leniently from a
+     * passphrase, a UTF-16 file (what Windows PowerShell 5.1 `>` and `Out-File` write) or a BOM would be shorter than
+     * intended or empty, and with an empty key anyone can mint tokens.
      */
     static async open(dataDir: string, keyFile = "emulator-key"): Promise<TokenAuthority> {
         const file = path.join(dataDir, keyFile);
+        let bytes: Buffer;
         try {
-            return new TokenAuthority(Buffer.from((await fs.readFile(file, "utf8")).trim(), "hex"));
+            bytes = await fs.readFile(file);
         } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-            const key = randomBytes(32);
+            if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+                throw new SigningKeyError(`cannot read the token signing key ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            }
+            const key = randomBytes(KEY_BYTES);
             await fs.mkdir(dataDir, { recursive: true });
             const tmp = `${file}.${process.pid}.tmp`;
             await fs.writeFile(tmp, key.toString("hex"), { mode: 0o600 });
             await fs.rename(tmp, file);
             return new TokenAuthority(key);
         }
+        return new TokenAuthority(parseKeyFile(bytes, file));
     }
 
     private sign(payload: string): string {
         return createHmac("sha256", this.key).update(payload).digest("base64url");
     }
 
-    /** A token for `tid` valid for `ttlSeconds`. */
-    issue(tid: string, appid: string, ttlSeconds: number): string {
+    /** A token for `tid` valid for `ttlSeconds`, optionally bound to a client credential (see {@link TokenClaims.cred}). */
+    issue(tid: string, appid: string, ttlSeconds: number, cred?: string): string {
         // Rounded up so a token never lives shorter than ttlSeconds.
-        const claims: TokenClaims = { tid, appid, exp: Math.ceil(Date.now() / 1000) + ttlSeconds };
+        const claims: TokenClaims = { tid, appid, exp: Math.ceil(Date.now() / 1000) + ttlSeconds, ...(cred === undefined ? {} : { cred }) };
         const payload = `${PREFIX}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
         return `${payload}.${this.sign(payload)}`;
     }
@@ -58,7 +107,8 @@ export class TokenAuthority {
     /**
      * Tokens whose signature was already checked, with their claims: a client sends one token for up to its lifetime,
      * so the HMAC runs once per token rather than per request. Bounded; cleared when full. Expiry is still checked on
-     * every request.
+     * every request, and so is the client (the API layer asks its directory on every request, cached or not: see
+     * `BackendDirectory.admit`).
      */
     private readonly verified = new Map<string, TokenClaims>();
     private static readonly VERIFIED_MAX = 1024;

@@ -6,6 +6,7 @@
  * Every method may throw an `ApiError` (server/errors.ts); anything else answers 500.
  */
 import type { BatchOperationView, ResolveResult, WirePolicy, WireUser } from "../api/contract";
+import type { TokenClaims } from "./auth";
 import type { BatchReplayKey } from "./batch";
 
 /** A policy in wire form with its current entity tag (a quoted string, as sent in `ETag`). */
@@ -52,7 +53,7 @@ export interface TenantBackend {
 }
 
 /** Outcome of a client-credentials check at the token endpoint. */
-export type ClientCheck = { ok: true; tenantId: string } | { ok: false; reason: "noTenant" | "badClient" };
+export type ClientCheck = { ok: true; tenantId: string; cred?: string } | { ok: false; reason: "noTenant" | "badClient" };
 
 /** The tenants a server hosts and the clients allowed to call them. */
 export interface BackendDirectory {
@@ -60,6 +61,13 @@ export interface BackendDirectory {
     tenant(id: string): TenantBackend | undefined;
     /** Checks a client id and secret for a tenant (constant-time where secrets are compared). */
     authenticate(tenantId: string, clientId: string, clientSecret: string): ClientCheck | Promise<ClientCheck>;
+    /**
+     * Whether a validly signed, unexpired token may still be used, asked on every request: undefined to admit, else the
+     * reason it is refused (answered 401). The gateway refuses tokens of clients no longer in its configuration, no
+     * longer allowed the tenant, whose secret changed, or that outlive the configured token lifetime. Absent: every
+     * signed token is good until it expires (the emulator, like a cloud tenant's issued access tokens).
+     */
+    admit?(claims: TokenClaims): string | undefined;
     /** Called once per authenticated tenant request (the emulator's request counter). */
     countRequest?(tenantId: string): void;
 }

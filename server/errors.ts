@@ -87,8 +87,8 @@ export const Errors = {
         new ApiError("PreconditionFailed", `The ETag given in If-Match does not match the current version of "${identity}".`, "If-Match"),
     preconditionRequired: () =>
         new ApiError("PreconditionRequired", "PUT needs If-None-Match: * (create) or If-Match: <etag> (replace)."),
-    throttled: (retryAfterSeconds: number) =>
-        new ApiError("Throttled", `Too many requests for this tenant; retry after ${retryAfterSeconds} s.`, undefined, undefined,
+    throttled: (retryAfterSeconds: number, what = "requests for this tenant") =>
+        new ApiError("Throttled", `Too many ${what}; retry after ${retryAfterSeconds} s.`, undefined, undefined,
             { "Retry-After": String(retryAfterSeconds) }),
     internal: (message: string) => new ApiError("InternalServerError", message),
     serviceUnavailable: () =>

@@ -41,8 +41,18 @@ export function register(program: Command): void {
             const cfg = config(o.config);
             const gateway = await startGateway(cfg).catch((e: Error) => { throw new CliError(`the gateway could not start: ${e.message}`); });
             process.stdout.write(`gateway listening on ${gateway.url} for ${cfg.tenants.map((t) => t.id).join(", ")}\n`);
+            // SIGHUP re-reads clients[] (revocation without a restart; POSIX only: on Windows, restart the service).
+            const reload = () => {
+                try {
+                    gateway.reloadClients(loadConfig(o.config).clients);
+                    process.stdout.write(`gateway: clients reloaded from ${o.config}\n`);
+                } catch (e) {
+                    process.stderr.write(`gateway: reload refused, the running clients stay: ${(e as Error).message}\n`);
+                }
+            };
+            if (process.platform !== "win32") process.on("SIGHUP", reload);
             await new Promise<void>((resolve) => {
-                const stop = () => { process.stdout.write("gateway: shutting down\n"); void gateway.close().then(resolve); };
+                const stop = () => { process.stdout.write("gateway: shutting down\n"); process.off("SIGHUP", reload); void gateway.close().then(resolve); };
                 process.once("SIGINT", stop);
                 process.once("SIGTERM", stop);
             });

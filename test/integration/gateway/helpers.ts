@@ -44,6 +44,13 @@ export interface TestGatewayOptions extends TestEmulatorOptions {
     commandTimeoutSeconds?: number;
     /** Reuse a gateway data directory (restart tests). */
     gatewayDir?: string;
+    /**
+     * The config's `limits`. Default: unlimited, because the defaults are per source address and every client of a
+     * test, in every suite, calls from loopback; the suites that test the limits set them.
+     */
+    limits?: Record<string, number>;
+    /** The config's `clients` (default: demo-client with the test secret). */
+    clients?: Array<{ clientId: string; secretHash: string; tenants?: string[] }>;
 }
 
 /** Starts emulator + stand-in shells + gateway. Always call `stop()`. */
@@ -59,7 +66,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<G
         tenants: tenantIds.map((id, i) => ({ id, shell: { command: "unused", poolSize: i === 0 ? opts.poolSize ?? 2 : 1, commandTimeoutSeconds: opts.commandTimeoutSeconds ?? 60 } })),
         listen: { host: "127.0.0.1", port: 0 }, dataDir: path.join(gatewayDir, "data"), audit: auditFile,
         tokenTtlSeconds: opts.tokenTtlSeconds ?? 3600, rate: opts.rate ?? 0,
-        clients: [{ clientId: "demo-client", secretHash: hashSecret(opts.clientSecret ?? TEST_CLIENT_SECRET) }],
+        limits: opts.limits ?? { tokenRequestsPerAddress: 0, tokenFailuresPerClient: 0, unauthenticatedPerAddress: 0 },
+        clients: opts.clients ?? [{ clientId: "demo-client", secretHash: hashSecret(opts.clientSecret ?? TEST_CLIENT_SECRET) }],
     }, path.join(gatewayDir, "gateway.yaml"));
     for (const t of config.tenants) t.shell = { ...t.shell, ...standInCommand(server.url, t.id, faultsFile) };
     const faults: FaultConfig = { ...NO_FAULTS, ...opts.faults };
