@@ -8,7 +8,8 @@
  *   may have run) and the duration of the shell call it was part of (`call.index` of `call.of` commands; the shell
  *   answers a call at once, so a command's own time is not measurable from outside);
  * - `"kind":"request"` — one line per API request: time, request id, client, source address, tenant, method, route,
- *   status, error code, duration and the number of commands it ran.
+ *   status, error code, duration and the number of commands it ran (a flood of refused unauthenticated requests is
+ *   sampled by server/api.ts: the next line of that address carries the count in `suppressed`).
  *
  * Every change a gateway makes runs as the shell's service account, so this log is what says which client asked.
  * Request bodies, headers and tokens are never logged. Values of parameters whose names look secret ({@link
@@ -159,6 +160,8 @@ export function auditLine(r: RequestRecord, now = new Date()): string {
         commands: r.commands.slice(0, 20).map((x, i) => b.text(`commands[${i}]`, x)),
         status: r.status ?? null, error: r.error === undefined ? null : b.text("error", r.error), durationMs: r.durationMs ?? null,
     };
+    // Refusals of the same address not recorded one by one (server/api.ts samples a flood of unauthenticated requests).
+    if (r.suppressed) line.suppressed = r.suppressed;
     if (r.commands.length > 20) b.truncated.push(`commands: ${r.commands.length - 20} more (each has its cmdlet line)`);
     if (b.truncated.length > 0) line.truncated = b.truncated;
     while (bytes(line) > MAX_LINE_BYTES && (line.commands as string[]).length > 0) {
