@@ -1,18 +1,25 @@
 /**
- * Generates a Just Enough Administration endpoint for the gateway from the catalogue: a session configuration
- * (`ClientPolicyGateway.pssc`) and a role capability (`RoleCapabilities/ClientPolicyGateway.psrc`) exposing only the
- * ClientPolicy cmdlets, New-CsClientPolicyEntry, Get-CsUser and the module's projection functions, each parameter
- * constrained with ValidateSet (enum values of the catalogue, the Get-CsClientPolicy tag filter) or ValidatePattern
- * (policy identities, user identities without wildcards, string lengths, `hh:mm:ss` TimeSpans, the one Get-CsUser
- * filter the gateway sends). JEA supports only those two validations, so integer ranges are left to the cmdlets'
- * parameter types. Facts: about_Session_Configuration_Files, about_Role_Capabilities (Microsoft Learn).
+ * Generates a Just Enough Administration endpoint for the gateway from the cmdlet table (api/powershell/table.ts) and
+ * the catalogue: a session configuration (`ClientPolicyGateway.pssc`) and a role capability
+ * (`RoleCapabilities/ClientPolicyGateway.psrc`) exposing exactly the table's cmdlets and parameters,
+ * New-CsClientPolicyEntry (the host makes PolicyEntry lists with it) and the module's projection functions. Each
+ * parameter is constrained with ValidateSet (enum values of the catalogue) or ValidatePattern (policy identities, user
+ * identities without wildcards, string lengths, TimeSpans, the one Get-CsUser filter form the host builds), except
+ * where the gateway sends `$null`: ValidateSet and ValidatePattern refuse `$null` before looking at the pattern
+ * (ValidateEnumeratedArgumentsAttribute.Validate throws ArgumentIsEmpty for null, PowerShell/src/
+ * System.Management.Automation/engine/Attributes.cs), so `Grant-CsClientPolicy -PolicyName` (unassign) and every
+ * setting of `Set-CsClientPolicy` (clear) are declared by name only. Their values are still checked by the module's
+ * binder before the call and by the cmdlets' parameter types (enums, UInt32, TimeSpan). JEA supports only those two
+ * validations, so integer ranges are left to the cmdlets' parameter types. Facts: about_Session_Configuration_Files,
+ * about_Role_Capabilities (Microsoft Learn).
  *
  * Regenerate: `clientpolicy gateway jea --out gateway/jea` (checked by test/integration/gateway/generated.test.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { SETTINGS, type SettingDef } from "../api/catalogue";
+import type { SettingDef } from "../api/catalogue";
 import { POLICY_NAME_MAX } from "../api/identity";
+import { CMDLET_TABLE, type ParamDef } from "../api/powershell/table";
 import { MODULE_VERSION } from "./module";
 
 /** Options of the generated session configuration. */
@@ -34,12 +41,12 @@ const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Identities of policies: Global, site:<name>, Tag:<name> (the cmdlets' XdsIdentity string forms). */
 const POLICY_IDENTITY = `^(?i)(Global|(site|tag):[^\\r\\n]{1,${POLICY_NAME_MAX}})$`;
-/** A grant's PolicyName: a tag policy's name (no line breaks). */
-const POLICY_NAME = `^[^\\r\\n]{1,${POLICY_NAME_MAX}}$`;
 /** A user identity: SIP, UPN, DOMAIN\\logon, display name or DN, never a wildcard. */
 const USER_IDENTITY = "^[^*\\r\\n]{1,1024}$";
-/** The only Get-CsUser filter the gateway sends (the script block's text). */
-const USER_FILTER = "^\\s*ClientPolicy -eq '([^']|'')*'\\s*$";
+/** PowerShell's single-quote characters as a regex class (api/powershell/table.ts SINGLE_QUOTE_CHARS). */
+const QUOTE = "['\\u2018-\\u201B]";
+/** The only Get-CsUser filter the host builds: `ClientPolicy -eq '<literal>'`, each quote character inside doubled. */
+const USER_FILTER = `^ClientPolicy -eq ${QUOTE}(?:[^'\\u2018-\\u201B]|${QUOTE}{2})*${QUOTE}\\z`;
 
 function settingParameter(d: SettingDef): string {
     switch (d.kind) {
@@ -50,24 +57,29 @@ function settingParameter(d: SettingDef): string {
     }
 }
 
+/** One parameter of the table as a JEA parameter entry (name only where `$null` must pass: see the file comment). */
+function tableParameter(p: ParamDef): string {
+    if (p.nullable) return `@{ Name = ${q(p.name)} }`;
+    switch (p.role) {
+        case "policyIdentity": return `@{ Name = 'Identity'; ValidatePattern = ${q(POLICY_IDENTITY)} }`;
+        case "userIdentity": return `@{ Name = 'Identity'; ValidatePattern = ${q(USER_IDENTITY)} }`;
+        case "userFilter": return `@{ Name = ${q(p.name)}; ValidatePattern = ${q(USER_FILTER)} }`;
+        case "setting": return settingParameter(p.setting!);
+        default: return `@{ Name = ${q(p.name)} }`;
+    }
+}
+
 function cmdlet(name: string, params: string[]): string {
     return [`    @{`, `        Name = ${q(name)}`, `        Parameters = @(`, params.map((p) => `            ${p}`).join(",\r\n"), `        )`, `    }`].join("\r\n");
 }
 
 /** The role capability file's text. */
 export function renderRoleCapability(): string {
-    const identity = `@{ Name = 'Identity'; ValidatePattern = ${q(POLICY_IDENTITY)} }`;
-    const settings = SETTINGS.map(settingParameter);
-    const visible = [
-        cmdlet("Get-CsClientPolicy", [identity, "@{ Name = 'Filter'; ValidateSet = 'tag:*' }"]),
-        cmdlet("New-CsClientPolicy", [identity, ...settings]),
-        cmdlet("Set-CsClientPolicy", [identity, ...settings]),
-        cmdlet("Remove-CsClientPolicy", [identity, "@{ Name = 'Force' }"]),
-        cmdlet("Grant-CsClientPolicy", [`@{ Name = 'Identity'; ValidatePattern = ${q(USER_IDENTITY)} }`, `@{ Name = 'PolicyName'; ValidatePattern = ${q(POLICY_NAME)} }`]),
-        cmdlet("New-CsClientPolicyEntry", [`@{ Name = 'Name'; ValidatePattern = ${q("^[^\\r\\n]{1,1024}$")} }`, `@{ Name = 'Value'; ValidatePattern = ${q("^[^\\r\\n]{0,1024}$")} }`]),
-        cmdlet("Get-CsUser", [`@{ Name = 'Identity'; ValidatePattern = ${q(USER_IDENTITY)} }`, `@{ Name = 'Filter'; ValidatePattern = ${q(USER_FILTER)} }`]),
-        "    'Out-Null'",
-    ];
+    const entry = cmdlet("New-CsClientPolicyEntry", [`@{ Name = 'Name'; ValidatePattern = ${q("^[^\\r\\n]{1,1024}$")} }`, `@{ Name = 'Value'; ValidatePattern = ${q("^[^\\r\\n]{0,1024}$")} }`]);
+    const visible = CMDLET_TABLE.map((c) => cmdlet(c.name, c.params.map(tableParameter)));
+    // New-CsClientPolicyEntry before Get-CsUser, the order this file has always had.
+    visible.splice(visible.length - 1, 0, entry);
+    visible.push("    'Out-Null'");
     return [
         "# ClientPolicyGateway.psrc - generated from api/catalogue.ts by `clientpolicy gateway jea`; do not edit.",
         "@{",
@@ -96,7 +108,7 @@ export function renderSessionConfiguration(opts: JeaOptions = JEA_DEFAULTS): str
         "Author = 'clientpolicy-as-code'",
         "Description = 'JEA endpoint of the clientpolicy-as-code gateway (CsClientPolicy and Get-CsUser only).'",
         "SessionType = 'RestrictedRemoteServer'",
-        "# The gateway sends list modifiers (@{Replace=@(...)}) and a Get-CsUser filter script block, which NoLanguage refuses.",
+        "# The host passes PolicyEntry as a list modifier hashtable (@{Replace=...}), which NoLanguage refuses.",
         "LanguageMode = 'ConstrainedLanguage'",
         `TranscriptDirectory = ${q(opts.transcripts)}`,
         runAs,

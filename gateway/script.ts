@@ -1,51 +1,61 @@
 /**
- * The PowerShell lines the gateway sends, built only here. Every value goes through `quotePsString`/`renderPsValue`
- * (api/cmdlets.ts: bare words, single quotes with `'` doubled, `$null`/`$True`/`$False`), so no value from a request
- * can end a string or start another command. Settings are written in their cmdlet form: TimeSpans as `'hh:mm:ss'`
- * strings (PowerShell converts them with TimeSpan.Parse when binding), enums and strings quoted, PolicyEntry as an
- * `@{Replace=@(New-CsClientPolicyEntry …)}` list modifier. Output of a read goes through the shipped module's
- * projection (`ConvertTo-CpPolicy`, `ConvertTo-CpUser`); writes pipe to `Out-Null` so a line outputs nothing but its
- * projection. Sources: the CsClientPolicy cmdlet pages and Get-CsUser (MicrosoftDocs/office-docs-powershell).
+ * The commands the gateway sends, built only here, as data (gateway/protocol.ts): a cmdlet name of the table
+ * (api/powershell/table.ts) and typed parameter values. Nothing here writes PowerShell text: the shipped module's host
+ * loop converts each value to its declared type and calls the cmdlet by splatting (api/powershell/binder.ts states the
+ * conversions), so no value from a request can end a string or start another command. Each command is checked by the
+ * binder before it is returned. Settings are sent in their cmdlet types: TimeSpans as `hh:mm:ss` text (the host parses
+ * them with the invariant culture), enums and strings as strings, PolicyEntry as the whole list (the host replaces the
+ * stored list with it), `null` to clear. Output of a read goes through the module's projection (`ConvertTo-CpPolicy`,
+ * `ConvertTo-CpUser`); writes discard theirs. Sources: the CsClientPolicy cmdlet pages and Get-CsUser
+ * (MicrosoftDocs/office-docs-powershell).
  */
 import { SETTINGS_BY_NAME, type WireValue } from "../api/catalogue";
-import { quotePsString, renderPsValue } from "../api/cmdlets";
+import { makeCommand } from "../api/powershell/binder";
+import { TYPE_OF_KIND } from "../api/powershell/table";
+import type { ShellArg, ShellCommand } from "./protocol";
 
 /** The projection functions of the shipped module (gateway/module). */
 export const PROJECT_POLICY = "ConvertTo-CpPolicy";
 export const PROJECT_USER = "ConvertTo-CpUser";
 
-/** A setting's value as a cmdlet argument. */
-export function settingArgument(name: string, value: WireValue | null): string {
+const str = (value: string): ShellArg => ({ kind: "string", value });
+
+/** A setting's value as a typed cmdlet argument (`null` clears it; an empty PolicyEntry list clears it too). */
+export function settingArgument(name: string, value: WireValue | null): ShellArg {
     const def = SETTINGS_BY_NAME.get(name);
     if (!def) throw new RangeError(`${name} is not a catalogue setting`);
-    if (value === null) return "$null";
-    if (def.kind === "policyEntry") {
-        const entries = value as Array<{ Name: string; Value: string }>;
-        if (entries.length === 0) return "$null";
-        const items = entries.map((e) => `(New-CsClientPolicyEntry -Name ${quotePsString(e.Name)} -Value ${quotePsString(e.Value)})`);
-        return `@{Replace=@(${items.join(",")})}`;
+    if (value === null) return { kind: "null" };
+    switch (TYPE_OF_KIND[def.kind]) {
+        case "bool": return { kind: "bool", value: value as boolean };
+        case "uint": return { kind: "int", value: value as number };
+        case "timespan": return { kind: "timespan", value: value as string };
+        case "policyEntries": {
+            const entries = value as Array<{ Name: string; Value: string }>;
+            return entries.length === 0 ? { kind: "null" } : { kind: "policyEntries", value: entries.map((e) => ({ Name: e.Name, Value: e.Value })) };
+        }
+        default: return str(String(value));
     }
-    if (def.kind === "timespan" || def.kind === "string" || def.kind === "enum") return quotePsString(String(value));
-    return renderPsValue(value as boolean | number);
 }
 
-function settingParams(settings: Record<string, WireValue | null>): string {
-    return Object.entries(settings).map(([k, v]) => ` -${k} ${settingArgument(k, v)}`).join("");
+function withSettings(identity: string, settings: Record<string, WireValue | null>): Record<string, ShellArg> {
+    const params: Record<string, ShellArg> = { Identity: str(identity) };
+    for (const [k, v] of Object.entries(settings)) params[k] = settingArgument(k, v);
+    return params;
 }
 
-/** PowerShell for the policy operations (identities in their canonical form: `Global`, `site:X`, `Tag:X`). */
+/** The policy and user operations (policy identities in their canonical form: `Global`, `site:X`, `Tag:X`). */
 export const Ps = {
-    getPolicy: (identity: string) => `Get-CsClientPolicy -Identity ${quotePsString(identity)} | ${PROJECT_POLICY}`,
-    listPolicies: () => `Get-CsClientPolicy | ${PROJECT_POLICY}`,
-    newPolicy: (identity: string, settings: Record<string, WireValue | null>) =>
-        `New-CsClientPolicy -Identity ${quotePsString(identity)}${settingParams(settings)} | Out-Null`,
-    setPolicy: (identity: string, settings: Record<string, WireValue | null>) =>
-        `Set-CsClientPolicy -Identity ${quotePsString(identity)}${settingParams(settings)} | Out-Null`,
+    getPolicy: (identity: string): ShellCommand => makeCommand("Get-CsClientPolicy", { Identity: str(identity) }, "policy"),
+    listPolicies: (): ShellCommand => makeCommand("Get-CsClientPolicy", {}, "policy"),
+    newPolicy: (identity: string, settings: Record<string, WireValue | null>): ShellCommand =>
+        makeCommand("New-CsClientPolicy", withSettings(identity, settings), "none"),
+    setPolicy: (identity: string, settings: Record<string, WireValue | null>): ShellCommand =>
+        makeCommand("Set-CsClientPolicy", withSettings(identity, settings), "none"),
     /** `-Force`: a gateway session has no one to answer the confirmation prompt. */
-    removePolicy: (identity: string) => `Remove-CsClientPolicy -Identity ${quotePsString(identity)} -Force | Out-Null`,
-    getUser: (identity: string) => `Get-CsUser -Identity ${quotePsString(identity)} | ${PROJECT_USER}`,
-    /** Users granted a tag policy; the filter is a script block with the identity single-quoted inside. */
-    usersWithPolicy: (tagIdentity: string) => `Get-CsUser -Filter {ClientPolicy -eq ${quotePsString(tagIdentity).startsWith("'") ? quotePsString(tagIdentity) : `'${tagIdentity}'`}} | ${PROJECT_USER}`,
-    grant: (userIdentity: string, policyName: string | null) =>
-        `Grant-CsClientPolicy -Identity ${quotePsString(userIdentity)} -PolicyName ${policyName === null ? "$null" : quotePsString(policyName)} | Out-Null`,
+    removePolicy: (identity: string): ShellCommand => makeCommand("Remove-CsClientPolicy", { Identity: str(identity), Force: { kind: "switch" } }, "none"),
+    getUser: (identity: string): ShellCommand => makeCommand("Get-CsUser", { Identity: str(identity) }, "user"),
+    /** Users granted a tag policy: the host builds the filter expression from the typed value (api/powershell/table.ts). */
+    usersWithPolicy: (tagIdentity: string): ShellCommand => makeCommand("Get-CsUser", { Filter: { kind: "clientPolicyFilter", value: tagIdentity } }, "user"),
+    grant: (userIdentity: string, policyName: string | null): ShellCommand =>
+        makeCommand("Grant-CsClientPolicy", { Identity: str(userIdentity), PolicyName: policyName === null ? { kind: "null" } : str(policyName) }, "none"),
 } as const;

@@ -18,7 +18,7 @@ import type { Reply } from "../server/http";
 import { AuditLog, type CommandAudit } from "./audit";
 import { ShellBackend, type GatewayStats } from "./backend";
 import { verifySecret, type GatewayConfig } from "./config";
-import type { LineResult, ShellRunner } from "./protocol";
+import type { LineResult, ShellCommand, ShellRunner } from "./protocol";
 import { ShellPool } from "./shell";
 import { SideStore } from "./sideStore";
 
@@ -39,8 +39,8 @@ export interface GatewayHandle {
     port: number;
     /** A tenant's counters (requests, confirmed writes); default the first tenant. */
     stats(tenantId?: string): GatewayStats;
-    /** Runs cmdlet lines in a pooled shell of a tenant (default the first), as an administrator would (drift in tests, the self-test). */
-    runShell(lines: string[], stopOnError?: boolean, tenantId?: string): Promise<LineResult[]>;
+    /** Runs commands in a pooled shell of a tenant (default the first), as an administrator would (drift in tests, the self-test). */
+    runShell(commands: ShellCommand[], stopOnError?: boolean, tenantId?: string): Promise<LineResult[]>;
     /** Shell processes replaced since start. */
     shellReplacements(): number;
     /**
@@ -161,9 +161,9 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         url: `${config.tls ? "https" : "http"}://${host}:${port}`,
         port,
         stats: (tenantId) => ({ ...backendOf(tenantId).stats }),
-        runShell: (lines, stopOnError = false, tenantId = first) => {
+        runShell: (commands, stopOnError = false, tenantId = first) => {
             backendOf(tenantId);
-            return shells.get(tenantId.toLowerCase())!.run(lines, { stopOnError });
+            return shells.get(tenantId.toLowerCase())!.run(commands, { stopOnError });
         },
         shellReplacements: () => pools.reduce((n, p) => n + p.replaced, 0),
         reloadClients: (clients) => directory.reloadClients(clients),

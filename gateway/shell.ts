@@ -9,10 +9,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { Errors } from "../server/errors";
-import { parseShellMessage, type LineResult, type ShellRequest, type ShellRunner } from "./protocol";
+import { parseShellMessage, type LineResult, type ShellCommand, type ShellRequest, type ShellRunner } from "./protocol";
 
 /** How to start one shell process. */
-export interface ShellCommand {
+export interface ShellProcessSpec {
     /** Executable, e.g. `powershell.exe` or `pwsh`, or `node` for the stand-in. */
     command: string;
     args: string[];
@@ -23,12 +23,12 @@ export interface ShellCommand {
 
 /** Options of {@link ShellPool}. */
 export interface ShellPoolOptions {
-    shell: ShellCommand;
+    shell: ShellProcessSpec;
     /** Processes kept (default 2). */
     size?: number;
     /** Milliseconds a request may take before the shell is declared hung: base (default 60000) … */
     commandTimeoutMs?: number;
-    /** … plus this much per line of the request (default 50), so a 5,000-line resolution gets its time. */
+    /** … plus this much per command of the request (default 50), so a 5,000-user resolution gets its time. */
     perLineTimeoutMs?: number;
     /** Milliseconds a new process has to print its ready line (default 120000: importing the module is slow). */
     startTimeoutMs?: number;
@@ -46,7 +46,7 @@ class ShellProcess {
     private nextId = 1;
     dead = false;
 
-    constructor(cmd: ShellCommand, startTimeoutMs: number, private readonly onDeath: (p: ShellProcess, why: string) => void, log: ShellPoolOptions["log"]) {
+    constructor(cmd: ShellProcessSpec, startTimeoutMs: number, private readonly onDeath: (p: ShellProcess, why: string) => void, log: ShellPoolOptions["log"]) {
         this.child = spawn(cmd.command, cmd.args, { cwd: cmd.cwd, env: { ...process.env, ...cmd.env }, stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
         let markReady: () => void;
         let failStart: (e: Error) => void;
@@ -94,13 +94,13 @@ class ShellProcess {
         this.onDeath(this, why);
     }
 
-    run(lines: string[], stopOnError: boolean, timeoutMs: number): Promise<LineResult[]> {
+    run(commands: ShellCommand[], stopOnError: boolean, timeoutMs: number): Promise<LineResult[]> {
         if (this.dead) return Promise.reject(Errors.shellUnavailable("the shell died"));
         return new Promise((resolve, reject) => {
             const id = this.nextId++;
             const timer = setTimeout(() => this.die("did not answer in time", undefined, Errors.gatewayTimeout(Math.round(timeoutMs / 1000))), timeoutMs);
             this.pending = { resolve, reject, id, timer };
-            const req: ShellRequest = { id, lines, stopOnError };
+            const req: ShellRequest = { id, commands, stopOnError };
             this.child.stdin.write(JSON.stringify(req) + "\n");
         });
     }
@@ -187,12 +187,12 @@ export class ShellPool implements ShellRunner {
         });
     }
 
-    async run(lines: string[], opts: { stopOnError?: boolean } = {}): Promise<LineResult[]> {
-        if (lines.length === 0) return [];
+    async run(commands: ShellCommand[], opts: { stopOnError?: boolean } = {}): Promise<LineResult[]> {
+        if (commands.length === 0) return [];
         const p = await this.acquire();
-        const timeout = (this.opts.commandTimeoutMs ?? 60000) + lines.length * (this.opts.perLineTimeoutMs ?? 50);
+        const timeout = (this.opts.commandTimeoutMs ?? 60000) + commands.length * (this.opts.perLineTimeoutMs ?? 50);
         try {
-            return await p.run(lines, opts.stopOnError ?? true, timeout);
+            return await p.run(commands, opts.stopOnError ?? true, timeout);
         } finally {
             this.release(p);
         }

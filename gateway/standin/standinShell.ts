@@ -4,24 +4,29 @@
  * "Central Management Store" is a tenant emulator, reached over the emulator's tenant API (so several stand-in
  * processes of one pool share one server state, as sessions to one pool do).
  *
- * It is strict on purpose: it accepts only the documented syntax and parameters of the cmdlets the gateway sends
- * (New/Set/Get/Remove/Grant-CsClientPolicy, New-CsClientPolicyEntry, Get-CsUser; MicrosoftDocs/office-docs-powershell,
- * skype/skype-ps/skype/*.md), piped only into the module's `ConvertTo-CpPolicy`/`ConvertTo-CpUser` or `Out-Null`, and
- * fails like PowerShell otherwise (CommandNotFoundException, NamedParameterNotFound, a binding error naming the
- * parameter). Its output is what the module's projection would print: the emulator's wire form without the API's
- * owner fields, which a real server does not have.
+ * Each command is bound with api/powershell/binder.ts, the checks the module's host loop makes in the same order with
+ * the same error records (unknown cmdlet, parameter, argument kind, missing parameter, output form). Then, like the
+ * cmdlets themselves, it refuses setting values their parameter types or ranges do not take ("Cannot bind parameter
+ * …", from the catalogue), runs the cmdlet against the store and answers what the module's projection would print:
+ * the emulator's wire form without the API's owner fields, which a real server does not have. `Get-CsUser -Filter`
+ * is evaluated from the filter expression the module would pass (read back as PowerShell reads a single-quoted
+ * string), so tests see what the expression says, not what the gateway meant.
  *
  * Usage: `node standinShell.js --api <emulator url> --tenant <id> --client-id <id> [--faults <file.json>]`, the client
  * secret in the environment variable `CPGW_STANDIN_SECRET`. The faults file (read before every request) may hold
- * regular expressions matched against the request's lines: `hang` (never answer), `die` (exit before running),
- * `dieAfter` (run, then exit without answering), `garbage` (print a non-JSON line instead of answering); with
- * `once: true` the first fault that fires clears the file.
+ * regular expressions matched against the display form of each command of the request (`describeCommand`:
+ * `Cmdlet -Name <JSON value> … | output`): `hang` (never answer), `die` (exit before running), `dieAfter` (run,
+ * then exit without answering), `garbage` (print a non-JSON line instead of answering); with `once: true` the first
+ * fault that fires clears the file.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { settingByWireName, validateSetting, type WireValue } from "../../api/catalogue";
+import { formatTimeSpan, SETTINGS_BY_NAME, validateSetting, type WireValue } from "../../api/catalogue";
 import { OWNER_ANNOTATION, Routes } from "../../api/contract";
-import type { LineResult, ShellError, ShellRequest } from "../protocol";
+import { BindError, bindCommand, type BoundCommand, type BoundValue } from "../../api/powershell/binder";
+import { readClientPolicyFilter } from "../../api/powershell/table";
+import { describeCommand, type LineResult, type ShellCommand, type ShellError, type ShellRequest } from "../protocol";
+import { MODULE_VERSION } from "../module";
 
 // ---------------------------------------------------------------- arguments
 
@@ -48,172 +53,6 @@ class PsError extends Error {
     toShell(): ShellError {
         return { id: this.id, category: this.category, message: this.message };
     }
-}
-
-// ---------------------------------------------------------------- tokenizer and parser
-
-type Tok = { t: "word" | "param" | "string" | "var" | "number" | "punct"; v: string; quoted?: boolean };
-
-function tokenize(line: string): Tok[] {
-    const out: Tok[] = [];
-    let i = 0;
-    const fail = (msg: string): never => { throw new PsError("ParseException", "ParserError", `At char ${i + 1}: ${msg}`); };
-    while (i < line.length) {
-        const c = line[i];
-        if (/\s/.test(c)) { i++; continue; }
-        if (c === "'" || c === '"') {
-            let v = "";
-            i++;
-            for (;;) {
-                if (i >= line.length) fail("The string is missing the terminator.");
-                const d = line[i++];
-                if (d === c && line[i] === c) { v += c; i++; }
-                else if (d === c) break;
-                else if (c === '"' && d === "`" && i < line.length) v += line[i++];
-                else if (c === '"' && d === "$") fail("variables in double-quoted strings are not used by the gateway");
-                else v += d;
-            }
-            out.push({ t: "string", v, quoted: true });
-            continue;
-        }
-        if (c === "@" && (line[i + 1] === "{" || line[i + 1] === "(")) { out.push({ t: "punct", v: c + line[i + 1] }); i += 2; continue; }
-        if ("(){}=,;|".includes(c)) { out.push({ t: "punct", v: c }); i++; continue; }
-        if (c === "$") {
-            const m = /^\$([A-Za-z]+)/.exec(line.slice(i));
-            if (!m || !["true", "false", "null"].includes(m[1].toLowerCase())) fail(`unsupported variable ${line.slice(i, i + 10)}`);
-            out.push({ t: "var", v: m![1].toLowerCase() });
-            i += m![0].length;
-            continue;
-        }
-        const m = /^[^\s'"(){}=,;|]+/.exec(line.slice(i))!;
-        const w = m[0];
-        i += w.length;
-        if (/^-[A-Za-z][A-Za-z0-9]*:?$/.test(w)) out.push({ t: "param", v: w.replace(/^-|:$/g, "") });
-        else if (/^-?\d+$/.test(w)) out.push({ t: "number", v: w });
-        else out.push({ t: "word", v: w });
-    }
-    return out;
-}
-
-type Value = string | number | boolean | null | { modifier: "Add" | "Remove" | "Replace"; entries: Array<{ Name: string; Value: string }> } | { filter: string; value: string };
-
-interface Command {
-    cmdlet: string;
-    params: Map<string, { name: string; value: Value; given: boolean }>;
-    positional: Value[];
-    pipe?: string;
-}
-
-/** Documented parameters of each cmdlet (lower-cased); `*settings*` stands for every catalogue setting. */
-const CMDLETS: Record<string, { canonical: string; params: string[]; positional: string[] }> = {
-    "get-csclientpolicy": { canonical: "Get-CsClientPolicy", params: ["identity", "filter", "localstore", "tenant", "include"], positional: ["identity"] },
-    "new-csclientpolicy": { canonical: "New-CsClientPolicy", params: ["identity", "*settings*", "force", "inmemory", "whatif", "confirm", "tenant"], positional: ["identity"] },
-    "set-csclientpolicy": { canonical: "Set-CsClientPolicy", params: ["identity", "instance", "*settings*", "force", "whatif", "confirm", "tenant"], positional: ["identity"] },
-    "remove-csclientpolicy": { canonical: "Remove-CsClientPolicy", params: ["identity", "force", "whatif", "confirm", "tenant"], positional: ["identity"] },
-    "grant-csclientpolicy": { canonical: "Grant-CsClientPolicy", params: ["identity", "policyname", "domaincontroller", "passthru", "whatif", "confirm"], positional: ["identity", "policyname"] },
-    "get-csuser": { canonical: "Get-CsUser", params: ["identity", "filter", "ldapfilter", "credential", "domaincontroller", "onlineonly", "onpremisesonly", "organizationalunit", "resultsize", "unassignedonly"], positional: ["identity"] },
-};
-const SWITCHES = new Set(["force", "inmemory", "whatif", "confirm", "localstore", "passthru", "onlineonly", "onpremisesonly", "unassignedonly"]);
-const PROJECTIONS = new Set(["convertto-cppolicy", "convertto-cpuser", "out-null"]);
-
-function parse(line: string): Command {
-    const toks = tokenize(line);
-    let k = 0;
-    const peek = () => toks[k];
-    const next = () => toks[k++];
-    const expect = (v: string) => {
-        const t = next();
-        if (!t || t.v !== v) throw new PsError("ParseException", "ParserError", `Missing '${v}' in ${JSON.stringify(line.slice(0, 60))}.`);
-    };
-    const head = next();
-    if (!head || head.t !== "word") throw new PsError("ParseException", "ParserError", "A line must start with a command.");
-    const spec = CMDLETS[head.v.toLowerCase()];
-    if (!spec) {
-        throw new PsError("CommandNotFoundException", "ObjectNotFound",
-            `The term '${head.v}' is not recognized as the name of a cmdlet, function, script file, or operable program.`);
-    }
-    const cmd: Command = { cmdlet: spec.canonical, params: new Map(), positional: [] };
-    const entry = (): { Name: string; Value: string } => {
-        expect("(");
-        const c = next();
-        if (!c || c.v.toLowerCase() !== "new-csclientpolicyentry") throw new PsError("ParseException", "ParserError", "Expected (New-CsClientPolicyEntry -Name … -Value …).");
-        const e: Record<string, string> = {};
-        for (let n = 0; n < 2; n++) {
-            const p = next();
-            const v = next();
-            if (!p || p.t !== "param" || !["name", "value"].includes(p.v.toLowerCase()) || !v || !["string", "word", "number"].includes(v.t)) {
-                throw new PsError("NamedParameterNotFound,Microsoft.Rtc.Management.Internal.NewClientPolicyEntryCmdlet", "InvalidArgument", "New-CsClientPolicyEntry takes -Name <string> -Value <string>.");
-            }
-            e[p.v.toLowerCase()] = v.v;
-        }
-        expect(")");
-        return { Name: e.name, Value: e.value };
-    };
-    const value = (): Value => {
-        const t = next();
-        if (t.t === "string" || t.t === "word") return t.v;
-        if (t.t === "number") return Number(t.v);
-        if (t.t === "var") return t.v === "null" ? null : t.v === "true";
-        if (t.v === "@{") {
-            const key = next();
-            if (!key || !["add", "remove", "replace"].includes(key.v.toLowerCase())) throw new PsError("ParseException", "ParserError", "A list modifier is @{Add=…}, @{Remove=…} or @{Replace=…}.");
-            expect("=");
-            const entries: Array<{ Name: string; Value: string }> = [];
-            if (peek()?.v === "@(") {
-                next();
-                if (peek()?.v !== ")") for (;;) { entries.push(entry()); if (peek()?.v === ",") { next(); continue; } break; }
-                expect(")");
-            } else entries.push(entry());
-            expect("}");
-            const m = key.v.toLowerCase();
-            return { modifier: (m[0].toUpperCase() + m.slice(1)) as "Add" | "Remove" | "Replace", entries };
-        }
-        if (t.v === "{") {
-            const field = next();
-            const op = next();
-            const v = next();
-            expect("}");
-            if (!field || !op || op.t !== "param" || op.v.toLowerCase() !== "eq" || !v || v.t !== "string") {
-                throw new PsError("ParseException", "ParserError", "The stand-in supports filters of the form {Property -eq 'value'}.");
-            }
-            return { filter: field.v, value: v.v };
-        }
-        throw new PsError("ParseException", "ParserError", `Unexpected token '${t.v}'.`);
-    };
-    while (k < toks.length) {
-        const t = peek();
-        if (t.t === "punct" && t.v === "|") {
-            next();
-            const p = next();
-            if (!p || !PROJECTIONS.has(p.v.toLowerCase()) || k < toks.length) {
-                throw new PsError("ParseException", "ParserError", "Only '| ConvertTo-CpPolicy', '| ConvertTo-CpUser' and '| Out-Null' may follow a cmdlet.");
-            }
-            cmd.pipe = p.v.toLowerCase();
-            break;
-        }
-        if (t.t === "param") {
-            next();
-            const lower = t.v.toLowerCase();
-            const known = spec.params.includes(lower) || (spec.params.includes("*settings*") && settingByWireName(lower, "caseInsensitive"));
-            if (!known) {
-                throw new PsError(`NamedParameterNotFound,${spec.canonical}`, "InvalidArgument", `A parameter cannot be found that matches parameter name '${t.v}'.`);
-            }
-            if (cmd.params.has(lower)) throw new PsError(`ParameterAlreadyBound,${spec.canonical}`, "InvalidArgument", `Cannot bind parameter because parameter '${t.v}' is specified more than once.`);
-            const isSwitch = SWITCHES.has(lower);
-            const v: Value = isSwitch ? true : k < toks.length && peek().t !== "param" && peek().v !== "|" ? value() : (() => {
-                throw new PsError(`MissingArgument,${spec.canonical}`, "InvalidArgument", `Missing an argument for parameter '${t.v}'.`);
-            })();
-            cmd.params.set(lower, { name: t.v, value: v, given: true });
-            continue;
-        }
-        const v = value();
-        const free = spec.positional.filter((p) => !cmd.params.has(p));
-        if (free.length === 0) {
-            throw new PsError(`PositionalParameterNotFound,${spec.canonical}`, "InvalidArgument", `A positional parameter cannot be found that accepts argument '${String(v)}'.`);
-        }
-        cmd.params.set(free[0], { name: free[0], value: v, given: true });
-    }
-    return cmd;
 }
 
 // ---------------------------------------------------------------- the emulator as the server's store
@@ -272,110 +111,91 @@ function userOut(u: Record<string, unknown>): Record<string, unknown> {
     return rest;
 }
 
-/** A setting argument bound to its parameter type, as PowerShell's binder would (or a binding error). */
-function bind(cmdlet: string, name: string, v: Value): WireValue | null | { modifier: string; entries: Array<{ Name: string; Value: string }> } {
-    const def = settingByWireName(name, "caseInsensitive")!;
-    if (v === null) return null;
-    if (typeof v === "object" && "modifier" in v) {
-        if (def.kind !== "policyEntry") throw new PsError(`CannotConvertArgument,${cmdlet}`, "InvalidArgument", `Cannot bind parameter '${def.name}': a list modifier is only valid for PolicyEntry.`);
-        return v;
-    }
-    if (def.kind === "policyEntry") throw new PsError(`CannotConvertArgument,${cmdlet}`, "InvalidArgument", `Cannot bind parameter 'PolicyEntry': use New-CsClientPolicyEntry in @{Add=…}, @{Remove=…} or @{Replace=…}.`);
-    let coerced: unknown = v;
-    if (def.kind === "uint" && typeof v === "string" && /^\d+$/.test(v)) coerced = Number(v);
-    if ((def.kind === "string" || def.kind === "enum" || def.kind === "timespan") && typeof v === "number") coerced = String(v);
-    const r = validateSetting(def, coerced, "wire");
+/**
+ * A bound setting as the cmdlet's parameter type takes it: the wire value, or a binding error like the cmdlet's when
+ * its type or range refuses it (UInt32 overflow, an unknown enum name, a TimeSpan past the documented range).
+ */
+function settingValue(cmdlet: string, name: string, v: BoundValue): WireValue | null {
+    const def = settingByName(name);
+    if (v.type === "null") return null;
+    const wire: unknown = v.type === "timespan" ? (v.seconds < 86400 ? formatTimeSpan(v.seconds) : v.text) : v.type === "switch" ? true : v.value;
+    const r = validateSetting(def, wire, "wire");
     if (!r.ok) throw new PsError(`CannotConvertArgumentNoMessage,${cmdlet}`, "InvalidArgument", `Cannot bind parameter '${def.name}'. ${r.message}.`);
     return r.value;
 }
 
-function identityOf(cmd: Command, fallback?: string): string {
-    const v = cmd.params.get("identity")?.value ?? fallback;
-    if (typeof v !== "string" && typeof v !== "number") throw new PsError(`MissingArgument,${cmd.cmdlet}`, "InvalidArgument", `${cmd.cmdlet}: -Identity <string> is required.`);
-    return String(v);
+function settingByName(name: string) {
+    const def = SETTINGS_BY_NAME.get(name);
+    if (!def) throw new Error(`${name} is in the cmdlet table but not in the catalogue`);
+    return def;
 }
 
-async function settingsBody(cmd: Command, current?: Record<string, unknown>): Promise<Record<string, unknown>> {
+function stringArg(cmd: BoundCommand, name: string): string | undefined {
+    const v = cmd.args.get(name)?.value;
+    return v && (v.type === "string" || v.type === "clientPolicyFilter") ? v.value : undefined;
+}
+
+function identityOf(cmd: BoundCommand): string {
+    const v = stringArg(cmd, "Identity");
+    // The binder already refused a command without its required -Identity; this guards the table's promise.
+    if (v === undefined) throw new PsError(`MissingArgument,${cmd.cmdlet.name}`, "InvalidArgument", `${cmd.cmdlet.name}: -Identity <string> is required.`);
+    return v;
+}
+
+/** The API body of New/Set-CsClientPolicy: each setting given, `null` clearing it; PolicyEntry replaces the list. */
+function settingsBody(cmd: BoundCommand): Record<string, unknown> {
     const body: Record<string, unknown> = {};
-    for (const [lower, p] of cmd.params) {
-        if (!settingByWireName(lower, "caseInsensitive")) continue;
-        const def = settingByWireName(lower, "caseInsensitive")!;
-        const b = bind(cmd.cmdlet, p.name, p.value);
-        if (b !== null && typeof b === "object" && "modifier" in b) {
-            const have = ((current?.[def.name] as Array<{ Name: string; Value: string }> | null) ?? []);
-            const same = (a: { Name: string; Value: string }, c: { Name: string; Value: string }) => a.Name === c.Name && a.Value === c.Value;
-            const list = b.modifier === "Replace" ? b.entries : b.modifier === "Add" ? [...have, ...b.entries] : have.filter((h) => !b.entries.some((e) => same(h, e)));
-            body[def.name] = list.length === 0 ? null : list;
-        } else body[def.name] = b;
+    for (const [name, { param, value }] of cmd.args) {
+        if (param.role === "setting") body[name] = settingValue(cmd.cmdlet.name, name, value);
     }
     return body;
 }
 
-async function execute(cmd: Command): Promise<unknown[]> {
-    const projected = cmd.pipe === "convertto-cppolicy" || cmd.pipe === "convertto-cpuser";
-    const wantProjection = (kind: "convertto-cppolicy" | "convertto-cpuser") => {
-        if (cmd.pipe !== kind && cmd.pipe !== "out-null") {
-            throw new PsError("UnprojectedOutput", "InvalidOperation", `${cmd.cmdlet} output must be piped to ${kind === "convertto-cppolicy" ? "ConvertTo-CpPolicy" : "ConvertTo-CpUser"} (the gateway never reads default formatting).`);
-        }
-        return cmd.pipe === kind;
-    };
-    for (const unsupported of ["localstore", "tenant", "include", "instance", "inmemory", "ldapfilter", "credential", "domaincontroller", "organizationalunit", "resultsize", "onlineonly", "onpremisesonly", "unassignedonly", "passthru", "whatif", "confirm"]) {
-        if (cmd.params.has(unsupported)) throw new PsError(`NotSupportedByStandIn,${cmd.cmdlet}`, "NotImplemented", `The stand-in shell does not model -${cmd.params.get(unsupported)!.name}.`);
-    }
-    switch (cmd.cmdlet) {
+async function execute(cmd: BoundCommand): Promise<unknown[]> {
+    const name = cmd.cmdlet.name;
+    switch (name) {
         case "Get-CsClientPolicy": {
-            const out = wantProjection("convertto-cppolicy");
-            if (cmd.params.has("identity")) {
-                const r = await api("GET", Routes.policy(identityOf(cmd)));
-                if (r.status === 404) throw new PsError("ObjectNotFound,Microsoft.Rtc.Management.Internal.GetClientPolicyCmdlet", "ObjectNotFound", `Cannot get policy "${identityOf(cmd)}" because it does not exist.`);
-                if (r.status !== 200) fail(r, cmd.cmdlet);
-                return out ? [policyOut(r.json)] : [];
+            if (cmd.args.has("Identity")) {
+                const identity = identityOf(cmd);
+                const r = await api("GET", Routes.policy(identity));
+                if (r.status === 404) throw new PsError("ObjectNotFound,Microsoft.Rtc.Management.Internal.GetClientPolicyCmdlet", "ObjectNotFound", `Cannot get policy "${identity}" because it does not exist.`);
+                if (r.status !== 200) fail(r, name);
+                return [policyOut(r.json)];
             }
-            let all = await pages(Routes.policies());
-            const filter = cmd.params.get("filter")?.value;
-            if (typeof filter === "string") {
-                const re = new RegExp(`^${filter.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
-                all = all.filter((p) => re.test(p.Identity));
-            }
-            return out ? all.map(policyOut) : [];
+            return (await pages(Routes.policies())).map(policyOut);
         }
         case "New-CsClientPolicy": {
-            const identity = identityOf(cmd);
-            const r = await api("PUT", Routes.policy(identity), await settingsBody(cmd), { "if-none-match": "*" });
-            if (r.status !== 201) fail(r, cmd.cmdlet);
-            return projected ? [policyOut(r.json)] : [];
+            const r = await api("PUT", Routes.policy(identityOf(cmd)), settingsBody(cmd), { "if-none-match": "*" });
+            if (r.status !== 201) fail(r, name);
+            return [];
         }
         case "Set-CsClientPolicy": {
-            const identity = identityOf(cmd, "Global");
+            const identity = identityOf(cmd);
+            const body = settingsBody(cmd);
             const cur = await api("GET", Routes.policy(identity));
-            if (cur.status !== 200) fail(cur, cmd.cmdlet);
-            const r = await api("PATCH", Routes.policy(identity), await settingsBody(cmd, cur.json));
-            if (r.status !== 200) fail(r, cmd.cmdlet);
+            if (cur.status !== 200) fail(cur, name);
+            const r = await api("PATCH", Routes.policy(identity), body);
+            if (r.status !== 200) fail(r, name);
             return [];
         }
         case "Remove-CsClientPolicy": {
             // Without -Force the cmdlet asks before removing a policy users hold; a non-interactive session cannot answer.
-            const force = cmd.params.get("force")?.value === true;
+            const force = cmd.args.get("Force")?.value.type === "switch";
             const r = await api("DELETE", Routes.policy(identityOf(cmd)) + (force ? "?force=true" : ""));
-            if (r.status !== 204 && r.status !== 200) fail(r, cmd.cmdlet);
+            if (r.status !== 204 && r.status !== 200) fail(r, name);
             return [];
         }
         case "Grant-CsClientPolicy": {
-            const p = cmd.params.get("policyname");
-            if (!p) throw new PsError("MissingArgument,Grant-CsClientPolicy", "InvalidArgument", "Grant-CsClientPolicy needs -PolicyName <name> or $null.");
-            const r = await api("PUT", Routes.userAssignment(identityOf(cmd)), { PolicyName: p.value === null ? null : String(p.value) });
-            if (r.status !== 200) fail(r, cmd.cmdlet);
+            const p = cmd.args.get("PolicyName")!.value;
+            const r = await api("PUT", Routes.userAssignment(identityOf(cmd)), { PolicyName: p.type === "null" ? null : stringArg(cmd, "PolicyName") });
+            if (r.status !== 200) fail(r, name);
             return [];
         }
         case "Get-CsUser": {
-            const out = wantProjection("convertto-cpuser");
-            const f = cmd.params.get("filter")?.value;
-            if (f !== undefined) {
-                if (typeof f !== "object" || f === null || !("filter" in f) || f.filter.toLowerCase() !== "clientpolicy") {
-                    throw new PsError("NotSupportedByStandIn,Get-CsUser", "NotImplemented", "The stand-in supports Get-CsUser -Filter {ClientPolicy -eq '<identity>'} only.");
-                }
-                const users = await pages(Routes.assignments(f.value));
-                return out ? users.map(userOut) : [];
+            if (cmd.filterExpression !== undefined) {
+                const policy = readClientPolicyFilter(cmd.filterExpression);
+                if (policy === undefined) throw new PsError("ParserError,Get-CsUser", "InvalidArgument", `The filter ${JSON.stringify(cmd.filterExpression)} is not ClientPolicy -eq '<name>'.`);
+                return (await pages(Routes.assignments(policy))).map(userOut);
             }
             const identity = identityOf(cmd);
             const r = await api("GET", Routes.user(identity));
@@ -385,33 +205,37 @@ async function execute(cmd: Command): Promise<unknown[]> {
             if (r.status === 409 && r.json?.error?.code === "AmbiguousIdentity") {
                 const users = [];
                 for (const d of r.json.error.details as Array<{ target: string }>) users.push((await api("GET", Routes.user(d.target))).json);
-                return out ? users.map(userOut) : [];
+                return users.map(userOut);
             }
-            if (r.status !== 200) fail(r, cmd.cmdlet);
-            return out ? [userOut(r.json)] : [];
+            if (r.status !== 200) fail(r, name);
+            return [userOut(r.json)];
         }
     }
-    throw new PsError("CommandNotFoundException", "ObjectNotFound", `The term '${cmd.cmdlet}' is not recognized.`);
+    throw new PsError("CommandNotFoundException", "ObjectNotFound", `The term '${name}' is not recognized.`);
+}
+
+/** Binds a command as the module's host loop does; the error record it reports when the binder refuses it. */
+function bindOrError(raw: unknown): BoundCommand | ShellError {
+    try {
+        return bindCommand(raw);
+    } catch (e) {
+        if (e instanceof BindError) return { id: e.id, category: e.category, message: e.message };
+        throw e;
+    }
 }
 
 /**
- * A request made only of `Get-CsUser -Identity X | ConvertTo-CpUser` lines (the gateway's user resolution) is answered
- * from the store's batch resolution, with exactly the per-line results running each line would give; it only saves
- * the stand-in one HTTP round trip per user.
+ * A request made only of `Get-CsUser -Identity X` commands (the gateway's user resolution) is answered from the
+ * store's batch resolution, with exactly the per-command results running each would give; it only saves the stand-in
+ * one HTTP round trip per user.
  */
-async function resolveAll(lines: string[]): Promise<LineResult[] | undefined> {
-    if (lines.length < 2) return undefined;
+async function resolveAll(commands: unknown[]): Promise<LineResult[] | undefined> {
+    if (commands.length < 2) return undefined;
     const ids: string[] = [];
-    for (const line of lines) {
-        let cmd: Command;
-        try {
-            cmd = parse(line);
-        } catch {
-            return undefined;
-        }
-        const id = cmd.params.get("identity")?.value;
-        if (cmd.cmdlet !== "Get-CsUser" || cmd.pipe !== "convertto-cpuser" || cmd.params.size !== 1 || typeof id !== "string") return undefined;
-        ids.push(id);
+    for (const raw of commands) {
+        const cmd = bindOrError(raw);
+        if ("id" in cmd || cmd.cmdlet.name !== "Get-CsUser" || cmd.args.size !== 1 || !cmd.args.has("Identity")) return undefined;
+        ids.push(identityOf(cmd));
     }
     const out: LineResult[] = [];
     for (let i = 0; i < ids.length; i += 5000) {
@@ -445,7 +269,16 @@ function faults(): Faults {
     }
 }
 
-const matches = (re: string | undefined, lines: string[]) => re !== undefined && lines.some((l) => new RegExp(re).test(l));
+/** The display form of a received command, for fault matching (a malformed one as its JSON). */
+function display(raw: unknown): string {
+    try {
+        return describeCommand(raw as ShellCommand);
+    } catch {
+        return JSON.stringify(raw);
+    }
+}
+
+const matches = (re: string | undefined, shown: string[]) => re !== undefined && shown.some((l) => new RegExp(re).test(l));
 
 /** With `once`, a fault that fires is cleared from the file first, so the next shell (or the retry) runs normally. */
 function fire(f: Faults): void {
@@ -453,37 +286,42 @@ function fire(f: Faults): void {
 }
 
 async function handle(req: ShellRequest): Promise<void> {
+    const commands: unknown[] = Array.isArray(req.commands) ? req.commands : [];
+    const shown = commands.map(display);
     const f = faults();
-    if (matches(f.hang, req.lines)) { fire(f); return; } // never answers
-    if (matches(f.die, req.lines)) { fire(f); process.exit(3); }
-    if (matches(f.garbage, req.lines)) {
+    if (matches(f.hang, shown)) { fire(f); return; } // never answers
+    if (matches(f.die, shown)) { fire(f); process.exit(3); }
+    if (matches(f.garbage, shown)) {
         fire(f);
         process.stdout.write("WARNING: The session's module could not be loaded.\n");
         return;
     }
     const results: LineResult[] = [];
     let failed = false;
-    const resolved = await resolveAll(req.lines);
+    const resolved = await resolveAll(commands);
     if (resolved) {
-        if (matches(f.dieAfter, req.lines)) { fire(f); process.exit(4); }
+        if (matches(f.dieAfter, shown)) { fire(f); process.exit(4); }
         process.stdout.write(JSON.stringify({ id: req.id, results: resolved }) + "\n");
         return;
     }
-    for (const line of req.lines) {
+    for (const raw of commands) {
         if (failed && req.stopOnError) { results.push({ ok: false, skipped: true }); continue; }
         try {
-            results.push({ ok: true, output: await execute(parse(line)) });
+            const cmd = bindOrError(raw);
+            if ("id" in cmd) throw new PsError(cmd.id, cmd.category, cmd.message);
+            const output = await execute(cmd);
+            results.push({ ok: true, output: cmd.output === "none" ? [] : output });
         } catch (e) {
             failed = true;
             const err = e instanceof PsError ? e.toShell() : { id: "System.Exception", category: "NotSpecified", message: (e as Error).message };
             results.push({ ok: false, error: err });
         }
     }
-    if (matches(f.dieAfter, req.lines)) { fire(f); process.exit(4); }
+    if (matches(f.dieAfter, shown)) { fire(f); process.exit(4); }
     process.stdout.write(JSON.stringify({ id: req.id, results }) + "\n");
 }
 
-process.stdout.write(JSON.stringify({ ready: true, host: "stand-in", module: "1.0.0" }) + "\n");
+process.stdout.write(JSON.stringify({ ready: true, host: "stand-in", module: MODULE_VERSION }) + "\n");
 let queue = Promise.resolve();
 createInterface({ input: process.stdin }).on("line", (line) => {
     queue = queue.then(() => handle(JSON.parse(line) as ShellRequest)).catch((e) => {

@@ -1,17 +1,19 @@
 /**
- * The gateway's generated PowerShell: golden lines (quoting of identities and strings with quotes, `$null`, TimeSpans,
- * PolicyEntry), the committed module and JEA files equal to their generators' output, and a syntax check of every
- * generated script and file with the tree-sitter PowerShell grammar (tree-sitter-powershell 0.26.4 on npm, prebuilt
- * for Linux, macOS and Windows). That grammar refuses one valid form, a comma list as a command argument
- * (`Export-ModuleMember -Function a, b`), so the module writes `@('a', 'b')` instead; it also misreads parameter names
- * holding digits (`-P2PAppSharingEncryption`), which the all-settings check leaves out, saying so.
+ * The gateway's commands and generated PowerShell: golden commands (typed values, `null`, TimeSpans, PolicyEntry, the
+ * filter value), the filter literal's quoting, the committed module and JEA files equal to their generators' output,
+ * no evaluation of text as code anywhere in the module or the gateway's sources, and a syntax check of every
+ * generated file with the tree-sitter PowerShell grammar (tree-sitter-powershell 0.26.4 on npm, prebuilt for Linux,
+ * macOS and Windows). That grammar refuses one valid form, a comma list as a command argument
+ * (`Export-ModuleMember -Function a, b`), so the module writes `@('a', 'b')` instead.
  */
 import * as assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { SETTINGS } from "../../../api/catalogue";
+import { clientPolicyFilter, CMDLET_TABLE, quoteFilterLiteral, readClientPolicyFilter } from "../../../api/powershell/table";
 import { renderRoleCapability, renderSessionConfiguration } from "../../../gateway/jea";
 import { MODULE_PATH, renderModule } from "../../../gateway/module";
+import { describeCommand } from "../../../gateway/protocol";
 import { Ps, settingArgument } from "../../../gateway/script";
 
 type Node = { type: string; hasError: boolean; text: string; descendantsOfType(t: string): Node[] };
@@ -31,57 +33,82 @@ function commands(src: string): string[] {
     return root.descendantsOfType("command_name").map((n) => n.text);
 }
 
-const JEA_DIR = path.join(__dirname, "..", "..", "..", "gateway", "jea");
+const ROOT = path.join(__dirname, "..", "..", "..");
+const JEA_DIR = path.join(ROOT, "gateway", "jea");
+/** What evaluates text as code in PowerShell (and `iex`, Invoke-Expression's alias). */
+const EVALUATORS = /Invoke-Expression|\biex\b|\[scriptblock\]::Create|ScriptBlock\]::Create|Add-Type|\.InvokeScript|NewScriptBlock/i;
+
+function sourcesUnder(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        return e.isDirectory() ? sourcesUnder(p) : /\.(ts|psm1|psrc|pssc|ps1)$/.test(e.name) ? [p] : [];
+    });
+}
 
 describe("gateway: generated PowerShell", () => {
     before(loadGrammar);
 
-    it("writes policy commands with identities and strings quoted, $null, TimeSpans and PolicyEntry lists (golden)", () => {
-        assert.equal(Ps.getPolicy("Global"), "Get-CsClientPolicy -Identity Global | ConvertTo-CpPolicy");
-        assert.equal(Ps.getPolicy("Tag:O'Brien team"), "Get-CsClientPolicy -Identity 'Tag:O''Brien team' | ConvertTo-CpPolicy");
-        assert.equal(Ps.setPolicy("Tag:OfflineIM", { EnableIMAutoArchiving: false, Description: "It's \"quoted\" $HOME `tick`", ConferenceIMIdleTimeout: "00:05:00", MaximumNumberOfContacts: 250, DisplayPhoto: "PhotosFromADOnly", CustomStateUrl: null }),
-            "Set-CsClientPolicy -Identity Tag:OfflineIM -EnableIMAutoArchiving $False -Description 'It''s \"quoted\" $HOME `tick`' -ConferenceIMIdleTimeout '00:05:00' -MaximumNumberOfContacts 250 -DisplayPhoto PhotosFromADOnly -CustomStateUrl $null | Out-Null");
-        assert.equal(Ps.newPolicy("Tag:X", { PolicyEntry: [{ Name: "OnlineFeedbackURL", Value: "https://feedback.example/?a=1&b='2'" }, { Name: "Two", Value: "" }] }),
-            "New-CsClientPolicy -Identity Tag:X -PolicyEntry @{Replace=@((New-CsClientPolicyEntry -Name OnlineFeedbackURL -Value 'https://feedback.example/?a=1&b=''2'''),(New-CsClientPolicyEntry -Name Two -Value ''))} | Out-Null");
-        assert.equal(settingArgument("PolicyEntry", []), "$null");
-        assert.equal(settingArgument("PolicyEntry", null), "$null");
-        assert.equal(settingArgument("Description", "null"), "'null'", "a string that reads as a variable name stays a string");
-        assert.equal(settingArgument("Description", "\u2019typographic\u2019"), "\"\u2019typographic\u2019\"");
-        assert.equal(Ps.removePolicy("Tag:Old"), "Remove-CsClientPolicy -Identity Tag:Old -Force | Out-Null");
-        assert.equal(Ps.grant("sip:tony.smith@contoso.example", "OfflineIM"), "Grant-CsClientPolicy -Identity sip:tony.smith@contoso.example -PolicyName OfflineIM | Out-Null");
-        assert.equal(Ps.grant("Tony O'Neil", null), "Grant-CsClientPolicy -Identity 'Tony O''Neil' -PolicyName $null | Out-Null");
-        assert.equal(Ps.usersWithPolicy("Tag:OfflineIM"), "Get-CsUser -Filter {ClientPolicy -eq 'Tag:OfflineIM'} | ConvertTo-CpUser");
-        assert.equal(Ps.usersWithPolicy("Tag:O'Brien"), "Get-CsUser -Filter {ClientPolicy -eq 'Tag:O''Brien'} | ConvertTo-CpUser");
-        assert.throws(() => settingArgument("Description", "two\nlines"), /line break/);
+    it("sends commands as data: cmdlet, typed parameters and output form, nothing to quote (golden)", () => {
+        assert.deepEqual(Ps.getPolicy("Tag:O'Brien team"), { cmdlet: "Get-CsClientPolicy", params: { Identity: { kind: "string", value: "Tag:O'Brien team" } }, output: "policy" });
+        assert.deepEqual(Ps.listPolicies(), { cmdlet: "Get-CsClientPolicy", params: {}, output: "policy" });
+        assert.deepEqual(Ps.setPolicy("Tag:OfflineIM", { EnableIMAutoArchiving: false, Description: "It's \"quoted\" $HOME `tick`", ConferenceIMIdleTimeout: "00:05:00", MaximumNumberOfContacts: 250, DisplayPhoto: "PhotosFromADOnly", CustomStateUrl: null }), {
+            cmdlet: "Set-CsClientPolicy", output: "none", params: {
+                Identity: { kind: "string", value: "Tag:OfflineIM" }, EnableIMAutoArchiving: { kind: "bool", value: false },
+                Description: { kind: "string", value: "It's \"quoted\" $HOME `tick`" }, ConferenceIMIdleTimeout: { kind: "timespan", value: "00:05:00" },
+                MaximumNumberOfContacts: { kind: "int", value: 250 }, DisplayPhoto: { kind: "string", value: "PhotosFromADOnly" }, CustomStateUrl: { kind: "null" },
+            },
+        });
+        assert.deepEqual(Ps.newPolicy("Tag:X", { PolicyEntry: [{ Name: "OnlineFeedbackURL", Value: "https://feedback.example/?a=1&b='2'" }, { Name: "Two", Value: "" }] }).params.PolicyEntry,
+            { kind: "policyEntries", value: [{ Name: "OnlineFeedbackURL", Value: "https://feedback.example/?a=1&b='2'" }, { Name: "Two", Value: "" }] });
+        assert.deepEqual(settingArgument("PolicyEntry", []), { kind: "null" }, "an empty list clears it");
+        assert.deepEqual(settingArgument("PolicyEntry", null), { kind: "null" });
+        assert.deepEqual(settingArgument("Description", "null"), { kind: "string", value: "null" });
+        assert.deepEqual(settingArgument("Description", "two\nlines"), { kind: "string", value: "two\nlines" }, "a line break is data, not the end of a command");
+        assert.deepEqual(Ps.removePolicy("Tag:Old"), { cmdlet: "Remove-CsClientPolicy", params: { Identity: { kind: "string", value: "Tag:Old" }, Force: { kind: "switch" } }, output: "none" });
+        assert.deepEqual(Ps.grant("Tony O'Neil", null), { cmdlet: "Grant-CsClientPolicy", params: { Identity: { kind: "string", value: "Tony O'Neil" }, PolicyName: { kind: "null" } }, output: "none" });
+        const captured = "Tag:x\u2019}|Out-Null;Remove-CsClientPolicy -Identity Global -Force;#";
+        assert.deepEqual(Ps.usersWithPolicy(captured), { cmdlet: "Get-CsUser", params: { Filter: { kind: "clientPolicyFilter", value: captured } }, output: "user" });
+        assert.equal(describeCommand(Ps.grant("a\u2028b", "P")), 'Grant-CsClientPolicy -Identity "a\\u2028b" -PolicyName "P"', "the display form is one line");
     });
 
-    it("every generated line parses as PowerShell and holds only the commands it means to run, whatever the values", () => {
-        const hostile = ["'; Remove-CsClientPolicy -Identity Global; '", "\"; Remove-CsClientPolicy Global; \"", "$(Remove-CsClientPolicy Global)", "`; x", "a | Out-Host", "}{", "\u2018x\u2019; Remove-CsClientPolicy Global", "@{a=1}", "#comment"];
-        for (const v of hostile) {
-            assert.deepEqual(commands(Ps.setPolicy(`Tag:${v.replace(/[*:/\\]/g, "")}`, { Description: v })), ["Set-CsClientPolicy", "Out-Null"], v);
-            assert.deepEqual(commands(Ps.getUser(v)), ["Get-CsUser", "ConvertTo-CpUser"], v);
-            assert.deepEqual(commands(Ps.newPolicy("Tag:X", { PolicyEntry: [{ Name: v, Value: v }] })), ["New-CsClientPolicy", "New-CsClientPolicyEntry", "Out-Null"], v);
-            // The filter's script block is parsed as one command too (`ClientPolicy -eq '…'`): still nothing else.
-            assert.deepEqual(commands(Ps.usersWithPolicy(`Tag:${v}`)), ["Get-CsUser", "ClientPolicy", "ConvertTo-CpUser"], v);
+    it("the filter literal doubles every PowerShell single-quote character and reads back as the one value", () => {
+        assert.equal(clientPolicyFilter("Tag:OfflineIM"), "ClientPolicy -eq 'Tag:OfflineIM'");
+        assert.equal(quoteFilterLiteral("x\u2019}|Out-Null;#"), "'x\u2019\u2019}|Out-Null;#'");
+        assert.equal(quoteFilterLiteral("'\u2018\u2019\u201a\u201b"), "'''\u2018\u2018\u2019\u2019\u201a\u201a\u201b\u201b'");
+        for (const v of ["Tag:x\u2019}|Out-Null;Remove-CsClientPolicy -Identity Global -Force;#'", "''", "\u201b", "a\u201c\u201db"]) {
+            assert.equal(readClientPolicyFilter(clientPolicyFilter(v)), v);
         }
-        // Every setting in its cmdlet form, in one line. The grammar misreads parameter names holding digits
-        // (-DisableOneNote12Integration, -P2PAppSharingEncryption: valid PowerShell), so those are left out of this check.
-        const digits = SETTINGS.filter((d) => /\d/.test(d.name)).map((d) => d.name);
-        if (digits.length > 0) console.log(`      (grammar limitation: not syntax-checked: -${digits.join(", -")})`);
-        const all = Object.fromEntries(SETTINGS.filter((d) => !digits.includes(d.name)).map((d) => [d.name, d.kind === "boolean" ? true : d.kind === "uint" ? d.min! : d.kind === "timespan" ? "00:01:00" : d.kind === "enum" ? d.values![0] : d.kind === "policyEntry" ? [{ Name: "n", Value: "v" }] : "text"]));
-        assert.equal(commands(Ps.setPolicy("Global", all as never)).length, 3);
+        assert.equal(readClientPolicyFilter("ClientPolicy -eq 'x\u2019; Remove-CsClientPolicy Global'"), undefined, "a lone quote ends the literal");
     });
 
-    it("the shipped module equals its generator's output and parses (regenerate: clientpolicy gateway module)", () => {
+    it("the shipped module equals its generator's output, parses, and carries the cmdlet table (regenerate: clientpolicy gateway module)", () => {
         const committed = readFileSync(MODULE_PATH, "utf8");
         assert.equal(committed, renderModule());
         const names = commands(committed);
         assert.ok(names.includes("Export-ModuleMember"));
         for (const d of SETTINGS) assert.ok(committed.includes(`$o['${d.name}'] = `), `projection of ${d.name}`);
-        assert.equal(parser.parse(committed).rootNode.descendantsOfType("function_statement").length, 8);
+        for (const c of CMDLET_TABLE) {
+            assert.ok(committed.includes(`    @{ Name = '${c.name}'; Outputs = `), `table entry of ${c.name}`);
+            for (const p of c.params) assert.ok(committed.includes(`        @{ Name = '${p.name}'; Type = '${p.type}'; Nullable = $${p.nullable} }`), `${c.name} -${p.name}`);
+        }
+        assert.match(committed, /\$raw = @\(& \$cmd @params\)/, "the cmdlet is called by splatting");
+        assert.match(committed, /\$cmd = Get-Command -Name \$Bound\.def\.Name /, "the command comes from the table");
+        assert.match(committed, /\$script:CpSingleQuotes = @\(0x0027, 0x2018, 0x2019, 0x201A, 0x201B\)/);
+        assert.equal(parser.parse(committed).rootNode.descendantsOfType("function_statement").length, 16);
     });
 
-    it("the JEA files equal their generators' output, parse, and expose only the ClientPolicy cmdlets and Get-CsUser (regenerate: clientpolicy gateway jea)", () => {
+    it("nothing evaluates text as code: not the module, not the JEA files, not the gateway's or the binder's sources", () => {
+        assert.doesNotMatch(renderModule(), EVALUATORS);
+        assert.doesNotMatch(renderRoleCapability() + renderSessionConfiguration(), EVALUATORS);
+        const files = [...sourcesUnder(path.join(ROOT, "gateway")), ...sourcesUnder(path.join(ROOT, "api", "powershell"))];
+        assert.ok(files.length >= 15, `found ${files.length} files`);
+        for (const f of files) {
+            // This list names the evaluators only to say they are absent; the test file is not under gateway/.
+            assert.doesNotMatch(readFileSync(f, "utf8"), EVALUATORS, f);
+        }
+    });
+
+    it("the JEA files equal their generators' output, parse, and expose only the table's cmdlets and parameters (regenerate: clientpolicy gateway jea)", () => {
         const psrc = readFileSync(path.join(JEA_DIR, "RoleCapabilities", "ClientPolicyGateway.psrc"), "utf8");
         const pssc = readFileSync(path.join(JEA_DIR, "ClientPolicyGateway.pssc"), "utf8");
         assert.equal(psrc, renderRoleCapability());
@@ -90,8 +117,20 @@ describe("gateway: generated PowerShell", () => {
         commands(pssc);
         const visible = [...psrc.matchAll(/^ {8}Name = '([^']+)'$/gm)].map((m) => m[1]);
         assert.deepEqual(visible, ["Get-CsClientPolicy", "New-CsClientPolicy", "Set-CsClientPolicy", "Remove-CsClientPolicy", "Grant-CsClientPolicy", "New-CsClientPolicyEntry", "Get-CsUser"]);
-        assert.match(psrc, /@\{ Name = 'DisplayPhoto'; ValidateSet = 'NoPhoto', 'PhotosFromADOnly', 'AllPhotos' \}/);
-        assert.match(psrc, /@\{ Name = 'Identity'; ValidatePattern = '\^\[\^\*\\r\\n\]\{1,1024\}\$' \}/);
+        const section = (name: string) => {
+            const m = new RegExp(`Name = '${name}'\\r\\n {8}Parameters = @\\(\\r\\n([\\s\\S]*?)\\r\\n {8}\\)`).exec(psrc);
+            assert.ok(m, name);
+            return m[1];
+        };
+        // ValidateSet/ValidatePattern refuse $null, so what the gateway sends as $null is declared by name only.
+        assert.match(section("Grant-CsClientPolicy"), /@\{ Name = 'PolicyName' \}$/, "unassigning (-PolicyName $null) passes JEA");
+        assert.match(section("Grant-CsClientPolicy"), /@\{ Name = 'Identity'; ValidatePattern = '\^\[\^\*\\r\\n\]\{1,1024\}\$' \}/);
+        const set = section("Set-CsClientPolicy");
+        for (const d of SETTINGS) assert.ok(set.includes(`@{ Name = '${d.name}' }`), `clearing ${d.name} (Set-CsClientPolicy -${d.name} $null) passes JEA`);
+        assert.doesNotMatch(set.replace(/^.*'Identity'.*$/m, ""), /Validate/, "no Set-CsClientPolicy setting is constrained in a way $null fails");
+        const created = section("New-CsClientPolicy");
+        assert.match(created, /@\{ Name = 'DisplayPhoto'; ValidateSet = 'NoPhoto', 'PhotosFromADOnly', 'AllPhotos' \}/, "a create (never $null) keeps its constraints");
+        assert.match(section("Get-CsUser"), /@\{ Name = 'Filter'; ValidatePattern = '\^ClientPolicy -eq \[''\\u2018-\\u201B\]/);
         assert.match(pssc, /SessionType = 'RestrictedRemoteServer'/);
         assert.match(pssc, /RunAsVirtualAccount = \$true/);
         assert.match(renderSessionConfiguration({ group: "CONTOSO\\Gw", gmsa: "CONTOSO\\gw-gmsa$", transcripts: "D:\\t" }), /GroupManagedServiceAccount = 'CONTOSO\\gw-gmsa\$'/);

@@ -2,7 +2,8 @@
  * Test helper: a gateway in front of the stand-in Management Shell, whose server state is a tenant emulator (the
  * "Central Management Store"). The result is a {@link TestTenant} like the emulator's, so the provider suites run
  * unchanged against it: `url`, `token()` and the credentials are the gateway's; `powershell()` runs cmdlet lines
- * through the gateway's own shell pool (drift made in the shell, as an administrator would); `stats()` are the
+ * through the gateway's own shell pool (drift made in the shell, as an administrator would: each line read with the
+ * cmdlet grammar of api/cmdlets.ts and sent as a command with its values typed by the cmdlet table); `stats()` are the
  * gateway's confirmed writes; `setFaults()` injects faults in front of the gateway's API.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,6 +16,47 @@ import { startGateway, type GatewayHandle } from "../../../gateway/server";
 import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestEmulatorOptions, type TestTenant } from "../../helpers/emulator";
 import { recordedFetch } from "../../helpers/tenantApi";
 import { Routes } from "../../../api/contract";
+import { parseLine, type PsValue } from "../../../api/cmdlets";
+import { CMDLETS_BY_NAME, type ParamType } from "../../../api/powershell/table";
+import type { ShellArg, ShellCommand } from "../../../gateway/protocol";
+
+/** A value as the argument of a parameter of `type` (what PowerShell's binder would make of the administrator's text). */
+function typedArg(type: ParamType | undefined, v: PsValue): ShellArg {
+    if (v === null) return { kind: "null" };
+    switch (type) {
+        case "switch": return { kind: "switch" };
+        case "bool": return typeof v === "boolean" ? { kind: "bool", value: v } : { kind: "string", value: String(v) };
+        case "uint": return typeof v === "number" ? { kind: "int", value: v } : { kind: "string", value: String(v) };
+        case "timespan": return { kind: "timespan", value: String(v) };
+        default: return typeof v === "boolean" ? { kind: "bool", value: v } : typeof v === "number" ? { kind: "int", value: v } : { kind: "string", value: String(v) };
+    }
+}
+
+/**
+ * An administrator's cmdlet lines as commands: parameter names matched case-insensitively to the table's spelling,
+ * positional arguments to -Identity (then -PolicyName), output projected for the Get cmdlets. An unknown parameter is
+ * sent as written, so the shell refuses it as it would refuse the administrator.
+ */
+export function adminCommands(script: string): ShellCommand[] {
+    const out: ShellCommand[] = [];
+    script.split(/\r?\n/).forEach((text, i) => {
+        const cmd = parseLine(text, i + 1, { extraCmdlets: ["Get-CsUser"] });
+        if (!cmd) return;
+        const def = CMDLETS_BY_NAME.get(cmd.cmdlet);
+        const params: Record<string, ShellArg> = {};
+        const positional = ["Identity", "PolicyName"];
+        for (const { value } of cmd.positional) {
+            const name = positional.shift()!;
+            params[name] = typedArg(def?.params.find((p) => p.name === name)?.type, value);
+        }
+        for (const { name, value } of cmd.named.values()) {
+            const p = def?.params.find((x) => x.name.toLowerCase() === name.toLowerCase());
+            params[p?.name ?? name] = typedArg(p?.type, value);
+        }
+        out.push({ cmdlet: cmd.cmdlet, params, output: cmd.cmdlet === "Get-CsClientPolicy" ? "policy" : cmd.cmdlet === "Get-CsUser" ? "user" : "none" });
+    });
+    return out;
+}
 
 /** The stand-in shell's command line (ts-node, so tests need no build). */
 export function standInCommand(emulatorUrl: string, tenantId: string, faultsFile?: string) {
@@ -32,7 +74,10 @@ export interface GatewayTestTenant extends TestTenant {
     gateway: GatewayHandle;
     /** The emulator behind the stand-in shell (the server's state). */
     server: TestTenant;
-    /** Writes the stand-in shells' fault file (regular expressions, see gateway/standin/standinShell.ts). */
+    /**
+     * Writes the stand-in shells' fault file: regular expressions matched against each command's display form
+     * (`describeCommand`, e.g. `New-CsClientPolicy -Identity "Tag:X" -Description "d"`; see gateway/standin/standinShell.ts).
+     */
     shellFaults(f: { hang?: string; die?: string; dieAfter?: string; garbage?: string; once?: boolean }): void;
     gatewayDir: string;
     auditFile: string;
@@ -101,8 +146,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<G
         token: () => tokenFor(server.tenantId),
         tokenFor,
         powershell: async (script: string, tid?: string) => {
-            const lines = script.split(/\r?\n/).filter((l) => l.trim() !== "");
-            const results = await gateway.runShell(lines, false, tid);
+            const results = await gateway.runShell(adminCommands(script), false, tid);
             return { succeeded: results.every((r) => r.ok), results };
         },
         stats: async (tid?: string) => gateway.stats(tid),

@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ShellPool } from "../../../gateway/shell";
+import { Ps } from "../../../gateway/script";
 
 const node = (script: string) => ({ command: process.execPath, args: ["-e", script] });
 const READY = `process.stdout.write(JSON.stringify({ ready: true }) + "\\n");`;
@@ -34,9 +35,9 @@ describe("gateway: shell pool", function () {
         const pool = new ShellPool({ shell: node(script), size: 1, commandTimeoutMs: 1000, perLineTimeoutMs: 0, startTimeoutMs: 5000 });
         await pool.start();
         try {
-            await assert.rejects(pool.run(["Get-CsClientPolicy | ConvertTo-CpPolicy"]), (e: Error & { status?: number }) => e.status === 503 && /exited/.test(e.message));
+            await assert.rejects(pool.run([Ps.listPolicies()]), (e: Error & { status?: number }) => e.status === 503 && /exited/.test(e.message));
             const started = Date.now();
-            await assert.rejects(pool.run(["Get-CsClientPolicy | ConvertTo-CpPolicy"]), (e: Error & { status?: number }) => e.status === 503 && /no shell became free/.test(e.message));
+            await assert.rejects(pool.run([Ps.listPolicies()]), (e: Error & { status?: number }) => e.status === 503 && /no shell became free/.test(e.message));
             assert.ok(Date.now() - started < 5000);
             assert.ok(pool.replaced >= 1);
         } finally {
