@@ -132,7 +132,10 @@ describe("gateway: the audit trail", function () {
         assert.deepEqual(made.params, { Identity: "Tag:AuditOne", Description: "one", EnableIMAutoArchiving: false });
         assert.equal(made.result, "ok");
         assert.equal(made.operationId, rid, "outside a batch the operation is the request");
-        assert.equal(lines[0].result, "ok");
+        // The existence check before the create: the cmdlet's own "not found" error, recorded as such.
+        assert.equal(lines[0].result, "error");
+        assert.equal(lines[0].error!.category, "ObjectNotFound");
+        assert.equal(lines[2].result, "ok");
 
         // A grant to a user that does not exist: Get-CsUser fails, the line says how.
         const g = await call(t, "PUT", Routes.userAssignment("nobody@nowhere.example"), { body: { PolicyName: "Tag:AuditOne" } });
@@ -158,7 +161,7 @@ describe("gateway: the audit trail", function () {
     });
 
     it("a shell that dies during a call leaves lines whose outcome is unknown", async () => {
-        t.shellFaults({ dieAfter: "Tag:AuditDies", once: true });
+        t.shellFaults({ dieAfter: "New-CsClientPolicy.*Tag:AuditDies", once: true });
         const r = await call(t, "PUT", policyPath("Tag:AuditDies"), { body: {}, headers: { "if-none-match": "*" } });
         assert.equal(r.status, 503, r.text);
         const lines = auditLines(t).filter((l) => l.kind === "cmdlet" && l.requestId === r.headers.get("request-id"));
