@@ -1,47 +1,37 @@
 /**
  * The cmdlet grammar of the five CsClientPolicy cmdlets (New/Set/Get/Remove/Grant-CsClientPolicy) as administrators
- * write them in scripts: `-Name value` and `-Name:value` parameters, positional arguments, single- and double-quoted
- * strings (doubled quotes and backtick escapes), `$True`/`$False`/`$null`, numbers and bare words. It is not
- * PowerShell: no variables, pipelines, hashtables or expressions, and a line that uses them fails with line and column.
+ * write them in scripts: `-Name value` and `-Name:value` parameters, positional arguments, quoted strings, `$True`/
+ * `$False`/`$null`, numbers and bare words, one command per statement (statements end at a line break or `;`). Characters
+ * are read as PowerShell reads them (api/powershell/tokenizer.ts: typographic quotes and dashes, `#` and `<# #>`
+ * comments, backtick continuation, here-strings). It is not PowerShell: no variables, pipelines, hashtables or
+ * expressions; a statement that uses them fails with line and column.
  * Shared by the emulator's PowerShell endpoint, `clientpolicy convert` and the gateway's stand-in shell.
  * Source: the cmdlet pages in MicrosoftDocs/office-docs-powershell (skype/skype-ps/skype/*-CsClientPolicy.md) and the
  * about_Parsing rules of PowerShell's argument mode.
  */
+import { PsArgument, PsCommandNode, PsParseError, PsStatement, PsValue, parsePsScript } from "./powershell/parser";
+import { psArgumentString, psCommand, psValue } from "./powershell/emit";
 
-/** A cmdlet argument value. `true` also stands for a switch given without a value. */
-export type PsValue = string | number | boolean | null;
+export { PsParseError, type PsValue };
 
-/** One parsed cmdlet line. */
+/** One parsed cmdlet statement. */
 export interface PsCommand {
+    /** 1-based line of the statement's first token. */
     line: number;
+    /** The statement's source text (trimmed). */
     text: string;
     cmdlet: string;
-    /** Keyed by lower-cased parameter name. */
-    named: Map<string, { name: string; value: PsValue; column: number }>;
-    positional: Array<{ value: PsValue; column: number }>;
-}
-
-/** A line that cannot be parsed, with its 1-based line and column. */
-export class PsParseError extends Error {
-    constructor(readonly line: number, readonly column: number, message: string) {
-        super(`line ${line}, column ${column}: ${message}`);
-        this.name = "PsParseError";
-    }
+    /** Keyed by lower-cased parameter name; `line` and `column` of the parameter name. */
+    named: Map<string, { name: string; value: PsValue; column: number; line: number }>;
+    positional: Array<{ value: PsValue; column: number; line: number }>;
 }
 
 /** The cmdlets the emulator knows, by lower-cased name → canonical name. */
 const CMDLETS = new Map(["New", "Set", "Get", "Remove", "Grant"].map((v) => [`${v.toLowerCase()}-csclientpolicy`, `${v}-CsClientPolicy`]));
-const VARIABLES: Record<string, PsValue> = { true: true, false: false, null: null };
-const NUMBER_RE = /^-?\d+(\.\d+)?$/;
 
-/** Parses a script; throws {@link PsParseError} for the first line that does not parse. */
+/** Parses a script; throws {@link PsParseError} for the first statement that does not parse. */
 export function parseScript(script: string): PsCommand[] {
-    const out: PsCommand[] = [];
-    script.split(/\r?\n/).forEach((raw, i) => {
-        const cmd = parseLine(raw, i + 1);
-        if (cmd) out.push(cmd);
-    });
-    return out;
+    return parsePsScript(script).statements.map((s) => commandOf(s));
 }
 
 /** Options of {@link parseLine}. */
@@ -53,133 +43,106 @@ export interface ParseLineOptions {
     extraCmdlets?: readonly string[];
 }
 
-/** Parses one line; `undefined` for a blank or comment-only line; throws {@link PsParseError} naming the column. */
+/**
+ * Parses one statement (`text` numbered as line `line`); `undefined` for a blank or comment-only text; throws
+ * {@link PsParseError} naming the column. Text holding more than one statement fails at the second.
+ */
 export function parseLine(text: string, line: number, options: ParseLineOptions = {}): PsCommand | undefined {
-    let pos = 0;
-    const fail = (message: string, at = pos): never => {
-        throw new PsParseError(line, at + 1, message);
-    };
-    const skipSpace = () => {
-        while (pos < text.length && /\s/.test(text[pos])) pos++;
-    };
-    const atEnd = () => pos >= text.length || text[pos] === "#";
-    // As in PowerShell's argument mode, `#` starts a comment only at the start of a token: `Sales#1` is one word.
-    const bareWord = () => {
-        const start = pos;
-        while (pos < text.length && !/[\s'"]/.test(text[pos])) pos++;
-        return text.slice(start, pos);
-    };
-    const quoted = (q: string): string => {
-        const start = pos++;
-        let value = "";
-        for (;;) {
-            if (pos >= text.length) fail(`unterminated ${q === "'" ? "single" : "double"}-quoted string`, start);
-            const c = text[pos++];
-            if (c === q && text[pos] === q) { value += q; pos++; }
-            else if (c === q) return value;
-            else if (q === '"' && c === "`" && pos < text.length) value += text[pos++];
-            else if (q === '"' && c === "$") fail("variables are not supported inside double-quoted strings", pos - 1);
-            else value += c;
-        }
-    };
-    const value = (): PsValue => {
-        const c = text[pos];
-        if (c === "'" || c === '"') return quoted(c);
-        const start = pos;
-        if (c === "$") {
-            pos++;
-            const name = bareWord();
-            if (!(name.toLowerCase() in VARIABLES)) fail(`unsupported variable $${name}; only $True, $False and $null`, start);
-            return VARIABLES[name.toLowerCase()];
-        }
-        const word = bareWord();
-        if (word === "") fail(`unexpected character ${JSON.stringify(c)}`, start);
-        // `@` only opens a hashtable or array at the start (`@{…}`, `@(…)`); inside a word it is a character (`Sales@EU`).
-        if (/^@|[(){};|,]/.test(word)) fail(`unsupported syntax in ${JSON.stringify(word)} (no expressions, hashtables, arrays or pipelines)`, start);
-        return NUMBER_RE.test(word) ? Number(word) : word;
-    };
-
-    skipSpace();
-    if (atEnd()) return undefined;
-    const cmdStart = pos;
-    const word = bareWord().toLowerCase();
-    const cmdlet = CMDLETS.get(word) ?? options.extraCmdlets?.find((c) => c.toLowerCase() === word);
-    if (!cmdlet) fail(`unknown command ${JSON.stringify(text.slice(cmdStart, pos))}; expected New/Set/Get/Remove/Grant-CsClientPolicy`, cmdStart);
-    const cmd: PsCommand = { line, text: text.trim(), cmdlet: cmdlet!, named: new Map(), positional: [] };
-    for (;;) {
-        skipSpace();
-        if (atEnd()) return cmd;
-        const start = pos;
-        if (text[pos] === "-" && /[A-Za-z]/.test(text[pos + 1] ?? "")) {
-            pos++;
-            const m = /^[A-Za-z][A-Za-z0-9]*/.exec(text.slice(pos))!;
-            pos += m[0].length;
-            let v: PsValue = true;
-            if (text[pos] === ":") {
-                pos++;
-                v = value();
-            } else if (pos < text.length && !/\s/.test(text[pos])) {
-                fail(`unexpected character ${JSON.stringify(text[pos])} after parameter -${m[0]}`);
-            } else {
-                skipSpace();
-                if (!atEnd() && !(text[pos] === "-" && /[A-Za-z]/.test(text[pos + 1] ?? ""))) v = value();
-            }
-            if (cmd.named.has(m[0].toLowerCase())) fail(`parameter -${m[0]} given twice`, start);
-            cmd.named.set(m[0].toLowerCase(), { name: m[0], value: v, column: start + 1 });
-        } else {
-            cmd.positional.push({ value: value(), column: start + 1 });
-        }
+    let parsed;
+    try {
+        parsed = parsePsScript(text);
+    } catch (e) {
+        if (e instanceof PsParseError) throw new PsParseError(line + e.line - 1, e.column, e.message.replace(/^line \d+, column \d+: /, ""));
+        throw e;
     }
+    const [first, second] = parsed.statements;
+    if (!first) return undefined;
+    const shift = (s: PsStatement): PsStatement => ({ ...s, line: s.line + line - 1 });
+    if (second) throw new PsParseError(line + second.line - 1, second.column, "one command per line (a second statement after ; or a line break)");
+    return commandOf(shift(first), options, line - 1);
+}
+
+/** The {@link PsCommand} of a statement, or a {@link PsParseError} naming what is outside the cmdlet grammar. */
+export function commandOf(statement: PsStatement, options: ParseLineOptions = {}, lineShift = 0): PsCommand {
+    const fail = (at: { line: number; column: number }, message: string): never => {
+        throw new PsParseError(at.line + lineShift, at.column, message);
+    };
+    if (statement.assignTo) fail(statement.assignTo.token, `unsupported syntax: assignment to $${statement.assignTo.name} (no variables)`);
+    if (statement.expression) {
+        const e = statement.expression;
+        fail(e.token, e.kind === "value" ? `expected a command, got the value ${JSON.stringify(e.token.text)}` : `expected a command, got ${e.kind === "unsupported" ? e.what : `$${e.token.value}`}`);
+    }
+    const pipeline = statement.pipeline!;
+    if (pipeline.length > 1) {
+        const bar = pipeline[1].nameToken;
+        fail({ line: bar.line, column: Math.max(1, bar.column - 2) }, "unsupported syntax: a pipeline (|); one cmdlet per statement (no expressions, hashtables, arrays or pipelines)");
+    }
+    const node: PsCommandNode = pipeline[0];
+    const word = node.name.toLowerCase();
+    const cmdlet = CMDLETS.get(word) ?? options.extraCmdlets?.find((c) => c.toLowerCase() === word);
+    if (!cmdlet || node.nameToken.kind !== "word") {
+        fail(node.nameToken, `unknown command ${JSON.stringify(node.nameToken.text)}; expected New/Set/Get/Remove/Grant-CsClientPolicy`);
+    }
+    const cmd: PsCommand = { line: statement.line + lineShift, text: statement.text.trim(), cmdlet: cmdlet!, named: new Map(), positional: [] };
+    const els = node.elements;
+    const valueOf = (arg: PsArgument): PsValue => {
+        switch (arg.kind) {
+            case "value": return arg.value;
+            case "variable": return fail(arg.token, `unsupported variable $${arg.name}; only $True, $False and $null`);
+            case "hashtable": return fail(arg.token, `unsupported syntax in ${JSON.stringify(arg.text)} (no expressions, hashtables, arrays or pipelines)`);
+            default: {
+                const at = arg.token.expandAt !== undefined ? { line: arg.token.line, column: arg.token.column + (arg.token.expandAt - arg.token.start) } : arg.token;
+                if (arg.token.expandable) return fail(at, `variables are not supported inside double-quoted strings or words (${arg.what})`);
+                return fail(at, `unsupported syntax in ${JSON.stringify(arg.text)}: ${arg.what} (no expressions, hashtables, arrays or pipelines)`);
+            }
+        }
+    };
+    for (let i = 0; i < els.length; i++) {
+        const el = els[i];
+        if (el.kind === "argument") {
+            cmd.positional.push({ value: valueOf(el.argument), column: el.argument.token.column, line: el.argument.token.line + lineShift });
+            continue;
+        }
+        if (!/^[A-Za-z][A-Za-z0-9]*$/.test(el.name)) fail(el.token, `invalid parameter name -${el.name} (letters and digits)`);
+        let v: PsValue = true;
+        if (el.argument) v = valueOf(el.argument);
+        else {
+            const next = els[i + 1];
+            if (next?.kind === "argument") { v = valueOf(next.argument); i++; }
+        }
+        if (cmd.named.has(el.name.toLowerCase())) fail(el.token, `parameter -${el.name} given twice`);
+        cmd.named.set(el.name.toLowerCase(), { name: el.name, value: v, column: el.token.column, line: el.token.line + lineShift });
+    }
+    return cmd;
 }
 
 // ---------------------------------------------------------------- rendering (the inverse of parseLine)
 
-/** A bare word PowerShell's argument mode reads back as the same string: no quotes, spaces, `$`, `#`, `@` first, digits first. */
-const BARE_WORD_RE = /^[A-Za-z][A-Za-z0-9_.:\\@-]*$/;
-/** Characters PowerShell also treats as single quotes (its tokenizer accepts the typographic ones). */
-const TYPOGRAPHIC_SINGLE_QUOTES = /[\u2018\u2019\u201a\u201b]/;
-/** Characters that end or expand a double-quoted string: `"`, the typographic double quotes, `` ` `` and `$`. */
-const DOUBLE_QUOTED_SPECIAL = /["\u201c\u201d\u201e`$]/g;
-
 /**
  * A string as one PowerShell argument token: a bare word when that reads back unchanged (`Global`, `Tag:OfflineIM`,
- * `sip:tony.smith@contoso.example`), otherwise single-quoted with every `'` doubled (about_Quoting_Rules). A string
- * holding a typographic single quote (which PowerShell would take as a closing quote) is double-quoted instead, with
- * `` ` `` before `"`, `` ` ``, `$` and the typographic double quotes. Throws a RangeError for a line break: a cmdlet
- * line cannot hold one that {@link parseScript} (one command per line) reads back.
+ * `sip:tony.smith@contoso.example`), otherwise single-quoted with every single-quote character (' and U+2018–U+201B)
+ * doubled (api/powershell/emit.ts). Throws a RangeError for a line break (CR, LF, NEL, U+2028, U+2029): callers that
+ * send one command per line (the gateway's line protocol) cannot carry one.
  */
 export function quotePsString(value: string): string {
-    if (/[\r\n]/.test(value)) throw new RangeError("a value with a line break cannot be written on one cmdlet line");
-    if (BARE_WORD_RE.test(value) && !/^(true|false|null)$/i.test(value)) return value;
-    if (TYPOGRAPHIC_SINGLE_QUOTES.test(value)) return `"${value.replace(DOUBLE_QUOTED_SPECIAL, (c) => "`" + c)}"`;
-    return `'${value.replace(/'/g, "''")}'`;
+    if (/[\r\n\u0085\u2028\u2029]/.test(value)) throw new RangeError("a value with a line break cannot be written on one cmdlet line");
+    return psArgumentString(value);
 }
 
 /** One value as a cmdlet argument: `$True`, `$False`, `$null`, a number, or a string per {@link quotePsString}. */
 export function renderPsValue(value: PsValue): string {
-    if (value === null) return "$null";
-    if (value === true) return "$True";
-    if (value === false) return "$False";
-    if (typeof value === "number") {
-        const text = String(value);
-        if (!NUMBER_RE.test(text)) throw new RangeError(`cannot write ${text} as a cmdlet argument (plain decimal numbers only)`);
-        return text;
-    }
-    return quotePsString(value);
+    if (typeof value === "string") return quotePsString(value);
+    return psValue(value);
 }
 
 /**
- * One cmdlet line: `cmdlet -Name value …` in the order given. `cmdlet` must be one of the five the grammar knows and
- * every name a parameter name (letters and digits): anything else is a programming error (RangeError). Whatever this
- * renders, {@link parseLine} reads back to the same cmdlet, names and values (tested).
+ * One cmdlet statement: `cmdlet -Name value …` in the order given. `cmdlet` must be one of the five the grammar knows
+ * and every name a parameter name (letters and digits): anything else is a programming error (RangeError). Strings may
+ * hold any character, line breaks included (inside quotes); whatever this renders, {@link parseScript} reads back to
+ * the same cmdlet, names and values as one statement (property-tested).
  */
 export function renderCmdlet(cmdlet: string, params: ReadonlyArray<readonly [name: string, value: PsValue]>): string {
     const canonical = CMDLETS.get(cmdlet.toLowerCase());
     if (!canonical) throw new RangeError(`unknown cmdlet ${JSON.stringify(cmdlet)}; expected New/Set/Get/Remove/Grant-CsClientPolicy`);
-    const parts = [canonical];
-    for (const [name, value] of params) {
-        if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw new RangeError(`invalid parameter name ${JSON.stringify(name)}`);
-        parts.push(`-${name}`, renderPsValue(value));
-    }
-    return parts.join(" ");
+    return psCommand(canonical, params);
 }

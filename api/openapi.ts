@@ -217,7 +217,7 @@ function emulatorPaths(): Record<string, Obj> {
         "/_emulator/{tenantId}/powershell": {
             post: {
                 ...admin, operationId: "runPowerShell", summary: "Run New/Set/Get/Remove/Grant-CsClientPolicy lines out of band (drift).", parameters: [tenantParam],
-                requestBody: { required: true, content: { "text/plain": { schema: { type: "string" } } } },
+                requestBody: { required: true, content: { "application/x-powershell": { schema: { type: "string" } } } },
                 responses: {
                     "200": ok("Per-line results (a failing line does not stop later ones).", schemaRef("PowerShellResults")),
                     "400": ref("responses", "BadRequest"), "404": ref("responses", "NotFound"), "413": ref("responses", "PayloadTooLarge"),

@@ -1,9 +1,8 @@
 /**
- * The out-of-band "PowerShell" endpoint: a small parser for the cmdlet syntax
- * used in the seed article and an executor of the five CsClientPolicy
- * cmdlets against a tenant. It exists to cause drift the way an administrator
- * would; it is not a PowerShell implementation (no variables, pipelines or
- * hashtables).
+ * The out-of-band "PowerShell" endpoint: the five CsClientPolicy cmdlets, parsed with the shared cmdlet grammar
+ * (api/cmdlets.ts over api/powershell/tokenizer.ts, which reads typographic quotes and dashes, comments, continuations
+ * and here-strings as PowerShell does), executed against a tenant. It exists to cause drift the way an administrator
+ * would; it is not a PowerShell implementation (no variables, pipelines or hashtables).
  */
 import { settingByWireName, validateSetting } from "../api/catalogue";
 import { PsParseError, parseScript, type PsCommand, type PsValue } from "../api/cmdlets";
@@ -12,6 +11,12 @@ import type { Tenant } from "./tenant";
 import { policyView, userView } from "./views";
 
 export { PsParseError, parseScript, type PsCommand, type PsValue };
+
+/**
+ * The request media type of `POST /_emulator/{tenant}/powershell`. Not a CORS-safelisted type, so a browser never sends
+ * it cross-site without a preflight the emulator does not grant.
+ */
+export const POWERSHELL_MEDIA_TYPE = "application/x-powershell";
 
 /** {@link parseScript} for request handlers: a parse failure becomes a 400 `ParseError` naming line and column. */
 export function parseScriptOrFail(script: string): PsCommand[] {

@@ -5,7 +5,7 @@
 import { Errors } from "../server/errors";
 import type { FaultConfig } from "./limits";
 import { checkFaults } from "./limits";
-import { execute, parseScriptOrFail } from "./powershell";
+import { POWERSHELL_MEDIA_TYPE, execute, parseScriptOrFail } from "./powershell";
 import { route, type Route } from "../server/routes";
 import type { Tenant } from "./tenant";
 import { checkTenantSpec, type TenantRegistry } from "./tenants";
@@ -41,7 +41,10 @@ export const adminRoutes: Route<AdminContext>[] = [
     route("GET", "/_emulator/:tenant/stats", async (ctx, a) => ({ status: 200, body: { ...adminTenant(a, ctx.params.tenant).stats } })),
     route("POST", "/_emulator/:tenant/powershell", async (ctx, a) => {
         const tenant = adminTenant(a, ctx.params.tenant);
-        const script = await ctx.text(["text/plain"]);
+        // A media type a cross-site HTML form or no-cors fetch cannot send (CORS "simple" types are text/plain,
+        // multipart/form-data and application/x-www-form-urlencoded): a web page the developer visits cannot post
+        // cmdlets to a local emulator, because a browser must ask first (preflight), and the emulator allows no origin.
+        const script = await ctx.text([POWERSHELL_MEDIA_TYPE]);
         const results = await execute(tenant, parseScriptOrFail(script));
         return { status: 200, body: { succeeded: results.every((r) => r.status === "Succeeded"), results } };
     }),

@@ -17,15 +17,17 @@
  * and the database file after it, so a WAL reset never drops a committed transaction (sqlite.org/pragma.html#pragma_synchronous).
  * A process crash (kill -9) loses nothing COMMIT wrote, synced or not; only power loss needs the fsync.
  *
- * Schema (version 2, `PRAGMA user_version`): `tenants`, `apps`, `policies` (settings as a JSON object), `users`,
- * `operations` (with the request digest of batches started with an `OperationId`, added in version 2) and `operation_users` (one row per user of a batch, with its result once processed). `seq` columns keep
- * insertion order, which is the API's listing order.
+ * Schema (version 3, `PRAGMA user_version`): `tenants`, `apps`, `policies` (settings as a JSON object), `users`,
+ * `operations` (with the request digest of batches started with an `OperationId`, added in version 2) and
+ * `operation_users` (one row per user of a batch, with its result once processed). `seq` columns keep insertion order,
+ * which is the API's listing order. Version 3 re-keyed policies by the identity folding rule.
  *
  * A data directory of the former JSON store (`tenant-<id>.json` files) is imported once at open, in one transaction;
  * each imported file is then renamed `<file>.imported` (kept as a backup, never read again).
  */
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
+import { isIdentityError, parsePolicyIdentity } from "../api/identity";
 import { openDatabase, transaction, type Database, type Migration, type Statement } from "../server/sqlite";
 import {
     ChangeSet, LEGACY_FILE_RE, normalizeState, readLegacyTenantFile, removeTempFiles,
@@ -37,7 +39,8 @@ export const DATABASE_FILE = "emulator.sqlite";
 /** Suffix given to a former JSON store's tenant file once imported. */
 export const IMPORTED_SUFFIX = ".imported";
 
-const MIGRATIONS: Migration[] = [{
+/** The schema steps of the database, in order (exported for tests that build a database of an older version). */
+export const MIGRATIONS: Migration[] = [{
     version: 1,
     up: (db) => db.exec(`
         CREATE TABLE tenants (
@@ -55,7 +58,7 @@ const MIGRATIONS: Migration[] = [{
         CREATE TABLE policies (
             seq INTEGER PRIMARY KEY,
             tenant INTEGER NOT NULL REFERENCES tenants(seq) ON DELETE CASCADE,
-            key TEXT NOT NULL,                 -- lower-cased canonical identity
+            key TEXT NOT NULL,                 -- PolicyIdentity.key (re-keyed by version 3)
             identity TEXT NOT NULL,
             etag TEXT NOT NULL,
             owner TEXT,
@@ -97,6 +100,28 @@ const MIGRATIONS: Migration[] = [{
     // The digest of a batch request that carried an OperationId (server/batch.ts), to recognise a retried POST.
     version: 2,
     up: (db) => db.exec("ALTER TABLE operations ADD COLUMN request_hash TEXT"),
+}, {
+    // Policy keys follow the one identity folding rule (`foldIdentity`, api/identity.ts) instead of JavaScript
+    // lower-casing. Two policies that only the new rule makes one (e.g. "Tag:σ" and "Tag:ς") cannot both stay: the
+    // start stops naming them, and one has to be removed with the previous version.
+    version: 3,
+    up: (db) => {
+        const rows = db.prepare("SELECT seq, tenant, key, identity FROM policies").all() as Array<{ seq: number; tenant: number; key: string; identity: string }>;
+        const update = db.prepare("UPDATE policies SET key = ? WHERE seq = ?");
+        const taken = new Map<string, string>();
+        const moves: Array<[string, number]> = [];
+        for (const r of rows) {
+            const id = parsePolicyIdentity(r.identity);
+            const key = isIdentityError(id) ? r.key : id.key;
+            const other = taken.get(`${r.tenant}\n${key}`);
+            if (other !== undefined) throw new Error(`policies "${other}" and "${r.identity}" are one policy under the identity folding rule; remove one with the previous version first`);
+            taken.set(`${r.tenant}\n${key}`, r.identity);
+            moves.push([key, r.seq]);
+        }
+        // Through a temporary key first: a new key may equal another row's old key.
+        for (const [, seq] of moves) update.run(`\u0000${seq}`, seq);
+        for (const [key, seq] of moves) update.run(key, seq);
+    },
 }];
 
 const TENANT = "(SELECT seq FROM tenants WHERE key = :tenant)";

@@ -12,6 +12,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { WireValue } from "../api/catalogue";
+import { isIdentityError, parsePolicyIdentity } from "../api/identity";
 
 /** An app registration allowed to get tokens for a tenant. */
 export interface AppRecord {
@@ -70,7 +71,7 @@ export interface TenantState {
     id: string;
     apps: AppRecord[];
     users: UserRecord[];
-    /** Keyed by the lower-cased canonical identity; insertion order is the listing order. */
+    /** Keyed by the identity's `key` (the canonical identity folded by `foldIdentity`); insertion order is the listing order. */
     policies: Record<string, PolicyRecord>;
     operations: BatchOperation[];
 }
@@ -86,7 +87,7 @@ export class ChangeSet {
     created = false;
     /** The tenant's app registrations, replaced as a whole (a handful of rows). */
     apps?: AppRecord[];
-    /** Policies to insert or update, by lower-cased identity key. */
+    /** Policies to insert or update, by identity key (`PolicyIdentity.key`). */
     readonly policies = new Map<string, PolicyRecord>();
     /** Policy keys to delete; applied before {@link policies}. */
     readonly deletedPolicies = new Set<string>();
@@ -183,6 +184,14 @@ export interface TenantStore {
  */
 export function normalizeState(raw: TenantState): TenantState {
     for (const p of Object.values(raw.policies)) p.owner ??= null;
+    // Policies are keyed by `PolicyIdentity.key`; data written under an older key rule (JavaScript lower-casing) is
+    // re-keyed, keeping the listing order.
+    const keyed: Record<string, PolicyRecord> = {};
+    for (const [k, p] of Object.entries(raw.policies)) {
+        const id = parsePolicyIdentity(p.identity);
+        keyed[isIdentityError(id) ? k : id.key] = p;
+    }
+    raw.policies = keyed;
     for (const u of raw.users) u.clientPolicyOwner ??= null;
     for (const o of raw.operations) {
         o.owner ??= null;

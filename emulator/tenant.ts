@@ -8,12 +8,12 @@
 import { randomUUID } from "node:crypto";
 import { documentedDefaults, type WireValue } from "../api/catalogue";
 import { OWNER_ANNOTATION } from "../api/contract";
-import { type PolicyIdentity } from "../api/identity";
+import { foldIdentity, sameIdentity, type PolicyIdentity } from "../api/identity";
 import { BatchWorker } from "./batchWorker";
 import { ApiError, Errors } from "./errors";
 import { ChangeSet, type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
 import { replayedBatch, sameOperationId, type BatchReplayKey } from "../server/batch";
-import { checkIfMatch, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
+import { checkIfMatch, checkUserIdentity, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
 
 export type { PolicyChanges };
 
@@ -63,7 +63,7 @@ export class Tenant {
     static initialState(id: string): TenantState {
         return {
             version: 1, id, apps: [], users: [], operations: [],
-            policies: { global: { identity: "Global", etag: newEtag(), owner: null, settings: documentedDefaults() } },
+            policies: { [parseIdentityOrFail("Global").key]: { identity: "Global", etag: newEtag(), owner: null, settings: documentedDefaults() } },
         };
     }
 
@@ -115,10 +115,11 @@ export class Tenant {
 
     // ------------------------------------------------------------------ users
 
+    /** Indexes a user under each identity form, folded by the one identity rule (`foldIdentity`, api/identity.ts). */
     private index(u: UserRecord): void {
-        this.byId.set(u.id.toLowerCase(), u);
-        for (const k of [u.sipAddress, u.userPrincipalName, u.logon]) if (k) this.byKey.set(k.toLowerCase(), u);
-        const d = u.displayName.toLowerCase();
+        this.byId.set(foldIdentity(u.id), u);
+        for (const k of [u.sipAddress, u.userPrincipalName, u.logon]) if (k) this.byKey.set(foldIdentity(k), u);
+        const d = foldIdentity(u.displayName);
         const list = this.byDisplay.get(d);
         if (list) list.push(u);
         else this.byDisplay.set(d, [u]);
@@ -136,15 +137,12 @@ export class Tenant {
 
     /**
      * Every user a documented identity form names (object id, SIP address, UPN, DOMAIN\logon, display name),
-     * case-insensitively: none, one, or several (display names are not unique). 400 for wildcards or empty text.
+     * case-insensitively under `foldIdentity`: none, one, or several (display names are not unique). 400 for
+     * wildcards or empty text.
      */
     findUsers(identity: string): UserRecord[] {
-        const text = identity.trim().toLowerCase();
-        if (text === "") throw Errors.invalidParameter("Identity", "A user identity must not be empty.");
-        if (text.includes("*")) {
-            throw Errors.invalidParameter("Identity", `Wildcards are not supported in user identities, got "${identity}".`);
-        }
-        const direct = this.byId.get(text) ?? this.byKey.get(text) ?? (text.includes("@") && !text.startsWith("sip:") ? this.byKey.get(`sip:${text}`) : undefined);
+        const text = foldIdentity(checkUserIdentity(identity).trim());
+        const direct = this.byId.get(text) ?? this.byKey.get(text) ?? (text.includes("@") && !text.startsWith("SIP:") ? this.byKey.get(`SIP:${text}`) : undefined);
         if (direct) return [direct];
         return this.byDisplay.get(text) ?? [];
     }
@@ -270,8 +268,7 @@ export class Tenant {
     /** Users directly granted a (tag) policy. */
     assignedUsers(id: PolicyIdentity): UserRecord[] {
         if (id.scope !== "tag") return [];
-        const name = id.name.toLowerCase();
-        return this.state.users.filter((u) => u.clientPolicy !== null && u.clientPolicy.toLowerCase() === name);
+        return this.state.users.filter((u) => u.clientPolicy !== null && sameIdentity(u.clientPolicy, id.name));
     }
 
     // ------------------------------------------------------------------ grants

@@ -157,7 +157,7 @@ export class TenantRegistry {
         if (this.get(spec.id)) throw Errors.tenantAlreadyExists(spec.id);
         const commands = parseScriptOrFail(Array.isArray(spec.script) ? spec.script.join("\n") : spec.script ?? "");
         // Validate every policy up front: a rejected spec must not leave a half-provisioned tenant file behind.
-        const seen = new Set<string>(["global"]);
+        const seen = new Set<string>([Tenant.parseIdentity("Global").key]);
         for (const p of spec.policies ?? []) {
             const id = Tenant.parseIdentity(String(p.Identity));
             Tenant.validateBody(p, id);

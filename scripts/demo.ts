@@ -1,19 +1,21 @@
 /**
- * `npm run demo`: the offline-IM article, end to end, as a user runs it — the commands a user types, run in the
- * example's project folder with the real Pulumi CLI, against a freshly started tenant emulator on a throwaway file://
- * backend:
+ * `npm run demo`: the offline-IM article, end to end, as a user runs it — the commands a user types, run in place in
+ * examples/quickstart (a project of its own: package.json, lock file, tsconfig.json) with the real Pulumi CLI, against a
+ * freshly started tenant emulator on a throwaway file:// backend:
  *
- *   npm install <package> → pulumi stack init → pulumi config set (the secret on stdin) → pulumi up →
+ *   npm install → pulumi stack init → pulumi config set (the secret on stdin) → pulumi up →
  *   pulumi preview --diff (no changes) → an admin flips Global back by hand → pulumi refresh (drift) →
  *   pulumi preview --diff → pulumi up (repaired) → pulumi destroy
  *
- * The package comes from the tarball `scripts/install-self.sh` packed during bootstrap (`npm pack`), installed into a
- * copy of examples/quickstart with plain `npm install`, exactly as the README's "Using it against your own tenant" says.
+ * `npm install` in the folder installs this package from `file:../..` as a real copy (the example's .npmrc says
+ * install-links=true: npm packs the repository, whose `prepare` builds dist/), exactly as the README's "Examples" say.
+ * The stack is removed at the end, so the folder is left as it was (plus node_modules).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EmulatorHandle, startEmulator } from "../emulator";
-import { folderEnv, installExample, pulumiIn, PulumiResult, tempDir } from "./lib/projectFolder";
+import { spawnSync } from "node:child_process";
+import { folderEnv, pulumiIn, PulumiResult, tempDir, toolPath } from "./lib/projectFolder";
 import { ROOT } from "./lib/stack";
 
 const TENANT = "contoso.example";
@@ -26,12 +28,12 @@ function step(text: string): void {
     out(`\n${bold(`━━ ${text}`)}\n\n`);
 }
 
-/** The package tarball bootstrap packed (`npm pack` of this checkout). */
-function packedPackage(): string {
-    const { name, version } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
-    const tarball = path.join(ROOT, ".tools", "pkg", `${name}-${version}.tgz`);
-    if (!fs.existsSync(tarball)) throw new Error(`${tarball} is missing: run \`bash scripts/install-self.sh\` (npm run demo's bootstrap does)`);
-    return tarball;
+/** `npm install` in the example folder, as the README says (the lock file pins every version). */
+function npmInstall(dir: string): void {
+    const r = spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {
+        cwd: dir, stdio: "inherit", env: { ...process.env, PATH: toolPath() },
+    });
+    if (r.status !== 0) throw new Error(`npm install in ${dir} exited ${r.status ?? r.signal}`);
 }
 
 async function main(): Promise<void> {
@@ -43,10 +45,10 @@ async function main(): Promise<void> {
         const creds = emulator.credentials(TENANT);
         out(`tenant API at ${emulator.url}, tenant ${creds.tenantId}\n`);
 
-        step("Installing examples/quickstart into a project folder: npm install <the packed package>");
-        const tarball = packedPackage();
-        const dir = installExample("quickstart", tarball, work);
-        out(`$ cd ${dir}\n$ npm install ${tarball}\n`);
+        const dir = path.join(ROOT, "examples", "quickstart");
+        step("cd examples/quickstart && npm install — this package from file:../.. (packed, a real copy), typescript, @pulumi/pulumi");
+        out(`$ cd ${dir}\n$ npm install\n`);
+        npmInstall(dir);
         const backend = path.join(work, "backend");
         fs.mkdirSync(backend);
         out(`(state in a throwaway file:// backend: PULUMI_BACKEND_URL=file://${backend})\n`);
@@ -89,9 +91,11 @@ async function main(): Promise<void> {
         await run(["destroy", "--yes"]);
         await run(["stack", "rm", "--yes", STACK]);
 
-        step("Done. Stopping the emulator and removing the project folder and the temporary backend.");
+        step("Done. Stopping the emulator and removing the temporary backend.");
     } finally {
         await emulator?.close();
+        // A run that stopped half-way leaves its stack settings file in the example folder; the state goes with `work`.
+        fs.rmSync(path.join(ROOT, "examples", "quickstart", `Pulumi.${STACK}.yaml`), { force: true });
         fs.rmSync(work, { recursive: true, force: true });
     }
 }

@@ -7,6 +7,8 @@ bash "$ROOT/scripts/bootstrap.sh"
 cd "$ROOT"
 log "type-check"
 tsc -p tsconfig.json --noEmit
+log "actionlint (examples/ci/github-actions.yml)"
+bash "$ROOT/scripts/actionlint.sh"
 log "unit tests"
 mocha 'test/unit/**/*.test.ts'
 (cd "$ROOT/tools/pulumi-language-nodejs" && log "language host unit tests (Go)" && go test ./...)

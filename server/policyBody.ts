@@ -5,7 +5,7 @@
  */
 import { SETTINGS, SETTINGS_BY_NAME, suggestName, validateSetting, type WireValue } from "../api/catalogue";
 import { OWNER_ANNOTATION, OWNER_MAX_LENGTH } from "../api/contract";
-import { isIdentityError, parsePolicyIdentity, type PolicyIdentity } from "../api/identity";
+import { controlCharacterProblem, isIdentityError, parsePolicyIdentity, userIdentityProblem, type PolicyIdentity } from "../api/identity";
 import { ApiError, Errors, type ErrorDetail } from "./errors";
 
 /** A validated policy body: settings to apply (`null` = unset) and the owner (`undefined` when the body has none). */
@@ -20,7 +20,11 @@ export interface PolicyChanges {
  */
 export function parseOwner(value: unknown, target: string): string | null {
     if (value === null) return null;
-    if (typeof value === "string" && value.length >= 1 && value.length <= OWNER_MAX_LENGTH) return value;
+    if (typeof value === "string" && value.length >= 1 && value.length <= OWNER_MAX_LENGTH) {
+        const problem = controlCharacterProblem(value);
+        if (problem !== undefined) throw Errors.invalidParameter(target, `${target} ${problem}.`);
+        return value;
+    }
     const got = typeof value === "string" ? `${value.length} characters` : value === undefined ? "nothing" : typeof value;
     throw Errors.invalidParameter(target, `${target} must be a string of 1–${OWNER_MAX_LENGTH} characters or null, got ${got}.`);
 }
@@ -65,11 +69,41 @@ export function validatePolicyBody(body: unknown, identity: PolicyIdentity): Pol
             continue;
         }
         const result = validateSetting(def, value, "wire");
-        if (result.ok) changes.settings[key] = result.value;
-        else failures.push({ code: "InvalidParameter", target: key, message: `${key} ${result.message}.` });
+        const problem = result.ok ? plainTextProblem(result.value) : result.message;
+        if (problem === undefined) changes.settings[key] = result.ok ? result.value : null;
+        else failures.push({ code: "InvalidParameter", target: key, message: `${key} ${problem}.` });
     }
     if (failures.length > 0) throw Errors.invalidParameter(failures[0].target!, failures[0].message, failures);
     return changes;
+}
+
+/**
+ * The one rule for text in settings, shared by every backend: string settings and PolicyEntry names and values hold
+ * plain text only, no line breaks or other control characters (`controlCharacterProblem`, api/identity.ts, which says
+ * why). Undefined when `value` passes.
+ */
+export function plainTextProblem(value: WireValue | null): string | undefined {
+    if (typeof value === "string") return controlCharacterProblem(value);
+    if (Array.isArray(value)) {
+        for (const [i, entry] of value.entries()) {
+            for (const part of ["Name", "Value"] as const) {
+                const problem = controlCharacterProblem(String(entry[part]));
+                if (problem) return `[${i}].${part} ${problem}`;
+            }
+        }
+    }
+    return undefined;
+}
+
+/**
+ * A user identity from a request (a path segment, a grant, a batch's `Users[i]`), or 400 naming `target` when it is
+ * empty, has a wildcard or a control character (`userIdentityProblem`, api/identity.ts). Both backends call this
+ * before resolving a user, so they answer the same.
+ */
+export function checkUserIdentity(identity: unknown, target = "Identity"): string {
+    const problem = userIdentityProblem(identity);
+    if (problem !== undefined) throw Errors.invalidParameter(target, `${target} ${problem}.`);
+    return identity as string;
 }
 
 /** 412 unless `ifMatch` (a list of tags, `W/` ignored, `*` matching anything) names `etag`; no header passes. */

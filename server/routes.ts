@@ -7,7 +7,7 @@ import type { PolicyState, TenantBackend } from "./backend";
 import { batchRequestHash, parseBatchOperationId, type BatchReplayKey } from "./batch";
 import { Errors } from "./errors";
 import type { Reply, RequestContext } from "./http";
-import { parseOwner } from "./policyBody";
+import { checkUserIdentity, parseOwner } from "./policyBody";
 
 /** A route: literal segments match case-insensitively, `:name` captures one decoded segment. */
 export interface Route<C> {
@@ -102,6 +102,8 @@ export const tenantRoutes: Route<TenantBackend>[] = [
         if (!Array.isArray(users) || users.length === 0 || users.length > BATCH_MAX_USERS || !users.every((u) => typeof u === "string" && u.trim() !== "")) {
             throw Errors.invalidParameter("Users", `Users must be an array of 1–${BATCH_MAX_USERS} non-empty user identities${Array.isArray(users) ? `, got ${users.length} entries` : ""}.`);
         }
+        // The whole batch is refused for one unusable identity: a batch starts only when every user can be looked up.
+        users.forEach((u, i) => checkUserIdentity(u, `Users[${i}]`));
         const owner = ownerOf(body);
         const operationId = parseBatchOperationId(body.OperationId);
         const replay: BatchReplayKey | undefined = operationId === undefined ? undefined

@@ -11,14 +11,16 @@
  *   user unassigned.
  *
  * Parameter names are the catalogue's wire names (PascalCase, as Set-CsClientPolicy spells them); values are rendered by
- * `renderCmdlet` in api/cmdlets.ts. PolicyEntry needs PowerShell the shared grammar does not cover (a variable and a
+ * `renderCmdlet` in api/cmdlets.ts and comments by `psComment` (api/powershell/emit.ts): resource names, identities and
+ * user names come from the program, and a line break in one must never start a line of code in a change-board script. PolicyEntry needs PowerShell the shared grammar does not cover (a variable and a
  * hashtable, as the cmdlet reference shows: `$x = New-CsClientPolicyEntry …; Set-CsClientPolicy -PolicyEntry @{Add=$x}`);
  * those lines are written as such and listed in {@link CmdletPlan.notes}.
  */
 import { SETTINGS, camelName, SettingDef } from "../../api/catalogue";
-import { PsValue, quotePsString, renderCmdlet } from "../../api/cmdlets";
+import { PsValue, renderCmdlet } from "../../api/cmdlets";
+import { psAssignment, psCommand, psComment } from "../../api/powershell/emit";
 import { WirePolicy } from "../../api/contract";
-import { isIdentityError, parseGrantPolicyName, parsePolicyIdentity, samePolicy } from "../../api/identity";
+import { foldIdentity, isIdentityError, parseGrantPolicyName, parsePolicyIdentity, samePolicy } from "../../api/identity";
 import { UNKNOWN, canonicalValue } from "../../provider/schema";
 
 /** The parts of an engine step event this module reads (Automation API `resourcePreEvent.metadata`). */
@@ -80,13 +82,13 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
         if (kind === "ClientPolicy") {
             if (deleting) {
                 const identity = String(olds.identity ?? step.old?.inputs?.identity);
-                lines.push(`# ClientPolicy "${name}": ${step.op} ${identity}${identity === "Global" ? " (Global cannot be removed: this resets it to the documented defaults)" : ""}`);
+                lines.push(psComment(`ClientPolicy "${name}": ${step.op} ${identity}${identity === "Global" ? " (Global cannot be removed: this resets it to the documented defaults)" : ""}`));
                 emit(renderCmdlet("Remove-CsClientPolicy", [["Identity", identity], ...(olds.forceDeleteWhenGranted === true ? [["Force", true] as [string, PsValue]] : [])]));
                 continue;
             }
             const parsed = parsePolicyIdentity(news.identity);
             if (news.identity === UNKNOWN || isIdentityError(parsed)) {
-                lines.push(`# ClientPolicy "${name}": ${step.op} — identity not known before apply; no lines written`);
+                lines.push(psComment(`ClientPolicy "${name}": ${step.op} — identity not known before apply; no lines written`));
                 notes.push(`ClientPolicy "${name}": its identity is known only after apply, so its lines are missing`);
                 continue;
             }
@@ -112,9 +114,9 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
             }
             const verb = current ? "Set-CsClientPolicy" : "New-CsClientPolicy";
             const what = current ? `${params.length + (entries !== undefined ? 1 : 0)} changed setting(s)` : "new policy";
-            lines.push(`# ClientPolicy "${name}": ${step.op} ${identity} — ${what}`);
+            lines.push(psComment(`ClientPolicy "${name}": ${step.op} ${identity} — ${what}`));
             if (current && params.length === 0 && entries === undefined) {
-                lines.push("#   settings already as declared (the update records this stack as the owner only)");
+                lines.push(psComment("  settings already as declared (the update records this stack as the owner only)"));
             } else if (!current || params.length > 0) {
                 emit(renderCmdlet(verb, [["Identity", identity], ...params]));
             }
@@ -122,8 +124,9 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
                 // The list is replaced as a whole, as the provider writes it.
                 if (current && wireOf(SETTINGS_BY_KIND.policyEntry, current.PolicyEntry, "wire") !== null) emit(renderCmdlet("Set-CsClientPolicy", [["Identity", identity], ["PolicyEntry", null]]));
                 for (const e of entries ?? []) {
-                    lines.push(`$entry = New-CsClientPolicyEntry -Name ${quotePsString(e.name)} -Value ${quotePsString(e.value)}`);
-                    lines.push(`Set-CsClientPolicy -Identity ${quotePsString(identity)} -PolicyEntry @{Add=$entry}`);
+                    lines.push(psAssignment("entry", psCommand("New-CsClientPolicyEntry", [["Name", e.name], ["Value", e.value]])));
+                    // The hashtable around the variable is fixed text; only the identity comes from data.
+                    lines.push(`${renderCmdlet("Set-CsClientPolicy", [["Identity", identity]])} -PolicyEntry @{Add=$entry}`);
                     commands += 2;
                 }
                 if ((entries ?? []).length > 0) {
@@ -143,10 +146,10 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
         };
         const oldPolicy = policyOf(olds.policyName);
         const oldResolved = Array.isArray(olds.resolvedUsers) ? olds.resolvedUsers as Array<{ sipAddress?: string; requestedAs?: string }> : [];
-        const oldUsers = oldResolved.length > 0 ? oldResolved.map((u) => ({ key: String(u.requestedAs ?? "").toLowerCase(), id: u.sipAddress ?? u.requestedAs ?? "" }))
-            : spellings(olds).map((s) => ({ key: s.toLowerCase(), id: s }));
+        const oldUsers = oldResolved.length > 0 ? oldResolved.map((u) => ({ key: foldIdentity(String(u.requestedAs ?? "")), id: u.sipAddress ?? u.requestedAs ?? "" }))
+            : spellings(olds).map((s) => ({ key: foldIdentity(s), id: s }));
         if (deleting) {
-            lines.push(`# PolicyGrant "${name}": ${step.op} — unassign Tag:${oldPolicy} from ${oldUsers.length} user(s)`);
+            lines.push(psComment(`PolicyGrant "${name}": ${step.op} — unassign Tag:${oldPolicy} from ${oldUsers.length} user(s)`));
             for (const u of oldUsers) emit(renderCmdlet("Grant-CsClientPolicy", [["Identity", u.id], ["PolicyName", null]]));
             continue;
         }
@@ -154,21 +157,21 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
         const wanted = spellings(news);
         if (!newPolicy || news.users === UNKNOWN || news.user === UNKNOWN || news.users === SECRET || news.user === SECRET ||
             (Array.isArray(news.users) && news.users.some((u) => u === UNKNOWN || u === SECRET))) {
-            lines.push(`# PolicyGrant "${name}": ${step.op} — policy or users not known before apply (or secret); no lines written`);
+            lines.push(psComment(`PolicyGrant "${name}": ${step.op} — policy or users not known before apply (or secret); no lines written`));
             notes.push(`PolicyGrant "${name}": its policy or users are known only after apply (or are secret), so its lines are missing`);
             continue;
         }
         const policyChanged = creating || !oldPolicy || !samePolicy(oldPolicy, newPolicy);
         const oldKeys = new Set(oldUsers.map((u) => u.key));
-        const toGrant = policyChanged ? wanted : wanted.filter((s) => !oldKeys.has(s.toLowerCase()));
-        const wantedKeys = new Set(wanted.map((s) => s.toLowerCase()));
+        const toGrant = policyChanged ? wanted : wanted.filter((s) => !oldKeys.has(foldIdentity(s)));
+        const wantedKeys = new Set(wanted.map((s) => foldIdentity(s)));
         const toUnassign = oldUsers.filter((u) => !wantedKeys.has(u.key));
-        lines.push(`# PolicyGrant "${name}": ${step.op} — grant Tag:${newPolicy} to ${toGrant.length} user(s)` +
-            (toUnassign.length > 0 ? `, unassign ${toUnassign.length}` : ""));
+        lines.push(psComment(`PolicyGrant "${name}": ${step.op} — grant Tag:${newPolicy} to ${toGrant.length} user(s)` +
+            (toUnassign.length > 0 ? `, unassign ${toUnassign.length}` : "")));
         for (const s of toGrant) emit(renderCmdlet("Grant-CsClientPolicy", [["Identity", s], ["PolicyName", newPolicy]]));
         for (const u of toUnassign) emit(renderCmdlet("Grant-CsClientPolicy", [["Identity", u.id], ["PolicyName", null]]));
     }
-    if (steps.length === 0) lines.push("# no changes: the tenant already matches the program");
+    if (steps.length === 0) lines.push(psComment("no changes: the tenant already matches the program"));
     return { lines, commands, notes };
 }
 

@@ -26,7 +26,10 @@ export function register(program: Command): void {
         .option("--out <file>", "write the declaration to this file instead of stdout")
         .addHelpText("after", [
             "",
-            "Lines are applied in order: Set after New merges, Set on a policy the script did not create declares it with",
+            "The script is read as PowerShell reads it: <# … #> and # comments are skipped, a backtick continues a line only",
+            "directly before the line break, typographic dashes and quotes count as - and quotes. Import-Module, Write-Host",
+            "and preference variables ($ErrorActionPreference) change nothing and are only noted.",
+            "Statements are applied in order: Set after New merges, Set on a policy the script did not create declares it with",
             "adopt: true, Grant -PolicyName $null unassigns, Remove removes (on Global: resets it), Get changes nothing.",
             "Every line that cannot be converted is listed on stderr as script.ps1:LINE:COLUMN: why, with a suggested",
             "corrected line where a small repair makes it valid; it is also listed in a comment at the top of the output.",

@@ -6,6 +6,7 @@
  */
 import { writeTenantYaml } from "../../provider/tenantConfig";
 import { tenantItemName } from "../../provider/tenantConfig/names";
+import { tsComment, tsKey, tsLiteral, tsString, yamlCommentText } from "../emit/typescript";
 import type { ConvertResult } from "./convert";
 
 /** Comment lines (without the comment marker): source, counts, and every line that was not converted. */
@@ -23,7 +24,7 @@ export function headerLines(source: string, result: ConvertResult): string[] {
 
 /** The config-repo YAML (a tenant file), with {@link headerLines} on top. */
 export function renderConvertYaml(source: string, result: ConvertResult): string {
-    return writeTenantYaml(result.declaration, { header: headerLines(source, result) });
+    return writeTenantYaml(result.declaration, { header: headerLines(source, result).map(yamlCommentText) });
 }
 
 /** A JavaScript identifier from a resource name (`tag-offlineim` → `tagOfflineim`), unique within `used`. */
@@ -36,19 +37,10 @@ function identifier(name: string, used: Set<string>): string {
     return id;
 }
 
-/** A TypeScript literal: JSON, with PolicyEntry items as `{ name: "…", value: "…" }`. */
-function literal(value: unknown): string {
-    if (Array.isArray(value)) {
-        return `[${value.map((x) => (x && typeof x === "object"
-            ? `{ ${Object.entries(x as Record<string, unknown>).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")} }`
-            : JSON.stringify(x))).join(", ")}]`;
-    }
-    return JSON.stringify(value);
-}
-
 /** The TypeScript program, with {@link headerLines} on top. */
 export function renderConvertTypeScript(source: string, result: ConvertResult): string {
-    const out: string[] = headerLines(source, result).map((l) => `// ${l}`.trimEnd());
+    // Script text (file name, reasons, suggested lines) reaches the output only through the TypeScript emitter.
+    const out: string[] = headerLines(source, result).map(tsComment);
     out.push('import * as cp from "clientpolicy-as-code";', "");
     const used = new Set<string>(["cp"]);
     const varByIdentity = new Map<string, string>();
@@ -56,20 +48,19 @@ export function renderConvertTypeScript(source: string, result: ConvertResult): 
         const name = tenantItemName(p.identity, "policy");
         const v = identifier(`${name}-policy`, used);
         varByIdentity.set(p.identity.toLowerCase(), v);
-        const fields: string[] = [`identity: ${JSON.stringify(p.identity)}`];
-        if (p.description !== undefined) fields.push(`description: ${JSON.stringify(p.description)}`);
-        for (const [k, value] of Object.entries(p.settings)) fields.push(`${k}: ${literal(value)}`);
+        const fields: string[] = [`identity: ${tsString(p.identity)}`];
+        if (p.description !== undefined) fields.push(`description: ${tsLiteral(p.description)}`);
+        for (const [k, value] of Object.entries(p.settings)) fields.push(`${tsKey(k)}: ${tsLiteral(value)}`);
         if (p.adopt) fields.push("adopt: true");
-        out.push(`export const ${v} = new cp.ClientPolicy(${JSON.stringify(name)}, {`, ...fields.map((f) => `    ${f},`), "});");
+        out.push(`export const ${v} = new cp.ClientPolicy(${tsString(name)}, {`, ...fields.map((f) => `    ${f},`), "});");
     }
     if (result.declaration.grants.length) out.push("");
     for (const g of result.declaration.grants) {
         const name = tenantItemName(g.policy, "grant");
         const policyVar = varByIdentity.get(g.policy.toLowerCase());
         // Referencing the declared policy's identity orders the grant after it.
-        const policyName = policyVar ? `${policyVar}.identity` : JSON.stringify(g.policy);
-        out.push(`new cp.PolicyGrant(${JSON.stringify(name)}, {`, `    policyName: ${policyName},`,
-            `    users: [${g.users.map((u) => JSON.stringify(u)).join(", ")}],`, "});");
+        const policyName = policyVar ? `${policyVar}.identity` : tsString(g.policy);
+        out.push(`new cp.PolicyGrant(${tsString(name)}, {`, `    policyName: ${policyName},`, `    users: ${tsLiteral([...g.users])},`, "});");
     }
     return out.join("\n") + "\n";
 }

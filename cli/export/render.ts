@@ -4,6 +4,7 @@
  * instead of failing on objects that already exist; grants are one `PolicyGrant` per policy with `users`.
  */
 import { PolicyIdentity } from "../../api/identity";
+import { tsComment, tsKey, tsLiteral, tsString, yamlCommentText } from "../emit/typescript";
 import { ExportedGrant, ExportedPolicy, TenantSnapshot } from "./read";
 
 /** A policy with the names the declaration gives it. */
@@ -50,18 +51,6 @@ function identifier(resourceName: string): string {
     return resourceName.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** A value as a TypeScript literal (JSON is valid TS; object keys unquoted where they are identifiers). */
-function literal(value: unknown, indent: string): string {
-    if (Array.isArray(value)) {
-        if (value.length === 0) return "[]";
-        return `[\n${value.map((v) => `${indent}    ${literal(v, indent + "    ")},`).join("\n")}\n${indent}]`;
-    }
-    if (value && typeof value === "object") {
-        return `{ ${Object.entries(value).map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${literal(v, indent)}`).join(", ")} }`;
-    }
-    return JSON.stringify(value);
-}
-
 /** The header comment: where and when the declaration came from, and what the first `up` does. */
 export function headerLines(decl: Declaration): string[] {
     const s = decl.snapshot;
@@ -80,14 +69,16 @@ export function headerLines(decl: Declaration): string[] {
 /** The TypeScript program (`index.ts`) that declares the snapshot. */
 export function renderTypeScript(decl: Declaration): string {
     const out: string[] = [];
-    out.push(...headerLines(decl).map((l) => `// ${l}`));
+    // Every piece of text from the tenant goes through the one TypeScript emitter (cli/emit/typescript.ts): a policy
+    // name holding U+2028 would otherwise end a `//` comment and start a line of code.
+    out.push(...headerLines(decl).map(tsComment));
     out.push('import * as cp from "clientpolicy-as-code";', "");
     const granted = new Set(decl.grants.map((g) => g.policy.key));
     const varOf = new Map<string, string>();
     for (const p of decl.policies) {
         const count = Object.keys(p.settings).length;
-        out.push(`// ${p.identity.canonical}: ${count} setting${count === 1 ? "" : "s"} set${granted.has(p.identity.key) ? "; granted below" : ""}`);
-        const head = `new cp.ClientPolicy(${JSON.stringify(p.resourceName)}, {`;
+        out.push(tsComment(`${p.identity.canonical}: ${count} setting${count === 1 ? "" : "s"} set${granted.has(p.identity.key) ? "; granted below" : ""}`));
+        const head = `new cp.ClientPolicy(${tsString(p.resourceName)}, {`;
         if (granted.has(p.identity.key)) {
             const v = identifier(p.resourceName);
             varOf.set(p.identity.key, v);
@@ -95,16 +86,16 @@ export function renderTypeScript(decl: Declaration): string {
         } else {
             out.push(head);
         }
-        out.push(`    identity: ${JSON.stringify(p.identity.canonical)},`, "    adopt: true,");
-        for (const [key, value] of Object.entries(p.settings)) out.push(`    ${key}: ${literal(value, "    ")},`);
+        out.push(`    identity: ${tsString(p.identity.canonical)},`, "    adopt: true,");
+        for (const [key, value] of Object.entries(p.settings)) out.push(`    ${tsKey(key)}: ${tsLiteral(value, "    ")},`);
         out.push("});", "");
     }
     for (const g of decl.grants) {
-        out.push(`// ${g.policy.canonical} is granted directly to ${g.users.length} user${g.users.length === 1 ? "" : "s"}`);
-        out.push(`new cp.PolicyGrant(${JSON.stringify(g.resourceName)}, {`);
+        out.push(tsComment(`${g.policy.canonical} is granted directly to ${g.users.length} user${g.users.length === 1 ? "" : "s"}`));
+        out.push(`new cp.PolicyGrant(${tsString(g.resourceName)}, {`);
         const v = varOf.get(g.policy.key);
-        out.push(`    policyName: ${v ? `${v}.identity` : JSON.stringify(g.policy.canonical)},`, "    adopt: true,");
-        out.push(`    users: ${literal(g.users, "    ")},`);
+        out.push(`    policyName: ${v ? `${v}.identity` : tsString(g.policy.canonical)},`, "    adopt: true,");
+        out.push(`    users: ${tsLiteral(g.users, "    ")},`);
         out.push("});", "");
     }
     return out.join("\n");
@@ -120,5 +111,6 @@ export function renderYaml(decl: Declaration): string {
         return { identity: p.identity.canonical, ...(typeof description === "string" ? { description } : {}), adopt: true, settings };
     });
     const grants = decl.grants.map((g) => ({ policy: g.policy.canonical, users: [...g.users], adopt: true }));
-    return writeTenantYaml({ policies, grants }, { header: headerLines(decl) });
+    // Values are written by the `yaml` library; the header comment's text is made one line per entry first.
+    return writeTenantYaml({ policies, grants }, { header: headerLines(decl).map(yamlCommentText) });
 }

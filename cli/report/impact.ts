@@ -7,6 +7,7 @@
  *   number of users who have a per-user policy (the sum of every tag policy's assignees) — the users Global does NOT
  *   reach — and words it so.
  */
+import { foldIdentity, samePolicy } from "../../api/identity";
 import { Routes, type WirePolicy } from "../../api/contract";
 import { resolveConfig } from "../../provider/config";
 import { TenantClient } from "../../provider/client/tenantClient";
@@ -17,7 +18,7 @@ function target(c: Change): "global" | "tag" | undefined {
     if (c.type !== "ClientPolicy" && c.type !== "PolicyGrant") return undefined;
     const id = c.identity?.replace(/^Tag:/i, "");
     if (!id) return undefined;
-    return id.toLowerCase() === "global" ? "global" : "tag";
+    return samePolicy(id, "Global") ? "global" : "tag";
 }
 
 /** Adds `impact` to the changes of one tenant that touch Global or a tag policy; reads nothing when none do. */
@@ -28,7 +29,7 @@ export async function addImpact(changes: Change[], config: Record<string, string
     const client = new TenantClient({ endpoint: cfg.endpoint, tenantId: cfg.tenantId, clientId: cfg.clientId, clientSecret: cfg.clientSecret, retry: { maxAttempts: cfg.maxAttempts } });
     const assignees = new Map<string, Promise<number>>();
     const countOf = (identity: string) => {
-        const key = identity.replace(/^Tag:/i, "").toLowerCase();
+        const key = foldIdentity(identity.replace(/^Tag:/i, ""));
         let p = assignees.get(key);
         if (!p) assignees.set(key, (p = client.listAssignments(identity.replace(/^Tag:/i, "")).then((u) => u.length)));
         return p;
@@ -39,7 +40,7 @@ export async function addImpact(changes: Change[], config: Record<string, string
         let next: string | undefined = Routes.policies();
         while (next) {
             const res: { json: { value?: WirePolicy[]; "@nextLink"?: string } } = await client.send("GET", next);
-            for (const p of res.json?.value ?? []) if (p.Identity.toLowerCase() !== "global") ids.push(p.Identity);
+            for (const p of res.json?.value ?? []) if (!samePolicy(p.Identity, "Global")) ids.push(p.Identity);
             next = res.json?.["@nextLink"];
         }
         let n = 0;

@@ -1,32 +1,19 @@
 // Bulk grant: one per-user policy for everyone in a CSV export (for example
-// from your HR system or `Get-CsUser | Export-Csv`). Adding or removing rows
+// from your HR system, Excel or `Get-CsUser | Export-Csv`: users.ts reads them). Adding or removing rows
 // and running `pulumi up` assigns or unassigns exactly those users; the grant
 // uses the tenant's batch API, 5,000 users per call.
 //
 // Optional stack config:
 //   bulk-grant:csv    path of the CSV file (default: users.csv next to this file)
 //   bulk-grant:limit  only grant the first N rows (handy for a trial run)
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as cp from "clientpolicy-as-code";
+import { readUsers } from "./users";
 
 const config = new pulumi.Config("bulk-grant");
 const csvPath = path.resolve(__dirname, config.get("csv") ?? "users.csv");
 const limit = config.getNumber("limit");
-
-/** Reads the `sipAddress` column; fails with the file and line of a bad row. */
-function readUsers(file: string): string[] {
-    const lines = fs.readFileSync(file, "utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
-    const header = lines[0].split(",").map((h) => h.trim());
-    const col = header.indexOf("sipAddress");
-    if (col < 0) throw new Error(`${file}:1: expected a "sipAddress" column, found: ${header.join(", ")}`);
-    return lines.slice(1).map((line, i) => {
-        const value = line.split(",")[col]?.trim();
-        if (!value) throw new Error(`${file}:${i + 2}: the sipAddress column is empty`);
-        return value;
-    });
-}
 
 const users = readUsers(csvPath);
 const selected = limit === undefined ? users : users.slice(0, limit);

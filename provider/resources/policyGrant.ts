@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { PolicyIdentity, isIdentityError, parseGrantPolicyName, samePolicy } from "../../api/identity";
+import { PolicyIdentity, controlCharacterProblem, foldIdentity, isIdentityError, parseGrantPolicyName, samePolicy } from "../../api/identity";
 import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
 import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
 import { claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
@@ -119,9 +119,9 @@ export class PolicyGrant extends pulumi.dynamic.Resource {
 
 // ---------------------------------------------------------------- typed inputs and state
 
-/** Lower-cased, trimmed spelling: the tenant matches every identity form case-insensitively. */
+/** Trimmed spelling folded by the one identity rule (`foldIdentity`): the tenant matches identity forms case-insensitively. */
 function spellingKey(s: string): string {
-    return s.trim().toLowerCase();
+    return foldIdentity(s.trim());
 }
 
 /** Canonical inputs of a grant. */
@@ -161,7 +161,8 @@ function identityProblem(v: unknown): string | undefined {
         return `must be a user identity (SIP address, UPN, DOMAIN\\logon, display name or object id), got ${show(v)}`;
     }
     if (v.includes("*")) return `wildcards are not accepted (got ${show(v)}): list the users explicitly`;
-    return undefined;
+    // The tenant refuses the same (api/identity.ts); found here, the preview already says so.
+    return controlCharacterProblem(v);
 }
 
 /**
@@ -262,7 +263,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     for (const problem of resolution.problems) failures.push({ property: property(positions[problem.index][1]), reason: problem.reason });
     resolution.users.forEach((user, k) => {
         if (!user) return;
-        const other = claim(`user:${user.id.toLowerCase()}`, parsed.owner);
+        const other = claim(`user:${foldIdentity(user.id)}`, parsed.owner);
         if (other !== undefined) {
             failures.push({ property: property(positions[k][1]), reason: `"${user.requestedAs}" (${user.sipAddress}) is also granted by ${describeOwner(other, parsed.owner)}; a user holds one client policy, so list each user in one grant` });
         }
@@ -398,9 +399,9 @@ async function assign(client: TenantClient, policyName: string | null, users: re
         return failed;
     }
     const results = await client.batchAssign(policyName, users.map((u) => u.id), owner);
-    const byUser = new Map<string, BatchUserResult>(results.map((r) => [String(r.User).toLowerCase(), r]));
+    const byUser = new Map<string, BatchUserResult>(results.map((r) => [foldIdentity(String(r.User)), r]));
     for (const u of users) {
-        const r = byUser.get(u.id.toLowerCase());
+        const r = byUser.get(foldIdentity(u.id));
         if (!r) failed.set(u.id, "no result reported by the batch operation");
         else if (r.Status !== "Succeeded") failed.set(u.id, r.Error ? [r.Error.code, r.Error.message].filter(Boolean).join(": ") : "failed");
     }

@@ -11,7 +11,7 @@
  * - `remove.policies` / `remove.grants` drop a baseline item by name; removing a policy also drops the baseline's
  *   grant of it. Removing something the baseline does not have, or removing and redeclaring one item, is an error.
  */
-import { isIdentityError, parseGrantPolicyName, parsePolicyIdentity } from "../../api/identity";
+import { foldIdentity, isIdentityError, parseGrantPolicyName, parsePolicyIdentity } from "../../api/identity";
 import type { FileDeclaration, GrantDeclaration, PolicyDeclaration, TenantDeclaration } from "./schema";
 
 /** Where a merged (or removed) item came from. */
@@ -176,7 +176,7 @@ export function mergeDeclarations(baseline: FileDeclaration, tenant: FileDeclara
     const holder = new Map<string, string>();
     for (const g of grants) {
         for (const u of g.users) {
-            const k = u.toLowerCase();
+            const k = foldIdentity(u.trim());
             const other = holder.get(k);
             if (other !== undefined && other !== g.policy) {
                 const ti = tenant.grants.findIndex((t) => (grantKey(t.policy) ?? t.policy) === (grantKey(g.policy) ?? g.policy));

@@ -15,7 +15,9 @@ export function tenantItemName(identity: string, kind: "policy" | "grant"): stri
     if (isIdentityError(parsed)) throw new ValidationError(`TenantPolicies: ${kind} ${JSON.stringify(identity)}: ${parsed.error}`);
     const readable = parsed.scope === "global" ? "global" : `${kind === "grant" ? "grant" : parsed.scope}-${parsed.name.toLowerCase()}`;
     if (/^[a-z0-9-]+$/.test(readable)) return readable;
-    const hash = createHash("sha256").update(parsed.key).digest("hex").slice(0, 8);
+    // Logical names are public API (they are in every stack's state): the hash input stays the lower-cased canonical
+    // identity it has always been, whatever rule identities are compared by.
+    const hash = createHash("sha256").update(parsed.canonical.toLowerCase()).digest("hex").slice(0, 8);
     const cleaned = readable.replace(/[^a-z0-9-]+/g, "-").replace(/-+$/, "");
     return `${cleaned}-${hash}`;
 }

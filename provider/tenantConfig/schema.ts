@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { settingsByProperty, validateSetting } from "../../api/catalogue";
-import { IDENTITY_FORMS, isIdentityError, parseGrantPolicyName, parsePolicyIdentity } from "../../api/identity";
+import { IDENTITY_FORMS, foldIdentity, isIdentityError, parseGrantPolicyName, parsePolicyIdentity } from "../../api/identity";
 import { validateSettings } from "../validate";
 
 /** Which file a document is: the fleet `baseline` or one `tenant`'s file (only tenant files may remove or unset). */
@@ -157,7 +157,7 @@ function checkDuplicates(value: { policies?: Array<{ identity: string }>; grants
             ctx.addIssue({ code: "custom", path: ["grants", i, "policy"], message: `grants ${parsed.canonical} again (first at grants[${first}]); list all its users in one grant` });
         } else grants.set(parsed.key, i);
         g.users.forEach((u, j) => {
-            const key = u.trim().toLowerCase();
+            const key = foldIdentity(u.trim());
             const where = users.get(key);
             if (where !== undefined) {
                 ctx.addIssue({ code: "custom", path: ["grants", i, "users", j], message: `is already granted at ${where}; a user holds one per-user client policy` });

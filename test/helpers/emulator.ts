@@ -160,7 +160,7 @@ export async function startTestEmulator(opts: TestEmulatorOptions = {}): Promise
         tokenFor,
         powershell: async (script, tid = tenantId) => handle
             ? handle.powershell(tid, script)
-            : expectOk(await admin("POST", `/_emulator/${encodeURIComponent(tid)}/powershell`, script, "text/plain"), "powershell"),
+            : expectOk(await admin("POST", `/_emulator/${encodeURIComponent(tid)}/powershell`, script, "application/x-powershell"), "powershell"),
         stats: async (tid = tenantId) => handle ? handle.stats(tid) : expectOk(await admin("GET", `/_emulator/${encodeURIComponent(tid)}/stats`), "stats"),
         setFaults: async (faults) => {
             if (handle) handle.setFaults(faults);

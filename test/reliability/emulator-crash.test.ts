@@ -52,7 +52,7 @@ function actual(state: TenantState, r: number, w: number): { policies: string[];
     const prefix = `Tag:R${r}-W${w}-P`;
     const policies = Object.values(state.policies).map((p) => p.identity).filter((id) => id.startsWith(prefix)).map((id) => id.slice(4));
     policies.sort((a, b) => Number(a.split("-P")[1]) - Number(b.split("-P")[1]));
-    const c = state.policies[`tag:${counter(r, w).toLowerCase()}`]?.settings.IMWarning as string | undefined;
+    const c = state.policies[`TAG:${counter(r, w).toUpperCase()}`]?.settings.IMWarning as string | undefined;
     const user = state.users.find((u) => u.displayName === userOf(w))!;
     const granted = user.clientPolicy?.startsWith(`R${r}-`) ? user.clientPolicy : null;
     return { policies, counter: c === "start" ? undefined : c, grant: granted };

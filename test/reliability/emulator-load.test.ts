@@ -145,8 +145,8 @@ describe("reliability: emulator under load (1,000 concurrent requests, 300 slow 
             const stored = t.stored(tenant)!;
             const other = t.stored(TENANTS.find((x) => x !== tenant)!)!;
             for (const tag of created[tenant]) {
-                assert.equal(stored.policies[`tag:${tag.toLowerCase()}`]?.settings.IMWarning, tag, `${tag} not stored in ${tenant}`);
-                assert.equal(other.policies[`tag:${tag.toLowerCase()}`], undefined, `${tag} leaked into the other tenant`);
+                assert.equal(stored.policies[`TAG:${tag.toUpperCase()}`]?.settings.IMWarning, tag, `${tag} not stored in ${tenant}`);
+                assert.equal(other.policies[`TAG:${tag.toUpperCase()}`], undefined, `${tag} leaked into the other tenant`);
             }
         }
         assert.equal(created["contoso.example"].length + created["fabrikam.example"].length, CONCURRENT / 5);
@@ -164,7 +164,7 @@ describe("reliability: emulator under load (1,000 concurrent requests, 300 slow 
         const underAnswer = await request(base, "PUT", policyPath("Under"), tokens["contoso.example"], under, { "if-none-match": "*" });
         assert.equal(underAnswer.status, 400, JSON.stringify(underAnswer.json).slice(0, 300));
         assert.equal(underAnswer.json.error.target, "IMWarning");
-        assert.equal(t.stored("contoso.example")!.policies["tag:big0"], undefined);
+        assert.equal(t.stored("contoso.example")!.policies["TAG:BIG0"], undefined);
 
         // The slow connections are still open and get nothing; normal requests are still answered.
         assert.equal(slow.filter((s) => !s.destroyed).length, SLOW, "slow connections were dropped");

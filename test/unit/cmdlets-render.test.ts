@@ -42,8 +42,8 @@ describe("cmdlet rendering (renderCmdlet / quotePsString)", () => {
         assert.equal(quotePsString(""), "''");
         assert.equal(quotePsString("-Force"), "'-Force'", "a leading dash would read as a parameter");
         assert.equal(quotePsString("a$b"), "'a$b'", "no expansion in single quotes");
-        assert.equal(quotePsString("it\u2019s"), "\"it\u2019s\"", "a typographic single quote closes a single-quoted string in PowerShell");
-        assert.equal(quotePsString("\u2019$x\"`"), "\"\u2019`$x`\"``\"");
+        assert.equal(quotePsString("it\u2019s"), "'it\u2019\u2019s'", "a typographic single quote closes a single-quoted string in PowerShell: doubled like '");
+        assert.equal(quotePsString("\u2018\u201a\u201b'$x\"`"), "'\u2018\u2018\u201a\u201a\u201b\u201b''$x\"`'");
     });
 
     it("parses back to the same values: every value kind and tricky strings", () => {
@@ -69,7 +69,7 @@ describe("cmdlet rendering (renderCmdlet / quotePsString)", () => {
     });
 
     it("refuses what one line cannot carry: line breaks, unknown cmdlets, bad parameter names, non-decimal numbers", () => {
-        assert.throws(() => quotePsString("a\nb"), /line break/);
+        for (const br of ["\n", "\r", "\u0085", "\u2028", "\u2029"]) assert.throws(() => quotePsString(`a${br}b`), /line break/);
         assert.throws(() => renderCmdlet("Get-Process", []), /unknown cmdlet/);
         assert.throws(() => renderCmdlet("Set-CsClientPolicy", [["-Identity", "x"]]), /invalid parameter name/);
         assert.throws(() => renderPsValue(1e21), /plain decimal/);

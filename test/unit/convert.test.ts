@@ -116,10 +116,11 @@ describe("convert: lines applied in order", () => {
         ]);
     });
 
-    it("backtick line continuations join lines; problems carry the first line's number", () => {
+    it("backtick line continuations join lines; a problem carries the line and column of what is wrong", () => {
         const r = convertScript("New-CsClientPolicy -Identity A `\n  -DisableSavingIM $True\nSet-CsClientPolicy -Identity A `\n  -Nope 1");
         assert.deepEqual(r.declaration.policies, [{ identity: "Tag:A", settings: { disableSavingIM: true } }]);
-        assert.equal(r.problems[0].line, 3);
+        assert.deepEqual([r.problems[0].line, r.problems[0].column], [4, 3]);
+        assert.equal(r.problems[0].text, "Set-CsClientPolicy -Identity A -Nope 1");
     });
 });
 
@@ -176,7 +177,7 @@ describe("convert: what cannot be converted is listed, never dropped", () => {
             (i: number) => `Grant -CsClientPolicy -Identity "User ${i}" - PolicyName P${i % 20}`,
             (i: number) => `Set-CsClientPolicy -Identity P${i % 20} -DisplayPhto NoPhoto`,
             (i: number) => `Remove-CsClientPolicy -Identity Unknown${i}`,
-            () => `Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving "maybe`,
+            () => `Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $maybe`,
         ];
         for (let i = 0; i < 20; i++) lines.push(`New-CsClientPolicy -Identity P${i} -EnableIMAutoArchiving $False`);
         while (lines.length < 200) {

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { SETTINGS, SettingDef, camelName, formatTimeSpan, settingsByProperty } from "../../api/catalogue";
-import { isIdentityError, parsePolicyIdentity } from "../../api/identity";
+import { foldIdentity, isIdentityError, parsePolicyIdentity, samePolicy, sameIdentity } from "../../api/identity";
 import { validateSettings } from "../../provider/validate";
 import type { CamelName } from "../../provider/schema";
 
@@ -12,13 +12,13 @@ const ROOT = path.resolve(__dirname, "..", "..");
 
 describe("policy identity parsing (as the provider uses it)", () => {
     const OK: Array<[string, string, string]> = [
-        ["Global", "Global", "global"], ["global", "Global", "global"], [" GLOBAL ", "Global", "global"],
-        ["OfflineIM", "Tag:OfflineIM", "tag:offlineim"], ["tag:OfflineIM", "Tag:OfflineIM", "tag:offlineim"],
-        ["TAG:OfflineIM", "Tag:OfflineIM", "tag:offlineim"], ["site:Redmond", "site:Redmond", "site:redmond"],
-        ["Site:Redmond", "site:Redmond", "site:redmond"], ["Sales Policy.v2", "Tag:Sales Policy.v2", "tag:sales policy.v2"],
+        ["Global", "Global", "GLOBAL"], ["global", "Global", "GLOBAL"], [" GLOBAL ", "Global", "GLOBAL"],
+        ["OfflineIM", "Tag:OfflineIM", "TAG:OFFLINEIM"], ["tag:OfflineIM", "Tag:OfflineIM", "TAG:OFFLINEIM"],
+        ["TAG:OfflineIM", "Tag:OfflineIM", "TAG:OFFLINEIM"], ["site:Redmond", "site:Redmond", "SITE:REDMOND"],
+        ["Site:Redmond", "site:Redmond", "SITE:REDMOND"], ["Sales Policy.v2", "Tag:Sales Policy.v2", "TAG:SALES POLICY.V2"],
         // Names Skype for Business accepts from PowerShell (../shared/CSCLIENTPOLICY.md §3): @, #, $, %, unicode.
-        ["Sales@EU", "Tag:Sales@EU", "tag:sales@eu"], ["Tag:R&D #1 $x 100%", "Tag:R&D #1 $x 100%", "tag:r&d #1 $x 100%"],
-        ["site:Zürich", "site:Zürich", "site:zürich"], ["-lead", "Tag:-lead", "tag:-lead"],
+        ["Sales@EU", "Tag:Sales@EU", "TAG:SALES@EU"], ["Tag:R&D #1 $x 100%", "Tag:R&D #1 $x 100%", "TAG:R&D #1 $X 100%"],
+        ["site:Zürich", "site:Zürich", "SITE:ZÜRICH"], ["-lead", "Tag:-lead", "TAG:-LEAD"],
     ];
     for (const [input, canonical, key] of OK) {
         it(`parses ${JSON.stringify(input)}`, () => {
@@ -31,6 +31,44 @@ describe("policy identity parsing (as the provider uses it)", () => {
     for (const bad of ["", "Tag:", "site:", "Tag:Global", "x:y", "a/b", "*", "Tag:*", "a\\b", ".", "Tag:..", "Tag: lead", "tab\tname", "n".repeat(257)]) {
         it(`rejects ${JSON.stringify(bad)}`, () => assert.ok(isIdentityError(parsePolicyIdentity(bad))));
     }
+});
+
+describe("identity folding: .NET StringComparison.OrdinalIgnoreCase (foldIdentity)", () => {
+    const same: Array<[string, string, string]> = [
+        ["ASCII letters", "sip:Tony.Smith@Contoso.Example", "SIP:TONY.SMITH@CONTOSO.EXAMPLE"],
+        ["Latin-1 letters", "zürich", "ZÜRICH"],
+        ["Greek final sigma and sigma: both upper-case to Σ", "οδος", "ΟΔΟΣ"],
+        ["final sigma against medial sigma", "\u03c2", "\u03c3"],
+        ["Cyrillic", "иван", "ИВАН"],
+        ["dotted capital İ folds to itself", "\u0130", "\u0130"],
+        ["ypogegrammeni to its simple (title-case) upper case, not the expansion ΑΙ", "\u1fb3", "\u1fbc"],
+    ];
+    for (const [what, a, b] of same) it(`equal: ${what}`, () => assert.ok(sameIdentity(a, b), `${a} / ${b}`));
+
+    const distinct: Array<[string, string, string]> = [
+        ["Kelvin sign U+212A is not K", "\u212a", "K"],
+        ["Kelvin sign U+212A is not k", "\u212a", "k"],
+        ["Ångström sign U+212B is not Å", "\u212b", "\u00c5"],
+        ["ß does not expand to SS", "\u00df", "SS"],
+        ["ß is not capital sharp s U+1E9E", "\u00df", "\u1e9e"],
+        ["Turkish dotless ı is not I", "\u0131", "I"],
+        ["Turkish dotless ı is not i", "\u0131", "i"],
+        ["dotted capital İ is not i", "\u0130", "i"],
+        ["long s ſ is not S", "\u017f", "s"],
+        ["the ligature ﬁ does not expand to FI", "\ufb01", "fi"],
+        ["ΑΙ is not the ypogegrammeni letter", "\u0391\u0399", "\u1fb3"],
+    ];
+    for (const [what, a, b] of distinct) it(`distinct: ${what}`, () => assert.ok(!sameIdentity(a, b), `${a} / ${b}`));
+
+    it("never changes the length in code points (a one-to-one mapping, no expansions)", () => {
+        for (const s of ["\u00df", "\ufb03", "\u0149", "\u1f80\u1fb7", "\u0390"]) assert.equal([...foldIdentity(s)].length, [...s].length, s);
+    });
+
+    it("names a Kelvin-sign policy apart from a K policy, and σ/ς policies as one", () => {
+        assert.ok(!samePolicy("Tag:\u212aiosk", "Tag:Kiosk"));
+        assert.ok(samePolicy("Tag:ΟΔΟΣ", "οδοσ"));
+        assert.notEqual((parsePolicyIdentity("Tag:\u212aiosk") as { key: string }).key, (parsePolicyIdentity("Kiosk") as { key: string }).key);
+    });
 });
 
 describe("resource property names from the catalogue", () => {

@@ -97,7 +97,7 @@ describe("emulator: persistence", () => {
         assert.equal(t.child!.signalCode, "SIGKILL");
 
         const state = t.stored()!;
-        for (const name of acked) assert.equal(state.policies[`tag:${name.toLowerCase()}`]?.settings.IMWarning, name, `acknowledged ${name} lost`);
+        for (const name of acked) assert.equal(state.policies[`TAG:${name.toUpperCase()}`]?.settings.IMWarning, name, `acknowledged ${name} lost`);
 
         t = await startTestEmulator({ dataDir, inProcess: false, users: 10 });
         try {
@@ -114,10 +114,10 @@ describe("emulator: persistence", () => {
         await createPolicy(t, "B");
         const before = (await call(t, "GET", "/Skype.Policy/configurations/ClientPolicy")).json.value.map((p: any) => p.Identity);
         await t.stop();
-        assert.deepEqual(Object.keys(t.stored()!.policies), ["global", "tag:a", "tag:c", "tag:b"], "stored in insertion order");
+        assert.deepEqual(Object.keys(t.stored()!.policies), ["GLOBAL", "TAG:A", "TAG:C", "TAG:B"], "stored in insertion order");
         t = await startTestEmulator({ dataDir, users: 0 });
         try {
-            assert.deepEqual(Object.keys(t.handle!.registry.get("contoso.example")!.state.policies), ["global", "tag:a", "tag:c", "tag:b"], "loaded in insertion order");
+            assert.deepEqual(Object.keys(t.handle!.registry.get("contoso.example")!.state.policies), ["GLOBAL", "TAG:A", "TAG:C", "TAG:B"], "loaded in insertion order");
             const after = (await call(t, "GET", "/Skype.Policy/configurations/ClientPolicy")).json.value.map((p: any) => p.Identity);
             assert.deepEqual(after, before);
         } finally {
@@ -202,7 +202,7 @@ describe("emulator: persistence", () => {
         await tenant.updatePolicy("Tag:Mem", { IMWarning: "changed" }, "patch");
         const [state] = (await store.loadAll()) as TenantState[];
         assert.equal(state.id, "mem.example");
-        assert.equal(state.policies["tag:mem"].settings.IMWarning, "changed");
+        assert.equal(state.policies["TAG:MEM"].settings.IMWarning, "changed");
         assert.deepEqual(state.users.map((u) => u.clientPolicyOwner), [null, "p/s/g", null]);
         await registry.close();
     });

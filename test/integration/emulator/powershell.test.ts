@@ -9,7 +9,7 @@ const SEED_ARTICLE = [
     'Grant-CsClientPolicy -Identity "Tony Smith" -PolicyName OfflineIM',
 ].join("\n");
 
-async function ps(t: TestTenant, script: string, tenant = "contoso.example", type = "text/plain") {
+async function ps(t: TestTenant, script: string, tenant = "contoso.example", type = "application/x-powershell") {
     const res = await fetchRecorded(`${t.url}/_emulator/${tenant}/powershell`, { method: "POST", headers: { "content-type": type }, body: script });
     assert.ok(res.headers.get("request-id"));
     return { status: res.status, json: await res.json() as any };
@@ -130,6 +130,42 @@ describe("emulator: PowerShell endpoint", () => {
         assert.equal((await call(t, "GET", policyPath("Global"))).json.EnableURL, null);
         assert.equal((await ps(t, "Get-CsClientPolicy", "nowhere.example")).json.error.code, "TenantNotFound");
         assert.equal((await ps(t, "Get-CsClientPolicy", "contoso.example", "application/json")).status, 415);
+    });
+
+    it("reads the script as PowerShell does: typographic quotes and dashes, block comments, continuations, here-strings", async () => {
+        const out = await t.powershell([
+            "Set-CsClientPolicy \u2013Identity Global \u2014EnableURL $True \u2015MaximumNumberOfContacts 250",
+            "New-CsClientPolicy -Identity \u2018Tag:It\u2019\u2019s\u2019 -Description \u201cSales \u201d\u201dEU\u201d\u201d\u201d",
+            "<# Set-CsClientPolicy -Identity Global -EnableURL $False",
+            "   Remove-CsClientPolicy -Identity Global #>",
+            "Grant-CsClientPolicy -Identity 'Tony Smith' `",
+            "    -PolicyName \"It\u2019s\"",
+            "Set-CsClientPolicy -Identity \"It\u2019s\" -IMWarning @'",
+            "two 'lines'",
+            "$x",
+            "'@",
+        ].join("\r\n"));
+        assert.equal(out.succeeded, true, JSON.stringify(out));
+        assert.deepEqual(out.results.map((r: any) => r.line), [1, 2, 5, 7]);
+        const global = (await call(t, "GET", policyPath("Global"))).json;
+        assert.deepEqual([global.EnableURL, global.MaximumNumberOfContacts], [true, 250], "the commented-out line did not run");
+        const tag = (await call(t, "GET", policyPath("Tag:It\u2019s"))).json;
+        assert.equal(tag.Description, "Sales \u201dEU\u201d");
+        assert.equal(tag.IMWarning, "two 'lines'\r\n$x");
+        assert.equal((await call(t, "GET", userPath("Tony Smith"))).json.ClientPolicy, "It\u2019s");
+    });
+
+    it("a backtick followed by a space does not continue the line (the next line is a statement of its own)", async () => {
+        const res = await ps(t, "Grant-CsClientPolicy -Identity 'Tony Smith' ` \n  -PolicyName Global");
+        assert.equal(res.status, 400);
+        assert.equal(res.json.error.target, "line 2, column 3");
+    });
+
+    it("refuses a cross-site-postable media type (text/plain), so a web page cannot send cmdlets", async () => {
+        const res = await ps(t, "Set-CsClientPolicy -Identity Global -EnableURL $False", "contoso.example", "text/plain");
+        assert.equal(res.status, 415);
+        assert.match(res.json.error.message, /application\/x-powershell/);
+        assert.equal((await call(t, "GET", policyPath("Global"))).json.EnableURL, null);
     });
 
     it("is not subject to fault injection or authentication", async () => {
