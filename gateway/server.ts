@@ -51,6 +51,8 @@ export interface GatewayHandle {
     reloadClients(clients: GatewayConfig["clients"]): void;
     /** Secret checks running or queued at the token endpoint. */
     pendingSecretChecks(): number;
+    /** Resolves when every pool is full again (no replacement still starting). */
+    shellsReady(): Promise<void>;
     /** Stops accepting requests, finishes in-flight ones and batch chunks, stops the shells, closes the store. */
     close(): Promise<void>;
 }
@@ -168,6 +170,7 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         shellReplacements: () => pools.reduce((n, p) => n + p.replaced, 0),
         reloadClients: (clients) => directory.reloadClients(clients),
         pendingSecretChecks: () => directory.secretChecks.pending,
+        shellsReady: async () => { await Promise.all(pools.map((p) => p.whenFull())); },
         close: () => (closing ??= (async () => {
             await api.closeServer(server);
             await Promise.all([...backends.values()].map((b) => b.stop()));

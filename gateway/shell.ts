@@ -126,6 +126,9 @@ export class ShellPool implements ShellRunner {
     private startFailures = 0;
     /** Processes replaced after dying or hanging, since start. */
     replaced = 0;
+    /** Replacements spawned and not yet ready (or failed). */
+    private starting = 0;
+    private readonly fullWaiters: Array<() => void> = [];
 
     constructor(private readonly opts: ShellPoolOptions) {}
 
@@ -151,11 +154,27 @@ export class ShellPool implements ShellRunner {
         this.opts.log?.("shell-replaced", { why });
         // A shell that cannot even start (bad path, broken module) is retried with a growing pause, not in a tight loop.
         const wait = Math.min(5000, 100 * 2 ** Math.min(this.startFailures, 6));
+        this.starting++;
         setTimeout(() => {
             if (this.closed) return;
             const next = this.spawn();
-            next.ready.then(() => { this.startFailures = 0; this.release(next); }, () => { this.startFailures++; });
+            next.ready.then(() => { this.startFailures = 0; this.starting--; this.release(next); this.notifyFull(); }, () => { this.startFailures++; this.starting--; });
         }, this.startFailures === 0 ? 0 : wait).unref();
+    }
+
+    private notifyFull(): void {
+        if (this.starting > 0) return;
+        for (const w of this.fullWaiters.splice(0)) w();
+    }
+
+    /**
+     * Resolves when no replacement is starting any more (every process of the pool is up again). A request that
+     * arrives while replacements start may wait for one up to the command timeout and then answers 503 "no shell
+     * became free"; callers that must not meet that window (tests injecting one fault after another) wait here first.
+     */
+    whenFull(): Promise<void> {
+        if (this.starting === 0 || this.closed) return Promise.resolve();
+        return new Promise((r) => this.fullWaiters.push(r));
     }
 
     private release(p: ShellProcess): void {
@@ -201,6 +220,7 @@ export class ShellPool implements ShellRunner {
     async close(): Promise<void> {
         this.closed = true;
         for (const w of this.waiters.splice(0)) w.fail(Errors.shellUnavailable("the gateway is shutting down"));
+        for (const w of this.fullWaiters.splice(0)) w();
         await Promise.all([...this.all].map((p) => p.stop()));
     }
 }

@@ -81,6 +81,8 @@ export interface GatewayTestTenant extends TestTenant {
     shellFaults(f: { hang?: string; die?: string; dieAfter?: string; garbage?: string; once?: boolean }): void;
     gatewayDir: string;
     auditFile: string;
+    /** The gateway's operational events (shell replaced and why, shell stderr), for assertion messages. */
+    events: Array<{ event: string; detail: Record<string, unknown> }>;
 }
 
 /** Options: the emulator's, plus the gateway's pool size and command timeout. */
@@ -117,9 +119,10 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<G
     for (const t of config.tenants) t.shell = { ...t.shell, ...standInCommand(server.url, t.id, faultsFile) };
     const faults: FaultConfig = { ...NO_FAULTS, ...opts.faults };
     let gateway: GatewayHandle;
+    const events: GatewayTestTenant["events"] = [];
     try {
         gateway = await startGateway(config, {
-            log: () => undefined,
+            log: (event, detail) => { if (event !== "shell-stderr") events.push({ event, detail }); },
             preflight: faultPreflight(faults),
         });
     } catch (e) {
@@ -143,6 +146,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<G
         gateway,
         gatewayDir,
         auditFile,
+        events,
         token: () => tokenFor(server.tenantId),
         tokenFor,
         powershell: async (script: string, tid?: string) => {
