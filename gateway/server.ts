@@ -53,6 +53,8 @@ export interface GatewayHandle {
     pendingSecretChecks(): number;
     /** Resolves when every pool is full again (no replacement still starting). */
     shellsReady(): Promise<void>;
+    /** Secret checks running now (at most `limits.scryptConcurrency`). */
+    runningSecretChecks(): number;
     /** Stops accepting requests, finishes in-flight ones and batch chunks, stops the shells, closes the store. */
     close(): Promise<void>;
 }
@@ -171,6 +173,7 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         reloadClients: (clients) => directory.reloadClients(clients),
         pendingSecretChecks: () => directory.secretChecks.pending,
         shellsReady: async () => { await Promise.all(pools.map((p) => p.whenFull())); },
+        runningSecretChecks: () => directory.secretChecks.active,
         close: () => (closing ??= (async () => {
             await api.closeServer(server);
             await Promise.all([...backends.values()].map((b) => b.stop()));

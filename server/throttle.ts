@@ -96,6 +96,11 @@ export class Limiter {
         return this.running + this.queue.length;
     }
 
+    /** Tasks running now. */
+    get active(): number {
+        return this.running;
+    }
+
     async run<T>(task: () => Promise<T>): Promise<T> {
         if (this.running >= this.concurrency) {
             if (this.queue.length >= this.queueMax) throw this.full();
