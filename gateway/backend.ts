@@ -20,7 +20,7 @@ import { currentRequest, type RequestRecord } from "../server/api";
 import type { PolicyState, TenantBackend } from "../server/backend";
 import { replayedBatch, type BatchReplayKey } from "../server/batch";
 import { ApiError, Errors } from "../server/errors";
-import { checkIfMatch, parseIdentityOrFail, validatePolicyBody } from "../server/policyBody";
+import { checkIfMatch, checkUserIdentity, parseIdentityOrFail, validatePolicyBody } from "../server/policyBody";
 import type { AuditContext, CommandAudit, CommandAuditSink } from "./audit";
 import { describeCommand, type CommandResult, type ShellCommand, type ShellError, type ShellRunner } from "./protocol";
 import { Ps } from "./script";
@@ -373,9 +373,9 @@ export class ShellBackend implements TenantBackend {
         return this.usersWith(state.policy.Identity);
     }
 
+    /** The shared rule (server/policyBody.ts), so both backends refuse the same identities the same way. */
     private static checkUserIdentity(identity: string): void {
-        if (identity.trim() === "") throw Errors.invalidParameter("Identity", "A user identity must not be empty.");
-        if (identity.includes("*")) throw Errors.invalidParameter("Identity", `Wildcards are not supported in user identities, got "${identity}".`);
+        checkUserIdentity(identity);
     }
 
     /** The users a Get-CsUser command answered, or the error it means. */
