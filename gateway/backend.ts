@@ -5,18 +5,36 @@
  * has no conditional writes, so the ETag is computed here from the projected policy and its owner, and writes to one
  * policy or one user are serialised by a per-identity lock (administrators in the shell can still interleave: their
  * change shows up as a new ETag). Owners and batch operations live in the {@link SideStore}.
+ *
+ * Every command sent to the shell goes through {@link ShellBackend.exec}, which writes one audit line per command
+ * (gateway/audit.ts) with who asked: the request's client and source address, or, for a batch's commands (run later
+ * by the background worker, outside any request), the origin stored with the batch. Identities (owner keys, locks,
+ * policy names) are compared with the one folding rule of api/identity.ts.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomUUID } from "node:crypto";
 import { SETTINGS, validateSetting, type WireValue } from "../api/catalogue";
 import { OWNER_ANNOTATION, type BatchOperationView, type BatchUserResult, type ResolveResult, type WirePolicy, type WireUser } from "../api/contract";
-import type { PolicyIdentity } from "../api/identity";
-import { currentRequest } from "../server/api";
+import { foldIdentity, type PolicyIdentity } from "../api/identity";
+import { currentRequest, type RequestRecord } from "../server/api";
 import type { PolicyState, TenantBackend } from "../server/backend";
+import { replayedBatch, type BatchReplayKey } from "../server/batch";
 import { ApiError, Errors } from "../server/errors";
-import { checkIfMatch, parseIdentityOrFail, validatePolicyBody } from "../server/policyBody";
-import { describeCommand, type LineResult, type ShellCommand, type ShellError, type ShellRunner } from "./protocol";
+import { checkIfMatch, checkUserIdentity, parseIdentityOrFail, validatePolicyBody } from "../server/policyBody";
+import type { AuditContext, CommandAudit, CommandAuditSink } from "./audit";
+import { describeCommand, type CommandResult, type ShellCommand, type ShellError, type ShellRunner } from "./protocol";
 import { Ps } from "./script";
-import { batchWire, type SideStore, type StoredBatch } from "./sideStore";
+import { batchWire, type BatchOrigin, type SideStore, type StoredBatch } from "./sideStore";
+
+type LineResult = CommandResult;
+
+/** Whether two policy names (or null: none) are the same under the folding rule. */
+function samePolicyName(a: string | null, b: string | null): boolean {
+    return a === null || b === null ? a === b : foldIdentity(a) === foldIdentity(b);
+}
+
+/** The audit context of the batch whose chunk is running (set by the worker; requests have their own record). */
+const batchScope = new AsyncLocalStorage<AuditContext>();
 
 /** Users resolved and granted per shell request while a batch runs (each chunk saved before the next). */
 const BATCH_CHUNK = 200;
@@ -104,17 +122,52 @@ export class ShellBackend implements TenantBackend {
     readonly stats: GatewayStats = { requests: 0, writes: 0 };
     private readonly policyLocks = new KeyedLock();
     private readonly userLocks = new KeyedLock();
+    private readonly batchLocks = new KeyedLock();
     private worker?: Promise<void>;
     private stopping = false;
 
-    constructor(readonly id: string, private readonly shell: ShellRunner, private readonly store: SideStore) {}
+    /** `audit`: where each command's audit line goes (none: not audited). */
+    constructor(readonly id: string, private readonly shell: ShellRunner, private readonly store: SideStore, private readonly audit?: CommandAuditSink) {}
 
     // ------------------------------------------------------------------ shell plumbing
 
-    /** Runs commands, noting them (their display form) for the audit log. */
-    private async exec(lines: ShellCommand[], stopOnError = true): Promise<LineResult[]> {
-        currentRequest()?.commands.push(...lines.map(describeCommand));
-        return this.shell.run(lines, { stopOnError });
+    /** Who asks for the commands run now: the running batch chunk's origin, else the request being handled. */
+    private auditContext(): { context: AuditContext; record?: RequestRecord } {
+        const batch = batchScope.getStore();
+        if (batch) return { context: batch };
+        const r = currentRequest();
+        return {
+            record: r,
+            context: {
+                requestId: r?.requestId ?? null, operationId: r?.requestId ?? null, clientId: r?.clientId ?? null, remoteAddress: r?.remoteAddress ?? null,
+                tenantId: this.id, method: r?.method ?? null, route: r?.route ?? null,
+            },
+        };
+    }
+
+    /**
+     * Runs commands in one shell call, noting them for the request's audit line and writing one audit line per
+     * command with its result (`unknown` for every command of a call the shell never answered: it may have run).
+     */
+    private async exec(commands: ShellCommand[], stopOnError = true): Promise<LineResult[]> {
+        if (commands.length === 0) return [];
+        const { context, record } = this.auditContext();
+        record?.commands.push(...commands.map(describeCommand));
+        const started = performance.now();
+        const note = (results: CommandAudit["result"][]) => {
+            const durationMs = Math.round((performance.now() - started) * 10) / 10;
+            this.audit?.(commands.map((command, index) => ({ context, command, result: results[index] ?? { unknown: { id: "NoResult", category: "ShellFault" } }, durationMs, index, of: commands.length })));
+        };
+        let results: LineResult[];
+        try {
+            results = await this.shell.run(commands, { stopOnError });
+        } catch (e) {
+            const fault = { id: e instanceof ApiError ? e.code : "InternalServerError", category: "ShellFault" };
+            note(commands.map(() => ({ unknown: fault })));
+            throw e;
+        }
+        note(results);
+        return results;
     }
 
     private countWrites(n = 1): void {
@@ -123,13 +176,13 @@ export class ShellBackend implements TenantBackend {
 
     // ------------------------------------------------------------------ policies
 
-    private wire(projected: Record<string, WireValue | null> & { Identity: string }, key: string): PolicyState {
-        const policy: Record<string, unknown> = { Identity: projected.Identity, [OWNER_ANNOTATION]: this.store.policyOwner(this.id, key) };
+    private wire(projected: Record<string, WireValue | null> & { Identity: string }, canonical: string): PolicyState {
+        const policy: Record<string, unknown> = { Identity: projected.Identity, [OWNER_ANNOTATION]: this.store.policyOwner(this.id, canonical) };
         for (const def of SETTINGS) policy[def.name] = projected[def.name] ?? null;
         return { policy: policy as WirePolicy, etag: policyEtag(policy as WirePolicy) };
     }
 
-    /** The projected policy from a read line's result; undefined when it does not exist. */
+    /** The projected policy from a read command's result; undefined when it does not exist. */
     private policyFrom(r: LineResult, line: ShellCommand): (Record<string, WireValue | null> & { Identity: string }) | undefined {
         if (!r.ok) {
             if ("skipped" in r) throw Errors.internal("The policy read was skipped after a failed line.");
@@ -140,11 +193,19 @@ export class ShellBackend implements TenantBackend {
         return checkProjectedPolicy(r.output[0]);
     }
 
+    /**
+     * Reads a policy. A policy that does not exist has no owner: a recorded one (a create the shell never ran, or a
+     * policy an administrator removed) is dropped here, so it cannot attach to a policy made later by someone else.
+     */
     private async read(id: PolicyIdentity): Promise<PolicyState | undefined> {
         const line = Ps.getPolicy(id.canonical);
         const [r] = await this.exec([line]);
         const p = this.policyFrom(r, line);
-        return p && this.wire(p, id.key);
+        if (!p) {
+            this.store.setPolicyOwner(this.id, id.canonical, null);
+            return undefined;
+        }
+        return this.wire(p, id.canonical);
     }
 
     async listPolicies(): Promise<WirePolicy[]> {
@@ -154,7 +215,7 @@ export class ShellBackend implements TenantBackend {
         const owners = this.store.policyOwners(this.id);
         return r.output.map((raw) => {
             const p = checkProjectedPolicy(raw);
-            const key = parseIdentityOrFail(p.Identity).key;
+            const key = foldIdentity(parseIdentityOrFail(p.Identity).canonical);
             const policy: Record<string, unknown> = { Identity: p.Identity, [OWNER_ANNOTATION]: owners.get(key) ?? null };
             for (const def of SETTINGS) policy[def.name] = p[def.name] ?? null;
             return policy as WirePolicy;
@@ -171,32 +232,54 @@ export class ShellBackend implements TenantBackend {
     async createPolicy(identity: string, body: unknown): Promise<PolicyState> {
         const id = parseIdentityOrFail(identity);
         const changes = validatePolicyBody(body, id);
-        return this.policyLocks.run(id.key, async () => {
+        return this.policyLocks.run(foldIdentity(id.canonical), async () => {
             if (await this.read(id)) throw Errors.policyAlreadyExists(id.canonical);
             const settings = Object.fromEntries(Object.entries(changes.settings).filter(([, v]) => v !== null));
-            // The owner is recorded first: an interrupted create leaves a policy its creator recognises as its own.
-            const previousOwner = this.store.policyOwner(this.id, id.key);
-            this.store.setPolicyOwner(this.id, id.key, changes.owner ?? null);
+            const owner = changes.owner ?? null;
+            // The owner is recorded first, pending: an interrupted create leaves a policy its creator recognises as its own.
+            this.store.setPolicyOwner(this.id, id.canonical, owner, true);
             const lines = [Ps.newPolicy(id.canonical, settings), Ps.getPolicy(id.canonical)];
-            // A 503/504 here leaves the outcome unknown, so the owner stays recorded.
-            const [made, read] = await this.exec(lines);
+            let made: LineResult;
+            let read: LineResult;
+            try {
+                [made, read] = await this.exec(lines);
+            } catch (e) {
+                // A 503/504 leaves the outcome unknown: settle it with a fresh read (the failed shell was replaced).
+                await this.settleCreate(id, owner);
+                throw e;
+            }
             if (!made.ok) {
-                this.store.setPolicyOwner(this.id, id.key, previousOwner);
+                this.store.setPolicyOwner(this.id, id.canonical, null);
                 if ("skipped" in made) throw Errors.internal("skipped");
                 if (made.error.category === "ResourceExists" || /already exists/i.test(made.error.message)) throw Errors.policyAlreadyExists(id.canonical);
                 throw shellFailure(made.error, lines[0]);
             }
             this.countWrites();
+            // Set, not just confirmed: a read meanwhile may have dropped the pending record before the policy existed.
+            this.store.setPolicyOwner(this.id, id.canonical, owner);
             const p = this.policyFrom(read, lines[1]);
             if (!p) throw Errors.internal(`New-CsClientPolicy succeeded but ${id.canonical} cannot be read back.`);
-            return this.wire(p, id.key);
+            return this.wire(p, id.canonical);
         });
+    }
+
+    /**
+     * After a create whose outcome is unknown: the policy exists → the owner stands (the creator's retry recognises its
+     * own policy); it does not → the owner is dropped ({@link read} does); the read fails too → the owner stays
+     * pending and the next read settles it.
+     */
+    private async settleCreate(id: PolicyIdentity, owner: string | null): Promise<void> {
+        try {
+            if (await this.read(id)) this.store.setPolicyOwner(this.id, id.canonical, owner);
+        } catch {
+            this.store.setPolicyOwner(this.id, id.canonical, owner, true);
+        }
     }
 
     async updatePolicy(identity: string, body: unknown, mode: "replace" | "patch", ifMatch?: string): Promise<PolicyState> {
         const id = parseIdentityOrFail(identity);
         const changes = validatePolicyBody(body, id);
-        return this.policyLocks.run(id.key, async () => {
+        return this.policyLocks.run(foldIdentity(id.canonical), async () => {
             const cur = await this.read(id);
             if (!cur) throw Errors.policyNotFound(id.canonical);
             checkIfMatch(cur.etag, ifMatch, cur.policy.Identity);
@@ -223,7 +306,7 @@ export class ShellBackend implements TenantBackend {
                 this.countWrites();
             }
             if (owner !== curOwner) {
-                this.store.setPolicyOwner(this.id, id.key, owner);
+                this.store.setPolicyOwner(this.id, id.canonical, owner);
                 this.countWrites();
             }
             const after = await this.read(id);
@@ -234,7 +317,7 @@ export class ShellBackend implements TenantBackend {
 
     async removePolicy(identity: string, force: boolean, ifMatch?: string): Promise<PolicyState | undefined> {
         const id = parseIdentityOrFail(identity);
-        return this.policyLocks.run(id.key, async () => {
+        return this.policyLocks.run(foldIdentity(id.canonical), async () => {
             const cur = await this.read(id);
             if (!cur) throw Errors.policyNotFound(id.canonical);
             checkIfMatch(cur.etag, ifMatch, cur.policy.Identity);
@@ -262,7 +345,7 @@ export class ShellBackend implements TenantBackend {
                 throw shellFailure(removed.error, line);
             }
             this.countWrites();
-            this.store.setPolicyOwner(this.id, id.key, null);
+            this.store.setPolicyOwner(this.id, id.canonical, null);
             if (id.scope !== "global") return undefined;
             const after = await this.read(id);
             if (!after) throw Errors.internal("Global cannot be read back after its reset.");
@@ -290,12 +373,12 @@ export class ShellBackend implements TenantBackend {
         return this.usersWith(state.policy.Identity);
     }
 
+    /** The shared rule (server/policyBody.ts), so both backends refuse the same identities the same way. */
     private static checkUserIdentity(identity: string): void {
-        if (identity.trim() === "") throw Errors.invalidParameter("Identity", "A user identity must not be empty.");
-        if (identity.includes("*")) throw Errors.invalidParameter("Identity", `Wildcards are not supported in user identities, got "${identity}".`);
+        checkUserIdentity(identity);
     }
 
-    /** The users a Get-CsUser line answered, or the error it means. */
+    /** The users a Get-CsUser command answered, or the error it means. */
     private usersFrom(r: LineResult, line: ShellCommand): WireUser[] {
         if (!r.ok) {
             if ("skipped" in r) throw Errors.internal("skipped");
@@ -365,12 +448,13 @@ export class ShellBackend implements TenantBackend {
     async grant(userIdentity: string, policyName: unknown, owner: string | null): Promise<WireUser> {
         const target = await this.grantTarget(policyName);
         const found = await this.getUser(userIdentity);
-        return this.userLocks.run(found.Id.toLowerCase(), async () => {
+        return this.userLocks.run(foldIdentity(found.Id), async () => {
             // Read again under the lock: another request may have granted this user meanwhile.
             const user = await this.getUser(found.SipAddress);
             const nextOwner = target === null ? null : owner;
-            if (user.ClientPolicy === target && user.ClientPolicyOwner === nextOwner) return user;
-            if (user.ClientPolicy !== target) {
+            const holds = samePolicyName(user.ClientPolicy, target);
+            if (holds && user.ClientPolicyOwner === nextOwner) return user;
+            if (!holds) {
                 const lines = [Ps.grant(user.SipAddress, target), Ps.getUser(user.SipAddress)];
                 const [granted, read] = await this.exec(lines);
                 if (!granted.ok) throw "error" in granted ? shellFailure(granted.error, lines[0]) : Errors.internal("skipped");
@@ -386,16 +470,34 @@ export class ShellBackend implements TenantBackend {
 
     // ------------------------------------------------------------------ batch assignments
 
-    async startBatch(policyName: unknown, users: string[], owner: string | null): Promise<string> {
-        const target = await this.grantTarget(policyName);
-        const op: StoredBatch = {
-            id: randomUUID(), tenantId: this.id, policyName: target, owner: target === null ? null : owner, status: "NotStarted",
-            createdDateTime: new Date().toISOString(), pending: [...users], results: [],
+    /**
+     * Records a batch for the background worker. With `replay` (the POST carried an OperationId) the shared replay rule
+     * (server/batch.ts) decides first, under a lock per id so two concurrent retries cannot both start it: a known id
+     * with the same request answers that batch, with another request 409; a new id becomes the batch's id. The
+     * request's client, source address and request id are stored with the batch for its commands' audit lines.
+     */
+    async startBatch(policyName: unknown, users: string[], owner: string | null, replay?: BatchReplayKey): Promise<string> {
+        const start = async (): Promise<string> => {
+            if (replay) {
+                const known = this.store.batchAnyTenant(replay.operationId);
+                // An id taken in another tenant cannot be this tenant's batch: a conflict, without telling whose.
+                if (known && foldIdentity(known.tenantId) !== foldIdentity(this.id)) throw Errors.operationIdConflict(replay.operationId);
+                const again = replayedBatch(known && { id: known.id, requestHash: known.requestHash }, replay);
+                if (again !== undefined) return again;
+            }
+            const target = await this.grantTarget(policyName);
+            const r = currentRequest();
+            const origin: BatchOrigin | null = r ? { requestId: r.requestId, clientId: r.clientId ?? null, remoteAddress: r.remoteAddress ?? null, method: r.method, route: r.route } : null;
+            const op: StoredBatch = {
+                id: replay?.operationId ?? randomUUID(), tenantId: this.id, policyName: target, owner: target === null ? null : owner, status: "NotStarted",
+                createdDateTime: new Date().toISOString(), pending: [...users], results: [], requestHash: replay?.requestHash ?? null, origin,
+            };
+            this.store.addBatch(op);
+            this.countWrites();
+            this.resumeBatches();
+            return op.id;
         };
-        this.store.addBatch(op);
-        this.countWrites();
-        this.resumeBatches();
-        return op.id;
+        return replay ? this.batchLocks.run(replay.operationId.toLowerCase(), start) : start();
     }
 
     async getBatch(id: string): Promise<BatchOperationView> {
@@ -420,8 +522,12 @@ export class ShellBackend implements TenantBackend {
         for (;;) {
             const op = this.store.unfinished(this.id)[0];
             if (!op || this.stopping) return;
+            const context: AuditContext = {
+                requestId: op.origin?.requestId ?? null, operationId: op.id, clientId: op.origin?.clientId ?? null, remoteAddress: op.origin?.remoteAddress ?? null,
+                tenantId: this.id, method: op.origin?.method ?? null, route: op.origin?.route ?? null,
+            };
             try {
-                await this.batchChunk(op);
+                await batchScope.run(context, () => this.batchChunk(op));
             } catch (e) {
                 // The shell died or hung: nothing of this chunk is recorded as done; it is retried after a pause.
                 if (!(e instanceof ApiError) || (e.status !== 503 && e.status !== 504)) {
@@ -454,11 +560,11 @@ export class ShellBackend implements TenantBackend {
             if (policyError) { results[i] = { User: user, Status: "Failed", Error: { code: policyError.code, message: policyError.message } }; return; }
             const r = resolved[i];
             if (!r.User) { results[i] = { User: user, Status: "Failed", Error: { code: r.Error!.code, message: r.Error!.message } }; return; }
-            if (r.User.ClientPolicy === target) results[i] = { User: user, Status: "Succeeded", Id: r.User.Id };
+            if (samePolicyName(r.User.ClientPolicy, target)) results[i] = { User: user, Status: "Succeeded", Id: r.User.Id };
             else grants.push({ index: i, user: r.User });
         });
         const lines = grants.map((g) => Ps.grant(g.user.SipAddress, target));
-        const granted = await this.shell.run(lines, { stopOnError: false });
+        const granted = await this.exec(lines, false);
         grants.forEach((g, k) => {
             const r = granted[k];
             results[g.index] = r.ok

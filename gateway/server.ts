@@ -15,7 +15,7 @@ import type { BackendDirectory, ClientCheck } from "../server/backend";
 import { Errors } from "../server/errors";
 import { Limiter } from "../server/throttle";
 import type { Reply } from "../server/http";
-import { AuditLog } from "./audit";
+import { AuditLog, type CommandAudit } from "./audit";
 import { ShellBackend, type GatewayStats } from "./backend";
 import { verifySecret, type GatewayConfig } from "./config";
 import type { LineResult, ShellCommand, ShellRunner } from "./protocol";
@@ -135,7 +135,9 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         throw e;
     }
     const store = SideStore.open(path.join(config.dataDir, "gateway.sqlite"));
-    const backends = new Map(config.tenants.map((t) => [t.id.toLowerCase(), new ShellBackend(t.id, shells.get(t.id.toLowerCase())!, store)]));
+    const audit = config.audit ? new AuditLog(config.audit) : undefined;
+    const auditCommands = audit ? (entries: CommandAudit[]) => audit.writeCommands(entries) : undefined;
+    const backends = new Map(config.tenants.map((t) => [t.id.toLowerCase(), new ShellBackend(t.id, shells.get(t.id.toLowerCase())!, store, auditCommands)]));
     const first = config.tenants[0].id.toLowerCase();
     const directory = new Tenants(backends, config);
     const backendOf = (tenantId = first): ShellBackend => {
@@ -143,7 +145,6 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         if (!b) throw new Error(`the gateway does not serve tenant ${tenantId}`);
         return b;
     };
-    const audit = config.audit ? new AuditLog(config.audit) : undefined;
     const api = new ApiServer({
         directory, auth, tokenTtlSeconds: config.tokenTtlSeconds, rate: config.rate, authLimits: config.limits,
         preflight: extras.preflight, onDone: audit ? (r: RequestRecord) => audit.write(r) : undefined,
