@@ -388,7 +388,8 @@ export function outputsFromWire(policy: WirePolicy, etag: string, carry: Record<
         policyName: !isIdentityError(parsed) && parsed.scope === "tag" ? parsed.name : identity,
         etag,
     };
-    if (text(carry.owner)) out.owner = carry.owner;
+    // `owner` in outputs is the full id (with the stack instance), which update() compares the tenant's owner with.
+    if (text(carry.owner)) out.owner = withInstance(carry.owner as string, isUnknown(carry.stackInstance) ? undefined : text(carry.stackInstance));
     if (typeof tenantOwner === "string" && tenantOwner !== "") out.tenantOwner = tenantOwner;
     for (const [key, def] of settingsByProperty()) {
         const value = policy[def.name];
