@@ -26,7 +26,7 @@ export { validateSettings } from "./validate";
 export type { SettingsValidation } from "./validate";
 export * from "./tenantConfig";
 export { TENANT_POLICIES_TYPE, TenantPolicies, tenantItemName } from "./components/tenantPolicies";
-export type { TenantPoliciesArgs } from "./components/tenantPolicies";
+export type { TenantChildOptions, TenantPoliciesArgs } from "./components/tenantPolicies";
 
 /**
  * The ClientPolicy provider object (its module's whole `module.exports`). Exported for integration tests and tools

@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isIdentityError, parseGrantPolicyName, parsePolicyIdentity } from "../../api/identity";
 import { ValidationError } from "../errors";
 import { ClientPolicy, ClientPolicyArgs } from "../resources/clientPolicy";
-import { PolicyGrant } from "../resources/policyGrant";
+import { PolicyGrant, PolicyGrantArgs } from "../resources/policyGrant";
 import { tenantItemName } from "../tenantConfig/names";
 import type { TenantDeclaration } from "../tenantConfig/schema";
 
@@ -23,6 +23,25 @@ export { tenantItemName };
 /** Type token of the component (public API: part of every child's URN; never rename). */
 export const TENANT_POLICIES_TYPE = "clientpolicy:index:TenantPolicies";
 
+/**
+ * Options for one child of {@link TenantPolicies}, which creates its children itself (so a program cannot pass them
+ * resource options directly).
+ */
+export interface TenantChildOptions {
+    /**
+     * Earlier names of this child, e.g. when a hand-written resource moves into the component. A string is the name of
+     * a resource declared at the top level of the program (`{ name, parent: pulumi.rootStackResource }`); give a full
+     * `Alias` for anything else (another parent, project or stack).
+     */
+    aliases?: Array<string | pulumi.Alias>;
+    /** `adopt` of the child (overrides the declaration's `adopt`). */
+    adopt?: boolean;
+    /** Pulumi's `protect` for the child. */
+    protect?: boolean;
+    /** Pulumi's `retainOnDelete` for the child: removing it from the declaration leaves the tenant object as it is. */
+    retainOnDelete?: boolean;
+}
+
 /** Inputs of {@link TenantPolicies}. */
 export interface TenantPoliciesArgs {
     /**
@@ -30,6 +49,50 @@ export interface TenantPoliciesArgs {
      * value, not an output: the set of resources must be known when the program runs.
      */
     declaration: TenantDeclaration;
+    /**
+     * Per-child options: `policies` keyed by the policy's identity (`Global`, `Tag:OfflineIM`; any spelling the
+     * declaration accepts), `grants` keyed by the granted policy. A key the declaration does not hold is an error.
+     */
+    options?: {
+        policies?: Readonly<Record<string, TenantChildOptions>>;
+        grants?: Readonly<Record<string, TenantChildOptions>>;
+    };
+}
+
+const CHILD_OPTION_KEYS = ["aliases", "adopt", "protect", "retainOnDelete"];
+
+/** Per-child options by canonical key, checked against what the declaration holds. */
+function childOptions(component: string, kind: "policies" | "grants", given: Readonly<Record<string, TenantChildOptions>> | undefined,
+    declared: ReadonlyMap<string, string>): Map<string, TenantChildOptions> {
+    const out = new Map<string, TenantChildOptions>();
+    for (const [key, value] of Object.entries(given ?? {})) {
+        const id = kind === "policies" ? parsePolicyIdentity(key) : parseGrantPolicyName(key);
+        const where = `TenantPolicies "${component}": options.${kind}[${JSON.stringify(key)}]`;
+        if (isIdentityError(id) || !declared.has(id.key)) {
+            throw new ValidationError(`${where}: the declaration has no ${kind === "policies" ? "policy" : "grant of"} ${JSON.stringify(key)}; ` +
+                `it declares ${[...declared.values()].map((v) => JSON.stringify(v)).join(", ") || "none"}`);
+        }
+        if (!value || typeof value !== "object") throw new ValidationError(`${where}: must be an object with ${CHILD_OPTION_KEYS.join(", ")}`);
+        for (const k of Object.keys(value)) {
+            if (!CHILD_OPTION_KEYS.includes(k)) throw new ValidationError(`${where}.${k}: unknown option; expected one of ${CHILD_OPTION_KEYS.join(", ")}`);
+        }
+        for (const k of ["adopt", "protect", "retainOnDelete"] as const) {
+            if (value[k] !== undefined && typeof value[k] !== "boolean") throw new ValidationError(`${where}.${k}: must be true or false, got ${JSON.stringify(value[k])}`);
+        }
+        if (value.aliases !== undefined && !Array.isArray(value.aliases)) throw new ValidationError(`${where}.aliases: must be a list of names or Alias objects`);
+        out.set(id.key, value);
+    }
+    return out;
+}
+
+/** Resource options of a child from its {@link TenantChildOptions}. */
+function resourceOptions(o: TenantChildOptions | undefined): pulumi.CustomResourceOptions {
+    if (!o) return {};
+    return {
+        ...(o.aliases ? { aliases: o.aliases.map((a) => (typeof a === "string" ? { name: a, parent: pulumi.rootStackResource } : a)) } : {}),
+        ...(o.protect !== undefined ? { protect: o.protect } : {}),
+        ...(o.retainOnDelete !== undefined ? { retainOnDelete: o.retainOnDelete } : {}),
+    };
 }
 
 
@@ -59,18 +122,34 @@ export class TenantPolicies extends pulumi.ComponentResource {
             used.set(suffix, what);
             return `${name}-${suffix}`;
         };
+        const declaredPolicies = new Map<string, string>();
+        for (const p of declaration.policies) {
+            const id = parsePolicyIdentity(p.identity);
+            if (!isIdentityError(id)) declaredPolicies.set(id.key, id.canonical);
+        }
+        const declaredGrants = new Map<string, string>();
+        for (const g of declaration.grants) {
+            const id = parseGrantPolicyName(g.policy);
+            if (!isIdentityError(id)) declaredGrants.set(id.key, id.canonical);
+        }
+        const policyOptions = childOptions(name, "policies", args.options?.policies, declaredPolicies);
+        const grantOptions = childOptions(name, "grants", args.options?.grants, declaredGrants);
         const policies: Record<string, ClientPolicy> = {};
         const byKey = new Map<string, ClientPolicy>();
         for (const p of declaration.policies) {
             const id = parsePolicyIdentity(p.identity);
             const childName = claimName(tenantItemName(p.identity, "policy"), `policy ${p.identity}`);
+            const options = isIdentityError(id) ? undefined : policyOptions.get(id.key);
+            const adopt = options?.adopt ?? p.adopt;
             const policyArgs = {
                 ...p.settings,
                 identity: p.identity,
                 ...(p.description !== undefined ? { description: p.description } : {}),
-                ...(p.adopt !== undefined ? { adopt: p.adopt } : {}),
+                ...(adopt !== undefined ? { adopt } : {}),
+                // For advice the provider prints (options go here, not on the child).
+                ...(isIdentityError(id) ? {} : { declaredIn: { component: name, kind: "policies", key: id.canonical } }),
             } as ClientPolicyArgs;
-            const policy = new ClientPolicy(childName, policyArgs, { parent: this });
+            const policy = new ClientPolicy(childName, policyArgs, { ...resourceOptions(options), parent: this });
             const canonical = isIdentityError(id) ? p.identity : id.canonical;
             policies[canonical] = policy;
             if (!isIdentityError(id)) byKey.set(id.key, policy);
@@ -80,12 +159,15 @@ export class TenantPolicies extends pulumi.ComponentResource {
             const id = parseGrantPolicyName(g.policy);
             const childName = claimName(tenantItemName(g.policy, "grant"), `grant of ${g.policy}`);
             const policy = isIdentityError(id) ? undefined : byKey.get(id.key);
+            const options = isIdentityError(id) ? undefined : grantOptions.get(id.key);
+            const adopt = options?.adopt ?? g.adopt;
             grants[isIdentityError(id) ? g.policy : id.canonical] = new PolicyGrant(childName, {
                 // The declared policy's output orders the grant after it (and its removal before the policy's).
                 policyName: policy ? policy.identity : g.policy,
                 users: [...g.users],
-                ...(g.adopt !== undefined ? { adopt: g.adopt } : {}),
-            }, { parent: this, ...(policy ? { dependsOn: [policy] } : {}) });
+                ...(adopt !== undefined ? { adopt } : {}),
+                ...(isIdentityError(id) ? {} : { declaredIn: { component: name, kind: "grants", key: id.canonical } }),
+            } as PolicyGrantArgs, { ...resourceOptions(options), parent: this, ...(policy ? { dependsOn: [policy] } : {}) });
         }
         this.policies = policies;
         this.grants = grants;

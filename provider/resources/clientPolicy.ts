@@ -13,7 +13,11 @@ import { SettingDef, WireValue, settingsByProperty, validateSetting } from "../.
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { PolicyWithEtag, TenantClient, WirePolicy } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError, ValidationError } from "../errors";
-import { claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, ownedByMeOrNobody, ownerId, sameStack, warn } from "../ownership";
+import {
+    DeclaredIn, claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, isMine, ownerId, ownerName, ownerOf, parseDeclaredIn, parseOwner,
+    sameStack, warn, withInstance,
+} from "../ownership";
+import { stackInstance } from "./stackInstance";
 import { tenantClient, tenantClientForCheck } from "../runtime";
 import {
     ClientPolicySettingOutputs, ClientPolicySettings, DECLARATION_PROBLEM, DeclarationProblem, PROVIDER_KEY, canonicalValue, checkOptionalBoolean,
@@ -29,7 +33,10 @@ export const TYPE = "ClientPolicy";
 const CARRIED_INPUTS = ["adopt", "forceDeleteWhenGranted"] as const;
 
 /** Inputs that are not tenant settings. `owner` is set by the resource class, never by the program. */
-export const CONTROL_INPUTS = ["identity", "owner", DECLARATION_PROBLEM, ...CARRIED_INPUTS] as const;
+export const CONTROL_INPUTS = ["identity", "owner", "stackInstance", "declaredIn", DECLARATION_PROBLEM, ...CARRIED_INPUTS] as const;
+
+/** Control inputs the resource class (or TenantPolicies) sets; a program never does. */
+const INTERNAL_INPUTS: ReadonlySet<string> = new Set(["owner", "stackInstance", "declaredIn", DECLARATION_PROBLEM]);
 
 const CONTROL_KEYS: ReadonlySet<string> = new Set(CONTROL_INPUTS);
 
@@ -121,7 +128,7 @@ export class ClientPolicy extends pulumi.dynamic.Resource {
         // property costs Pulumi several promises and a captured stack. Undeclared settings are prototype getters.
         const props: Record<string, unknown> = {
             policyName: undefined, etag: undefined, onDelete: undefined, adoptChanges: undefined,
-            ...args, owner: ownerId(pulumi.getProject(), pulumi.getStack(), name),
+            ...args, owner: ownerId(pulumi.getProject(), pulumi.getStack(), name), stackInstance: stackInstance(),
             ...(problem ? { [DECLARATION_PROBLEM]: problem } : {}),
         };
         super(require("./clientPolicy.provider"), name, props, opts, MODULE, TYPE);
@@ -173,8 +180,13 @@ export function clientPolicyNotices(args: Record<string, unknown>): string[] {
 export interface ClientPolicyInputs {
     readonly identity: PolicyIdentity;
     readonly settings: Readonly<Record<string, unknown>>;
-    /** This resource's owner id; undefined when the provider object is driven without the resource class. */
+    /**
+     * This resource's owner id with its stack instance (`project/stack@instance/resource`); name-only while the instance
+     * is not known (preview of a stack's first `up`); undefined when the provider object is driven without the class.
+     */
     readonly owner?: string;
+    /** Where the program declared it, when that is a TenantPolicies component (for advice). */
+    readonly declaredIn?: DeclaredIn;
     readonly adopt?: boolean;
     readonly forceDeleteWhenGranted?: boolean;
 }
@@ -214,7 +226,7 @@ function parseState(id: string, props: Record<string, unknown>): ClientPolicySta
  * Validates and canonicalises raw inputs (from the engine, a program, or state). Used by check() and by every CRUD
  * method on its own inputs, so none relies on check() having run. Unknown values (preview) are kept as they are.
  */
-export function parseInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; parsed?: ClientPolicyInputs; failures: dynamic.CheckFailure[] } {
+export function parseInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; parsed?: ClientPolicyInputs; partial?: ClientPolicyInputs; failures: dynamic.CheckFailure[] } {
     const props = news; // read only: Pulumi's `__provider`, our `adoptChanges` and undefined members are skipped below
     const failures: dynamic.CheckFailure[] = [];
     const inputs: Record<string, unknown> = {};
@@ -231,7 +243,9 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         if (isIdentityError(parsed)) failures.push({ property: "identity", reason: parsed.error });
         else { identity = parsed; inputs.identity = parsed.canonical; }
     }
-    if (typeof props.owner === "string" && props.owner !== "") inputs.owner = props.owner;
+    const owner = ownerOf(props, inputs);
+    const declaredIn = parseDeclaredIn(props.declaredIn);
+    if (declaredIn) inputs.declaredIn = declaredIn;
     const declared = declarationFailure(props);
     if (declared) failures.push(declared);
     for (const key of CARRIED_INPUTS) {
@@ -243,7 +257,7 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         const value = props[key];
         if (value === undefined || key === PROVIDER_KEY || key === ADOPT_CHANGES || CONTROL_KEYS.has(key)) continue;
         const def = settingDefs.get(key);
-        if (!def) { failures.push(unknownPropertyFailure(key, [...CONTROL_INPUTS.filter((k) => k !== "owner" && k !== DECLARATION_PROBLEM), ...settingDefs.keys()])); continue; }
+        if (!def) { failures.push(unknownPropertyFailure(key, [...CONTROL_INPUTS.filter((k) => !INTERNAL_INPUTS.has(k)), ...settingDefs.keys()])); continue; }
         if (isUnknown(value)) { inputs[key] = value; unknown = true; continue; }
         const result = validateSetting(def, value, "input");
         // The engine prints a failure with a property as "property X value {<value>} has a problem": for free text (which
@@ -251,11 +265,13 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         if (!result.ok) failures.push(def.kind === "string" ? { property: "", reason: `${key} ${result.message}` } : { property: key, reason: result.message });
         else if (result.value !== null) settings[key] = inputs[key] = toResourceValue(def, result.value);
     }
-    const parsed = identity && failures.length === 0 && !unknown
-        ? { identity, settings, owner: inputs.owner as string | undefined, adopt: inputs.adopt as boolean | undefined, forceDeleteWhenGranted: inputs.forceDeleteWhenGranted as boolean | undefined }
-        : undefined;
-    return { inputs, parsed, failures };
+    const control = { owner, declaredIn, adopt: inputs.adopt as boolean | undefined, forceDeleteWhenGranted: inputs.forceDeleteWhenGranted as boolean | undefined };
+    const parsed = identity && failures.length === 0 && !unknown ? { identity, settings, ...control } : undefined;
+    // What the ownership checks need (identity, owner, adopt) is known even when some setting is not.
+    const partial = identity && failures.length === 0 && !isUnknown(props.adopt) ? { identity, settings, ...control } : undefined;
+    return { inputs, parsed, partial, failures };
 }
+
 
 /** {@link parseInputs} for a CRUD method: invalid inputs are a {@link ValidationError} before anything is written. */
 function requireInputs(news: Record<string, unknown>): ClientPolicyInputs {
@@ -272,42 +288,45 @@ function requireInputs(news: Record<string, unknown>): ClientPolicyInputs {
  * here too; a missing one does not (check() works offline).
  */
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-    const { inputs, parsed, failures } = parseInputs(news);
+    const { inputs, partial, failures } = parseInputs(news);
     const client = tenantClientForCheck(failures);
-    if (!parsed) return { inputs, failures };
-    const other = claim(parsed.identity.key, parsed.owner);
+    // Settings not known yet (outputs of other resources) never skip these checks: they need only the identity.
+    if (!partial) return { inputs, failures };
+    const other = claim(partial.identity.key, partial.owner);
     if (other !== undefined) {
-        failures.push({ property: "identity", reason: `${parsed.identity.canonical} is also declared by ${describeOwner(other, parsed.owner)}; declare each policy once` });
+        failures.push({ property: "identity", reason: `${partial.identity.canonical} is also declared by ${describeOwner(other, partial.owner)}; declare each policy once` });
         return { inputs, failures };
     }
     const creating = !olds || olds.identity === undefined;
     if (!creating || !client) return { inputs, failures };
     let live: PolicyWithEtag | undefined;
     try {
-        live = await client.getPolicy(parsed.identity.canonical);
+        live = await client.getPolicy(partial.identity.canonical);
     } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
     }
     if (!live) return { inputs, failures };
-    const ours = ownedByMeOrNobody(live.owner, parsed.owner);
-    if (!ours && parsed.adopt !== true) {
-        failures.push({ property: "identity", reason: ownedElsewhere(parsed.identity.canonical, live.owner!, parsed.owner) });
-    } else if (parsed.identity.scope !== "global" && live.owner === null && parsed.adopt !== true) {
-        failures.push({ property: "identity", reason: alreadyExists(parsed.identity.canonical, client.tenantId) });
-    } else if (parsed.adopt === true) {
-        inputs[ADOPT_CHANGES] = adoptPreview(parsed, live, news);
+    const ours = isMine(live.owner, partial.owner);
+    if (!ours && partial.adopt !== true) {
+        failures.push({ property: "identity", reason: ownedElsewhere(partial.identity.canonical, live.owner!, partial.owner, partial.declaredIn) });
+    } else if (partial.identity.scope !== "global" && live.owner === null && partial.adopt !== true) {
+        failures.push({ property: "identity", reason: alreadyExists(partial.identity.canonical, client.tenantId, partial.declaredIn) });
+    } else if (partial.adopt === true) {
+        inputs[ADOPT_CHANGES] = adoptPreview(partial, live, news);
+    } else if (live.owner !== null && partial.identity.scope !== "global") {
+        warn(`ClientPolicy ${partial.identity.canonical}: ${takenBack(live.owner, "policy")}; \`pulumi up\` will take it back`);
     }
     return { inputs, failures };
 }
 
 /**
  * What `adopt: true` will change on the existing policy, for the preview. Values of free-text settings are never
- * shown (only their length), and a value not known yet reads "known after apply".
+ * shown (only their length), and a value not known yet reads "(known after apply)".
  */
 function adoptPreview(parsed: ClientPolicyInputs, live: PolicyWithEtag, news: Record<string, unknown>): string[] {
     const current = outputsFromWire(live.policy, live.etag);
     const target: Record<string, unknown> = { ...parsed.settings };
-    for (const [key, value] of Object.entries(news)) if (isUnknown(value)) target[key] = value;
+    for (const [key, value] of Object.entries(news)) if (isUnknown(value) && settingsByProperty().has(key)) target[key] = value;
     const render = (key: string, value: unknown) => {
         if (isUnknown(value)) return "(known after apply)";
         const def = settingsByProperty().get(key);
@@ -315,16 +334,33 @@ function adoptPreview(parsed: ClientPolicyInputs, live: PolicyWithEtag, news: Re
         return show(value);
     };
     const changes = changedSettings(current, target).map((key) => `${key}: ${render(key, current[key])} → ${render(key, target[key])}`);
-    if (live.owner && live.owner !== parsed.owner) changes.unshift(`owner: ${live.owner} → ${parsed.owner ?? "(this resource)"}`);
+    if (live.owner && live.owner !== parsed.owner) {
+        const to = parsed.owner === undefined ? "(this resource)" : parseOwner(parsed.owner)?.instance ? parsed.owner : `${parsed.owner} (stack instance known after apply)`;
+        changes.unshift(`owner: ${live.owner} → ${to}`);
+    }
     return changes.length > 0 ? changes : [`${parsed.identity.canonical} already matches this program: nothing to change`];
 }
 
-function ownedElsewhere(identity: string, owner: string, me: string | undefined): string {
-    return `${identity} is owned by ${describeOwner(owner, me)}, so this resource must not write it. ${conflictAdvice(owner, me, "policy")}`;
+/**
+ * Why an object that carries this resource's own owner id is missing from the stack's state. The provider cannot tell
+ * the causes apart, so the message names each and what to do when it was a move to another stack.
+ */
+export function takenBack(owner: string, kind: string): string {
+    return `already owned by this resource (${owner}) but not in this stack's state: a \`pulumi up\` was interrupted after ` +
+        `creating it, or it was removed from this stack's state (\`pulumi state delete\`, \`pulumi state move\`, ` +
+        `\`pulumi refresh --clear-pending-creates\`). If it was moved to another stack, remove it from this program and run ` +
+        `\`pulumi up\` in that stack first (it re-stamps the ${kind}'s owner); otherwise nothing needs doing`;
 }
 
-function alreadyExists(identity: string, tenantId: string): string {
-    return `${identity} already exists in tenant ${tenantId}. Set \`adopt: true\` on this ClientPolicy to take it over ` +
+function ownedElsewhere(identity: string, owner: string, me: string | undefined, declaredIn?: DeclaredIn): string {
+    return `${identity} is owned by ${describeOwner(owner, me)}, so this resource must not write it. ${conflictAdvice(owner, me, "policy", declaredIn)}`;
+}
+
+function alreadyExists(identity: string, tenantId: string, declaredIn?: DeclaredIn): string {
+    const where = declaredIn
+        ? `Add \`${declaredIn.kind}: { ${JSON.stringify(declaredIn.key)}: { adopt: true } }\` to the \`options\` of TenantPolicies "${declaredIn.component}" (or \`adopt: true\` to the policy in its declaration)`
+        : "Set `adopt: true` on this ClientPolicy";
+    return `${identity} already exists in tenant ${tenantId}. ${where} to take it over ` +
         `(its settings are replaced by the ones declared here; the preview lists the changes as adoptChanges)`;
 }
 
@@ -352,7 +388,8 @@ export function outputsFromWire(policy: WirePolicy, etag: string, carry: Record<
         policyName: !isIdentityError(parsed) && parsed.scope === "tag" ? parsed.name : identity,
         etag,
     };
-    if (text(carry.owner)) out.owner = carry.owner;
+    // `owner` in outputs is the full id (with the stack instance), which update() compares the tenant's owner with.
+    if (text(carry.owner)) out.owner = withInstance(carry.owner as string, isUnknown(carry.stackInstance) ? undefined : text(carry.stackInstance));
     if (typeof tenantOwner === "string" && tenantOwner !== "") out.tenantOwner = tenantOwner;
     for (const [key, def] of settingsByProperty()) {
         const value = policy[def.name];
@@ -373,8 +410,14 @@ function liveValue(def: SettingDef, value: unknown): unknown {
 /** Inputs rebuilt from outputs, so that after a refresh `preview --diff` shows drift (settings and owner) as input changes. */
 export function inputsFromOutputs(outs: Record<string, unknown>): Record<string, unknown> {
     const inputs: Record<string, unknown> = { identity: outs.identity };
-    const owner = outs.tenantOwner ?? outs.owner;
-    if (owner !== undefined) inputs.owner = owner;
+    // The owner in the program's form (`owner` without the instance, and `stackInstance`), so `preview --diff` shows
+    // only what really differs.
+    const owner = text(outs.tenantOwner) ?? text(outs.owner);
+    if (owner !== undefined) {
+        inputs.owner = ownerName(owner);
+        const instance = parseOwner(owner)?.instance;
+        if (instance !== undefined) inputs.stackInstance = instance;
+    }
     for (const key of settingsByProperty().keys()) if (outs[key] !== undefined) inputs[key] = outs[key];
     for (const key of CARRIED_INPUTS) if (outs[key] !== undefined) inputs[key] = outs[key];
     return inputs;
@@ -409,7 +452,9 @@ export function changedProperties(olds: Record<string, unknown>, news: Record<st
     if (isUnknown(news.identity) || identityKey(olds.identity) !== identityKey(news.identity)) changed.push("identity");
     changed.push(...changedSettings(olds, news));
     for (const key of STATE_ONLY_INPUTS) if (Boolean(olds[key]) !== Boolean(news[key])) changed.push(key);
-    if (text(olds.tenantOwner) && text(news.owner) && olds.tenantOwner !== news.owner) changed.push("owner");
+    if (text(olds.tenantOwner) && text(news.owner) && (isUnknown(news.stackInstance) || olds.tenantOwner !== withInstance(news.owner as string, text(news.stackInstance)))) {
+        changed.push("owner");
+    }
     return changed;
 }
 
@@ -433,8 +478,8 @@ function staleEtag(identity: string, err: ClientPolicyError): ConflictError {
         { status: err.status, code: "PreconditionFailed", target: identity, requestId: err.requestId, cause: err });
 }
 
-function ownershipConflict(identity: string, owner: string, me: string | undefined): ConflictError {
-    return new ConflictError(`${ownedElsewhere(identity, owner, me)}. Nothing was written.`, { status: 409, code: "OwnedElsewhere", target: "identity" });
+function ownershipConflict(identity: string, owner: string, me: string | undefined, declaredIn?: DeclaredIn): ConflictError {
+    return new ConflictError(`${ownedElsewhere(identity, owner, me, declaredIn)}. Nothing was written.`, { status: 409, code: "OwnedElsewhere", target: "identity" });
 }
 
 function isStatus(err: unknown, status: number): err is ClientPolicyError {
@@ -455,10 +500,9 @@ async function takeOver(client: TenantClient, inputs: ClientPolicyInputs, alread
     const identity = inputs.identity.canonical;
     for (let attempt = 1; ; attempt++) {
         const live = attempt === 1 && alreadyRead ? alreadyRead : await client.getPolicy(identity);
-        if (!ownedByMeOrNobody(live.owner, inputs.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner);
-        if (live.owner !== null && live.owner === inputs.owner && inputs.adopt !== true && inputs.identity.scope !== "global") {
-            warn(`ClientPolicy ${identity}: already owned by this resource (${inputs.owner}); an earlier \`pulumi up\` was ` +
-                `interrupted after creating it, so this run takes it back and applies the declared settings`);
+        if (!isMine(live.owner, inputs.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner, inputs.declaredIn);
+        if (live.owner !== null && isMine(live.owner, inputs.owner) && inputs.adopt !== true && inputs.identity.scope !== "global") {
+            warn(`ClientPolicy ${identity}: ${takenBack(live.owner, "policy")}; this run takes it back and applies the declared settings`);
         }
         try {
             return await client.putPolicy(identity, wireBody(identity, inputs.settings), { ifMatch: live.etag }, inputs.owner);
@@ -487,9 +531,9 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
         } catch (err) {
             if (!isStatus(err, 409)) throw err;
             const live = await client.getPolicy(identity);
-            const mine = live.owner !== null && live.owner === inputs.owner;
+            const mine = live.owner !== null && isMine(live.owner, inputs.owner);
             if (!mine && inputs.adopt !== true) {
-                if (live.owner !== null && live.owner !== inputs.owner) throw ownershipConflict(identity, live.owner, inputs.owner);
+                if (live.owner !== null && live.owner !== inputs.owner) throw ownershipConflict(identity, live.owner, inputs.owner, inputs.declaredIn);
                 throw new ConflictError(alreadyExists(identity, client.tenantId),
                     { status: 409, code: "PolicyAlreadyExists", target: "identity", requestId: err.requestId, cause: err });
             }
@@ -528,15 +572,17 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
     const client = tenantClient();
     const identity = inputs.identity.canonical;
     // Ours: nobody's, this resource's id, or its own former id (renamed with `aliases`; the write records the new id).
-    const ours = (owner: string | null | undefined) => ownedByMeOrNobody(owner, inputs.owner) || owner === state.owner;
-    if (!ours(state.tenantOwner) && inputs.adopt !== true) throw ownershipConflict(identity, state.tenantOwner!, inputs.owner);
+    // After a stack or project rename, a `state move` or an `aliases` rename the new id differs from the one in state:
+    // the write re-stamps the owner, guarded by the tenant's owner still being the one in state (and by the ETag).
+    const ours = (owner: string | null | undefined) => isMine(owner, inputs.owner) || (!!owner && owner === state.owner);
+    if (!ours(state.tenantOwner) && inputs.adopt !== true) throw ownershipConflict(identity, state.tenantOwner!, inputs.owner, inputs.declaredIn);
     let written: PolicyWithEtag;
     try {
         written = await client.putPolicy(identity, wireBody(identity, inputs.settings), { ifMatch: state.etag ?? "*" }, inputs.owner);
     } catch (err) {
         if (!isStatus(err, 412)) throw err;
         const live = await client.getPolicy(identity);
-        if (!ours(live.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner);
+        if (!ours(live.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner, inputs.declaredIn);
         if (holds(live, inputs.settings) && (live.owner === inputs.owner || inputs.owner === undefined)) {
             written = live;
         } else if (!ours(live.owner)) {
@@ -573,7 +619,7 @@ export async function remove(id: string, props: Record<string, unknown>): Promis
         if (err instanceof NotFoundError) return; // already gone: the goal of delete is met
         throw err;
     }
-    if (!ownedByMeOrNobody(live.owner, state.owner)) {
+    if (!isMine(live.owner, state.owner)) {
         warn(`ClientPolicy ${state.identity} is now owned by ${describeOwner(live.owner!, state.owner)}; this resource ` +
             `leaves the stack without ${state.identity === "Global" ? "resetting" : "deleting"} it.` +
             (sameStack(live.owner!, state.owner) ? ` (A rename inside one stack keeps the policy with \`aliases\`.)` : ""));

@@ -15,7 +15,11 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { PolicyIdentity, controlCharacterProblem, foldIdentity, isIdentityError, parseGrantPolicyName, samePolicy } from "../../api/identity";
 import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
 import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
-import { claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, ownedByMeOrNobody, ownerId } from "../ownership";
+import {
+    DeclaredIn, claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, isMine, ownerId, ownerName, ownerOf, parseDeclaredIn, parseOwner, warn,
+    withInstance,
+} from "../ownership";
+import { stackInstance } from "./stackInstance";
 import { tenantClient, tenantClientForCheck } from "../runtime";
 import {
     DECLARATION_PROBLEM, DeclarationProblem, PROVIDER_KEY, checkOptionalBoolean, declarationFailure, isUnknown, plainJson, requireValid, show,
@@ -108,6 +112,7 @@ export class PolicyGrant extends pulumi.dynamic.Resource {
             (Array.isArray(args.users) && args.users.some((u) => pulumi.Output.isInstance(u)));
         const props: Record<string, unknown> = {
             user: undefined, users: undefined, resolvedUsers: undefined, ...args, owner: ownerId(pulumi.getProject(), pulumi.getStack(), name),
+            stackInstance: stackInstance(),
             ...(problem ? { [DECLARATION_PROBLEM]: problem } : {}),
         };
         const secretOpts = fromOutputs
@@ -131,9 +136,20 @@ export interface PolicyGrantInputs {
     readonly mode: "user" | "users";
     /** Trimmed spellings in program order. */
     readonly spellings: readonly string[];
+    /** The owner id to record (with the stack instance; see provider/ownership.ts). */
     readonly owner?: string;
     readonly adopt?: boolean;
+    /** Where the program declared it, when that is a TenantPolicies component (for advice). */
+    readonly declaredIn?: DeclaredIn;
+    /**
+     * The list is empty because the tenant's state says so (a refresh found every user unassigned, and the program
+     * keeps the state's list with `ignoreChanges`): drift to report, not a program error.
+     */
+    readonly emptyFromTenant?: boolean;
 }
+
+/** Internal inputs the resource class (or TenantPolicies) sets; a program never does. */
+const INTERNAL_INPUTS: ReadonlySet<string> = new Set(["owner", "stackInstance", "declaredIn", DECLARATION_PROBLEM]);
 
 /** A stored state (outputs), parsed once. */
 interface PolicyGrantState {
@@ -169,16 +185,26 @@ function identityProblem(v: unknown): string | undefined {
  * Validates and canonicalises raw inputs (policy name without `Tag:`, trimmed spellings, duplicates by spelling).
  * Used by check() and by every CRUD method on its own inputs.
  */
-export function parseInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; parsed?: PolicyGrantInputs; failures: dynamic.CheckFailure[] } {
+export function parseInputs(news: Record<string, unknown>, olds: Record<string, unknown> = {}): {
+    inputs: Record<string, unknown>; parsed?: PolicyGrantInputs; partial?: PolicyGrantInputs; failures: dynamic.CheckFailure[];
+} {
     const props = userInputs(news);
     const failures: dynamic.CheckFailure[] = [];
     const inputs: Record<string, unknown> = {};
     for (const key of Object.keys(props)) {
-        if (key !== "owner" && key !== DECLARATION_PROBLEM && !(INPUTS as readonly string[]).includes(key)) failures.push(unknownPropertyFailure(key, INPUTS));
+        if (!INTERNAL_INPUTS.has(key) && !(INPUTS as readonly string[]).includes(key)) failures.push(unknownPropertyFailure(key, INPUTS));
     }
     const declared = declarationFailure(props);
     if (declared) failures.push(declared);
-    if (typeof props.owner === "string" && props.owner !== "") inputs.owner = props.owner;
+    const owner = ownerOf(props, inputs);
+    const declaredIn = parseDeclaredIn(props.declaredIn);
+    if (declaredIn) inputs.declaredIn = declaredIn;
+    // An empty list that the previous inputs hold too came from the tenant (a refresh recorded that every user was
+    // unassigned; `ignoreChanges: ["users"]` then keeps it), not from the program.
+    const emptyInState = Array.isArray(olds.users) && olds.users.length === 0;
+    const noUsers = (props.users === undefined || props.users === null) && (props.user === undefined || props.user === null);
+    if (emptyInState && noUsers) props.users = [];
+    const emptyFromTenant = emptyInState && Array.isArray(props.users) && props.users.length === 0;
     const adopt = checkOptionalBoolean(props, "adopt", failures);
     if (adopt !== undefined) inputs.adopt = adopt;
 
@@ -209,7 +235,7 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         inputs.users = props.users;
     } else if (!Array.isArray(props.users)) {
         failures.push({ property: "users", reason: `must be a list of user identities, got ${show(props.users)}` });
-    } else if (props.users.length === 0) {
+    } else if (props.users.length === 0 && !emptyFromTenant) {
         failures.push({ property: "users", reason: "must list at least one user (an empty grant grants nobody); remove the PolicyGrant instead" });
     } else {
         const seen = new Map<string, number>();
@@ -218,11 +244,11 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         props.users.forEach((u, i) => {
             if (isUnknown(u)) { list.push(u); unknown = true; return; }
             const reason = identityProblem(u);
-            if (reason) { failures.push({ property: `users[${i}]`, reason }); return; }
+            if (reason) { failures.push(userFailure(`users[${i}]`, reason)); return; }
             const spelling = (u as string).trim();
             const first = seen.get(spellingKey(spelling));
             if (first !== undefined) {
-                failures.push({ property: `users[${i}]`, reason: `duplicates users[${first}] (${show(props.users![first as never])}); list each user once` });
+                failures.push(userFailure(`users[${i}]`, `duplicates users[${first}] (${show(props.users![first as never])}); list each user once`));
                 return;
             }
             seen.set(spellingKey(spelling), i);
@@ -231,14 +257,28 @@ export function parseInputs(news: Record<string, unknown>): { inputs: Record<str
         inputs.users = list;
         if (!unknown) spellings = list as string[];
     }
-    const parsed = policy && spellings && failures.length === 0
-        ? { policy, mode: hasUser ? "user" as const : "users" as const, spellings, owner: inputs.owner as string | undefined, adopt }
-        : undefined;
-    return { inputs, parsed, failures };
+    const mode = hasUser ? "user" as const : "users" as const;
+    const control = { owner, adopt, declaredIn, ...(emptyFromTenant ? { emptyFromTenant } : {}) };
+    const parsed = policy && spellings && failures.length === 0 ? { policy, mode, spellings, ...control } : undefined;
+    // The ownership checks need the users, not the policy: a policy name not known yet (an output) never skips them.
+    const partial = spellings && !isUnknown(props.adopt) ? { policy: policy ?? UNKNOWN_POLICY, mode, spellings, ...control } : undefined;
+    return { inputs, parsed, partial, failures };
 }
 
-function requireInputs(news: Record<string, unknown>): PolicyGrantInputs {
-    return requireValid("PolicyGrant", parseInputs(news));
+/** Stands for a policy name not known yet (preview), in checks that do not depend on it. */
+const UNKNOWN_POLICY: PolicyIdentity = { scope: "tag", name: "(known after apply)", canonical: "Tag:(known after apply)", key: "tag:\u0000unknown" } as PolicyIdentity;
+
+/**
+ * A failure about one element of the user list. The engine prints a failure's value by looking its property up as a
+ * top-level input key (so `users[3]` would print `value {<nil>}`), and the whole list may hold thousands of personal
+ * names: the element's path goes into the reason instead, like `users[3]: "Ghost User": no such user in the tenant`.
+ */
+function userFailure(path: string, reason: string): dynamic.CheckFailure {
+    return path === "user" ? { property: "user", reason } : { property: "", reason: `${path}: ${reason}` };
+}
+
+function requireInputs(news: Record<string, unknown>, olds: Record<string, unknown> = {}): PolicyGrantInputs {
+    return requireValid("PolicyGrant", parseInputs(news, olds));
 }
 
 // ---------------------------------------------------------------- check
@@ -250,22 +290,28 @@ function requireInputs(news: Record<string, unknown>): PolicyGrantInputs {
  * this program, or hold an assignment another owner made (without `adopt`). An unchanged grant costs no call.
  */
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-    const { inputs, parsed, failures } = parseInputs(news);
+    const { inputs, partial: parsed, failures } = parseInputs(news, olds ?? {});
+    if (parsed?.emptyFromTenant) {
+        warn(`PolicyGrant: the tenant no longer assigns ${parsed.policy.canonical} to any user of this grant (an administrator ` +
+            `unassigned them, seen by \`pulumi refresh\`), and the program keeps the state's empty list (\`ignoreChanges\`). ` +
+            `Nothing is granted or unassigned; remove \`ignoreChanges\` so \`pulumi up\` grants the program's users again, ` +
+            `or remove the PolicyGrant`);
+    }
     const client = tenantClientForCheck(failures);
-    if (!parsed || !client) return { inputs, failures };
+    if (!parsed || !client || failures.length > 0) return { inputs, failures };
     const property = (i: number) => (parsed.mode === "user" ? "user" : `users[${i}]`);
     // The engine passes the previous *inputs* as olds: users already declared there were checked by an earlier
     // deployment, so an unchanged grant costs no call (update() still resolves whatever it writes).
     const declaredBefore = new Set(requested(olds ?? {}).map(spellingKey));
     const positions = parsed.spellings.map((s, i) => [s, i] as const).filter(([s]) => !declaredBefore.has(spellingKey(s)));
     if (positions.length === 0) return { inputs, failures };
-    const resolution = await resolve(client, positions.map(([s]) => s), new Map(), parsed.policy, parsed.owner, parsed.adopt === true);
-    for (const problem of resolution.problems) failures.push({ property: property(positions[problem.index][1]), reason: problem.reason });
+    const resolution = await resolve(client, positions.map(([s]) => s), new Map(), parsed.policy, parsed.owner, parsed.adopt === true, parsed.declaredIn);
+    for (const problem of resolution.problems) failures.push(userFailure(property(positions[problem.index][1]), problem.reason));
     resolution.users.forEach((user, k) => {
         if (!user) return;
         const other = claim(`user:${foldIdentity(user.id)}`, parsed.owner);
         if (other !== undefined) {
-            failures.push({ property: property(positions[k][1]), reason: `"${user.requestedAs}" (${user.sipAddress}) is also granted by ${describeOwner(other, parsed.owner)}; a user holds one client policy, so list each user in one grant` });
+            failures.push(userFailure(property(positions[k][1]), `"${user.requestedAs}" (${user.sipAddress}) is also granted by ${describeOwner(other, parsed.owner)}; a user holds one client policy, so list each user in one grant`));
         }
     });
     return { inputs, failures };
@@ -296,12 +342,18 @@ export function changedProperties(olds: Record<string, unknown>, news: Record<st
     if (isUnknown(news[mode]) || a.size !== b.size || [...a].some((k) => !b.has(k)) || (olds.user !== undefined) !== (news.user !== undefined)) {
         changed.push(mode);
     }
+    // The owner id recorded on every assignment: after a stack or project rename, a `state move` or an `aliases` rename
+    // the program's id differs from the one in state, and the update re-stamps each assignment (no other write).
+    if (typeof olds.owner === "string" && typeof news.owner === "string" &&
+        (isUnknown(news.stackInstance) || olds.owner !== withInstance(news.owner, typeof news.stackInstance === "string" ? news.stackInstance : undefined))) {
+        changed.push("owner");
+    }
     return changed;
 }
 
 /** Compares the last known grant (outputs) with the new inputs; never replaces. Works offline. */
 export async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
-    const changed = changedProperties(olds, parseInputs(news).inputs);
+    const changed = changedProperties(olds, parseInputs(news, olds).inputs);
     return { changes: changed.length > 0, replaces: changed.filter((k) => REPLACE_ON_CHANGE.includes(k)), deleteBeforeReplace: false };
 }
 
@@ -325,7 +377,7 @@ interface Resolution {
  * and (without `adopt`) users whose assignment another owner made are reported together, by position.
  */
 async function resolve(client: TenantClient, spellings: readonly string[], known: ReadonlyMap<string, ResolvedUser>,
-    policy: PolicyIdentity, owner: string | undefined, adopt: boolean): Promise<Resolution> {
+    policy: PolicyIdentity, owner: string | undefined, adopt: boolean, declaredIn?: DeclaredIn): Promise<Resolution> {
     const users: Array<ResolvedUser | undefined> = spellings.map((s) => {
         const cached = known.get(spellingKey(s));
         return cached ? { ...cached, requestedAs: s } : undefined;
@@ -337,7 +389,7 @@ async function resolve(client: TenantClient, spellings: readonly string[], known
         answers.forEach((answer: ResolveResult, k) => {
             const [spelling, index] = missing[k];
             if (answer.User) {
-                const problem = ownershipProblem(answer.User, policy, owner, adopt);
+                const problem = ownershipProblem(answer.User, policy, owner, adopt, declaredIn);
                 if (problem) problems.push({ index, reason: problem });
                 else users[index] = fromWireUser(answer.User, spelling);
                 return;
@@ -363,16 +415,16 @@ async function resolve(client: TenantClient, spellings: readonly string[], known
 }
 
 /** Why this grant must not take `user` (another owner's assignment), or undefined. */
-function ownershipProblem(user: WireUser, policy: PolicyIdentity, owner: string | undefined, adopt: boolean): string | undefined {
-    if (adopt || user.ClientPolicy === null || ownedByMeOrNobody(user.ClientPolicyOwner, owner)) return undefined;
-    return `${user.SipAddress} holds Tag:${user.ClientPolicy}, granted by ${describeOwner(user.ClientPolicyOwner!, owner)}` +
-        `${samePolicy(user.ClientPolicy, policy.canonical) ? "" : ` (this grant would replace it with ${policy.canonical})`}. ` +
-        conflictAdvice(user.ClientPolicyOwner!, owner, "assignment");
+function ownershipProblem(user: WireUser, policy: PolicyIdentity, owner: string | undefined, adopt: boolean, declaredIn?: DeclaredIn): string | undefined {
+    if (adopt || user.ClientPolicy === null || isMine(user.ClientPolicyOwner, owner)) return undefined;
+    const replaces = policy === UNKNOWN_POLICY || samePolicy(user.ClientPolicy, policy.canonical) ? "" : ` (this grant would replace it with ${policy.canonical})`;
+    return `${user.SipAddress} holds Tag:${user.ClientPolicy}, granted by ${describeOwner(user.ClientPolicyOwner!, owner)}${replaces}. ` +
+        conflictAdvice(user.ClientPolicyOwner!, owner, "assignment", declaredIn);
 }
 
 /** {@link resolve} for a write: any problem is a {@link ValidationError} naming every user, before anything is written. */
 async function resolveForWrite(client: TenantClient, inputs: PolicyGrantInputs, known: ReadonlyMap<string, ResolvedUser>): Promise<ResolvedUser[]> {
-    const { users, problems } = await resolve(client, inputs.spellings, known, inputs.policy, inputs.owner, inputs.adopt === true);
+    const { users, problems } = await resolve(client, inputs.spellings, known, inputs.policy, inputs.owner, inputs.adopt === true, inputs.declaredIn);
     if (problems.length > 0) {
         const where = (i: number) => (inputs.mode === "user" ? "user" : `users[${i}]`);
         throw new ValidationError(`${problems.length} user identit${problems.length === 1 ? "y" : "ies"} could not be granted, nothing was changed:\n  ` +
@@ -444,26 +496,65 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
  * are unassigned if — and only if — their current assignment is still this grant's.
  */
 export async function update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-    const inputs = requireInputs(news);
+    const inputs = requireInputs(news, olds);
     const state = parseState(olds);
     const client = tenantClient();
     const policyChanged = !state.policy || state.policy.key !== inputs.policy.key;
-    // A new owner id (the resource renamed with `aliases`): every kept assignment is re-made under it, or a later
-    // unassign (which only touches this owner's assignments) would skip the users granted under the old id.
-    const ownerChanged = state.owner !== undefined && inputs.owner !== undefined && state.owner !== inputs.owner;
+    // A new owner id (a stack or project rename, a `state move`, an `aliases` rename, or state from before owners or
+    // stack instances): every kept assignment is re-stamped under it, or a later unassign (which only touches this
+    // owner's assignments) would skip them, and a later stack reusing the old name could take them.
+    const ownerChanged = inputs.owner !== undefined && state.owner !== inputs.owner;
     const known = new Map(state.resolved.map((u) => [spellingKey(u.requestedAs), u]));
     const wanted = await resolveForWrite(client, inputs, known);
 
     const wantedIds = new Set(wanted.map((u) => u.id));
     const previousIds = new Set(state.resolved.map((u) => u.id));
-    const toGrant = policyChanged || ownerChanged ? wanted : wanted.filter((u) => !previousIds.has(u.id));
+    let toGrant = wanted.filter((u) => !previousIds.has(u.id));
+    let lost = new Set<string>();
+    if (policyChanged || (ownerChanged && inputs.adopt === true)) {
+        toGrant = wanted;
+    } else if (ownerChanged) {
+        const restamp = await restampable(client, state.policy!, wanted.filter((u) => previousIds.has(u.id)), state.owner, inputs.owner);
+        toGrant = [...toGrant, ...restamp.ours];
+        lost = new Set(restamp.lost.map((l) => l.user.id));
+        if (restamp.lost.length > 0) {
+            warn(`PolicyGrant ${inputs.policy.canonical}: ${restamp.lost.length} user(s) no longer hold this grant's assignment, so their ` +
+                `owner was not re-stamped: ${restamp.lost.map((l) => `"${l.user.requestedAs}" (${l.now})`).join(", ")}. ` +
+                `They leave this grant's outputs; the next \`pulumi up\` grants them again if nobody else holds them`);
+        }
+    }
     const failed = await assign(client, inputs.policy.name, toGrant, inputs.owner);
     const dropped = state.resolved.filter((u) => !wantedIds.has(u.id));
     if (state.policy) await unassignIfStillOurs(client, state.policy, dropped, state.owner);
 
-    const outs = outputs(inputs.policy.name, inputs.mode, wanted.filter((u) => !failed.has(u.id)), inputs.owner, inputs.adopt);
+    const outs = outputs(inputs.policy.name, inputs.mode, wanted.filter((u) => !failed.has(u.id) && !lost.has(u.id)), inputs.owner, inputs.adopt);
     finish(id, news, outs, failed, toGrant);
     return { outs };
+}
+
+/**
+ * For a re-stamp: which of `users` still hold `policy` from this grant (its id in state, its new id, or nobody) — the
+ * guard that the tenant's owner is the one in state — and, for the others, what the tenant says now.
+ */
+async function restampable(client: TenantClient, policy: PolicyIdentity, users: readonly ResolvedUser[], stateOwner: string | undefined,
+    newOwner: string | undefined): Promise<{ ours: ResolvedUser[]; lost: Array<{ user: ResolvedUser; now: string }> }> {
+    if (users.length === 0) return { ours: [], lost: [] };
+    let assigned: Map<string, WireUser>;
+    try {
+        assigned = new Map((await client.listAssignments(policy.canonical)).map((u) => [u.Id, u]));
+    } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        assigned = new Map();
+    }
+    const ours: ResolvedUser[] = [];
+    const lost: Array<{ user: ResolvedUser; now: string }> = [];
+    for (const u of users) {
+        const live = assigned.get(u.id);
+        const owner = live?.ClientPolicyOwner;
+        if (live && (isMine(owner, stateOwner) || (!!owner && owner === newOwner))) ours.push(u);
+        else lost.push({ user: u, now: live ? `granted by ${describeOwner(owner!, newOwner)}` : `no longer assigned ${policy.canonical}` });
+    }
+    return { ours, lost };
 }
 
 /** Users among `users` whose current assignment is `policy` and was made by `owner` (or nobody). */
@@ -475,7 +566,7 @@ async function stillOurs(client: TenantClient, policy: PolicyIdentity, users: re
         if (err instanceof NotFoundError) return undefined; // the policy is gone, and its grants with it
         throw err;
     }
-    return users.filter((u) => assigned.has(u.id) && ownedByMeOrNobody(assigned.get(u.id)!.ClientPolicyOwner, owner));
+    return users.filter((u) => assigned.has(u.id) && isMine(assigned.get(u.id)!.ClientPolicyOwner, owner));
 }
 
 /** Unassigns users whose current assignment is still this grant's; someone else's later grant is left alone. */
@@ -507,14 +598,20 @@ export async function read(id: string, props: Record<string, unknown> = {}): Pro
     }
     const liveById = new Map(live.map((u) => [u.Id, u]));
     const still = state.resolved
-        .filter((u) => liveById.has(u.id) && ownedByMeOrNobody(liveById.get(u.id)!.ClientPolicyOwner, state.owner))
+        .filter((u) => liveById.has(u.id) && isMine(liveById.get(u.id)!.ClientPolicyOwner, state.owner))
         .map((u) => fromWireUser(liveById.get(u.id)!, u.requestedAs));
     const outs = outputs(state.policy.name, state.mode, still, state.owner, props.adopt);
     const inputs: Record<string, unknown> = { policyName: state.policy.name };
-    if (state.owner !== undefined) inputs.owner = state.owner;
+    // The owner in the program's form (`owner` without the instance, and `stackInstance`).
+    if (state.owner !== undefined) {
+        inputs.owner = ownerName(state.owner);
+        const instance = parseOwner(state.owner)?.instance;
+        if (instance !== undefined) inputs.stackInstance = instance;
+    }
     if (typeof props.adopt === "boolean") inputs.adopt = props.adopt;
     if (outs.user !== undefined) inputs.user = outs.user;
-    if (outs.users !== undefined) inputs.users = outs.users;
+    // Nobody left: an empty list, which check() recognises as the tenant's (drift) rather than the program's.
+    else inputs.users = outs.users ?? [];
     return { id, props: outs, inputs };
 }
 

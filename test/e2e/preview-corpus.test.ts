@@ -30,7 +30,8 @@ const PASSWORD = "Pw-" + "e2e-corpus-7f3a9c";
 const LONG_WARNING = "Confidential notice for the corpus: " + "lorem ipsum ".repeat(30);
 const tag = (args: Record<string, unknown>) => policy("p", { identity: "Tag:CorpusPolicy", ...args });
 const users = (list: unknown, extra: Record<string, unknown> = {}) => grant("g", { policyName: "Tag:CorpusGrant", users: list, ...extra });
-const prop = (name: string) => new RegExp(`property ${name.replace(/[[\]]/g, "\\$&")} value`);
+// A list element's failure names its path at the start of the reason (the engine would print `value {<nil>}` for it).
+const prop = (name: string) => new RegExp(/\[\d+\]$/.test(name) ? `has a problem: ${name.replace(/[[\]]/g, "\\$&")}: ` : `property ${name.replace(/[[\]]/g, "\\$&")} value`);
 
 function corpus(tenant: TestTenant, tonyId: string): Case[] {
     const port = new URL(tenant.url).port;

@@ -180,5 +180,10 @@ describe("ClientPolicy check()", () => {
             await run({ identity: "Tag:X", enableURL: "yes" });
             assert.deepEqual(calls, []);
         });
+
+        it("a setting not known yet (an output of another resource) does not skip the existence and owner read", async () => {
+            await run({ identity: "Tag:X", description: UNKNOWN, maximumNumberOfContacts: UNKNOWN, owner: "proj/dev/x", stackInstance: UNKNOWN });
+            assert.deepEqual(calls, ["GET /Skype.Policy/configurations/ClientPolicy/configuration/Tag:X"]);
+        });
     });
 });

@@ -121,3 +121,18 @@ describe("ClientPolicy wire mapping", () => {
         assert.equal(outputsFromWire({ Identity: "Global", MaximumNumberOfContacts: 5000 }, "e").maximumNumberOfContacts, 5000);
     });
 });
+
+describe("ClientPolicy diff(): owner ids with the stack instance", () => {
+    const OLDS = { identity: "Tag:X", policyName: "X", etag: "\"1\"", owner: "proj/test@0123456789abcdef/x", tenantOwner: "proj/test@0123456789abcdef/x" };
+    it("the same name and instance is no change; a stack rename, an unknown instance or 0.1.0's name-only id is an owner update", async () => {
+        assert.equal((await diff("Tag:X", OLDS, { identity: "Tag:X", owner: "proj/test/x", stackInstance: "0123456789abcdef" })).changes, false);
+        for (const news of [
+            { identity: "Tag:X", owner: "proj/prod/x", stackInstance: "0123456789abcdef" },
+            { identity: "Tag:X", owner: "proj/test/x", stackInstance: UNKNOWN },
+        ]) {
+            assert.deepEqual(await diff("Tag:X", OLDS, news), { changes: true, replaces: [], deleteBeforeReplace: false }, JSON.stringify(news));
+        }
+        const legacy = { ...OLDS, owner: "proj/test/x", tenantOwner: "proj/test/x" };
+        assert.equal((await diff("Tag:X", legacy, { identity: "Tag:X", owner: "proj/test/x", stackInstance: "0123456789abcdef" })).changes, true);
+    });
+});

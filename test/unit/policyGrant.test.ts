@@ -23,7 +23,10 @@ describe("PolicyGrant check()", () => {
     for (const [news, property, reason] of BAD) {
         it(`rejects ${JSON.stringify(news)}`, async () => {
             const res = await run(news);
-            const f = res.failures?.find((x) => x.property === property);
+            // A list element's failure names its path in the reason: the engine would print `value {<nil>}` for it.
+            const f = property.startsWith("users[")
+                ? res.failures?.find((x) => x.property === "" && x.reason.startsWith(`${property}: `))
+                : res.failures?.find((x) => x.property === property);
             assert.ok(f, JSON.stringify(res.failures));
             assert.match(f.reason, reason);
         });
@@ -78,5 +81,52 @@ describe("PolicyGrant diff()", () => {
         assert.equal((await diff("g", drifted, { policyName: "OfflineIM", users: ["Tony Smith", "Ken Myer"] })).changes, true);
         const single = { policyName: "OfflineIM", resolvedUsers: [] };
         assert.equal((await diff("g", single, { policyName: "OfflineIM", user: "Tony Smith" })).changes, true);
+    });
+});
+
+describe("PolicyGrant owner ids (stack instance, re-stamp)", () => {
+    const resolved = [{ id: "id-0", sipAddress: "sip:tony", displayName: "Tony Smith", requestedAs: "Tony Smith" }];
+    const OLDS = { policyName: "OfflineIM", users: ["Tony Smith"], resolvedUsers: resolved, owner: "proj/test@0123456789abcdef/g" };
+    const news = (owner: string, stackInstance: unknown) => ({ policyName: "OfflineIM", users: ["Tony Smith"], owner, stackInstance });
+
+    it("the same owner (name and stack instance) is no change", async () => {
+        assert.equal((await diff("g", OLDS, news("proj/test/g", "0123456789abcdef"))).changes, false);
+    });
+
+    for (const [what, owner, instance] of [
+        ["a stack rename", "proj/prod/g", "0123456789abcdef"],
+        ["a project rename", "other/test/g", "0123456789abcdef"],
+        ["an aliases rename", "proj/test/g2", "0123456789abcdef"],
+        ["a state move into another stack", "proj/b/g", "fedcba9876543210"],
+        ["a stack instance not known yet (first up after 0.1.0)", "proj/test/g", UNKNOWN],
+    ] as const) {
+        it(`an owner change from ${what} is an update (the grant re-stamps its assignments), never a replace`, async () => {
+            assert.deepEqual(await diff("g", OLDS, news(owner, instance)), { changes: true, replaces: [], deleteBeforeReplace: false });
+        });
+    }
+
+    it("state written by 0.1.0 (name-only owner) shows an owner change once, to record the stack instance", async () => {
+        const legacy = { ...OLDS, owner: "proj/test/g" };
+        assert.equal((await diff("g", legacy, news("proj/test/g", "0123456789abcdef"))).changes, true);
+        assert.equal((await diff("g", legacy, { policyName: "OfflineIM", users: ["Tony Smith"], owner: "proj/test/g" })).changes, false);
+    });
+});
+
+describe("PolicyGrant: an empty user list that came from the tenant", () => {
+    it("is drift (accepted, no failure) when the previous inputs hold it too (refresh + ignoreChanges)", async () => {
+        const fromRefresh = { policyName: "OfflineIM", users: [] };
+        const res = await check(fromRefresh, { __provider: "…", policyName: "OfflineIM", users: [] });
+        assert.deepEqual(res.failures, []);
+        // ignoreChanges: ["user"] after a refresh that found the single user unassigned: neither user nor users.
+        const single = await check(fromRefresh, { __provider: "…", policyName: "OfflineIM" });
+        assert.deepEqual(single.failures, []);
+        assert.equal((await diff("g", { policyName: "OfflineIM", users: [], resolvedUsers: [] }, { policyName: "OfflineIM", users: [] })).changes, false);
+    });
+
+    it("is still a program error when the program writes it", async () => {
+        for (const olds of [{}, { policyName: "OfflineIM", users: ["Tony Smith"] }]) {
+            const res = await check(olds, { __provider: "…", policyName: "OfflineIM", users: [] });
+            assert.match(res.failures?.find((f) => f.property === "users")?.reason ?? "", /must list at least one user/, JSON.stringify(olds));
+        }
     });
 });

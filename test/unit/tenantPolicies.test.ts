@@ -51,3 +51,27 @@ describe("TenantPolicies: declaration checks (Pulumi mocks; the e2e tests deploy
         assert.throws(() => new TenantPolicies("bad", { declaration: { policies: [] } as never }), /args\.declaration must be \{ policies: \[\.\.\.\], grants: \[\.\.\.\] \}/);
     });
 });
+
+describe("TenantPolicies: per-child options", () => {
+    before(() => {
+        pulumi.runtime.setMocks({
+            newResource: (args) => {
+                return { id: `${args.name}-id`, state: { ...args.inputs } };
+            },
+            call: () => ({}),
+        }, "proj", "stack", false);
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = () => require("../../provider/components/tenantPolicies") as typeof import("../../provider/components/tenantPolicies");
+    const declaration = { policies: [{ identity: "Global", settings: {} }, { identity: "Tag:OfflineIM", settings: {}, adopt: false }], grants: [{ policy: "OfflineIM", users: ["Tony Smith"] }] };
+
+    it("a key the declaration does not hold, or an unknown option, is an error naming it", () => {
+        const { TenantPolicies } = load();
+        assert.throws(() => new TenantPolicies("t1", { declaration, options: { policies: { "Tag:Nope": { adopt: true } } } }),
+            /TenantPolicies "t1": options\.policies\["Tag:Nope"\]: the declaration has no policy "Tag:Nope"; it declares "Global", "Tag:OfflineIM"/);
+        assert.throws(() => new TenantPolicies("t2", { declaration, options: { grants: { OfflineIM: { protected: true } as never } } }),
+            /options\.grants\["OfflineIM"\]\.protected: unknown option/);
+        assert.throws(() => new TenantPolicies("t3", { declaration, options: { policies: { global: { adopt: "yes" as never } } } }),
+            /options\.policies\["global"\]\.adopt: must be true or false/);
+    });
+});
