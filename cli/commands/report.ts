@@ -4,6 +4,7 @@
  * `clientpolicy report merge` to combine the JSON reports of sharded jobs. Logic in cli/report/.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Command, Option } from "commander";
 import { CliError } from "../errors";
@@ -32,6 +33,15 @@ function intOption(flag: string, min: number, max: number) {
         if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new CliError(`${flag}: expected an integer ${min}–${max}, got ${JSON.stringify(v)}`);
         return Number(v);
     };
+}
+
+/**
+ * Stacks run at once by default: one per core this process may use (`os.availableParallelism()`, which honours CPU
+ * affinity). Each stack's run is CPU-bound (the CLI, the program and the provider host start per stack), so more at
+ * once only share the same cores.
+ */
+export function defaultParallel(): number {
+    return Math.min(64, Math.max(1, os.availableParallelism()));
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -84,7 +94,7 @@ export function register(program: Command): void {
         .option("--all", "every stack of the project, and every tenant its files declare without a stack (new tenants)")
         .option("--format <list>", "md, json or both (comma-separated)", "md")
         .option("--out <dir>", "write report.md / report.json into this folder (default: print to stdout)")
-        .option("--parallel <n>", "stacks run at once (1–64)", intOption("--parallel", 1, 64), 4)
+        .option("--parallel <n>", "stacks run at once (1–64; default: the cores this process may use)", intOption("--parallel", 1, 64), defaultParallel())
         .option("--timeout <seconds>", "per-stack limit; a stack over it is an error (timeout)", intOption("--timeout", 1, 86400), 600)
         .option("--fail-on <list>", "what makes the exit code non-zero: drift, pending, error", "drift,pending,error")
         .option("--shard <i/n>", "only the i-th of n stable subsets of the stacks (for CI matrices; combine with `report merge`)")

@@ -32,6 +32,8 @@ import { driftChanges, errorMessages, joinChanges, managedIdentities, pendingCha
 import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "./model";
 import { causeOf } from "./text";
+import { checkProgram } from "./typecheck";
+import { CliError } from "../errors";
 
 /** Options of {@link runFleet}. */
 export interface RunOptions {
@@ -62,16 +64,29 @@ const RUN_ENV = { PULUMI_SKIP_CONFIRMATIONS: "false" };
 const compileCache = nodeModule as { getCompileCacheDir?: () => string | undefined; flushCompileCache?: () => void };
 
 /**
- * Node's on-disk compile cache for the CLI's node processes: every stack starts the same dynamic-provider host, which
- * compiles @pulumi/pulumi (TypeScript included) and this package again, about 0.45 s of CPU per stack. The runs share
- * the directory this process caches in (cli/compileCache.ts: `NODE_COMPILE_CACHE`, else Node's default), so the SDK
- * this process already compiled is there before the first stack starts. `NODE_DISABLE_COMPILE_CACHE` turns it off.
+ * A preload for every node process of a run (the program, the dynamic-provider host): it sets V8's
+ * `--allow-natives-syntax` before any module is compiled. @pulumi/pulumi sets that flag at run time
+ * (`runtime/closure/v8.js`, for closure serialization), which changes V8's flag hash; a code-cache entry written
+ * under one hash is rejected under the other, so without the preload the program (flag set mid-run) and the provider
+ * host (never set) reject and rewrite each other's entries of the shared cache on every stack. With the flag set from
+ * the start, every process of the run and this one (cli/compileCache.ts) compile under the same hash. A `data:` URL,
+ * so no file has to be written or shipped; NODE_OPTIONS accepts `--import` (V8 flags themselves it does not).
+ */
+export const V8_FLAGS_PRELOAD = "--import=data:text/javascript,import{setFlagsFromString}from'node:v8';setFlagsFromString('--allow-natives-syntax')";
+
+/**
+ * Node's on-disk compile cache for the CLI's node processes: every stack starts the same program and dynamic-provider
+ * host, which compile @pulumi/pulumi (TypeScript included) and this package again, about 0.45 s of CPU per stack and
+ * process. The runs share the directory this process caches in (cli/compileCache.ts: `NODE_COMPILE_CACHE`, else
+ * Node's default), so the SDK this process already compiled is there before the first stack starts, and every process
+ * gets {@link V8_FLAGS_PRELOAD} so that they accept each other's entries. `NODE_DISABLE_COMPILE_CACHE` turns it off.
  */
 export function compileCacheEnv(): Record<string, string> {
     const dir = compileCache.getCompileCacheDir?.();
     if (!dir) return {};
     compileCache.flushCompileCache?.();
-    return { NODE_COMPILE_CACHE: dir };
+    const inherited = process.env.NODE_OPTIONS ?? "";
+    return { NODE_COMPILE_CACHE: dir, NODE_OPTIONS: inherited.includes(V8_FLAGS_PRELOAD) ? inherited : `${inherited} ${V8_FLAGS_PRELOAD}`.trim() };
 }
 
 /**
@@ -227,7 +242,8 @@ async function runNew(name: string, o: RunOptions): Promise<TenantReport> {
         fs.mkdirSync(path.join(tmp, "home"));
         const ws = await LocalWorkspace.create({
             workDir: projectDir,
-            envVars: { ...RUN_ENV, ...compileCacheEnv(), PULUMI_BACKEND_URL: `file://${tmp}`, PULUMI_HOME: path.join(tmp, "home") },
+            // The fleet's settings (transpile-only after the fleet's type check, the compile cache) on a private backend.
+            envVars: { ...o.workspace.envVars, PULUMI_BACKEND_URL: `file://${tmp}`, PULUMI_HOME: path.join(tmp, "home") },
         });
         const stack = await Stack.create(name, ws);
         await stackConfig(stack, o).catch(() => undefined);
@@ -309,10 +325,33 @@ function addUnmanaged(runs: StackRun[]): void {
     }
 }
 
-/** Runs every stack, `parallel` at a time; results in the order of `stacks`. */
+/**
+ * Type-checks the fleet's program once ({@link checkProgram}) and, when it passes, makes every stack's run
+ * transpile-only (`PULUMI_NODEJS_TRANSPILE_ONLY=true`, read by @pulumi/pulumi's runner under any language host).
+ * Type errors stop the fleet before any stack runs: one error naming each file and line, not one per stack.
+ * When the check cannot run (no TypeScript found from the program), the stacks type-check themselves as before.
+ */
+export function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progress">, stackCount: number): void {
+    const env = o.workspace.envVars;
+    const started = Date.now();
+    const r = checkProgram(o.workspace.workDir, { ...process.env, ...env });
+    const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    if (r.kind === "errors") {
+        throw new CliError(`the program does not type-check (${r.entry}, checked once for ${stackCount} stack(s); no stack was run):\n${r.text}`);
+    }
+    if (r.kind === "ok") {
+        env.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
+        o.progress?.(`program ${r.entry} type-checked once (${r.files} file(s), TypeScript ${r.typescript}, ${took}); stacks run transpile-only`);
+    } else if (r.kind === "unavailable") {
+        o.progress?.(`program not type-checked up front (${r.reason}); every stack type-checks it`);
+    }
+}
+
+/** Runs every stack, `parallel` at a time, after the fleet's type check; results in the order of `stacks`. */
 export async function runFleet(o: RunOptions): Promise<TenantReport[]> {
     const newStacks = new Set(o.newStacks ?? []);
     const names = [...o.stacks, ...newStacks];
+    if (names.length > 0) checkFleetProgram(o, names.length);
     const results: StackRun[] = new Array(names.length);
     const running = new Set<string>();
     let next = 0;

@@ -1,0 +1,188 @@
+/**
+ * The fleet's program type-checked once, as every stack's run would check it.
+ *
+ * Each stack of a fleet runs the same program. Pulumi's Node.js runner (`@pulumi/pulumi/cmd/run`) loads TypeScript
+ * programs through ts-node, which type-checks the program again in every run unless `PULUMI_NODEJS_TRANSPILE_ONLY`
+ * is `true` (or the tsconfig sets `noCheck`): 1.2–1.4 s of CPU per stack for the same answer. A fleet run checks
+ * the program here once, with the TypeScript, ts-node and compiler options the runner would use, reports every error
+ * with its file and line before any stack runs, and then runs the stacks transpile-only.
+ *
+ * What is checked matches what ts-node checks when it loads the program: the entry point and every non-declaration
+ * source file it reaches outside node_modules (ts-node compiles exactly those), syntactic and semantic diagnostics
+ * plus the compiler-option and global ones, minus the diagnostics ts-node ignores (its defaults 6059, 18002, 18003 and
+ * `ignoreDiagnostics`). The compiler options come from ts-node itself when the runner would load ts-node ≥ 10
+ * (`create()` reads the tsconfig, or ts-node's defaults for the Node version when there is none, exactly as the run
+ * does); with the ts-node 7 that @pulumi/pulumi vendors they are the tsconfig's, or TypeScript's defaults.
+ */
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+
+/** The outcome of {@link checkProgram}. */
+export type CheckResult =
+    /** The program type-checks; stacks can run transpile-only. */
+    | { kind: "ok"; entry: string; files: number; typescript: string }
+    /** Type errors, formatted `file(line,col): error TSnnnn: message` with paths relative to the project. */
+    | { kind: "errors"; entry: string; diagnostics: string[]; text: string }
+    /** Nothing to check here (a JavaScript program, `typescript: false`, or the user chose transpile-only). */
+    | { kind: "skipped"; reason: string }
+    /** The check itself could not run (TypeScript not found, …): the stacks keep type-checking themselves. */
+    | { kind: "unavailable"; reason: string };
+
+/** The subset of the TypeScript compiler API used here (the program's own TypeScript, any version ≥ 3.8). */
+type TS = typeof import("typescript");
+
+/** ts-node's defaults plus what run.js passes; the diagnostics ts-node never reports. */
+const TS_NODE_IGNORED = [6059, 18002, 18003];
+
+/** Runtime options of a nodejs project (Pulumi.yaml `runtime.options`) and its `main`. */
+function projectSettings(projectDir: string): { typescript: boolean; tsconfig?: string; main?: string } {
+    const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(projectDir, f)).find((f) => fs.existsSync(f));
+    const doc = file ? (parseYaml(fs.readFileSync(file, "utf8")) as Record<string, unknown> | null) ?? {} : {};
+    const runtime = doc.runtime;
+    const options = (typeof runtime === "object" && runtime !== null ? (runtime as { options?: Record<string, unknown> }).options : undefined) ?? {};
+    return {
+        // The language host's default is true: .ts sources run through ts-node.
+        typescript: options.typescript !== false,
+        tsconfig: typeof options.tsconfig === "string" ? options.tsconfig : undefined,
+        main: typeof doc.main === "string" ? doc.main : undefined,
+    };
+}
+
+function isFile(p: string): boolean {
+    try { return fs.statSync(p).isFile(); } catch { return false; }
+}
+
+function isDir(p: string): boolean {
+    try { return fs.statSync(p).isDirectory(); } catch { return false; }
+}
+
+/** Extensions Node tries for a required path once ts-node is registered (ts-node prefers the .js of a pair). */
+const EXTENSIONS = [".js", ".ts", ".tsx", ".mts", ".cts"];
+
+/** The file `require(p)` loads with ts-node registered: the path, the path plus an extension, a folder's main or index. */
+function resolveFile(p: string, depth = 0): string | undefined {
+    if (isFile(p)) return p;
+    for (const ext of EXTENSIONS) if (isFile(p + ext)) return p + ext;
+    if (!isDir(p) || depth > 2) return undefined;
+    const pkg = path.join(p, "package.json");
+    if (isFile(pkg)) {
+        const main = (JSON.parse(fs.readFileSync(pkg, "utf8")) as { main?: unknown }).main;
+        if (typeof main === "string") {
+            const found = resolveFile(path.join(p, main), depth + 1);
+            if (found) return found;
+        }
+    }
+    for (const ext of EXTENSIONS) if (isFile(path.join(p, "index" + ext))) return path.join(p, "index" + ext);
+    return undefined;
+}
+
+/**
+ * The program's entry file as run.js finds it: `main` of Pulumi.yaml (a file, or a folder), else the folder's
+ * package.json `exports` (string or `"."`) or `main`, else `index`.
+ */
+function entryFile(projectDir: string, main: string | undefined): { programDir: string; entry?: string } {
+    const target = path.resolve(projectDir, main ?? ".");
+    const programDir = isDir(target) ? target : projectDir;
+    if (!isDir(target)) return { programDir, entry: resolveFile(target) };
+    const pkg = path.join(target, "package.json");
+    if (isFile(pkg)) {
+        const json = JSON.parse(fs.readFileSync(pkg, "utf8")) as { exports?: unknown; main?: unknown };
+        const exp = json.exports;
+        const dot = typeof exp === "object" && exp !== null ? (exp as Record<string, unknown>)["."] : undefined;
+        const dotPath = typeof dot === "string" ? dot
+            : typeof dot === "object" && dot !== null ? (["default", "require", "import"].map((k) => (dot as Record<string, unknown>)[k]).find((v) => typeof v === "string") as string | undefined)
+                : undefined;
+        const candidate = typeof exp === "string" ? exp : dotPath ?? (typeof json.main === "string" ? json.main : undefined);
+        if (candidate && fs.existsSync(path.join(target, candidate))) return { programDir, entry: resolveFile(path.join(target, candidate)) };
+    }
+    return { programDir, entry: resolveFile(target) };
+}
+
+/** What the runner loads: TypeScript and ts-node as resolved from the program's @pulumi/pulumi, else its vendored copies. */
+function runnerModules(programDir: string): { ts: TS; tsPath: string; tsNode?: { create?: (o: object) => { config: { options: object; errors: readonly unknown[] } }; VERSION?: string } } {
+    const fromProgram = createRequire(path.join(programDir, "noop.js"));
+    const pulumiDir = path.dirname(fromProgram.resolve("@pulumi/pulumi/package.json"));
+    // @pulumi/pulumi/tsutils.js requires "typescript" and "ts-node" from its own folder.
+    const fromPulumi = createRequire(path.join(pulumiDir, "tsutils.js"));
+    let tsPath: string;
+    try { tsPath = fromPulumi.resolve("typescript"); } catch { tsPath = path.join(pulumiDir, "vendor", "typescript@3.8.3", "typescript.js"); }
+    let tsNode: ReturnType<typeof runnerModules>["tsNode"];
+    try { tsNode = fromPulumi(fromPulumi.resolve("ts-node")); } catch { tsNode = undefined; }
+    return { ts: fromPulumi(tsPath) as TS, tsPath, tsNode };
+}
+
+/**
+ * Compiler options as run.js and ts-node compute them: run.js overrides target/module/moduleResolution/sourceMap
+ * under the tsconfig's own compilerOptions; ts-node ≥ 10 adds its defaults and fix-ups (read from `create()`).
+ */
+function compilerOptions(ts: TS, tsPath: string, tsNode: ReturnType<typeof runnerModules>["tsNode"], programDir: string, tsconfigPath: string): { options: import("typescript").CompilerOptions; errors: import("typescript").Diagnostic[] } {
+    const skipProject = !fs.existsSync(tsconfigPath);
+    let fromTsconfig: Record<string, unknown> = {};
+    if (!skipProject) {
+        const read = ts.parseConfigFileTextToJson(tsconfigPath, fs.readFileSync(tsconfigPath, "utf8"));
+        fromTsconfig = ((read.config ?? {}) as { compilerOptions?: Record<string, unknown> }).compilerOptions ?? {};
+    }
+    const [major, minor] = ts.version.split(".").map(Number);
+    const nodeNext = major > 4 || (major === 4 && minor >= 7);
+    const runOptions = {
+        target: "ES2020", module: nodeNext ? "nodenext" : "commonjs", moduleResolution: nodeNext ? "nodenext" : "node", sourceMap: "true",
+        ...fromTsconfig,
+    };
+    if (tsNode?.create) {
+        const service = tsNode.create({ cwd: programDir, compiler: tsPath, transpileOnly: true, project: tsconfigPath, skipProject, compilerOptions: runOptions });
+        return { options: service.config.options as import("typescript").CompilerOptions, errors: [...service.config.errors] as import("typescript").Diagnostic[] };
+    }
+    // ts-node 7 (vendored): the tsconfig as TypeScript reads it, run.js's options on top.
+    const base = skipProject ? { compilerOptions: {} } : (ts.readConfigFile(tsconfigPath, ts.sys.readFile).config ?? {});
+    const parsed = ts.parseJsonConfigFileContent({ ...base, compilerOptions: { ...base.compilerOptions, ...runOptions }, files: [], include: [] }, ts.sys, programDir, undefined, skipProject ? undefined : tsconfigPath);
+    return { options: { ...parsed.options, noEmit: true }, errors: parsed.errors.filter((d) => d.code !== 18002 && d.code !== 18003) };
+}
+
+/**
+ * Type-checks the fleet's program in `projectDir` once. `PULUMI_NODEJS_TRANSPILE_ONLY` set by the user (either
+ * value) or a tsconfig with `noCheck` means the user chose how the runs check: nothing is checked here.
+ */
+export function checkProgram(dir: string, env: NodeJS.ProcessEnv = process.env): CheckResult {
+    const projectDir = path.resolve(dir);
+    const settings = projectSettings(projectDir);
+    if (!settings.typescript) return { kind: "skipped", reason: "Pulumi.yaml sets runtime.options.typescript: false" };
+    if (env.PULUMI_NODEJS_TRANSPILE_ONLY !== undefined) return { kind: "skipped", reason: `PULUMI_NODEJS_TRANSPILE_ONLY=${env.PULUMI_NODEJS_TRANSPILE_ONLY} is set` };
+    const { programDir, entry } = entryFile(projectDir, settings.main);
+    if (!entry) return { kind: "unavailable", reason: `no program entry point found in ${programDir}` };
+    if (!/\.[mc]?tsx?$/.test(entry)) return { kind: "skipped", reason: `${path.relative(projectDir, entry)} is not TypeScript` };
+    let modules: ReturnType<typeof runnerModules>;
+    try {
+        modules = runnerModules(programDir);
+    } catch (e) {
+        return { kind: "unavailable", reason: `@pulumi/pulumi or TypeScript not found from ${programDir}: ${(e as Error).message.split("\n")[0]}` };
+    }
+    const { ts } = modules;
+    // run.js resolves the tsconfig path against the program folder it changed into.
+    const tsconfigPath = path.resolve(programDir, settings.tsconfig ?? env.PULUMI_NODEJS_TSCONFIG_PATH ?? "tsconfig.json");
+    if (!settings.tsconfig && env.PULUMI_NODEJS_TSCONFIG_PATH === undefined && fs.existsSync(tsconfigPath)) {
+        const raw = ts.parseConfigFileTextToJson(tsconfigPath, fs.readFileSync(tsconfigPath, "utf8")).config as { compilerOptions?: { noCheck?: unknown } } | undefined;
+        if (raw?.compilerOptions?.noCheck === true) return { kind: "skipped", reason: `${path.relative(projectDir, tsconfigPath)} sets noCheck` };
+    }
+    let options: import("typescript").CompilerOptions;
+    let configErrors: import("typescript").Diagnostic[];
+    try {
+        ({ options, errors: configErrors } = compilerOptions(ts, modules.tsPath, modules.tsNode, programDir, tsconfigPath));
+    } catch (e) {
+        // ts-node refuses a broken tsconfig in every run too: report it once, like a type error.
+        const text = (e as Error).message;
+        return { kind: "errors", entry: path.relative(projectDir, entry), diagnostics: [text], text };
+    }
+    const program = ts.createProgram({ rootNames: [entry], options: { ...options, noEmit: true } });
+    const inNodeModules = /[\\/]node_modules[\\/]/;
+    const files = program.getSourceFiles().filter((f) => !f.isDeclarationFile && !inNodeModules.test(f.fileName));
+    const all: import("typescript").Diagnostic[] = [...configErrors, ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+    for (const f of files) all.push(...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f));
+    const ignored = new Set([...TS_NODE_IGNORED, ...String(env.TS_NODE_IGNORE_DIAGNOSTICS ?? "").split(",").map((s) => Number(s.trim())).filter((n) => n > 0)]);
+    const errors = all.filter((d) => !ignored.has(d.code) && d.category === ts.DiagnosticCategory.Error);
+    if (errors.length === 0) return { kind: "ok", entry: path.relative(projectDir, entry), files: files.length, typescript: ts.version };
+    const host = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => projectDir, getNewLine: () => "\n" };
+    const diagnostics = errors.map((d) => ts.formatDiagnostics([d], host).trimEnd());
+    return { kind: "errors", entry: path.relative(projectDir, entry), diagnostics, text: diagnostics.join("\n") };
+}
