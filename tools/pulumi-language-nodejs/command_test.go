@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -218,5 +222,102 @@ func TestRunResult(t *testing.T) {
 		if got.Error != c.want.Error || got.Bail != c.want.Bail {
 			t.Errorf("exit %d: got %+v, want %+v", c.code, got, c.want)
 		}
+	}
+}
+
+func writeFile(t *testing.T, path, text string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The run entry is found without starting Node, where Node's answer is the same: a package in a node_modules folder
+// above the program, a nearer copy shadowing it, a symlinked (npm link) package; and left to Node for an "exports" map.
+func TestFindModuleAgreesWithNode(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "node_modules/@pulumi/pulumi/package.json"), `{"name":"@pulumi/pulumi","main":"index.js"}`, 0o644)
+	writeFile(t, filepath.Join(root, "node_modules/@pulumi/pulumi/index.js"), "", 0o644)
+	writeFile(t, filepath.Join(root, "node_modules/@pulumi/pulumi/cmd/run/index.js"), "", 0o644)
+	writeFile(t, filepath.Join(root, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"), "", 0o644)
+	// A nearer copy without the subpath: Node keeps looking further up for that subpath.
+	writeFile(t, filepath.Join(root, "app/node_modules/@pulumi/pulumi/package.json"), `{"name":"@pulumi/pulumi"}`, 0o644)
+	writeFile(t, filepath.Join(root, "app/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"), "", 0o644)
+	writeFile(t, filepath.Join(root, "app/deep/program/index.ts"), "", 0o644)
+	// A linked package: the result is its real path.
+	writeFile(t, filepath.Join(root, "real/linked/lib.js"), "", 0o644)
+	writeFile(t, filepath.Join(root, "real/linked/package.json"), `{"name":"linked","main":"lib"}`, 0o644)
+	if err := os.Symlink(filepath.Join(root, "real/linked"), filepath.Join(root, "app/node_modules/linked")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "node_modules/withexports/package.json"), `{"name":"withexports","exports":{"./x":"./y.js"}}`, 0o644)
+	writeFile(t, filepath.Join(root, "node_modules/withexports/y.js"), "", 0o644)
+
+	program := filepath.Join(root, "app/deep/program")
+	nodeBin, nodeErr := exec.LookPath("node")
+	for _, spec := range []string{"@pulumi/pulumi/cmd/run", "@pulumi/pulumi/cmd/dynamic-provider", "linked", "@pulumi/pulumi"} {
+		got, ok := findModule(program, spec)
+		if !ok {
+			t.Errorf("%s: not resolved without Node", spec)
+			continue
+		}
+		if nodeErr != nil {
+			continue
+		}
+		out, err := exec.Command(nodeBin, "-e", "process.chdir(process.argv[1]); console.log(require.resolve(process.argv[2], { paths: [process.cwd()] }))", program, spec).Output()
+		if err != nil {
+			t.Fatalf("%s: node: %v", spec, err)
+		}
+		if want := strings.TrimSpace(string(out)); got != want {
+			t.Errorf("%s: resolved to %s, Node resolves %s", spec, got, want)
+		}
+	}
+	for _, spec := range []string{"withexports/x", "./local", "missing/thing", filepath.Join(root, "x.js")} {
+		if got, ok := findModule(program, spec); ok {
+			t.Errorf("%s: resolved to %s; expected to be left to Node", spec, got)
+		}
+	}
+}
+
+// About reads npm's version from its installation instead of running `npm --version` on every run: the npm here is a
+// script that, if run, prints another version and leaves a marker file.
+func TestAboutDoesNotRunNpm(t *testing.T) {
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on the PATH")
+	}
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "npm-was-run")
+	writeFile(t, filepath.Join(dir, "lib/node_modules/npm/package.json"), `{"name":"npm","version":"7.7.7"}`, 0o644)
+	writeFile(t, filepath.Join(dir, "lib/node_modules/npm/bin/npm-cli.js"), "#!/bin/sh\ntouch '"+marker+"'\necho 9.9.9\n", 0o755)
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../lib/node_modules/npm/bin/npm-cli.js", filepath.Join(dir, "bin/npm")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", filepath.Join(dir, "bin")+string(os.PathListSeparator)+filepath.Dir(nodeBin))
+	project := filepath.Join(dir, "project")
+	writeFile(t, filepath.Join(project, "package.json"), `{"name":"p"}`, 0o644)
+	resp, err := newHost("", "").About(context.Background(), &pulumirpc.AboutRequest{
+		Info: &pulumirpc.ProgramInfo{RootDirectory: project, ProgramDirectory: project, EntryPoint: "."},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Metadata["packagemanager"]; got != "npm" {
+		t.Errorf("packagemanager %q, want npm", got)
+	}
+	if got := resp.Metadata["packagemanagerVersion"]; got != "7.7.7" {
+		t.Errorf("packagemanagerVersion %q, want 7.7.7 (from package.json)", got)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("About ran npm")
+	}
+	if !strings.HasPrefix(resp.Version, "v") {
+		t.Errorf("node version %q", resp.Version)
 	}
 }
