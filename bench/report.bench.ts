@@ -1,34 +1,46 @@
 /**
- * report-drift-20: `clientpolicy report --mode drift --all --parallel 4` over 20 tenant stacks of one project folder,
- * against 20 sequential `pulumi refresh --preview-only` runs of the same stacks (the baseline), measured in the same
- * run on the same in-process emulator with the real Pulumi CLI. Three of the tenants have drift made through the
- * PowerShell endpoint, so both sides do the same reads and find the same changes. Wall-clock seconds; the report's
- * time includes its own start-up (the compiled `clientpolicy`, as the package's bin runs), its `pulumi` calls (one
- * `version` and one `stack ls` per run; per stack the refresh, plus `config` for the three with changes) and writing
- * the JSON report.
+ * report-plan-20 and report-drift-20: `clientpolicy report --mode plan|drift --all` over 20 tenant stacks of the
+ * examples/multi-tenant program (baseline.yaml + tenants/<stack>.yaml, one TenantPolicies per stack), against, in
+ * the same run on the same in-process emulator with the real Pulumi CLI:
  *
- * The report runs its CLI processes with Node's compile cache (cli/report/run.ts `compileCacheEnv`), here in a fresh
- * directory so the run starts cold. A second baseline gives the sequential refreshes the same cache (also fresh), so
- * the share of the ratio that is parallelism and the share that is the cache are both visible.
+ * - `trivial-plan-20`: the plan of a trivial 5-resource no-op dynamic program (bench/programs/trivial-5) over 20
+ *   stacks, type-checked by ts-node in every run as Pulumi does by default, at the same parallelism with the same
+ *   shared compile cache: what any TypeScript program with a dynamic provider costs per stack (the usual floor);
+ * - `refresh-20`: `pulumi refresh --preview-only` of the 20 fleet stacks without running the program, at the same
+ *   parallelism and cache: what drift cost per stack before drift ran the program (today's configuration);
+ * - with `BENCH_BASELINE_CLI=<an older dist/cli/main.js>` (and `BENCH_BASELINE_BIN=<a folder with its pulumi,
+ *   language host and dynamic-provider shim>`), that older report's plan and drift: the before/after comparison.
  *
- * Prints `bench report-drift-20 <s> s`, `bench refresh-sequential-20 <s> s`, `ratio report-drift-20 <x>` (target ≤ 0.5),
- * and `bench refresh-sequential-cached-20`, `ratio report-drift-20-vs-cached <x>`.
+ * The report runs at its default parallelism (one stack per core); every side gets a fresh compile-cache folder, so
+ * all start cold. The figures are wall seconds and CPU seconds (user + system of every process the side started:
+ * `/proc/self/stat` cutime + cstime, which counts descendants once waited for), per run and per stack. CPU is the
+ * measure that survives a loaded machine; wall times move with the load.
+ *
+ * Prints `bench <name> <wall> s wall, <cpu> s CPU (<per stack> s per stack)` for each side and
+ * `ratio report-plan-20-vs-trivial <cpu ratio>` (target ≤ 0.7), `ratio report-drift-20-vs-refresh` (target ≤ 1.3),
+ * and with a baseline `ratio report-plan-20-vs-before` (target ≤ 0.6) and `ratio report-drift-20-vs-before`.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawn } from "node:child_process";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { startTestEmulator } from "../test/helpers/emulator";
-import { pulumiIn, tempDir } from "../scripts/lib/projectFolder";
-import { createFleet, fleetSeed, fleetTenantId } from "../test/e2e/reportFleet";
+import { tempDir } from "../scripts/lib/projectFolder";
+import { createFleet, fleetSeed, fleetTenantId, MULTI_TENANT_BASELINE, MULTI_TENANT_PROGRAM, type Fleet } from "../test/e2e/reportFleet";
 import { ROOT } from "../scripts/lib/stack";
 
+const N = Number(process.env.BENCH_TENANTS ?? 20);
+/** The report's default: one stack per core. */
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? os.availableParallelism());
+const SECRET = "bench-secret-0123456789";
+
 /**
- * CPU seconds (user + system) of this process's finished children and the descendants they waited for: the CLI, its
- * plugins and language host, and `clientpolicy` (Linux `/proc/self/stat` cutime + cstime); undefined elsewhere.
+ * CPU seconds (user + system) of this process's finished children and the descendants they waited for (Linux
+ * `/proc/self/stat` fields 16 and 17, cutime + cstime, in USER_HZ = 1/100 s); undefined elsewhere.
  */
 function childrenCpuSeconds(): number | undefined {
     try {
-        // Fields 16 and 17 (cutime, cstime), in clock ticks of 1/100 s (USER_HZ on Linux).
         const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
         return (Number(fields[13]) + Number(fields[14])) / 100;
     } catch {
@@ -36,16 +48,19 @@ function childrenCpuSeconds(): number | undefined {
     }
 }
 
-function cpuSince(start: number | undefined): number | undefined {
-    const now = childrenCpuSeconds();
-    return start === undefined || now === undefined ? undefined : now - start;
+interface Measured { wall: number; cpu: number }
+
+async function measure(what: () => Promise<void>): Promise<Measured> {
+    const c0 = childrenCpuSeconds() ?? NaN;
+    const t0 = Date.now();
+    await what();
+    return { wall: (Date.now() - t0) / 1000, cpu: (childrenCpuSeconds() ?? NaN) - c0 };
 }
 
-/** The compiled `clientpolicy` (the package's bin), as users run it. */
-function clientpolicy(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
-    const { spawn } = require("node:child_process") as typeof import("node:child_process");
+/** A `clientpolicy` (the compiled bin by default, as users run it) in a child process; resolves on exit. */
+function clientpolicy(main: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(ROOT, "dist", "cli", "main.js"), ...args], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn(process.execPath, [main, ...args], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
         child.stderr!.on("data", (d) => (stderr += d));
         child.on("error", reject);
@@ -53,61 +68,95 @@ function clientpolicy(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: n
     });
 }
 
-const N = Number(process.env.BENCH_TENANTS ?? 20);
-const PARALLEL = 4;
-const SECRET = "bench-secret-0123456789";
+/**
+ * Each stack's plan (`preview`) or program-less drift (`refresh --preview-only`) through the Automation API, `PARALLEL`
+ * at a time, in the fleet's folder: the report's own runner without the report (and with Pulumi's defaults: ts-node
+ * type-checks the program in every run).
+ */
+async function eachStack(fleet: Fleet, stacks: string[], env: NodeJS.ProcessEnv, op: "preview" | "refresh"): Promise<void> {
+    const envVars: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) envVars[k] = v;
+    // The CLI refuses --preview-only with --yes, which PULUMI_SKIP_CONFIRMATIONS=true implies.
+    envVars.PULUMI_SKIP_CONFIRMATIONS = "false";
+    const ws = await LocalWorkspace.create({ workDir: fleet.workDir, envVars });
+    ws.selectStack = async () => {};
+    const queue = [...stacks];
+    const worker = async () => {
+        for (let s = queue.shift(); s; s = queue.shift()) {
+            const stack = await Stack.select(s, ws);
+            if (op === "preview") await stack.preview();
+            else await stack.previewRefresh();
+        }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+}
+
+function line(name: string, m: Measured, note: string): void {
+    console.log(`bench ${name} ${m.wall.toFixed(1)} s wall, ${m.cpu.toFixed(1)} s CPU (${(m.cpu / N).toFixed(2)} s CPU per stack; ${note})`);
+}
 
 async function main(): Promise<void> {
     const emu = await startTestEmulator({ seed: fleetSeed(N, SECRET), clientSecret: SECRET });
     const out = tempDir("clientpolicy-bench-report-");
-    let fleet: Awaited<ReturnType<typeof createFleet>> | undefined;
+    const fleets: Fleet[] = [];
+    const cleanups: Array<() => void> = [];
     try {
         const stacks = Array.from({ length: N }, (_, i) => `tenant-${String(i + 1).padStart(2, "0")}`);
+        const members = stacks.map((stack, i) => ({ stack, endpoint: emu.url, tenantId: fleetTenantId(i + 1), clientId: "demo-client", clientSecret: SECRET }));
         const t0 = Date.now();
-        fleet = await createFleet(stacks.map((stack, i) => ({ stack, endpoint: emu.url, tenantId: fleetTenantId(i + 1), clientId: "demo-client", clientSecret: SECRET })), { parallel: 2 });
-        process.stderr.write(`(setup: ${N} stacks deployed in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+        const files: Record<string, string> = { "baseline.yaml": MULTI_TENANT_BASELINE };
+        stacks.forEach((s, i) => { files[`tenants/${s}.yaml`] = `policies:\n  - identity: Tag:Local${i + 1}\n    settings:\n      enableIMAutoArchiving: true\n`; });
+        const fleet = await createFleet(members, { program: MULTI_TENANT_PROGRAM, files, parallel: 2 });
+        fleets.push(fleet);
+        const trivial = await createFleet(members, { program: fs.readFileSync(path.join(ROOT, "bench", "programs", "trivial-5", "index.ts"), "utf8"), parallel: 2 });
+        fleets.push(trivial);
+        process.stderr.write(`(setup: 2 x ${N} stacks deployed in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+        // Three tenants drift, so drift finds changes and reads like a real fleet.
         for (const i of [1, 2, 3]) await emu.powershell("Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $True", fleetTenantId(i));
 
-        const cpu0 = childrenCpuSeconds();
-        const t1 = Date.now();
-        const reportEnv = { ...fleet.env, NODE_COMPILE_CACHE: tempDir("clientpolicy-bench-ncc-") };
-        const r = await clientpolicy(["report", "--mode", "drift", "--all", "--parallel", String(PARALLEL), "--format", "json", "--out", out, "--dir", fleet.workDir, "--no-impact"], reportEnv);
-        const report = (Date.now() - t1) / 1000;
-        const reportCpu = cpuSince(cpu0);
-        if (r.code !== 2) throw new Error(`report exited ${r.code} (expected 2: three tenants drifted):\n${r.stderr}`);
-        const json = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
-        if (json.counts.changed !== 3 || json.counts.error !== 0) throw new Error(`unexpected counts ${JSON.stringify(json.counts)}`);
-
-        // The CLI refuses --preview-only with --yes, which PULUMI_SKIP_CONFIRMATIONS=true implies.
-        const sequentialCpu: number[] = [];
-        const sequentialRun = async (env: NodeJS.ProcessEnv): Promise<number> => {
-            const c0 = childrenCpuSeconds();
-            const pulumi = pulumiIn(fleet!.workDir, { ...env, PULUMI_SKIP_CONFIRMATIONS: "false" });
-            const t = Date.now();
-            for (const s of stacks) {
-                const res = await pulumi("refresh", "--preview-only", "--stack", s);
-                if (res.code !== 0) throw new Error(`refresh --preview-only ${s} failed:\n${res.output}`);
-            }
-            const wall = (Date.now() - t) / 1000;
-            sequentialCpu.push(cpuSince(c0) ?? NaN);
-            return wall;
+        const cacheDirs: string[] = [];
+        cleanups.push(() => cacheDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+        const cache = () => {
+            cacheDirs.push(tempDir("clientpolicy-bench-ncc-"));
+            return { NODE_COMPILE_CACHE: cacheDirs[cacheDirs.length - 1] };
         };
-        const sequential = await sequentialRun(fleet.env);
-        const sequentialCached = await sequentialRun({ ...fleet.env, NODE_COMPILE_CACHE: tempDir("clientpolicy-bench-ncc-") });
+        const report = (main: string, env: NodeJS.ProcessEnv, mode: string, expected: number) => async () => {
+            const dir = path.join(out, `${mode}-${Date.now()}`);
+            const r = await clientpolicy(main, ["report", "--mode", mode, "--all", "--parallel", String(PARALLEL), "--format", "json", "--out", dir, "--dir", fleet.workDir, "--no-impact"], env);
+            if (r.code !== expected) throw new Error(`report --mode ${mode} exited ${r.code} (expected ${expected}):\n${r.stderr.slice(-4000)}`);
+            const json = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"));
+            if (json.counts.error !== 0 || json.counts.tenants !== N) throw new Error(`report --mode ${mode}: unexpected counts ${JSON.stringify(json.counts)}`);
+        };
+        const current = path.join(ROOT, "dist", "cli", "main.js");
+        const before = process.env.BENCH_BASELINE_CLI;
+        const beforeEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => process.env.BENCH_BASELINE_BIN
+            ? { ...env, PATH: `${path.resolve(process.env.BENCH_BASELINE_BIN)}${path.delimiter}${env.PATH}` } : env;
 
-        console.log(`bench report-drift-${N} ${report.toFixed(1)} s (--parallel ${PARALLEL}, ${N} stacks, 3 drifted)`);
-        console.log(`bench refresh-sequential-${N} ${sequential.toFixed(1)} s (${N} x pulumi refresh --preview-only)`);
-        console.log(`ratio report-drift-${N} ${(report / sequential).toFixed(2)} (target ≤ 0.5)`);
-        console.log(`bench refresh-sequential-cached-${N} ${sequentialCached.toFixed(1)} s (the same, with Node's compile cache)`);
-        console.log(`ratio report-drift-${N}-vs-cached ${(report / sequentialCached).toFixed(2)}`);
-        // Where the time goes: the CPU both sides burn, and the wall time that CPU needs at best on this machine.
-        const cores = os.availableParallelism();
-        if (reportCpu !== undefined) {
-            console.log(`bench report-drift-${N}-cpu ${reportCpu.toFixed(1)} s (CPU of the report and every process it started; on ${cores} cores at least ${(reportCpu / cores).toFixed(1)} s of wall time, ratio ≥ ${(reportCpu / cores / sequential).toFixed(2)})`);
-            console.log(`bench refresh-sequential-${N}-cpu ${sequentialCpu[0].toFixed(1)} s (cached: ${sequentialCpu[1].toFixed(1)} s)`);
+        // Interleaved plan-side then drift-side, so a burst of load on the shared machine hits both sides of a ratio.
+        const plan = await measure(report(current, { ...fleet.env, ...cache() }, "plan", 0));
+        const floor = await measure(() => eachStack(trivial, stacks, { ...trivial.env, ...cache() }, "preview"));
+        const planBefore = before ? await measure(report(before, beforeEnv({ ...fleet.env, ...cache() }), "plan", 0)) : undefined;
+        const drift = await measure(report(current, { ...fleet.env, ...cache() }, "drift", 2));
+        const refresh = await measure(() => eachStack(fleet, stacks, { ...fleet.env, ...cache() }, "refresh"));
+        const driftBefore = before ? await measure(report(before, beforeEnv({ ...fleet.env, ...cache() }), "drift", 2)) : undefined;
+
+        line(`report-plan-${N}`, plan, `clientpolicy report --mode plan --all --parallel ${PARALLEL}`);
+        line(`trivial-plan-${N}`, floor, `5-resource no-op dynamic program, pulumi preview per stack, ${PARALLEL} at a time, type-checked per run`);
+        line(`report-drift-${N}`, drift, `clientpolicy report --mode drift --all --parallel ${PARALLEL}, the program run, 3 tenants drifted`);
+        line(`refresh-${N}`, refresh, `pulumi refresh --preview-only per stack without the program, ${PARALLEL} at a time`);
+        if (planBefore && driftBefore) {
+            line(`report-plan-${N}-before`, planBefore, `BENCH_BASELINE_CLI ${before}`);
+            line(`report-drift-${N}-before`, driftBefore, `BENCH_BASELINE_CLI ${before}`);
+        }
+        console.log(`ratio report-plan-${N}-vs-trivial ${(plan.cpu / floor.cpu).toFixed(2)} (CPU; wall ${(plan.wall / floor.wall).toFixed(2)}; target ≤ 0.7)`);
+        console.log(`ratio report-drift-${N}-vs-refresh ${(drift.cpu / refresh.cpu).toFixed(2)} (CPU; wall ${(drift.wall / refresh.wall).toFixed(2)}; target ≤ 1.3)`);
+        if (planBefore && driftBefore) {
+            console.log(`ratio report-plan-${N}-vs-before ${(plan.cpu / planBefore.cpu).toFixed(2)} (CPU; wall ${(plan.wall / planBefore.wall).toFixed(2)}; target ≤ 0.6)`);
+            console.log(`ratio report-drift-${N}-vs-before ${(drift.cpu / driftBefore.cpu).toFixed(2)} (CPU; wall ${(drift.wall / driftBefore.wall).toFixed(2)})`);
         }
     } finally {
-        fleet?.dispose();
+        for (const f of fleets) f.dispose();
+        for (const c of cleanups) c();
         fs.rmSync(out, { recursive: true, force: true });
         await emu.stop();
     }

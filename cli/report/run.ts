@@ -78,13 +78,17 @@ export const V8_FLAGS_PRELOAD = "--import=data:text/javascript,import{setFlagsFr
  * Node's on-disk compile cache for the CLI's node processes: every stack starts the same program and dynamic-provider
  * host, which compile @pulumi/pulumi (TypeScript included) and this package again, about 0.45 s of CPU per stack and
  * process. The runs share the directory this process caches in (cli/compileCache.ts: `NODE_COMPILE_CACHE`, else
- * Node's default), so the SDK this process already compiled is there before the first stack starts, and every process
+ * Node's default), so what this process already compiled (the SDK, and TypeScript itself from the fleet's type check)
+ * is there before the first stack starts, and every process
  * gets {@link V8_FLAGS_PRELOAD} so that they accept each other's entries. `NODE_DISABLE_COMPILE_CACHE` turns it off.
  */
 export function compileCacheEnv(): Record<string, string> {
-    const dir = compileCache.getCompileCacheDir?.();
+    let dir = compileCache.getCompileCacheDir?.();
     if (!dir) return {};
     compileCache.flushCompileCache?.();
+    // Node reports the folder it caches in, `<NODE_COMPILE_CACHE>/v<node>-<arch>-<V8 cache tag>-<uid>`, and appends that
+    // part itself: handed on as it is, the children would cache one level further down and never see these entries.
+    if (path.basename(dir).startsWith(`v${process.versions.node}-`)) dir = path.dirname(dir);
     const inherited = process.env.NODE_OPTIONS ?? "";
     return { NODE_COMPILE_CACHE: dir, NODE_OPTIONS: inherited.includes(V8_FLAGS_PRELOAD) ? inherited : `${inherited} ${V8_FLAGS_PRELOAD}`.trim() };
 }
@@ -335,6 +339,8 @@ export function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progress">,
     const env = o.workspace.envVars;
     const started = Date.now();
     const r = checkProgram(o.workspace.workDir, { ...process.env, ...env });
+    // TypeScript, compiled for the check, goes to the shared compile cache before the first program loads it.
+    compileCache.flushCompileCache?.();
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     if (r.kind === "errors") {
         throw new CliError(`the program does not type-check (${r.entry}, checked once for ${stackCount} stack(s); no stack was run):\n${r.text}`);

@@ -1,0 +1,120 @@
+/**
+ * How a fleet run executes, end to end with the real Pulumi CLI and a real emulator: the program is type-checked once
+ * before any stack runs (a type error fails the run once, naming file and line), every stack then runs transpile-only,
+ * and the processes of a run (the `clientpolicy` process, each program, each dynamic-provider host) share Node's
+ * compile cache without rejecting each other's entries.
+ *
+ * The rejection counter: Node writes a compile-cache entry back to disk when it is new or was rejected (compiled under
+ * another V8 flag hash or from other source), and leaves an accepted entry's file untouched. A second identical run
+ * therefore rewrites exactly the entries some process of it rejected; the test counts the existing entry files whose
+ * inode, size or mtime changed (`NODE_DEBUG_NATIVE=COMPILE_CACHE` prints "was rejected" for the same events, but
+ * only on each process's own stderr, which the engine does not hand back whole).
+ */
+import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { tempDir } from "../../scripts/lib/projectFolder";
+import { startTestEmulator, type TestTenant } from "../helpers/emulator";
+import { clientpolicy, createFleet, fleetSeed, fleetTenantId, type Fleet } from "./reportFleet";
+
+const SECRET = "fleet-secret-" + crypto.randomBytes(6).toString("hex");
+const STACKS = ["r1", "r2"];
+
+/**
+ * The fleet's program, with a probe: each run writes the `PULUMI_NODEJS_TRANSPILE_ONLY` it was started with to
+ * `$FLEET_PROBE_DIR/<stack>`, so the test sees how every stack's program was loaded.
+ */
+const PROGRAM = `import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as cp from "clientpolicy-as-code";
+if (process.env.FLEET_PROBE_DIR) {
+    fs.writeFileSync(path.join(process.env.FLEET_PROBE_DIR, pulumi.getStack()), String(process.env.PULUMI_NODEJS_TRANSPILE_ONLY));
+}
+new cp.ClientPolicy("global", { identity: "Global", enableIMAutoArchiving: false });
+`;
+
+/** Every file under `dir` with what changes when Node rewrites it (a new file replaces the old by rename). */
+function snapshot(dir: string): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const file = path.join(entry.parentPath, entry.name);
+        const st = fs.statSync(file);
+        files.set(file, `${st.ino}:${st.size}:${st.mtimeMs}`);
+    }
+    return files;
+}
+
+describe("clientpolicy report: the fleet run (real CLI)", function () {
+    this.timeout(900_000);
+    let emu: TestTenant;
+    let fleet: Fleet;
+    let probe: string;
+    let out: string;
+
+    before(async () => {
+        emu = await startTestEmulator({ seed: fleetSeed(STACKS.length, SECRET), clientSecret: SECRET });
+        fleet = await createFleet(STACKS.map((stack, i) => ({ stack, endpoint: emu.url, tenantId: fleetTenantId(i + 1), clientId: "demo-client", clientSecret: SECRET })), { program: PROGRAM });
+        probe = tempDir("clientpolicy-fleet-probe-");
+        out = tempDir("clientpolicy-fleet-out-");
+    });
+    after(async () => {
+        fleet?.dispose();
+        await emu?.stop();
+        for (const d of [probe, out]) if (d) fs.rmSync(d, { recursive: true, force: true });
+    });
+
+    const report = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+        clientpolicy(["report", "--dir", fleet.workDir, "--format", "json", "--out", path.join(out, crypto.randomBytes(4).toString("hex")), ...args], { ...fleet.env, ...env });
+
+    it("a type error fails the run once, naming file and line, before any stack runs", async () => {
+        const index = path.join(fleet.workDir, "index.ts");
+        const good = fs.readFileSync(index, "utf8");
+        const state = STACKS.map((s) => fs.readFileSync(fleet.stateFile(s)));
+        fs.writeFileSync(path.join(fleet.workDir, "limits.ts"), "export const maxContacts: number = \"many\";\n");
+        fs.writeFileSync(index, `import { maxContacts } from "./limits";\n${good}const n: string = maxContacts;\n`);
+        try {
+            const r = await report({ FLEET_PROBE_DIR: probe }, "--mode", "plan", "--all");
+            assert.equal(r.code, 1, `exit 1 (the tool failed, no report):\n${r.stderr}`);
+            const lines = r.stderr.split("\n");
+            const at = (needle: string) => lines.filter((l) => l.includes(needle));
+            assert.equal(at("limits.ts(1,14): error TS2322").length, 1, `the imported file's error once:\n${r.stderr}`);
+            const last = good.split("\n").length + 1;
+            assert.equal(at(`index.ts(${last},7): error TS2322`).length, 1, `the entry's error once, with its line:\n${r.stderr}`);
+            assert.match(r.stderr, /does not type-check .*no stack was run/);
+            assert.doesNotMatch(r.stderr, / started \(running:/, "no stack was started");
+            assert.deepEqual(fs.readdirSync(probe), [], "no program ran");
+            STACKS.forEach((s, i) => assert.ok(fs.readFileSync(fleet.stateFile(s)).equals(state[i]), `${s}: state untouched`));
+        } finally {
+            fs.writeFileSync(index, good);
+            fs.rmSync(path.join(fleet.workDir, "limits.ts"));
+        }
+    });
+
+    it("a program that type-checks: every stack runs transpile-only", async () => {
+        const r = await report({ FLEET_PROBE_DIR: probe }, "--mode", "plan", "--all");
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /program index\.ts type-checked once .* stacks run transpile-only/);
+        for (const s of STACKS) assert.equal(fs.readFileSync(path.join(probe, s), "utf8"), "true", `${s} ran transpile-only`);
+    });
+
+    it("the processes of a run accept each other's compile-cache entries: a second run rewrites none", async () => {
+        const cache = tempDir("clientpolicy-fleet-ncc-");
+        try {
+            const env = { NODE_COMPILE_CACHE: cache };
+            const first = await report(env, "--mode", "drift", "--stacks", "r1");
+            assert.equal(first.code, 0, first.stderr);
+            const before = snapshot(cache);
+            assert.ok(before.size > 500, `the first run filled the cache (${before.size} entries)`);
+            const second = await report(env, "--mode", "drift", "--stacks", "r1");
+            assert.equal(second.code, 0, second.stderr);
+            const after = snapshot(cache);
+            const rewritten = [...before].filter(([f, v]) => after.has(f) && after.get(f) !== v).map(([f]) => f);
+            assert.deepEqual(rewritten.slice(0, 10), [], `${rewritten.length} of ${before.size} entries rejected and rewritten by the second run`);
+        } finally {
+            fs.rmSync(cache, { recursive: true, force: true });
+        }
+    });
+});
