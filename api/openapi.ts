@@ -48,7 +48,7 @@ const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
     PreconditionFailed: "the If-Match ETag is stale",
     UnsupportedMediaType: "wrong Content-Type",
     PreconditionRequired: "PUT without If-None-Match: * or If-Match",
-    Throttled: "per-tenant budget exceeded (or injected fault); honour Retry-After",
+    Throttled: "the tenant's request budget exceeded, or on the gateway a per-address limit on token requests or requests without a valid token (or an injected fault); honour Retry-After",
     InternalServerError: "also injected faults",
     NotImplemented: "a route, method or policy type the emulator does not model",
     ServiceUnavailable: "injected faults, or the gateway's Management Shell died (replaced); honour Retry-After",
