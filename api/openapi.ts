@@ -13,9 +13,10 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { SETTINGS, wireJsonSchema } from "./catalogue";
 import {
-    BATCH_MAX_USERS, DEFAULT_PAGE_SIZE, ERROR_CODES, MAX_BODY_BYTES, MAX_PAGE_SIZE, OWNER_ANNOTATION, OWNER_MAX_LENGTH,
-    OPERATION_ID_MAX_LENGTH, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, type ErrorCode,
+    BATCH_MAX_USERS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, OWNER_ANNOTATION, OWNER_MAX_LENGTH,
+    OPERATION_ID_MAX_LENGTH, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS,
 } from "./contract";
+import { ERROR_CODES, ERROR_TABLE, RETRYABLE_STATUSES, type ErrorCode } from "./errors";
 
 type Obj = Record<string, unknown>;
 
@@ -36,31 +37,14 @@ const ERROR_RESPONSE_NAMES: Record<string, string> = {
     "504": "GatewayTimeout",
 };
 
-/** What a code means beyond its name, where that helps a client. */
-const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
-    InvalidParameter: "target names the property",
-    PolicyInUse: "details[0].count = granted users",
-    AmbiguousIdentity: "details list the matches",
-    OperationIdConflict: "a batch POST repeated a known OperationId with a different body",
-    PayloadTooLarge: `body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`,
-    Unauthorized: "missing, malformed or expired bearer token",
-    Forbidden: "the token's tenant differs from the /{tenantId} prefix",
-    PreconditionFailed: "the If-Match ETag is stale",
-    UnsupportedMediaType: "wrong Content-Type",
-    PreconditionRequired: "PUT without If-None-Match: * or If-Match",
-    Throttled: "the tenant's request budget exceeded, or on the gateway a per-address limit on token requests or requests without a valid token (or an injected fault); honour Retry-After",
-    InternalServerError: "also injected faults",
-    NotImplemented: "a route, method or policy type the emulator does not model",
-    ServiceUnavailable: "injected faults, or the gateway's Management Shell died (replaced); honour Retry-After",
-    GatewayTimeout: "the gateway's Management Shell did not answer in time; re-read before assuming the write happened",
-};
 
 /** Error responses by status, shared through components/responses: every contract code of that status. */
 const ERRORS: Record<string, [string, string]> = Object.fromEntries(Object.entries(ERROR_RESPONSE_NAMES).map(([status, name]) => {
     const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => String(ERROR_CODES[c]) === status);
-    return [status, [name, codes.map((c) => (CODE_NOTES[c] ? `${c} (${CODE_NOTES[c]})` : c)).join(", ") + "."]];
+    return [status, [name, codes.map((c) => { const note = ERROR_TABLE[c].note; return note ? `${c} (${note})` : c; }).join(", ") + "."]];
 }));
-const RETRY_STATUSES = new Set(["429", "503", "504"]);
+/** Error responses that carry Retry-After: the retryable statuses of the error table. */
+const RETRY_STATUSES = new Set([...RETRYABLE_STATUSES].map(String).filter((s) => s in ERROR_RESPONSE_NAMES));
 const COMMON = ["401", "429", "500", "501", "503", "504"];
 
 function responses(success: Record<string, Obj>, errors: string[]): Obj {
