@@ -53,7 +53,7 @@ export interface ErrorRow {
 const tenant = (status: number, cls: ProviderErrorClass, kind: ErrorKind, powerShell: readonly PowerShellCategory[], note?: string, retryable = false) =>
     ({ status, source: "tenant", class: cls, retryable, powerShell, kind, note }) as const;
 const invalid = (note?: string, powerShell: readonly PowerShellCategory[] = ["InvalidArgument"]) => tenant(400, "ValidationError", "failed", powerShell, note);
-const notFound = (note?: string) => tenant(404, "NotFoundError", "failed", ["ObjectNotFound"], note);
+const notFound = (note: string) => tenant(404, "NotFoundError", "failed", ["ObjectNotFound"], note);
 const conflict = (status: number, powerShell: PowerShellCategory, note?: string) => tenant(status, "ConflictError", "failed", [powerShell], note);
 const token = (note: string) => ({ status: 400, source: "token", class: "AuthError", retryable: false, kind: "auth", note }) as const;
 const network = (note: string) => ({ source: "network", class: "TransportError", retryable: true, kind: "unreachable", note }) as const;
@@ -68,13 +68,13 @@ export const ERROR_TABLE = {
     ParseError: invalid("the PowerShell endpoint could not parse the script", ["ParserError"]),
     Unauthorized: tenant(401, "AuthError", "auth", ["PermissionDenied"], "missing, malformed or expired bearer token"),
     Forbidden: tenant(403, "AuthError", "auth", ["PermissionDenied"], "the token's tenant differs from the /{tenantId} prefix"),
-    PolicyNotFound: notFound(),
-    UserNotFound: notFound(),
-    OperationNotFound: notFound(),
-    TenantNotFound: notFound(),
-    ResourceNotFound: notFound(),
-    PolicyAlreadyExists: conflict(409, "ResourceExists"),
-    TenantAlreadyExists: conflict(409, "ResourceExists"),
+    PolicyNotFound: notFound("no policy has that identity"),
+    UserNotFound: notFound("no user matches the identity"),
+    OperationNotFound: notFound("no batch operation has that id"),
+    TenantNotFound: notFound("the tenant does not exist on this service"),
+    ResourceNotFound: notFound("no route has that path"),
+    PolicyAlreadyExists: conflict(409, "ResourceExists", "a policy of that identity exists"),
+    TenantAlreadyExists: conflict(409, "ResourceExists", "the service already has that tenant"),
     PolicyInUse: conflict(409, "InvalidOperation", "details[0].count = granted users"),
     AmbiguousIdentity: conflict(409, "InvalidOperation", "details list the matches"),
     OperationIdConflict: conflict(409, "InvalidOperation", "a batch POST repeated a known OperationId with a different body"),

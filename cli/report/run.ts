@@ -105,8 +105,9 @@ const PHRASES: ReadonlyArray<readonly [ErrorKind, RegExp]> = [
 const CODE_WORDS = new RegExp(`\\b(${[...Object.keys(ERROR_TABLE), ...PROVIDER_ERROR_CLASSES].join("|")})\\b`, "g");
 
 /**
- * Sorts a failure into an error kind: from the error codes and provider error classes its messages name (the error
- * table's kinds, api/errors.ts), else from the words of messages that carry none ({@link PHRASES}).
+ * Sorts a failure into an error kind: the error table's kinds (api/errors.ts) of the error codes and provider error
+ * classes its messages name, and the kinds of the words of messages that carry none ({@link PHRASES}); of several, the
+ * first of {@link KIND_ORDER}.
  */
 export function classifyError(messages: readonly string[], timedOut: boolean): ErrorKind {
     if (timedOut) return "timeout";
@@ -120,7 +121,10 @@ export function classifyError(messages: readonly string[], timedOut: boolean): E
     return KIND_ORDER.find((k) => found.has(k)) ?? "failed";
 }
 
-/** The tenant-facing error kind of an exception thrown by the tenant client or the config resolution: its code's, else its class's. */
+/**
+ * The tenant-facing error kind of an exception thrown by the tenant client or the config resolution: its code's, else
+ * its class's (the error table's), else what its message says.
+ */
 function kindOfError(e: unknown): ErrorKind {
     const { name, code, message } = (e ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
     const kind = (typeof code === "string" ? errorKindOf(code) : undefined) ?? (typeof name === "string" ? errorKindOfClass(name) : undefined);

@@ -2,8 +2,14 @@
  * Upgrading the package under a deployed stack. Users have stacks written by the released package (0.1.0, commit
  * {@link RELEASED}); its state holds the provider's module paths (`clientpolicy-as-code/dist/provider/resources/
  * *.provider`), the owner ids it stamped (`project/stack/resource`) and its outputs. With the current package
- * installed in place of it, the same program, unedited, must refresh, preview with no changes, update one setting and
- * destroy, and the tenant must hold what each step says.
+ * installed in place of it, the same program, unedited, must refresh, update one setting and destroy, and the tenant
+ * must hold what each step says.
+ *
+ * Between the refresh and the update there is one migration the current package needs: a stack records its instance id
+ * in a `StackInstance` resource (provider/resources/stackInstance.ts) that 0.1.0 did not have, and every owner id
+ * carries it (`project/stack@instance/resource`). The first preview after the upgrade therefore proposes exactly
+ * that — the StackInstance created, each resource updated for its `stackInstance` input, no setting or user — and only
+ * after that `up` does `preview --expect-no-changes` pass. The test pins the migration to that shape.
  *
  * The released package is built from the repository's history as npm builds a git dependency (the sources of
  * {@link RELEASED} from `git archive`, `npm pack` running its `prepare`), and kept in a cache folder under the system's
@@ -138,10 +144,31 @@ describe("e2e: a stack deployed with the released package (0.1.0) upgrades to th
         assert.deepEqual(await tenantView(), before);
     });
 
-    it("preview --expect-no-changes passes with the unedited program", async () => {
+    it("the first preview proposes only the stack-instance migration: the StackInstance, the resources' instance input", async () => {
         assert.ok(upgraded, "the current package is installed");
         const writes = (await tenant.stats()).writes;
-        ok(await pulumi("preview", "--diff", "--expect-no-changes"), "preview --expect-no-changes with the current package");
+        const r = ok(await pulumi("preview", "--json"), "preview --json with the current package");
+        assert.equal((await tenant.stats()).writes, writes, "a preview writes nothing to the tenant");
+        const plan = JSON.parse(r.stdout) as { changeSummary: Record<string, number>; steps: { op: string; urn: string; diffReasons?: string[] }[] };
+        const changed = plan.steps.filter((st) => st.op !== "same");
+        assert.deepEqual(changed.map((st) => `${st.op} ${st.urn.split("::").slice(-2).join("::")}`).sort(), [
+            "create pulumi-nodejs:dynamic/clientpolicy:StackInstance::clientpolicy-stack-instance",
+            "update pulumi-nodejs:dynamic/clientpolicy:ClientPolicy::global",
+            "update pulumi-nodejs:dynamic/clientpolicy:ClientPolicy::upgrade-policy",
+            "update pulumi-nodejs:dynamic/clientpolicy:PolicyGrant::tony-smith",
+        ], r.stdout);
+        for (const st of changed.filter((c) => c.op === "update")) assert.deepEqual(st.diffReasons, ["stackInstance"], `${st.urn}: ${r.stdout}`);
+    });
+
+    it("up applies the migration: owners carry the stack instance, nothing else in the tenant changes; then no changes", async () => {
+        assert.ok(upgraded, "the current package is installed");
+        const before = await tenantView();
+        ok(await pulumi("up", "--yes"), "up (migration) with the current package");
+        const after = await tenantView();
+        assert.deepEqual({ ...after, owner: undefined }, { ...before, owner: undefined });
+        assert.match(after.owner ?? "", new RegExp(`^clientpolicy-e2e-upgrade/${STACK}@[0-9a-f]{16}/upgrade-policy$`));
+        const writes = (await tenant.stats()).writes;
+        ok(await pulumi("preview", "--diff", "--expect-no-changes"), "preview --expect-no-changes after the migration");
         assert.equal((await tenant.stats()).writes, writes, "a preview writes nothing to the tenant");
     });
 
@@ -155,7 +182,7 @@ describe("e2e: a stack deployed with the released package (0.1.0) upgrades to th
         assert.doesNotMatch(up.stdout, /replaced|created|deleted/, up.stdout);
         const after = await tenantView();
         assert.deepEqual({ ...after, owner: undefined }, { ...before, owner: undefined, tag: { ...before.tag!, contacts: 500 } });
-        assert.ok(after.owner?.startsWith(`clientpolicy-e2e-upgrade/${STACK}`), `the stack still owns the policy: ${after.owner}`);
+        assert.equal(after.owner, before.owner, "the stack still owns the policy");
         ok(await pulumi("preview", "--expect-no-changes"), "preview after the update");
     });
 
