@@ -21,12 +21,20 @@ export const POWERSHELL_MEDIA_TYPE = "application/x-powershell";
 /** {@link parseScript} for request handlers: a parse failure becomes a 400 `ParseError` naming line and column. */
 export function parseScriptOrFail(script: string): PsCommand[] {
     try {
-        return parseScript(script);
+        return parseScript(script, { extraCmdlets: EXTRA_CMDLETS });
     } catch (e) {
         if (e instanceof PsParseError) throw Errors.parseError(e.line, e.column, e.message);
         throw e;
     }
 }
+
+/**
+ * Cmdlets besides the five CsClientPolicy ones: `Move-CsUser -Identity <user> -Target <pool FQDN>` rehomes a user on
+ * another Registrar pool (MicrosoftDocs/office-docs-powershell, skype/skype-ps/skype/Move-CsUser.md: "moves … to a new
+ * Registrar pool"), which can change the site whose client policy applies: drift an administrator causes outside the
+ * stack. Its other parameters (-ProxyPool, -Force, -MoveToTeams, …) are not modelled.
+ */
+const EXTRA_CMDLETS = ["Move-CsUser"];
 
 /** Result of one executed line. */
 export interface PsResult {
@@ -47,6 +55,7 @@ const POSITIONAL: Record<string, string[]> = {
     "Get-CsClientPolicy": ["identity"],
     "Remove-CsClientPolicy": ["identity"],
     "Grant-CsClientPolicy": ["identity", "policyname"],
+    "Move-CsUser": ["identity", "target"],
 };
 
 /** How PowerShell prints an argument in a binding error. */
@@ -126,6 +135,11 @@ async function run(tenant: Tenant, cmd: PsCommand): Promise<unknown> {
             const policy = cmd.named.has("policyname") ? cmd.named.get("policyname")!.value : bound.get("policyname");
             if (policy === undefined) throw Errors.invalidParameter("PolicyName", "Grant-CsClientPolicy needs -PolicyName <name> or $null.");
             return userView(await tenant.grant(identityArg(cmd, bound), policy, null));
+        }
+        case "Move-CsUser": {
+            rejectOthers(cmd, ["identity", "target", "confirm"]);
+            const target = cmd.named.has("target") ? cmd.named.get("target")!.value : bound.get("target");
+            return userView(await tenant.moveUser(identityArg(cmd, bound), target));
         }
         default:
             throw Errors.notImplemented(cmd.cmdlet);
