@@ -15,9 +15,10 @@
  *    assigned at multiple scope levels: global, site, and user", the location policy being the documented exception
  *    where a network site overrides the user).
  * 2. **No merging across scopes.** A setting the applying policy leaves unset is not taken from the site or Global
- *    policy: it takes the client's default (the Lync Server PowerShell blog, "Are Unused Settings Applied From the
- *    Global Scope?", 2010-09-12, blogs.technet.microsoft.com/csps: no — an unconfigured client-policy setting means
- *    the client uses its own default). The default is the catalogue's documented one (api/catalogue.ts `default`);
+ *    policy: it takes the client's default (the Lync Server PowerShell team's posts "Are Unused Settings Applied From
+ *    the Global Scope?", 2010-09-12, and "Lync Server Policy Default Values and Inheritance": defaults "are hard-wired
+ *    into the product" and "only tangentially related to the global policies"; techcommunity.microsoft.com,
+ *    skype_for_business_blog). The default is the catalogue's documented one (api/catalogue.ts `default`);
  *    most settings have none documented, and then the value is reported as "client default (not documented)".
  * 3. **A grant of a policy that does not exist** (removed with `-Force`; the reference does not say what becomes of
  *    its holders, CSCLIENTPOLICY.md §3) falls through to the site and Global scopes — the "fallback is implied by the
