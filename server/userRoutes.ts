@@ -32,6 +32,17 @@ function queryValue(ctx: RequestContext, name: string): string | null | undefine
     return v.trim() === "" ? null : v;
 }
 
+/** `fn` memoised per distinct argument (users share a handful of sites and grants; parsing once per value is enough). */
+function memo<T>(fn: (x: string | null | undefined) => T): (x: string | null | undefined) => T {
+    const seen = new Map<string | null | undefined, T>();
+    return (x) => {
+        if (seen.has(x)) return seen.get(x)!;
+        const v = fn(x);
+        seen.set(x, v);
+        return v;
+    };
+}
+
 /** The users `GET /users` answers after its filters (400 naming a malformed filter). */
 function filtered(ctx: RequestContext, users: WireUser[], policies: PolicySet | undefined): WireUser[] {
     let out = users;
@@ -39,20 +50,28 @@ function filtered(ctx: RequestContext, users: WireUser[], policies: PolicySet | 
     if (site !== undefined) {
         const key = site === null ? undefined : sitePolicyKey(site);
         if (site !== null && key === undefined) throw Errors.invalidParameter("site", `site must be a site identity (Site:<name> or <name>), got ${JSON.stringify(site)}.`);
-        out = out.filter((u) => sitePolicyKey(u.Site) === key);
+        const siteKey = memo(sitePolicyKey);
+        out = out.filter((u) => siteKey(u.Site) === key);
     }
     const grant = queryValue(ctx, "clientPolicy");
     if (grant !== undefined) {
         const key = grant === null ? undefined : grantPolicyKey(grant);
         if (grant !== null && key === undefined) throw Errors.invalidParameter("clientPolicy", `clientPolicy must be a per-user policy name (Tag:<name> or <name>), got ${JSON.stringify(grant)}.`);
-        out = out.filter((u) => grantPolicyKey(u.ClientPolicy) === key);
+        const grantKey = memo(grantPolicyKey);
+        out = out.filter((u) => grantKey(u.ClientPolicy) === key);
     }
     const effective = queryValue(ctx, "effectivePolicy");
     if (effective !== undefined) {
         const id = parsePolicyIdentity(effective);
         if (isIdentityError(id)) throw Errors.invalidParameter("effectivePolicy", `effectivePolicy ${id.error}`);
         const set = policies!;
-        out = out.filter((u) => foldIdentity(appliedPolicy(u, set).identity) === id.key);
+        const applies = new Map<string, boolean>();
+        out = out.filter((u) => {
+            const raw = `${u.Site ?? ""}\n${u.ClientPolicy ?? ""}`;
+            let yes = applies.get(raw);
+            if (yes === undefined) applies.set(raw, (yes = foldIdentity(appliedPolicy(u, set).identity) === id.key));
+            return yes;
+        });
     }
     return out;
 }
@@ -60,8 +79,12 @@ function filtered(ctx: RequestContext, users: WireUser[], policies: PolicySet | 
 /** Counts users by (site, grant) and resolves each group's client policy. */
 export function countGroups(users: readonly WireUser[], set: PolicySet): WireUserGroup[] {
     const groups = new Map<string, { Site: string | null; ClientPolicy: string | null; Count: number }>();
+    // The folded group key per distinct raw (site, grant) pair: computed once, not once per user.
+    const keys = new Map<string, string>();
     for (const u of users) {
-        const k = groupKey(u);
+        const raw = `${u.Site ?? ""}\n${u.ClientPolicy ?? ""}`;
+        let k = keys.get(raw);
+        if (k === undefined) keys.set(raw, (k = groupKey(u)));
         const g = groups.get(k);
         if (g) g.Count++;
         else groups.set(k, { Site: siteIdentity(u.Site), ClientPolicy: u.ClientPolicy ?? null, Count: 1 });
