@@ -51,7 +51,10 @@ export const ROUTE_PATTERNS = {
     batchAssignments: "/Skype.Policy/batchAssignments",
     batchAssignment: "/Skype.Policy/batchAssignments/:id",
     userResolutions: "/Skype.Policy/userResolutions",
+    users: "/users",
     user: "/users/:identity",
+    sites: "/Skype.Policy/sites",
+    userCounts: "/Skype.Policy/configurations/:type/userCounts",
     userAssignment: "/users/:identity/policyAssignments/:type",
     token: "/:tenantId/oauth2/v2.0/token",
 } as const;
@@ -72,7 +75,17 @@ export const Routes = {
     batchAssignments: () => "/Skype.Policy/batchAssignments",
     batchAssignment: (operationId: string) => `/Skype.Policy/batchAssignments/${seg(operationId)}`,
     userResolutions: () => "/Skype.Policy/userResolutions",
+    users: (filter: UserFilter = {}) => {
+        const q = new URLSearchParams();
+        if (filter.site !== undefined) q.set("site", filter.site ?? "");
+        if (filter.clientPolicy !== undefined) q.set("clientPolicy", filter.clientPolicy ?? "");
+        if (filter.effectivePolicy !== undefined) q.set("effectivePolicy", filter.effectivePolicy);
+        if (filter.top !== undefined) q.set("$top", String(filter.top));
+        return q.size > 0 ? `/users?${q}` : "/users";
+    },
     user: (identity: string) => `/users/${seg(identity)}`,
+    sites: () => "/Skype.Policy/sites",
+    userCounts: () => `/Skype.Policy/configurations/${POLICY_TYPE}/userCounts`,
     userAssignment: (identity: string) => `/users/${seg(identity)}/policyAssignments/${POLICY_TYPE}`,
     token: (tenantId: string) => `/${seg(tenantId)}/oauth2/v2.0/token`,
 } as const;
@@ -115,6 +128,61 @@ export interface WireUser {
     readonly ClientPolicy: string | null;
     /** Owner of the direct assignment (who granted it through this API), or null. */
     readonly ClientPolicyOwner?: string | null;
+    /**
+     * FQDN of the Registrar pool the user is homed on, as `Get-CsUser` reports `RegistrarPool`; null when the user has
+     * none (enabled but not yet homed: Get-CsUserPoolInfo documents such users). Absent: the backend does not report it.
+     */
+    readonly RegistrarPool?: string | null;
+    /**
+     * Identity of the site hosting that pool (`Site:<name>`, as `Get-CsPool` reports a pool's `Site` and `Get-CsSite`
+     * its `Identity`): the site whose `site:<name>` client policy applies to the user when no per-user policy is
+     * granted. Null when the user has no pool, or the pool is not in the topology. Absent: not reported.
+     */
+    readonly Site?: string | null;
+}
+
+/** A site of the topology, as `Get-CsSite` reports it: its identity and the FQDNs of its pools (`Get-CsPool -Site`). */
+export interface WireSite {
+    /** `Site:<name>`; the site's client policy, if any, is `site:<name>`. */
+    readonly Identity: string;
+    readonly Pools: readonly string[];
+}
+
+/**
+ * Filters of `GET /users` ({@link Routes.users}). `site`: users whose site is that identity (`Site:Redmond` or
+ * `Redmond`), or null for users without a site. `clientPolicy`: users granted that tag policy, or null for users with
+ * no grant. `effectivePolicy`: users whose effective client policy (api/effective.ts) is that identity.
+ */
+export interface UserFilter {
+    readonly site?: string | null;
+    readonly clientPolicy?: string | null;
+    readonly effectivePolicy?: string;
+    readonly top?: number;
+}
+
+/** Why a policy applies to a user (api/effective.ts): granted per-user, the site's, or Global. */
+export type EffectiveReason = "Granted" | "Site" | "Global";
+
+/**
+ * One group of `GET …/ClientPolicy/userCounts`: the users sharing a site and a direct grant. Those two facts (and the
+ * set of policies that exist) decide a user's client policy, so the groups answer "how many users does this change
+ * reach" for any change without listing a single user.
+ */
+export interface WireUserGroup {
+    /** Site identity (`Site:<name>`), or null for users without one. */
+    readonly Site: string | null;
+    /** The granted tag policy's name (without `Tag:`), or null. */
+    readonly ClientPolicy: string | null;
+    /** The client policy that applies to these users now (`Tag:<name>`, `site:<name>` or `Global`). */
+    readonly EffectivePolicy: string;
+    readonly Reason: EffectiveReason;
+    readonly Count: number;
+}
+
+/** `GET …/ClientPolicy/userCounts`: every group (sorted by site, then grant) and the number of users in all. */
+export interface WireUserCounts {
+    readonly value: readonly WireUserGroup[];
+    readonly Total: number;
 }
 
 /** `PUT /users/{identity}/policyAssignments/ClientPolicy`: `PolicyName` null unassigns. */

@@ -121,6 +121,19 @@ function tenantPaths(): Record<string, Obj> {
             post: op("resolveUsers", `Resolve up to ${RESOLVE_MAX_IDENTITIES} user identities in one call (read-only): each answered, in request order, with the user or its own error (UserNotFound, AmbiguousIdentity with the matching SIP addresses, InvalidParameter).`,
                 jsonBody(schemaRef("ResolveRequest")), { "200": ok("One result per identity, in request order.", schemaRef("ResolveResponse")) }, ["400", "413", "415"]),
         },
+        [path("users")]: {
+            get: op("listUsers", "List users (paged), each with its Registrar pool and site; optionally only one site's, one grant's, or one effective policy's users.",
+                { parameters: [P("Top"), P("SkipToken"), P("SiteFilter"), P("ClientPolicyFilter"), P("EffectivePolicyFilter")] },
+                { "200": ok("A page of users.", schemaRef("UserList")) }, ["400"]),
+        },
+        [path("sites")]: {
+            get: op("listSites", "Sites of the topology (Get-CsSite) with their pools (Get-CsPool), paged.", { parameters: [P("Top"), P("SkipToken")] },
+                { "200": ok("A page of sites.", schemaRef("SiteList")) }, ["400"]),
+        },
+        [path("userCounts")]: {
+            get: op("countUsers", "Users counted by site and direct grant, each group with the client policy that applies to it (per-user grant, else the site's policy, else Global): how many users any change reaches, without listing them.",
+                { parameters: [P("PolicyType")] }, { "200": ok("Every group and the total.", schemaRef("UserCounts")) }, ["400"]),
+        },
         [path("user")]: {
             get: op("getUser", "Resolve a user identity.", { parameters: [P("UserIdentity")] }, { "200": ok("The user.", schemaRef("User")) }, ["400", "404", "409"]),
         },
@@ -196,7 +209,7 @@ function emulatorPaths(): Record<string, Obj> {
         },
         "/_emulator/{tenantId}/powershell": {
             post: {
-                ...admin, operationId: "runPowerShell", summary: "Run New/Set/Get/Remove/Grant-CsClientPolicy lines out of band (drift).", parameters: [tenantParam],
+                ...admin, operationId: "runPowerShell", summary: "Run New/Set/Get/Remove/Grant-CsClientPolicy and Move-CsUser lines out of band (drift).", parameters: [tenantParam],
                 requestBody: { required: true, content: { "application/x-powershell": { schema: { type: "string" } } } },
                 responses: {
                     "200": ok("Per-line results (a failing line does not stop later ones).", schemaRef("PowerShellResults")),
@@ -218,6 +231,8 @@ function schemas(): Obj {
             Id: str, SipAddress: str, UserPrincipalName: str, DisplayName: str,
             ClientPolicy: { ...nullableStr, description: "Direct assignment's PolicyName (without Tag:)." },
             ClientPolicyOwner: owner("Owner recorded on the direct assignment by the grant that made it (null: none, e.g. Grant-CsClientPolicy)."),
+            RegistrarPool: { ...nullableStr, description: "FQDN of the user's Registrar pool (Get-CsUser RegistrarPool); null: none. Absent when the backend does not report it." },
+            Site: { ...nullableStr, description: "Site:<name> of the site hosting that pool (Get-CsPool Site); null: none. Its site:<name> client policy applies unless a per-user policy is granted." },
         },
     };
     const nextLink = { type: "string", format: "uri-reference", description: "Next page, relative to the API base URL (never another origin)." };
@@ -251,6 +266,29 @@ function schemas(): Obj {
         PolicyList: page("Policy"),
         User: user,
         UserList: page("User"),
+        Site: {
+            type: "object", required: ["Identity", "Pools"],
+            properties: { Identity: { ...str, description: "Site:<name>." }, Pools: { type: "array", items: str, description: "FQDNs of the site's pools." } },
+        },
+        SiteList: page("Site"),
+        UserCounts: {
+            type: "object", required: ["value", "Total"],
+            properties: {
+                Total: { type: "integer", minimum: 0 },
+                value: {
+                    type: "array", items: {
+                        type: "object", required: ["Site", "ClientPolicy", "EffectivePolicy", "Reason", "Count"],
+                        properties: {
+                            Site: { ...nullableStr, description: "Site:<name>, or null for users without a site." },
+                            ClientPolicy: { ...nullableStr, description: "Granted tag policy name, or null." },
+                            EffectivePolicy: { ...str, description: "The client policy that applies to these users now." },
+                            Reason: { enum: ["Granted", "Site", "Global"] },
+                            Count: { type: "integer", minimum: 1 },
+                        },
+                    },
+                },
+            },
+        },
         GrantRequest: {
             type: "object", additionalProperties: false, required: ["PolicyName"],
             properties: { PolicyName: { ...nullableStr, description: "Tag policy name (Tag: prefix optional) or null." }, Owner: owner("Owner to record on the assignment (absent: none).") },
@@ -318,7 +356,11 @@ function schemas(): Obj {
             properties: {
                 id: str,
                 apps: { type: "array", items: { type: "object", required: ["clientId", "clientSecret"], properties: { clientId: str, clientSecret: str } } },
-                users: { type: "array", items: { type: "object", required: ["displayName", "sipAddress", "userPrincipalName", "logon"], properties: { displayName: str, sipAddress: str, userPrincipalName: str, logon: str, id: str } } },
+                users: { type: "array", items: { type: "object", required: ["displayName", "sipAddress", "userPrincipalName", "logon"], properties: { displayName: str, sipAddress: str, userPrincipalName: str, logon: str, id: str, registrarPool: { ...str, description: "FQDN of one of the tenant's pools (sites)." } } } },
+                sites: {
+                    type: "array", description: "The topology: sites and their Registrar pools. Generated users are spread over the pools in order.",
+                    items: { type: "object", required: ["name", "pools"], properties: { name: { ...str, description: "Site name (identity Site:<name>)." }, pools: { type: "array", items: str } } },
+                },
                 generatedUsers: { type: "integer", minimum: 0 },
                 policies: { type: "array", items: schemaRef("Policy") },
                 script: { oneOf: [str, { type: "array", items: str }] },
@@ -354,6 +396,9 @@ export function buildOpenApi(): Obj {
                 UserIdentity: { name: "userIdentity", in: "path", required: true, description: "Object id, sip:address, UPN, DOMAIN\\logon or display name (case-insensitive, no wildcards).", schema: { type: "string" } },
                 Top: { name: "$top", in: "query", schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
                 SkipToken: { name: "$skiptoken", in: "query", description: "Opaque; copy from @nextLink.", schema: { type: "string" } },
+                SiteFilter: { name: "site", in: "query", description: "Only users of this site (Site:<name> or <name>); empty: users without a site.", schema: { type: "string" } },
+                ClientPolicyFilter: { name: "clientPolicy", in: "query", description: "Only users granted this tag policy; empty: users without a grant.", schema: { type: "string" } },
+                EffectivePolicyFilter: { name: "effectivePolicy", in: "query", description: "Only users to whom this client policy applies (Global, site:<name>, Tag:<name>).", schema: { type: "string" } },
                 Force: { name: "force", in: "query", description: "Remove a granted policy together with its grants.", schema: { type: "boolean", default: false } },
                 IfMatch: { name: "If-Match", in: "header", description: "ETag of the version being changed; stale → 412.", schema: { type: "string" } },
                 IfNoneMatch: { name: "If-None-Match", in: "header", description: "* to create; the policy must not exist (else 409).", schema: { const: "*" } },

@@ -7,7 +7,7 @@
  */
 import { validateSetting } from "../api/catalogue";
 import { PsParseError, parseScript, type PsCommand, type PsValue } from "../api/cmdlets";
-import { CMDLETS_BY_NAME, paramOf, SCRIPT_BINDINGS, scriptParamOf, type CmdletDef } from "../api/powershell/table";
+import { CMDLETS_BY_NAME, paramOf, SCRIPT_BINDINGS, scriptParamOf, type CmdletDef, type ScriptBinding } from "../api/powershell/table";
 import { ApiError, Errors } from "./errors";
 import type { Tenant } from "./tenant";
 import { policyView, userView } from "./views";
@@ -23,12 +23,31 @@ export const POWERSHELL_MEDIA_TYPE = "application/x-powershell";
 /** {@link parseScript} for request handlers: a parse failure becomes a 400 `ParseError` naming line and column. */
 export function parseScriptOrFail(script: string): PsCommand[] {
     try {
-        return parseScript(script);
+        return parseScript(script, { extraCmdlets: [MOVE_USER.name] });
     } catch (e) {
         if (e instanceof PsParseError) throw Errors.parseError(e.line, e.column, e.message);
         throw e;
     }
 }
+
+/**
+ * The emulator's one cmdlet beyond the CsClientPolicy ones: `Move-CsUser -Identity <user> -Target <pool FQDN>` rehomes a
+ * user on another Registrar pool (MicrosoftDocs/office-docs-powershell, skype/skype-ps/skype/Move-CsUser.md: it "moves
+ * … to a new Registrar pool"; `-Identity` and `-Target` are positions 1 and 2 there), which can change the site whose
+ * client policy applies: drift an administrator causes outside the stack. It is deliberately not in the gateway's
+ * table (api/powershell/table.ts): the gateway never moves users. `-ProxyPool`, `-Force`, `-MoveToTeams` and the rest
+ * are not modelled.
+ */
+const MOVE_USER: CmdletDef = {
+    name: "Move-CsUser",
+    params: [
+        { name: "Identity", type: "string", nullable: false, role: "userIdentity" },
+        // `role` only matters to the gateway's JEA and module generators, which never see this cmdlet.
+        { name: "Target", type: "string", nullable: false, role: "userIdentity" },
+    ],
+    required: ["Identity", "Target"], outputs: ["user"],
+};
+const MOVE_USER_BINDING: ScriptBinding = { positional: ["Identity", "Target"], commonSwitches: ["Confirm", "WhatIf"] };
 
 /** Result of one executed line. */
 export interface PsResult {
@@ -61,13 +80,14 @@ interface BoundLine {
  * change nothing), and so does a name the cmdlet does not have.
  */
 function bindLine(cmd: PsCommand): BoundLine {
-    const cmdlet = CMDLETS_BY_NAME.get(cmd.cmdlet);
-    const binding = SCRIPT_BINDINGS[cmd.cmdlet];
+    const moving = cmd.cmdlet === MOVE_USER.name;
+    const cmdlet = moving ? MOVE_USER : CMDLETS_BY_NAME.get(cmd.cmdlet);
+    const binding = moving ? MOVE_USER_BINDING : SCRIPT_BINDINGS[cmd.cmdlet];
     if (!cmdlet || !binding) throw Errors.notImplemented(cmd.cmdlet);
     const values = new Map<string, PsValue>();
     const switches = new Set<"Force" | "Confirm" | "WhatIf">();
     for (const { name, value } of cmd.named.values()) {
-        const p = scriptParamOf(cmdlet, name);
+        const p = moving ? moveParamOf(name) : scriptParamOf(cmdlet, name);
         if (!p) throw Errors.invalidParameter(name, `A parameter cannot be found that matches parameter name '${name}'.`);
         if ("common" in p) {
             if (value !== false) switches.add(p.common);
@@ -79,6 +99,15 @@ function bindLine(cmd: PsCommand): BoundLine {
         values.set(free[i], arg.value);
     });
     return { cmdlet, values, switches };
+}
+
+/** {@link scriptParamOf} for Move-CsUser (not in the shared table). */
+function moveParamOf(name: string): ReturnType<typeof scriptParamOf> {
+    const lower = name.toLowerCase();
+    const p = MOVE_USER.params.find((x) => x.name.toLowerCase() === lower);
+    if (p) return p;
+    const common = MOVE_USER_BINDING.commonSwitches.find((c) => c.toLowerCase() === lower);
+    return common ? { common } : undefined;
 }
 
 /** Cmdlet value → wire value, the way PowerShell would coerce it to the parameter's type. */
@@ -139,6 +168,11 @@ async function run(tenant: Tenant, cmd: PsCommand): Promise<unknown> {
             if (policy === undefined) throw Errors.invalidParameter("PolicyName", "Grant-CsClientPolicy needs -PolicyName <name> or $null.");
             if (line.switches.has("WhatIf")) return whatIf(identityArg(line));
             return userView(await tenant.grant(identityArg(line), policy, null));
+        }
+        case "Move-CsUser": {
+            const target = line.values.get("Target");
+            if (line.switches.has("WhatIf")) return whatIf(identityArg(line));
+            return userView(await tenant.moveUser(identityArg(line), target));
         }
         default:
             throw Errors.notImplemented(cmd.cmdlet);

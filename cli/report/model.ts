@@ -40,14 +40,21 @@ export const propertyChangeSchema = z.object({
 });
 export type PropertyChange = z.infer<typeof propertyChangeSchema>;
 
-/** Users a change reaches, read from the tenant's assignments. */
+/**
+ * Users a change reaches: those whose effective client settings change (cli/report/impact.ts, decided by
+ * api/effective.ts: per-user grant, else the site's policy, else Global).
+ */
 export const impactSchema = z.object({
-    /** `global`: every user without a per-user policy; `tag`: the policy's assignees. */
-    scope: z.enum(["global", "tag"]),
-    /** Tag: number of assignees. Global: users with a per-user policy (they are NOT reached). Null when unreadable. */
+    /** The changed object's scope: a `global`, `site` or `tag` policy, or a `grant`. */
+    scope: z.enum(["global", "site", "tag", "grant"]),
+    /** Exact number of users whose effective settings change. Null when it cannot be counted (`text` says why). */
     users: z.number().int().nonnegative().nullable(),
-    /** Human wording, e.g. "2 assignees" or "every user except the 2 with a per-user policy". */
+    /** Human wording, e.g. "12 users of 45 whose effective settings change (moving site:Redmond → Global: 12)". */
     text: z.string(),
+    /** SIP addresses of the first 100 of those users. */
+    sample: z.array(z.string()).optional(),
+    /** How many of them `sample` leaves out. */
+    more: z.number().int().nonnegative().optional(),
 });
 export type Impact = z.infer<typeof impactSchema>;
 
