@@ -2,13 +2,13 @@
  * The emulator's {@link TenantBackend}: the API layer's operations mapped onto the in-memory domain model
  * (emulator/tenant.ts), rendered through emulator/views.ts. The tenant's own ETag (random per version) is answered.
  */
-import type { BatchOperationView, ResolveResult, WirePolicy, WireUser } from "../api/contract";
+import type { BatchOperationView, ResolveResult, WirePolicy, WireSite, WireUser } from "../api/contract";
 import type { PolicyState, TenantBackend } from "../server/backend";
 import type { BatchReplayKey } from "../server/batch";
 import { ApiError, Errors } from "../server/errors";
 import type { PolicyRecord } from "./store";
 import { Tenant } from "./tenant";
-import { batchView, policyView, userView } from "./views";
+import { batchView, policyView, siteView, userView } from "./views";
 
 function state(rec: PolicyRecord): PolicyState {
     return { policy: policyView(rec), etag: rec.etag };
@@ -83,5 +83,13 @@ export class EmulatorBackend implements TenantBackend {
 
     async getBatch(id: string): Promise<BatchOperationView> {
         return batchView(await this.tenant.getBatch(id));
+    }
+
+    async listUsers(): Promise<WireUser[]> {
+        return this.tenant.state.users.map(userView);
+    }
+
+    async listSites(): Promise<WireSite[]> {
+        return this.tenant.state.sites.map(siteView);
     }
 }

@@ -11,7 +11,7 @@ import { OWNER_ANNOTATION } from "../api/contract";
 import { foldIdentity, sameIdentity, type PolicyIdentity } from "../api/identity";
 import { BatchWorker } from "./batchWorker";
 import { ApiError, Errors } from "./errors";
-import { ChangeSet, type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
+import { ChangeSet, type AppRecord, type BatchOperation, type BatchResult, type PolicyRecord, type SiteRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
 import { replayedBatch, sameOperationId, type BatchReplayKey } from "../server/batch";
 import { checkIfMatch, checkUserIdentity, parseIdentityOrFail, parseOwner, validatePolicyBody, type PolicyChanges } from "../server/policyBody";
 
@@ -62,7 +62,7 @@ export class Tenant {
     /** Builds a new tenant's state with Global at its documented defaults and no owner. */
     static initialState(id: string): TenantState {
         return {
-            version: 1, id, apps: [], users: [], operations: [],
+            version: 1, id, apps: [], sites: [], users: [], operations: [],
             policies: { [parseIdentityOrFail("Global").key]: { identity: "Global", etag: newEtag(), owner: null, settings: documentedDefaults() } },
         };
     }
@@ -126,9 +126,10 @@ export class Tenant {
     }
 
     /** Adds users (provisioning); ids are generated when absent. */
-    addUsers(users: Array<Omit<UserRecord, "id" | "clientPolicy" | "clientPolicyOwner"> & { id?: string }>): void {
+    addUsers(users: Array<Omit<UserRecord, "id" | "clientPolicy" | "clientPolicyOwner" | "registrarPool" | "site"> & { id?: string; registrarPool?: string | null }>): void {
         for (const u of users) {
-            const rec: UserRecord = { ...u, id: u.id ?? randomUUID(), clientPolicy: null, clientPolicyOwner: null };
+            const pool = u.registrarPool ?? null;
+            const rec: UserRecord = { ...u, id: u.id ?? randomUUID(), clientPolicy: null, clientPolicyOwner: null, registrarPool: pool, site: pool === null ? null : this.siteOfPool(pool) };
             this.state.users.push(rec);
             this.index(rec);
             this.changes.putUsers([rec]);
@@ -370,5 +371,46 @@ export class Tenant {
             if (!(e instanceof ApiError)) throw e;
             return { User: user, Status: "Failed", Error: { code: e.code, message: e.message } };
         }
+    }
+
+    // ------------------------------------------------------------------ topology (sites and pools)
+
+    /** Sets the topology (provisioning only, before users are added): sites with their pools. */
+    setSites(sites: SiteRecord[]): void {
+        this.state.sites = sites.map((x) => ({ name: x.name, pools: [...x.pools] }));
+        this.changes.sites = this.state.sites;
+    }
+
+    /** `Site:<name>` of the site a pool belongs to; 400 naming `target` when the topology has no such pool. */
+    siteOfPool(pool: string, target = "registrarPool"): string {
+        const key = foldIdentity(pool.trim());
+        for (const site of this.state.sites) {
+            if (site.pools.some((p) => foldIdentity(p) === key)) return `Site:${site.name}`;
+        }
+        const known = this.state.sites.flatMap((x) => x.pools);
+        throw Errors.invalidParameter(target, `${pool} is not a Registrar pool of this tenant; expected one of: ${known.length ? known.join(", ") : "(the tenant has no pools)"}.`);
+    }
+
+    /** The pool's FQDN as the topology spells it. */
+    private poolSpelling(pool: string): string {
+        const key = foldIdentity(pool.trim());
+        return this.state.sites.flatMap((x) => x.pools).find((p) => foldIdentity(p) === key) ?? pool;
+    }
+
+    /**
+     * Move-CsUser -Identity <user> -Target <pool FQDN>: rehomes a user on another Registrar pool (and so, possibly, in
+     * another site, whose site policy then applies). Grants are untouched. 400 for a pool the topology lacks.
+     */
+    async moveUser(userIdentity: string, targetPool: unknown): Promise<UserRecord> {
+        if (typeof targetPool !== "string" || targetPool.trim() === "") throw Errors.invalidParameter("Target", "Move-CsUser needs -Target <Registrar pool FQDN>.");
+        const site = this.siteOfPool(targetPool, "Target");
+        const user = this.resolveUser(userIdentity);
+        const pool = this.poolSpelling(targetPool);
+        if (user.registrarPool === pool && user.site === site) return user;
+        user.registrarPool = pool;
+        user.site = site;
+        this.changes.putUsers([user]);
+        await this.commit();
+        return user;
     }
 }

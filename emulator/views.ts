@@ -3,8 +3,8 @@
  * the wire contract (api/contract.ts).
  */
 import { SETTINGS } from "../api/catalogue";
-import { OWNER_ANNOTATION, type BatchOperationView, type WirePolicy, type WireUser } from "../api/contract";
-import type { BatchOperation, PolicyRecord, UserRecord } from "./store";
+import { OWNER_ANNOTATION, type BatchOperationView, type WirePolicy, type WireSite, type WireUser } from "../api/contract";
+import type { BatchOperation, PolicyRecord, SiteRecord, UserRecord } from "./store";
 
 /**
  * Every key of a policy view in wire order, all null: built by JSON.parse so it has a fixed shape, which makes the
@@ -38,7 +38,7 @@ export function policyView(rec: PolicyRecord): WirePolicy {
 export function userView(u: UserRecord): WireUser {
     return {
         Id: u.id, SipAddress: u.sipAddress, UserPrincipalName: u.userPrincipalName, DisplayName: u.displayName,
-        ClientPolicy: u.clientPolicy, ClientPolicyOwner: u.clientPolicyOwner,
+        ClientPolicy: u.clientPolicy, ClientPolicyOwner: u.clientPolicyOwner, RegistrarPool: u.registrarPool, Site: u.site,
     };
 }
 
@@ -48,4 +48,9 @@ export function batchView(op: BatchOperation): BatchOperationView {
         OperationId: op.id, PolicyType: op.policyType, PolicyName: op.policyName, Status: op.status,
         CreatedDateTime: op.createdDateTime, Results: op.results,
     };
+}
+
+/** A site as Get-CsSite names it, with its pools. */
+export function siteView(site: SiteRecord): WireSite {
+    return { Identity: `Site:${site.name}`, Pools: [...site.pools] };
 }
