@@ -241,7 +241,7 @@ describe("e2e: ownership through Pulumi state operations (real CLI)", function (
     it("state move: into a never-deployed stack (re-stamped by its up), refused into a stack already using the package, and the documented adopt steps instead", async () => {
         const one = [user(5), user(6)];
         const two = [user(7), user(8)];
-        const sc = scenario(["Tag:MoveOne", "Tag:MoveTwo", "Tag:MoveStays"], [...one, ...two]);
+        const sc = scenario(["Tag:MoveOne", "Tag:MoveTwo", "Tag:MoveStays", "Tag:MoveOther"], [...one, ...two]);
         const p1 = policy("p1", { identity: "Tag:MoveOne", enableIMAutoArchiving: false });
         const g1 = grant("g1", { policyName: "MoveOne", users: one }, { policyFrom: "p1" });
         const p2 = policy("p2", { identity: "Tag:MoveTwo", displayPhoto: "NoPhoto" });
@@ -284,30 +284,39 @@ describe("e2e: ownership through Pulumi state operations (real CLI)", function (
         assert.doesNotMatch(old, /interrupted/, old);
         await setResources(a, [p2, g2, q]);
 
-        // 2. Into a stack that already uses this package: Pulumi refuses (each stack's default provider carries its own config).
-        const refused = await fails(a, ["state", "move", "--source", A, "--dest", B, "--yes", await urnOf(a, "p2"), await urnOf(a, "g2")]);
+        // 2. Into a stack that already uses this package with a default provider of its own: Pulumi refuses (each
+        // stack's default provider carries that stack's config). (B is no such stack for A any more: its default provider
+        // came from A by the first move and kept its id, which Pulumi takes as the same provider.)
+        const c = await sibling(a, `${A}-other`);
+        const C = c.stack.name;
+        const r = policy("r", { identity: "Tag:MoveOther" });
+        await setResources(c, [r]);
+        await ok(c, ["up", "--yes", "--stack", C]);
+        const instC = await instanceOf(c, C);
+        const refused = await fails(a, ["state", "move", "--source", A, "--dest", C, "--yes", await urnOf(a, "p2"), await urnOf(a, "g2")]);
         assert.match(refused, /provider urn:pulumi:.*::pulumi:providers:pulumi-nodejs::default already exists in destination stack/, refused);
         assert.ok(named((await exported(a, A)).resources, "g2"), "nothing moved");
-        assert.equal(named((await exported(b, B)).resources, "g2"), undefined, "nothing moved");
+        assert.equal(named((await exported(c, C)).resources, "g2"), undefined, "nothing moved");
 
         // The documented steps: declare them in the destination with `adopt: true` and `up` there; then remove them from
         // the source program and `up` there (its delete sees the new owner and only leaves state).
-        await setResources(b, [p1, g1, { ...p2, args: { ...p2.args, adopt: true } }, { ...g2, args: { ...g2.args, adopt: true } }]);
-        await ok(b, ["up", "--yes", "--stack", B]);
-        assert.equal(await policyOwner("Tag:MoveTwo"), `${a.projectName}/${B}@${instB}/p2`);
-        for (const u of two) assert.deepEqual(await userOwner(u), { policy: "MoveTwo", owner: `${a.projectName}/${B}@${instB}/g2` }, u);
+        await setResources(c, [r, { ...p2, args: { ...p2.args, adopt: true } }, { ...g2, args: { ...g2.args, adopt: true } }]);
+        await ok(c, ["up", "--yes", "--stack", C]);
+        assert.equal(await policyOwner("Tag:MoveTwo"), `${a.projectName}/${C}@${instC}/p2`);
+        for (const u of two) assert.deepEqual(await userOwner(u), { policy: "MoveTwo", owner: `${a.projectName}/${C}@${instC}/g2` }, u);
         await setResources(a, [q]);
         const left = await ok(a, ["up", "--yes", "--stack", A]);
-        assert.match(left, new RegExp(`Tag:MoveTwo is now owned by resource "p2" of stack ${escape(a.projectName)}/${escape(B)}`), left);
-        assert.equal(await policyOwner("Tag:MoveTwo"), `${a.projectName}/${B}@${instB}/p2`, "the source's delete left the policy alone");
-        for (const u of two) assert.deepEqual(await userOwner(u), { policy: "MoveTwo", owner: `${a.projectName}/${B}@${instB}/g2` }, `the source's delete must not unassign ${u}`);
-        assert.deepEqual((await exported(a, A)).resources.filter((r) => r.type === POLICY_TYPE || r.type === GRANT_TYPE).map((r) => r.urn.split("::").pop()), ["q"]);
+        assert.match(left, new RegExp(`Tag:MoveTwo is now owned by resource "p2" of stack ${escape(a.projectName)}/${escape(C)}`), left);
+        assert.equal(await policyOwner("Tag:MoveTwo"), `${a.projectName}/${C}@${instC}/p2`, "the source's delete left the policy alone");
+        for (const u of two) assert.deepEqual(await userOwner(u), { policy: "MoveTwo", owner: `${a.projectName}/${C}@${instC}/g2` }, `the source's delete must not unassign ${u}`);
+        assert.deepEqual((await exported(a, A)).resources.filter((x) => x.type === POLICY_TYPE || x.type === GRANT_TYPE).map((x) => x.urn.split("::").pop()), ["q"]);
         assert.equal(snapshot().get("policy tag:movestays"), stays, "the source's other policy is untouched");
         sc.othersUnchanged("the adopt steps");
 
+        await ok(c, ["destroy", "--yes", "--stack", C]);
         await ok(b, ["destroy", "--yes", "--stack", B]);
         await ok(a, ["destroy", "--yes", "--stack", A]);
-        for (const id of ["Tag:MoveOne", "Tag:MoveTwo", "Tag:MoveStays"]) assert.equal(await getPolicy(tenant, id), undefined, id);
+        for (const id of ["Tag:MoveOne", "Tag:MoveTwo", "Tag:MoveStays", "Tag:MoveOther"]) assert.equal(await getPolicy(tenant, id), undefined, id);
         for (const u of [...one, ...two]) assert.equal((await userOwner(u)).policy, null, u);
         sc.othersUnchanged("destroy");
     });
@@ -384,7 +393,7 @@ describe("e2e: ownership through Pulumi state operations (real CLI)", function (
         sc.othersUnchanged("destroy");
     });
 
-    it("pulumi import is refused without a write; the import option says to use adopt: true", async () => {
+    it("pulumi import is refused by Pulumi without a write; the import option says to use adopt: true", async () => {
         const sc = scenario(["Tag:ImportMe"], []);
         await tenant.powershell("New-CsClientPolicy -Identity ImportMe");
         const existing = snapshot().get("policy tag:importme");
@@ -393,8 +402,8 @@ describe("e2e: ownership through Pulumi state operations (real CLI)", function (
         const cli = await fails(a, ["import", POLICY_TYPE, "imported", "Tag:ImportMe", "--yes"]);
         assert.equal(await writes(), before, "pulumi import writes nothing");
         assert.equal(named((await exported(a)).resources, "imported"), undefined, "nothing imported into state");
-        assert.doesNotMatch(cli, /TypeError|at .*\.js:\d+/, `a clear refusal, not a stack trace:\n${cli}`);
-        assert.match(cli, /adopt: true/, cli);
+        // Pulumi's dynamic-provider host has no serialized provider to read with (pulumi/pulumi#16175): its own error.
+        assert.match(cli, /code must be a string, not undefined/, cli);
         await setResources(a, [policy("imported", { identity: "Tag:ImportMe" }, { import: "Tag:ImportMe" })]);
         const option = await fails(a, ["preview"]);
         assert.match(option, /`import` resource option does not work for dynamic resources[\s\S]*adopt: true/, option);
@@ -508,19 +517,22 @@ describe("e2e: ownership through Pulumi state operations (real CLI)", function (
             policies: [{ identity: "Tag:IntoComp", settings: { enableIMAutoArchiving: false } }],
             grants: [{ policy: "Tag:IntoComp", users }],
         };
-        await setResources(a, [tenantPolicies("tenant", { declaration })]);
         const before = await writes();
-        const advice = await fails(a, ["preview"]);
-        assert.equal(await writes(), before);
-        // Follow the advice as printed: `add \`policies: { "Tag:IntoComp": { aliases: [{ name: "hand-p", parent: pulumi.rootStackResource }] } }\``.
+        // Follow the advice as printed (`add \`policies: { "Tag:IntoComp": { aliases: [{ name: "hand-p", parent:
+        // pulumi.rootStackResource }] } }\` to the \`options\` …`); preview stops at the first failing child, so once per child.
         const options: Record<string, Record<string, { aliases: unknown[] }>> = {};
-        for (const m of advice.matchAll(/add `(policies|grants): \{ "([^"]+)": \{ aliases: \[\{ name: "([^"]+)", parent: pulumi\.rootStackResource \}\] \} \}` to the `options` of TenantPolicies "tenant"/g)) {
+        for (let round = 0; round < 2; round++) {
+            await setResources(a, [tenantPolicies("tenant", { declaration, options })]);
+            const advice = await fails(a, ["preview"]);
+            assert.equal(await writes(), before);
+            const m = /add `(policies|grants): \{ "([^"]+)": \{ aliases: \[\{ name: "([^"]+)", parent: pulumi\.rootStackResource \}\] \} \}` to the `options` of TenantPolicies "tenant"/.exec(advice);
+            assert.ok(m, `advice in the component's form:\n${advice}`);
             (options[m[1]] ??= {})[m[2]] = { aliases: [{ name: m[3], parent: "pulumi.rootStackResource" }] };
         }
         assert.deepEqual(options, {
             policies: { "Tag:IntoComp": { aliases: [{ name: "hand-p", parent: "pulumi.rootStackResource" }] } },
             grants: { "Tag:IntoComp": { aliases: [{ name: "hand-g", parent: "pulumi.rootStackResource" }] } },
-        }, `advice for both children:\n${advice}`);
+        });
         await setResources(a, [tenantPolicies("tenant", { declaration, options })]);
         const preview = await ok(a, ["preview"]);
         assert.match(preview, /1 to create/, `only the component itself is new:\n${preview}`);
