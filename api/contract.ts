@@ -1,7 +1,7 @@
 /**
  * The tenant API wire contract: the one place that says what travels between the provider (and any other client) and
- * a tenant backend (the emulator, the Skype for Business Server gateway). Types, limits, routes, headers and error
- * codes. The OpenAPI document (`api/openapi.ts` → `api/openapi.yaml`) is generated from this module and the settings
+ * a tenant backend (the emulator, the Skype for Business Server gateway). Types, limits, routes, headers and the error
+ * body (its codes are the error table's, api/errors.ts). The OpenAPI document (`api/openapi.ts` → `api/openapi.yaml`) is generated from this module and the settings
  * catalogue; the provider's client, the emulator and the tests import it. Imports nothing in-house.
  *
  * Sources: the cmdlet reference (New/Set/Get/Remove/Grant-CsClientPolicy, ../shared/CSCLIENTPOLICY.md) for names and
@@ -220,42 +220,3 @@ export interface WireErrorDetail {
 export interface WireError {
     readonly error: { readonly code: string; readonly message: string; readonly target?: string; readonly details?: readonly WireErrorDetail[] };
 }
-
-/**
- * Error codes and their HTTP statuses. Backends answer only these; the OpenAPI document lists them per status.
- */
-export const ERROR_CODES = {
-    InvalidParameter: 400,
-    InvalidRequestContent: 400,
-    NotAUserPolicy: 400,
-    ParseError: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    PolicyNotFound: 404,
-    UserNotFound: 404,
-    OperationNotFound: 404,
-    TenantNotFound: 404,
-    ResourceNotFound: 404,
-    PolicyAlreadyExists: 409,
-    TenantAlreadyExists: 409,
-    PolicyInUse: 409,
-    AmbiguousIdentity: 409,
-    /** A batch POST reused a known `OperationId` with a different body. */
-    OperationIdConflict: 409,
-    PreconditionFailed: 412,
-    PayloadTooLarge: 413,
-    UnsupportedMediaType: 415,
-    PreconditionRequired: 428,
-    Throttled: 429,
-    InternalServerError: 500,
-    NotImplemented: 501,
-    ServiceUnavailable: 503,
-    /** The gateway's Management Shell did not answer within its command timeout (the change may or may not have happened). */
-    GatewayTimeout: 504,
-} as const;
-
-/** A tenant API error code. */
-export type ErrorCode = keyof typeof ERROR_CODES;
-
-/** Statuses a client may repeat: throttling and gateway/availability errors (500 is a bug, not a blip). */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);

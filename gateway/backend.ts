@@ -16,6 +16,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { SETTINGS, validateSetting, type WireValue } from "../api/catalogue";
 import { OWNER_ANNOTATION, type BatchOperationView, type BatchUserResult, type ResolveResult, type WirePolicy, type WireUser } from "../api/contract";
 import { foldIdentity, type PolicyIdentity } from "../api/identity";
+import { codeOfPowerShellCategory } from "../api/errors";
 import { currentRequest, type RequestRecord } from "../server/api";
 import type { PolicyState, TenantBackend } from "../server/backend";
 import { replayedBatch, type BatchReplayKey } from "../server/batch";
@@ -70,13 +71,13 @@ class KeyedLock {
 /** A shell error that means "no such object" (the cmdlets' ObjectNotFound category, or their "not found" wording). */
 function isNotFound(e: ShellError): boolean {
     if (/^CommandNotFound/i.test(e.id)) return false; // a missing cmdlet is a broken session, not a missing object
-    return e.category === "ObjectNotFound" || /not found|cannot find|does not exist/i.test(e.message);
+    return codeOfPowerShellCategory(e.category, ["PolicyNotFound", "UserNotFound"]) !== undefined || /not found|cannot find|does not exist/i.test(e.message);
 }
 
 /** The ApiError for a failed command whose failure has no more specific meaning. */
 function shellFailure(e: ShellError, command: ShellCommand): ApiError {
     const cmdlet = command.cmdlet;
-    if (e.category === "InvalidArgument" || e.category === "InvalidData" || /ParameterBinding/i.test(e.id)) {
+    if (codeOfPowerShellCategory(e.category, ["InvalidParameter"]) || /ParameterBinding/i.test(e.id)) {
         return Errors.invalidParameter(cmdlet, `${cmdlet} refused the request: ${e.message}`);
     }
     return Errors.internal(`${cmdlet} failed in the Management Shell (${e.id || e.category}): ${e.message}`);
@@ -251,7 +252,7 @@ export class ShellBackend implements TenantBackend {
             if (!made.ok) {
                 this.store.setPolicyOwner(this.id, id.canonical, null);
                 if ("skipped" in made) throw Errors.internal("skipped");
-                if (made.error.category === "ResourceExists" || /already exists/i.test(made.error.message)) throw Errors.policyAlreadyExists(id.canonical);
+                if (codeOfPowerShellCategory(made.error.category, ["PolicyAlreadyExists"]) || /already exists/i.test(made.error.message)) throw Errors.policyAlreadyExists(id.canonical);
                 throw shellFailure(made.error, lines[0]);
             }
             this.countWrites();

@@ -4,6 +4,7 @@
  * Pulumi project and a set of its stacks (one stack per tenant).
  */
 import { z } from "zod";
+import { ERROR_KINDS } from "../../api/errors";
 
 /** Version of the JSON format; bumped on any incompatible change. */
 export const REPORT_FORMAT_VERSION = 1;
@@ -20,9 +21,8 @@ export type ChangeKind = (typeof CHANGE_KINDS)[number];
 export const CHANGE_OPS = ["create", "update", "delete", "replace"] as const;
 export type ChangeOp = (typeof CHANGE_OPS)[number];
 
-/** Why a tenant has no verdict. Never counted as drift nor as clean. */
-export const ERROR_KINDS = ["auth", "unreachable", "throttled", "timeout", "config", "failed"] as const;
-export type ErrorKind = (typeof ERROR_KINDS)[number];
+/** Why a tenant has no verdict (the error table's kinds, api/errors.ts). Never counted as drift nor as clean. */
+export { ERROR_KINDS, type ErrorKind } from "../../api/errors";
 
 const jsonValue: z.ZodType<unknown> = z.unknown();
 
