@@ -6,9 +6,8 @@
  */
 import { settingByWireName, validateSetting } from "../api/catalogue";
 import { PsParseError, parseScript, type PsCommand, type PsValue } from "../api/cmdlets";
-import { ApiError, Errors } from "./errors";
-import type { Tenant } from "./tenant";
-import { policyView, userView } from "./views";
+import { ApiError, Errors } from "../server/errors";
+import type { TenantBackend } from "../server/backend";
 
 export { PsParseError, parseScript, type PsCommand, type PsValue };
 
@@ -105,27 +104,27 @@ function rejectOthers(cmd: PsCommand, allowed: string[]): void {
 }
 
 /** Runs one line. The cmdlets never touch owners: New creates without one, Set keeps it, Grant records none. */
-async function run(tenant: Tenant, cmd: PsCommand): Promise<unknown> {
+async function run(tenant: TenantBackend, cmd: PsCommand): Promise<unknown> {
     const bound = bindPositional(cmd);
     switch (cmd.cmdlet) {
         case "New-CsClientPolicy":
-            return policyView(await tenant.createPolicy(identityArg(cmd, bound), settingsBody(cmd)));
+            return (await tenant.createPolicy(identityArg(cmd, bound), settingsBody(cmd))).policy;
         case "Set-CsClientPolicy":
-            return policyView(await tenant.updatePolicy(identityArg(cmd, bound, "Global"), settingsBody(cmd), "patch"));
+            return (await tenant.updatePolicy(identityArg(cmd, bound, "Global"), settingsBody(cmd), "patch")).policy;
         case "Get-CsClientPolicy":
             rejectOthers(cmd, ["identity"]);
-            if (!cmd.named.has("identity") && !bound.has("identity")) return tenant.listPolicies().map(policyView);
-            return policyView(tenant.getPolicy(identityArg(cmd, bound)));
+            if (!cmd.named.has("identity") && !bound.has("identity")) return tenant.listPolicies();
+            return (await tenant.getPolicy(identityArg(cmd, bound))).policy;
         case "Remove-CsClientPolicy": {
             rejectOthers(cmd, ["identity", "force", "confirm"]);
             const reset = await tenant.removePolicy(identityArg(cmd, bound), cmd.named.get("force")?.value === true);
-            return reset ? policyView(reset) : null;
+            return reset ? reset.policy : null;
         }
         case "Grant-CsClientPolicy": {
             rejectOthers(cmd, ["identity", "policyname"]);
             const policy = cmd.named.has("policyname") ? cmd.named.get("policyname")!.value : bound.get("policyname");
             if (policy === undefined) throw Errors.invalidParameter("PolicyName", "Grant-CsClientPolicy needs -PolicyName <name> or $null.");
-            return userView(await tenant.grant(identityArg(cmd, bound), policy, null));
+            return tenant.grant(identityArg(cmd, bound), policy, null);
         }
         default:
             throw Errors.notImplemented(cmd.cmdlet);
@@ -133,7 +132,7 @@ async function run(tenant: Tenant, cmd: PsCommand): Promise<unknown> {
 }
 
 /** Executes parsed lines in order; like PowerShell, a failing line does not stop the next ones. */
-export async function execute(tenant: Tenant, commands: PsCommand[]): Promise<PsResult[]> {
+export async function execute(tenant: TenantBackend, commands: PsCommand[]): Promise<PsResult[]> {
     const results: PsResult[] = [];
     for (const cmd of commands) {
         const base = { line: cmd.line, command: cmd.text };
