@@ -100,7 +100,7 @@ export interface TenantDirectory {
      * Remove-CsClientPolicy of an existing policy, clearing its owner. The server keeps Global and resets its settings
      * to the documented defaults: Global is answered as reset; a removed policy answers undefined.
      */
-    deletePolicy(id: PolicyIdentity): Promise<DirectoryPolicy | undefined>;
+    deletePolicy(id: PolicyIdentity, current: DirectoryPolicy): Promise<DirectoryPolicy | undefined>;
     /**
      * For each identity (already checked by the identity rule and trimmed), every user it names: none, one or several
      * (display names are not unique), or the error that kept the directory from looking.

@@ -114,7 +114,7 @@ export class TenantService implements TenantBackend {
                 const failed = (await this.directory.setAssignments(users.map((user) => ({ user, policy: null, owner: null })))).find((r) => r instanceof ApiError);
                 if (failed) throw failed;
             }
-            const reset = await this.directory.deletePolicy(id);
+            const reset = await this.directory.deletePolicy(id, cur);
             return reset && state(reset);
         });
     }
