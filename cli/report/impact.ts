@@ -8,7 +8,6 @@
  *   reach — and words it so.
  */
 import { foldIdentity, samePolicy } from "../../api/identity";
-import { Routes, type WirePolicy } from "../../api/contract";
 import { resolveConfig } from "../../provider/config";
 import { TenantClient } from "../../provider/client/tenantClient";
 import { publicText } from "./text";
@@ -25,19 +24,12 @@ function target(c: Change): "global" | "tag" | undefined {
 /** The tenant client of a stack's configuration (throws the provider's ConfigError naming missing or bad keys). */
 export function clientOf(config: Record<string, string>): TenantClient {
     const cfg = resolveConfig({ get: (k) => config[k] }, {});
-    return new TenantClient({ endpoint: cfg.endpoint, tenantId: cfg.tenantId, clientId: cfg.clientId, clientSecret: cfg.clientSecret, retry: { maxAttempts: cfg.maxAttempts } });
+    return TenantClient.fromConfig(cfg);
 }
 
 /** Every policy identity of the tenant (every page), as the tenant spells them. */
 export async function listPolicies(client: TenantClient): Promise<string[]> {
-    const ids: string[] = [];
-    let next: string | undefined = Routes.policies();
-    while (next) {
-        const res: { json: { value?: WirePolicy[]; "@nextLink"?: string } } = await client.send("GET", next);
-        for (const p of res.json?.value ?? []) ids.push(p.Identity);
-        next = res.json?.["@nextLink"];
-    }
-    return ids;
+    return (await client.listPolicies()).map((p) => p.Identity);
 }
 
 /**
