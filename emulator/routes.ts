@@ -45,7 +45,7 @@ export const adminRoutes: Route<AdminContext>[] = [
         // multipart/form-data and application/x-www-form-urlencoded): a web page the developer visits cannot post
         // cmdlets to a local emulator, because a browser must ask first (preflight), and the emulator allows no origin.
         const script = await ctx.text([POWERSHELL_MEDIA_TYPE]);
-        const results = await execute(tenant.service, parseScriptOrFail(script));
+        const results = await execute(tenant, parseScriptOrFail(script));
         return { status: 200, body: { succeeded: results.every((r) => r.status === "Succeeded"), results } };
     }),
 ];

@@ -166,7 +166,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
         },
         stats: (tenantId) => ({ ...tenantOf(registry, tenantId).stats }),
         powershell: async (tenantId, script) => {
-            const results = await execute(tenantOf(registry, tenantId).service, parseScriptOrFail(script));
+            const results = await execute(tenantOf(registry, tenantId), parseScriptOrFail(script));
             return { succeeded: results.every((r) => r.status === "Succeeded"), results };
         },
         setFaults: (partial) => {

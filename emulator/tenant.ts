@@ -7,14 +7,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { documentedDefaults, type WireValue } from "../api/catalogue";
-import type { WireUser } from "../api/contract";
+import type { WireSite, WireUser } from "../api/contract";
 import { foldIdentity, sameIdentity, type PolicyIdentity } from "../api/identity";
 import { currentBatch, sameOperationId } from "../server/batch";
 import type { AssignmentWrite, BatchLog, BatchRecord, DirectoryPolicy, PolicyWrite, TenantDirectory } from "../server/directory";
 import { ApiError, Errors } from "../server/errors";
 import { parseIdentityOrFail } from "../server/policyBody";
 import { TenantService } from "../server/tenant";
-import { ChangeSet, type AppRecord, type BatchOperation, type PolicyRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
+import { ChangeSet, type AppRecord, type BatchOperation, type PolicyRecord, type SiteRecord, type TenantState, type TenantStore, type UserRecord } from "./store";
 
 /** Per-tenant counters for `/_emulator/{tenant}/stats`; in memory only. */
 export interface TenantStats {
@@ -34,7 +34,7 @@ function newEtag(): string {
 function userView(u: UserRecord): WireUser {
     return {
         Id: u.id, SipAddress: u.sipAddress, UserPrincipalName: u.userPrincipalName, DisplayName: u.displayName,
-        ClientPolicy: u.clientPolicy, ClientPolicyOwner: u.clientPolicyOwner,
+        ClientPolicy: u.clientPolicy, ClientPolicyOwner: u.clientPolicyOwner, RegistrarPool: u.registrarPool, Site: u.site,
     };
 }
 
@@ -58,7 +58,7 @@ export class Tenant implements TenantDirectory, BatchLog {
     /** Builds a new tenant's state with Global at its documented defaults and no owner. */
     static initialState(id: string): TenantState {
         return {
-            version: 1, id, apps: [], users: [], operations: [],
+            version: 1, id, apps: [], sites: [], users: [], operations: [],
             policies: { [parseIdentityOrFail("Global").key]: { identity: "Global", etag: newEtag(), owner: null, settings: documentedDefaults() } },
         };
     }
@@ -120,9 +120,10 @@ export class Tenant implements TenantDirectory, BatchLog {
     }
 
     /** Adds users (provisioning); ids are generated when absent. */
-    addUsers(users: Array<Omit<UserRecord, "id" | "clientPolicy" | "clientPolicyOwner"> & { id?: string }>): void {
+    addUsers(users: Array<Omit<UserRecord, "id" | "clientPolicy" | "clientPolicyOwner" | "registrarPool" | "site"> & { id?: string; registrarPool?: string | null }>): void {
         for (const u of users) {
-            const rec: UserRecord = { ...u, id: u.id ?? randomUUID(), clientPolicy: null, clientPolicyOwner: null };
+            const pool = u.registrarPool ?? null;
+            const rec: UserRecord = { ...u, id: u.id ?? randomUUID(), clientPolicy: null, clientPolicyOwner: null, registrarPool: pool, site: pool === null ? null : this.siteOfPool(pool) };
             this.state.users.push(rec);
             this.index(rec);
             this.changes.putUsers([rec]);
@@ -142,6 +143,14 @@ export class Tenant implements TenantDirectory, BatchLog {
 
     async findUsers(identities: readonly string[]): Promise<Array<WireUser[] | ApiError>> {
         return identities.map((identity) => this.lookUp(identity).map(userView));
+    }
+
+    async listUsers(): Promise<WireUser[]> {
+        return this.state.users.map(userView);
+    }
+
+    async listSites(): Promise<WireSite[]> {
+        return this.state.sites.map((site) => ({ Identity: `Site:${site.name}`, Pools: [...site.pools] }));
     }
 
     async usersWithPolicy(identity: string): Promise<WireUser[]> {
@@ -255,5 +264,49 @@ export class Tenant implements TenantDirectory, BatchLog {
 
     async nextUnfinished(): Promise<BatchOperation | undefined> {
         return this.state.operations.find((o) => o.status !== "Completed");
+    }
+
+    // ------------------------------------------------------------------ topology (sites and pools)
+
+    /** Sets the topology (provisioning only, before users are added): sites with their pools. */
+    setSites(sites: SiteRecord[]): void {
+        this.state.sites = sites.map((x) => ({ name: x.name, pools: [...x.pools] }));
+        this.changes.sites = this.state.sites;
+    }
+
+    /** `Site:<name>` of the site a pool belongs to; 400 naming `target` when the topology has no such pool. */
+    siteOfPool(pool: string, target = "registrarPool"): string {
+        const key = foldIdentity(pool.trim());
+        for (const site of this.state.sites) {
+            if (site.pools.some((p) => foldIdentity(p) === key)) return `Site:${site.name}`;
+        }
+        const known = this.state.sites.flatMap((x) => x.pools);
+        throw Errors.invalidParameter(target, `${pool} is not a Registrar pool of this tenant; expected one of: ${known.length ? known.join(", ") : "(the tenant has no pools)"}.`);
+    }
+
+    /** The pool's FQDN as the topology spells it. */
+    private poolSpelling(pool: string): string {
+        const key = foldIdentity(pool.trim());
+        return this.state.sites.flatMap((x) => x.pools).find((p) => foldIdentity(p) === key) ?? pool;
+    }
+
+    /**
+     * Move-CsUser -Identity <user> -Target <pool FQDN>: rehomes a user on another Registrar pool (and so, possibly, in
+     * another site, whose site policy then applies). Grants are untouched. 400 for a pool the topology lacks. The
+     * emulator's own drift cmdlet: the topology is not part of the directory port.
+     */
+    async moveUser(userIdentity: string, targetPool: unknown): Promise<WireUser> {
+        if (typeof targetPool !== "string" || targetPool.trim() === "") throw Errors.invalidParameter("Target", "Move-CsUser needs -Target <Registrar pool FQDN>.");
+        const site = this.siteOfPool(targetPool, "Target");
+        const found = await this.service.getUser(userIdentity);
+        const user = this.byId.get(foldIdentity(found.Id));
+        if (!user) throw Errors.userNotFound(userIdentity);
+        const pool = this.poolSpelling(targetPool);
+        if (user.registrarPool === pool && user.site === site) return userView(user);
+        user.registrarPool = pool;
+        user.site = site;
+        this.changes.putUsers([user]);
+        await this.commit();
+        return userView(user);
     }
 }

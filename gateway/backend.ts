@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { SETTINGS, validateSetting, type WireValue } from "../api/catalogue";
 import type { WirePolicy, WireUser } from "../api/contract";
 import { foldIdentity, type PolicyIdentity } from "../api/identity";
+import { codeOfPowerShellCategory } from "../api/errors";
 import { currentBatch, holds } from "../server/batch";
 import type { AssignmentWrite, BatchLog, BatchRecord, DirectoryPolicy, PolicyWrite, TenantDirectory } from "../server/directory";
 import { ApiError, Errors } from "../server/errors";
@@ -41,13 +42,13 @@ export interface GatewayStats {
 /** A shell error that means "no such object" (the cmdlets' ObjectNotFound category, or their "not found" wording). */
 function isNotFound(e: ShellError): boolean {
     if (/^CommandNotFound/i.test(e.id)) return false; // a missing cmdlet is a broken session, not a missing object
-    return e.category === "ObjectNotFound" || /not found|cannot find|does not exist/i.test(e.message);
+    return codeOfPowerShellCategory(e.category, ["PolicyNotFound", "UserNotFound"]) !== undefined || /not found|cannot find|does not exist/i.test(e.message);
 }
 
 /** The ApiError for a failed command whose failure has no more specific meaning. */
 function shellFailure(e: ShellError, command: ShellCommand): ApiError {
     const cmdlet = command.cmdlet;
-    if (e.category === "InvalidArgument" || e.category === "InvalidData" || /ParameterBinding/i.test(e.id)) {
+    if (codeOfPowerShellCategory(e.category, ["InvalidParameter"]) || /ParameterBinding/i.test(e.id)) {
         return Errors.invalidParameter(cmdlet, `${cmdlet} refused the request: ${e.message}`);
     }
     return Errors.internal(`${cmdlet} failed in the Management Shell (${e.id || e.category}): ${e.message}`);
@@ -232,7 +233,7 @@ export class ShellTenant implements TenantDirectory, BatchLog {
         }
         if (!made.ok) {
             this.store.setPolicyOwner(this.id, id.canonical, null);
-            if ("error" in made && (made.error.category === "ResourceExists" || /already exists/i.test(made.error.message))) throw Errors.policyAlreadyExists(id.canonical);
+            if ("error" in made && (codeOfPowerShellCategory(made.error.category, ["PolicyAlreadyExists"]) || /already exists/i.test(made.error.message))) throw Errors.policyAlreadyExists(id.canonical);
             throw failure(made, lines[0]);
         }
         this.countWrites();

@@ -10,7 +10,7 @@
  * unavailable shell, a policy that already exists when the server says so).
  */
 import type { WireValue } from "../api/catalogue";
-import type { BatchStatus, BatchUserResult, WireUser } from "../api/contract";
+import type { BatchStatus, BatchUserResult, WireSite, WireUser } from "../api/contract";
 import type { PolicyIdentity } from "../api/identity";
 import type { ApiError } from "./errors";
 
@@ -106,6 +106,10 @@ export interface TenantDirectory {
      * (display names are not unique), or the error that kept the directory from looking.
      */
     findUsers(identities: readonly string[]): Promise<Array<WireUser[] | ApiError>>;
+    /** Every user, when the directory can list them (`GET /users` answers 501 otherwise). */
+    listUsers?(): Promise<WireUser[]>;
+    /** The topology's sites, when the directory knows them (`GET /sites` answers 501 otherwise). */
+    listSites?(): Promise<WireSite[]>;
     /** The users directly granted a tag policy (by its stored identity). */
     usersWithPolicy(identity: string): Promise<WireUser[]>;
     /**

@@ -17,7 +17,7 @@
  * - batches: server/batch.ts ({@link BatchEngine}, replay by `OperationId`).
  */
 import { SETTINGS, type WireValue } from "../api/catalogue";
-import { OWNER_ANNOTATION, type BatchOperationView, type ResolveResult, type WirePolicy, type WireUser } from "../api/contract";
+import { OWNER_ANNOTATION, type BatchOperationView, type ResolveResult, type WirePolicy, type WireSite, type WireUser } from "../api/contract";
 import { isDeepStrictEqual } from "node:util";
 import type { PolicyIdentity } from "../api/identity";
 import { foldIdentity } from "../api/identity";
@@ -42,10 +42,16 @@ function matches(found: readonly WireUser[]): Array<{ id: string; sipAddress: st
 export class TenantService implements TenantBackend {
     /** The tenant's batch assignments. */
     readonly batches: BatchEngine;
+    /** Every user; present when the directory can list them. */
+    readonly listUsers?: () => Promise<WireUser[]>;
+    /** The topology's sites; present when the directory knows them. */
+    readonly listSites?: () => Promise<WireSite[]>;
     private readonly locks = new KeyedLock();
 
     constructor(readonly directory: TenantDirectory) {
         this.batches = new BatchEngine(directory, { grantTarget: (p) => this.grantTarget(p), lookUp: (ids) => this.lookUp(ids) });
+        if (directory.listUsers) this.listUsers = () => directory.listUsers!();
+        if (directory.listSites) this.listSites = () => directory.listSites!();
     }
 
     get id(): string {

@@ -8,9 +8,8 @@ import {
     BATCH_MAX_USERS, BatchAccepted, BatchOperationView, BatchRequest, BatchUserResult, HEADERS, OWNER_ANNOTATION, POLICY_TYPE,
     MAX_PAGE_SIZE, RESOLVE_MAX_IDENTITIES, ResolveResponse, ResolveResult, Routes, WirePage, WirePolicy, WireUser,
 } from "../../api/contract";
-import {
-    AuthError, ClientPolicyError, ConflictError, ErrorInfo, NotFoundError, ThrottledError, TransportError, ValidationError,
-} from "../errors";
+import { errorClassOf } from "../../api/errors";
+import { AuthError, ClientPolicyError, ErrorInfo, TransportError, errorOfClass } from "../errors";
 import { DEFAULT_RETRY, RetryOptions, backoffDelay, parseRetryAfter } from "./retry";
 import { HttpResponse, Transport, fetchTransport, networkErrorCode } from "./transport";
 import { isLoopbackHost, type ProviderConfig } from "../config";
@@ -171,8 +170,8 @@ export class TenantClient {
 
     /**
      * Sends one API call. Resolves only with a 2xx answer; anything else becomes a typed error. The one retry rule:
-     * an error whose `retryable` is true (429, 502, 503, 504 and network failures: see `RETRYABLE_STATUSES` in
-     * api/contract.ts) is repeated after `Retry-After` or a full-jitter backoff, up to `maxAttempts`. A `Retry-After`
+     * an error whose `retryable` is true (429, 502, 503, 504 and network failures: the error table,
+     * api/errors.ts) is repeated after `Retry-After` or a full-jitter backoff, up to `maxAttempts`. A `Retry-After`
      * beyond `maxRetryAfterMs` is not waited for: the error says so. A 401 on an authenticated call drops the cached
      * token and retries once (revoked or early-expired tokens).
      */
@@ -246,21 +245,15 @@ export class TenantClient {
         };
         const text = `${method} ${safeDecode(path.split("?")[0])} → ${res.status}${code ? ` ${code}` : ""}` +
             `${message ? `: ${message}` : ""}`;
-        switch (res.status) {
-            case 400: case 422: case 428: return new ValidationError(text, info);
-            case 401: case 403: return new AuthError(text, info);
-            case 404: return new NotFoundError(text, info);
-            case 409: case 412: return new ConflictError(text, info);
-            case 429: return new ThrottledError(text, info);
-        }
-        if (res.status >= 500) return new TransportError(`${text} from ${this.endpoint}`, info);
         if (res.status >= 300 && res.status < 400) {
             const to = res.headers[HEADERS.location];
             return new TransportError(`${method} ${safeDecode(path.split("?")[0])} was redirected (${res.status}) to ` +
                 `${to ? describeOrigin(to, this.endpoint) : "nowhere"}; credentials are never sent to another origin, so the ` +
                 `call was not repeated there (check ${this.endpointSetting})`, { ...info, code: "Redirected" });
         }
-        return new ClientPolicyError(text, info);
+        // The class comes from the error table (api/errors.ts): by code, else by status.
+        const cls = errorClassOf(code, res.status);
+        return errorOfClass(cls, cls === "TransportError" ? `${text} from ${this.endpoint}` : text, info);
     }
 
     // ------------------------------------------------------------------ policies
@@ -298,11 +291,11 @@ export class TenantClient {
     }
 
     /**
-     * The pages of a collection route (a path without query), largest page size first, each next page from the
-     * previous page's `@nextLink` (relative to the API base URL) until a page has none.
+     * The pages of a collection route, each next page from the previous page's `@nextLink` (relative to the API base
+     * URL) until a page has none. A path without query asks for the largest pages; one with a query is sent as given.
      */
     async *pages<T>(path: string): AsyncGenerator<readonly T[]> {
-        let next: string | undefined = `${path}?$top=${PAGE_SIZE}`;
+        let next: string | undefined = path.includes("?") ? path : `${path}?$top=${PAGE_SIZE}`;
         while (next) {
             const res: ApiResponse<WirePage<T>> = await this.send("GET", next);
             yield res.json?.value ?? [];

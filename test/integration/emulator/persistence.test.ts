@@ -211,7 +211,7 @@ describe("emulator: persistence", () => {
         const script = `require("./server/sqlite").sqlite();
             new (require("node:sqlite").DatabaseSync)(":memory:").close();
             process.emitWarning("some other feature", "ExperimentalWarning");`;
-        const node = path.join(REPO_ROOT, "node_modules", ".bin", "node");
+        const node = process.execPath;
         const out = spawnSync(node, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
         assert.equal(out.status, 0, out.stderr);
         assert.doesNotMatch(out.stderr, /SQLite is an experimental feature/);
