@@ -8,9 +8,8 @@
 import { validateSetting } from "../api/catalogue";
 import { PsParseError, parseScript, type PsCommand, type PsValue } from "../api/cmdlets";
 import { CMDLETS_BY_NAME, paramOf, SCRIPT_BINDINGS, scriptParamOf, type CmdletDef, type ScriptBinding } from "../api/powershell/table";
-import { ApiError, Errors } from "./errors";
+import { ApiError, Errors } from "../server/errors";
 import type { Tenant } from "./tenant";
-import { policyView, userView } from "./views";
 
 export { PsParseError, parseScript, type PsCommand, type PsValue };
 
@@ -148,31 +147,31 @@ async function run(tenant: Tenant, cmd: PsCommand): Promise<unknown> {
         case "New-CsClientPolicy": {
             const body = settingsBody(line);
             if (line.switches.has("WhatIf")) return whatIf(identityArg(line));
-            return policyView(await tenant.createPolicy(identityArg(line), body));
+            return (await tenant.service.createPolicy(identityArg(line), body)).policy;
         }
         case "Set-CsClientPolicy": {
             const body = settingsBody(line);
             if (line.switches.has("WhatIf")) return whatIf(identityArg(line, "Global"));
-            return policyView(await tenant.updatePolicy(identityArg(line, "Global"), body, "patch"));
+            return (await tenant.service.updatePolicy(identityArg(line, "Global"), body, "patch")).policy;
         }
         case "Get-CsClientPolicy":
-            if (!line.values.has("Identity")) return tenant.listPolicies().map(policyView);
-            return policyView(tenant.getPolicy(identityArg(line)));
+            if (!line.values.has("Identity")) return tenant.service.listPolicies();
+            return (await tenant.service.getPolicy(identityArg(line))).policy;
         case "Remove-CsClientPolicy": {
             if (line.switches.has("WhatIf")) return whatIf(identityArg(line));
-            const reset = await tenant.removePolicy(identityArg(line), line.values.get("Force") === true);
-            return reset ? policyView(reset) : null;
+            const reset = await tenant.service.removePolicy(identityArg(line), line.values.get("Force") === true);
+            return reset ? reset.policy : null;
         }
         case "Grant-CsClientPolicy": {
             const policy = line.values.get("PolicyName");
             if (policy === undefined) throw Errors.invalidParameter("PolicyName", "Grant-CsClientPolicy needs -PolicyName <name> or $null.");
             if (line.switches.has("WhatIf")) return whatIf(identityArg(line));
-            return userView(await tenant.grant(identityArg(line), policy, null));
+            return tenant.service.grant(identityArg(line), policy, null);
         }
         case "Move-CsUser": {
             const target = line.values.get("Target");
             if (line.switches.has("WhatIf")) return whatIf(identityArg(line));
-            return userView(await tenant.moveUser(identityArg(line), target));
+            return tenant.moveUser(identityArg(line), target);
         }
         default:
             throw Errors.notImplemented(cmd.cmdlet);

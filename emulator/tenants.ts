@@ -7,10 +7,11 @@
 import { randomBytes } from "node:crypto";
 import { isTenantId } from "../api/contract";
 import { foldIdentity, isIdentityError, parsePolicyIdentity } from "../api/identity";
-import { Errors } from "./errors";
+import { Errors } from "../server/errors";
 import { execute, parseScriptOrFail, type PsResult } from "./powershell";
 import type { AppRecord, TenantStore } from "./store";
 import { Tenant } from "./tenant";
+import { parseIdentityOrFail, validatePolicyBody } from "../server/policyBody";
 
 /** A user as given to provisioning. */
 export interface UserSpec {
@@ -197,7 +198,7 @@ export class TenantRegistry {
         for (const state of await this.store.loadAll()) {
             const t = new Tenant(state, this.store);
             this.tenants.set(state.id.toLowerCase(), t);
-            t.batches.resume();
+            t.service.batches.resume();
         }
     }
 
@@ -214,10 +215,10 @@ export class TenantRegistry {
         if (this.get(spec.id)) throw Errors.tenantAlreadyExists(spec.id);
         const commands = parseScriptOrFail(Array.isArray(spec.script) ? spec.script.join("\n") : spec.script ?? "");
         // Validate every policy up front: a rejected spec must not leave a half-provisioned tenant file behind.
-        const seen = new Set<string>([Tenant.parseIdentity("Global").key]);
+        const seen = new Set<string>([parseIdentityOrFail("Global").key]);
         for (const p of spec.policies ?? []) {
-            const id = Tenant.parseIdentity(String(p.Identity));
-            Tenant.validateBody(p, id);
+            const id = parseIdentityOrFail(String(p.Identity));
+            validatePolicyBody(p, id);
             if (id.scope !== "global" && seen.has(id.key)) throw Errors.policyAlreadyExists(id.canonical);
             seen.add(id.key);
         }
@@ -227,8 +228,8 @@ export class TenantRegistry {
         tenant.addUsers([...(spec.users ?? []), ...generatedUsers(spec.id, spec.generatedUsers ?? 0, pools)]);
         for (const p of spec.policies ?? []) {
             const identity = String(p.Identity);
-            if (Tenant.parseIdentity(identity).scope === "global") await tenant.updatePolicy(identity, p, "patch");
-            else await tenant.createPolicy(identity, p);
+            if (parseIdentityOrFail(identity).scope === "global") await tenant.service.updatePolicy(identity, p, "patch");
+            else await tenant.service.createPolicy(identity, p);
         }
         this.tenants.set(spec.id.toLowerCase(), tenant);
         const script = await execute(tenant, commands);

@@ -21,11 +21,25 @@ export interface ConnectionFlags {
     clientId?: string;
 }
 
+/**
+ * The Pulumi stack a connection was read from (`--stack`): its project and stack names and, once its first `pulumi up`
+ * ran, its stack instance (provider/ownership.ts), so that objects this very stack owns are told apart from another
+ * stack's.
+ */
+export interface StackRef {
+    readonly project: string;
+    readonly stack: string;
+    /** The `instance` output of the stack's `clientpolicy-stack-instance` resource; undefined before its first `up`. */
+    readonly instance?: string;
+}
+
 /** A resolved connection and a description of where it came from (for comments and progress; never the secret). */
 export interface Connection {
     readonly config: ProviderConfig;
     /** `stack dev in /path` or `flags`. */
     readonly source: string;
+    /** The stack of `--stack`; undefined in flag mode. */
+    readonly stack?: StackRef;
 }
 
 /** Flag spelling of each provider key, for messages in flag mode. */
@@ -53,19 +67,43 @@ export function pulumiFailure(err: unknown): string {
 }
 
 /** Reads the stack's configuration (secrets decrypted) as the provider would see it. */
-async function stackSource(flags: ConnectionFlags): Promise<{ source: ConfigSource; where: string }> {
+async function stackSource(flags: ConnectionFlags): Promise<{ source: ConfigSource; where: string; stack: StackRef }> {
     const dir = stackDir(flags);
     // Loaded lazily: the Automation API pulls in the whole SDK, which flag mode never needs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
     let values: Record<string, { value: string; secret?: boolean }>;
+    let stack: StackRef;
     try {
         const ws = await LocalWorkspace.create({ workDir: dir });
         values = await ws.getAllConfig(flags.stack!);
+        const project = (await ws.projectSettings()).name;
+        const deployment = (await ws.exportStack(flags.stack!)).deployment as { resources?: StateResource[] } | undefined;
+        stack = { project, stack: flags.stack!, instance: stackInstanceOf(deployment?.resources ?? []) };
     } catch (err) {
         throw new CliError(`--stack ${flags.stack}: cannot read its configuration in ${dir}: ${pulumiFailure(err)}`);
     }
-    return { source: { get: (key) => values[key]?.value }, where: `stack ${flags.stack} in ${dir}` };
+    return { source: { get: (key) => values[key]?.value }, where: `stack ${flags.stack} in ${dir}`, stack };
+}
+
+/** The part of a resource in a stack's exported state that {@link stackInstanceOf} reads. */
+interface StateResource {
+    readonly type?: string;
+    readonly urn?: string;
+    readonly outputs?: Record<string, unknown>;
+}
+
+/**
+ * Type token of the resource that records a stack's instance (provider/resources/stackInstance.ts: `MODULE`, `TYPE`;
+ * public API, never renamed). Written out rather than imported: that module loads the Pulumi SDK, which flag mode
+ * never needs.
+ */
+export const STACK_INSTANCE_TYPE = "pulumi-nodejs:dynamic/clientpolicy:StackInstance";
+
+/** The stack instance recorded in a stack's state, if its first `up` made one. */
+export function stackInstanceOf(resources: readonly StateResource[]): string | undefined {
+    const found = resources.find((r) => r.type === STACK_INSTANCE_TYPE && typeof r.outputs?.instance === "string");
+    return found?.outputs?.instance as string | undefined;
 }
 
 /**
@@ -80,9 +118,9 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
     if (flags.stack === undefined && flags.dir !== undefined) throw new CliError("--dir is the folder of --stack; give --stack too");
     if (flags.stack !== undefined) {
         if (flags.stack.trim() === "") throw new CliError("--stack must name a stack, e.g. --stack dev");
-        const { source, where } = await stackSource(flags);
+        const { source, where, stack } = await stackSource(flags);
         try {
-            return { config: resolveConfig(source, env), source: where };
+            return { config: resolveConfig(source, env), source: where, stack };
         } catch (err) {
             if (err instanceof ConfigError) throw new CliError(`--stack ${flags.stack}: ${err.message}`);
             throw err;
@@ -111,5 +149,5 @@ export function clientFor(connection: Connection): TenantClient {
     const { config } = connection;
     // Transport errors name where the endpoint came from: the --endpoint flag (or its environment variable) here.
     const endpointSetting = connection.source === "flags" ? `${FLAG_OF.endpoint} (or ${CONFIG_KEYS.find((k) => k.key === "endpoint")?.env ?? "its environment variable"})` : undefined;
-    return new TenantClient({ ...config, retry: { maxAttempts: config.maxAttempts }, endpointSetting });
+    return TenantClient.fromConfig(config, { endpointSetting });
 }

@@ -5,7 +5,7 @@
  * users by SIP address. Read-only: GETs only. Calls go through the provider's own client (retries, tokens, typed errors).
  */
 import { SETTINGS, camelName, validateSetting } from "../../api/catalogue";
-import { MAX_PAGE_SIZE, Routes, WirePage, WirePolicy, WireUser } from "../../api/contract";
+import { OWNER_ANNOTATION, WirePolicy, WireUser } from "../../api/contract";
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { TenantClient } from "../../provider/client/tenantClient";
 import { toResourceValue } from "../../provider/schema";
@@ -16,6 +16,8 @@ export interface ExportedPolicy {
     readonly identity: PolicyIdentity;
     /** Settings by camelCase property, in catalogue order, canonical resource form; unset settings are absent. */
     readonly settings: Readonly<Record<string, unknown>>;
+    /** The owner the tenant records for the policy (`project/stack@instance/resource`), or null: made by hand. */
+    readonly owner: string | null;
 }
 
 /** The direct grants of one tag policy. */
@@ -24,6 +26,8 @@ export interface ExportedGrant {
     readonly policy: PolicyIdentity;
     /** SIP addresses (as the tenant reports them, `sip:` included), sorted. */
     readonly users: readonly string[];
+    /** The owner of each user's assignment, in `users` order (null: granted by hand). */
+    readonly owners: readonly (string | null)[];
 }
 
 /** Everything an export writes. */
@@ -71,27 +75,21 @@ export function exportSettings(policy: WirePolicy): Record<string, unknown> {
     return out;
 }
 
-async function listAll<T>(client: TenantClient, path: string): Promise<T[]> {
-    const out: T[] = [];
-    let next: string | undefined = `${path}?$top=${MAX_PAGE_SIZE}`;
-    while (next) {
-        const res: { json: WirePage<T> } = await client.send<WirePage<T>>("GET", next);
-        out.push(...(res.json?.value ?? []));
-        next = res.json?.["@nextLink"];
-    }
-    return out;
+/** An owner field as the tenant answers it: absent, null and "" all mean nobody recorded one. */
+function ownerOf(value: unknown): string | null {
+    return typeof value === "string" && value !== "" ? value : null;
 }
 
 /** Reads every policy and (unless disabled) every direct grant of the client's tenant. */
 export async function readTenant(client: TenantClient, opts: ReadOptions = {}): Promise<TenantSnapshot> {
     const progress = opts.progress ?? (() => undefined);
     const readAt = new Date();
-    const wire = await listAll<WirePolicy>(client, Routes.policies());
+    const wire = await client.listPolicies();
     const policies: ExportedPolicy[] = [];
     for (const p of wire) {
         const identity = parsePolicyIdentity(p.Identity);
         if (isIdentityError(identity)) throw new CliError(`the tenant reports a policy identity the provider cannot declare: ${JSON.stringify(p.Identity)} (${identity.error})`);
-        policies.push({ identity, settings: exportSettings(p) });
+        policies.push({ identity, settings: exportSettings(p), owner: ownerOf(p[OWNER_ANNOTATION]) });
     }
     policies.sort((a, b) => SCOPE_ORDER[a.identity.scope] - SCOPE_ORDER[b.identity.scope] || (a.identity.key < b.identity.key ? -1 : a.identity.key > b.identity.key ? 1 : 0));
     progress(`read ${policies.length} policies`);
@@ -108,7 +106,8 @@ export async function readTenant(client: TenantClient, opts: ReadOptions = {}): 
             for (let i = nextIndex++; i < tags.length; i = nextIndex++) {
                 const assigned: WireUser[] = await client.listAssignments(tags[i].identity.canonical);
                 if (assigned.length > 0) {
-                    found[i] = { policy: tags[i].identity, users: assigned.map((u) => u.SipAddress).sort() };
+                    const sorted = [...assigned].sort((a, b) => (a.SipAddress < b.SipAddress ? -1 : a.SipAddress > b.SipAddress ? 1 : 0));
+                    found[i] = { policy: tags[i].identity, users: sorted.map((u) => u.SipAddress), owners: sorted.map((u) => ownerOf(u.ClientPolicyOwner)) };
                     users += assigned.length;
                 }
                 done++;

@@ -5,6 +5,8 @@
  */
 import { PolicyIdentity } from "../../api/identity";
 import { tsComment, tsKey, tsLiteral, tsString, yamlCommentText } from "../emit/typescript";
+import type { StackRef } from "./connection";
+import { classifyOwner, grantOwners, ownerText, ownershipView } from "./owners";
 import { ExportedGrant, ExportedPolicy, TenantSnapshot } from "./read";
 
 /** A policy with the names the declaration gives it. */
@@ -21,6 +23,8 @@ export interface NamedGrant extends ExportedGrant {
 /** The declaration: the snapshot with unique resource names. */
 export interface Declaration {
     readonly snapshot: TenantSnapshot;
+    /** The stack the export is for, when known (`--stack`): what it owns already is not another stack's. */
+    readonly target?: StackRef;
     readonly policies: readonly NamedPolicy[];
     readonly grants: readonly NamedGrant[];
 }
@@ -32,7 +36,7 @@ function slug(text: string): string {
 }
 
 /** Gives every policy and grant a unique, stable resource name (a `-2`, `-3` suffix where two names would collide). */
-export function nameResources(snapshot: TenantSnapshot): Declaration {
+export function nameResources(snapshot: TenantSnapshot, target?: StackRef): Declaration {
     const used = new Set<string>();
     const unique = (base: string) => {
         let name = base;
@@ -43,7 +47,7 @@ export function nameResources(snapshot: TenantSnapshot): Declaration {
     const baseName = (id: PolicyIdentity) => (id.scope === "global" ? "global" : `${id.scope}-${slug(id.name)}`);
     const policies = snapshot.policies.map((p) => ({ ...p, resourceName: unique(baseName(p.identity)) }));
     const grants = snapshot.grants.map((g) => ({ ...g, resourceName: unique(`grant-${slug(g.policy.name)}`) }));
-    return { snapshot, policies, grants };
+    return { snapshot, target, policies, grants };
 }
 
 /** A JS identifier for a resource name: `tag-offlineim` → `tagOfflineim`. */
@@ -63,7 +67,33 @@ export function headerLines(decl: Declaration): string[] {
         "Every resource has `adopt: true`: the first `pulumi up` takes these objects over (records this stack as their",
         "owner) without changing a setting or a grant; review, then run `pulumi preview`, `pulumi up`.",
         "Settings not listed are unset in the tenant, and stay unset.",
+        ...ownerHeader(decl),
     ];
+}
+
+/** Header lines naming what other stacks own today (taken over with `--take-over`), or saying nothing is. */
+function ownerHeader(decl: Declaration): string[] {
+    const view = ownershipView(decl.policies, decl.grants, decl.target);
+    if (view.foreign.length === 0) {
+        return [view.owned === 0 ? "Owners today: none recorded (everything was made by hand)." : "Owners today: no object belongs to another stack."];
+    }
+    return [
+        `Owned by other stacks today, taken over by the first \`pulumi up\` (exported with --take-over); their stacks' next`,
+        "`pulumi up` fails naming this stack as the owner, so remove these resources from those programs:",
+        ...view.foreign.map((f) => `  ${f.object}: ${ownerText(f.owner, decl.target)}`),
+    ];
+}
+
+/** `; owner today: …` for a policy's comment line when it has an owner. */
+function policyOwnerNote(p: ExportedPolicy, target: StackRef | undefined): string {
+    return p.owner === null ? "" : `; owner today: ${ownerText(p.owner, target)}${classifyOwner(p.owner, target) === "another stack" ? " (taken over)" : ""}`;
+}
+
+/** `; owners today: …` for a grant's comment line when some of its users have an owner. */
+function grantOwnerNote(g: ExportedGrant, target: StackRef | undefined): string {
+    const parts = grantOwners(g);
+    if (parts.every((x) => x.owner === null)) return "";
+    return `; owners today: ${parts.map((x) => `${x.users} ${ownerText(x.owner, target)}`).join("; ")}`;
 }
 
 /** The TypeScript program (`index.ts`) that declares the snapshot. */
@@ -77,7 +107,8 @@ export function renderTypeScript(decl: Declaration): string {
     const varOf = new Map<string, string>();
     for (const p of decl.policies) {
         const count = Object.keys(p.settings).length;
-        out.push(tsComment(`${p.identity.canonical}: ${count} setting${count === 1 ? "" : "s"} set${granted.has(p.identity.key) ? "; granted below" : ""}`));
+        out.push(tsComment(`${p.identity.canonical}: ${count} setting${count === 1 ? "" : "s"} set${granted.has(p.identity.key) ? "; granted below" : ""}` +
+            policyOwnerNote(p, decl.target)));
         const head = `new cp.ClientPolicy(${tsString(p.resourceName)}, {`;
         if (granted.has(p.identity.key)) {
             const v = identifier(p.resourceName);
@@ -91,7 +122,7 @@ export function renderTypeScript(decl: Declaration): string {
         out.push("});", "");
     }
     for (const g of decl.grants) {
-        out.push(tsComment(`${g.policy.canonical} is granted directly to ${g.users.length} user${g.users.length === 1 ? "" : "s"}`));
+        out.push(tsComment(`${g.policy.canonical} is granted directly to ${g.users.length} user${g.users.length === 1 ? "" : "s"}${grantOwnerNote(g, decl.target)}`));
         out.push(`new cp.PolicyGrant(${tsString(g.resourceName)}, {`);
         const v = varOf.get(g.policy.key);
         out.push(`    policyName: ${v ? `${v}.identity` : tsString(g.policy.canonical)},`, "    adopt: true,");

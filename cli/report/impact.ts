@@ -33,19 +33,12 @@ export const SAMPLE_SIZE = 100;
 /** The tenant client of a stack's configuration (throws the provider's ConfigError naming missing or bad keys). */
 export function clientOf(config: Record<string, string>): TenantClient {
     const cfg = resolveConfig({ get: (k) => config[k] }, {});
-    return new TenantClient({ endpoint: cfg.endpoint, tenantId: cfg.tenantId, clientId: cfg.clientId, clientSecret: cfg.clientSecret, retry: { maxAttempts: cfg.maxAttempts } });
+    return TenantClient.fromConfig(cfg);
 }
 
 /** Every policy of the tenant in wire form (every page). */
 export async function readPolicies(client: TenantClient): Promise<WirePolicy[]> {
-    const out: WirePolicy[] = [];
-    let next: string | undefined = `${Routes.policies()}?$top=1000`;
-    while (next) {
-        const res: { json: WirePage<WirePolicy> } = await client.send("GET", next);
-        out.push(...(res.json?.value ?? []));
-        next = res.json?.["@nextLink"];
-    }
-    return out;
+    return client.listPolicies();
 }
 
 /** Every policy identity of the tenant (every page), as the tenant spells them. */
@@ -105,11 +98,9 @@ function policySets(c: Change, live: PolicySet): { before: PolicySet; after: Pol
 async function sampleUsers(client: TenantClient, groups: readonly WireUserGroup[]): Promise<string[]> {
     const out: string[] = [];
     for (const g of groups) {
-        let next: string | undefined = Routes.users({ site: g.Site, clientPolicy: g.ClientPolicy, top: Math.min(SAMPLE_SIZE, 1000) });
-        while (next && out.length < SAMPLE_SIZE) {
-            const res: { json: WirePage<WireUser> } = await client.send("GET", next);
-            for (const u of res.json?.value ?? []) if (out.length < SAMPLE_SIZE) out.push(u.SipAddress);
-            next = res.json?.["@nextLink"];
+        for await (const page of client.pages<WireUser>(Routes.users({ site: g.Site, clientPolicy: g.ClientPolicy, top: Math.min(SAMPLE_SIZE, 1000) }))) {
+            for (const u of page) if (out.length < SAMPLE_SIZE) out.push(u.SipAddress);
+            if (out.length >= SAMPLE_SIZE) break;
         }
         if (out.length >= SAMPLE_SIZE) break;
     }

@@ -12,7 +12,7 @@ import { errorClassOf } from "../../api/errors";
 import { AuthError, ClientPolicyError, ErrorInfo, TransportError, errorOfClass } from "../errors";
 import { DEFAULT_RETRY, RetryOptions, backoffDelay, parseRetryAfter } from "./retry";
 import { HttpResponse, Transport, fetchTransport, networkErrorCode } from "./transport";
-import { isLoopbackHost } from "../config";
+import { isLoopbackHost, type ProviderConfig } from "../config";
 
 export type { BatchUserResult, ResolveResult, WirePolicy, WireUser } from "../../api/contract";
 
@@ -90,6 +90,15 @@ export class TenantClient {
         this.#retry = { ...DEFAULT_RETRY, ...opts.retry };
         this.#now = opts.now ?? Date.now;
         this.#batchPollStartMs = opts.batchPollStartMs ?? 100;
+    }
+
+    /**
+     * The client of a resolved configuration (provider/config.ts): its endpoint, tenant and app registration, and
+     * `maxAttempts` as the retry budget. `extra` sets the test and error-message options of {@link TenantClientOptions}.
+     */
+    static fromConfig(config: ProviderConfig, extra: Omit<Partial<TenantClientOptions>, keyof ProviderConfig> = {}): TenantClient {
+        const { endpoint, tenantId, clientId, clientSecret, maxAttempts } = config;
+        return new TenantClient({ endpoint, tenantId, clientId, clientSecret, ...extra, retry: { maxAttempts, ...extra.retry } });
     }
 
     /** Secrets to scrub from any message this client builds. */
@@ -271,19 +280,33 @@ export class TenantClient {
         await this.send("DELETE", Routes.policy(identity) + (opts.force ? "?force=true" : ""), { headers });
     }
 
-    /** Every user directly granted a policy (all pages). */
-    async listAssignments(identity: string): Promise<WireUser[]> {
-        return this.#listAll<WireUser>(Routes.assignments(identity));
+    /** Every policy of the tenant (all pages), in the API's listing order. */
+    async listPolicies(): Promise<WirePolicy[]> {
+        return this.listAll<WirePolicy>(Routes.policies());
     }
 
-    async #listAll<T>(path: string): Promise<T[]> {
-        const out: T[] = [];
-        let next: string | undefined = `${path}?$top=${PAGE_SIZE}`;
+    /** Every user directly granted a policy (all pages). */
+    async listAssignments(identity: string): Promise<WireUser[]> {
+        return this.listAll<WireUser>(Routes.assignments(identity));
+    }
+
+    /**
+     * The pages of a collection route, each next page from the previous page's `@nextLink` (relative to the API base
+     * URL) until a page has none. A path without query asks for the largest pages; one with a query is sent as given.
+     */
+    async *pages<T>(path: string): AsyncGenerator<readonly T[]> {
+        let next: string | undefined = path.includes("?") ? path : `${path}?$top=${PAGE_SIZE}`;
         while (next) {
             const res: ApiResponse<WirePage<T>> = await this.send("GET", next);
-            out.push(...(res.json?.value ?? []));
+            yield res.json?.value ?? [];
             next = res.json?.["@nextLink"];
         }
+    }
+
+    /** Every item of a collection route: {@link pages}, concatenated. */
+    async listAll<T>(path: string): Promise<T[]> {
+        const out: T[] = [];
+        for await (const page of this.pages<T>(path)) out.push(...page);
         return out;
     }
 

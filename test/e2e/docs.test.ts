@@ -11,6 +11,7 @@ import { strict as assert } from "node:assert";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parsePolicyIdentity } from "../../api/identity";
 import { readStoredTenants } from "../../emulator/sqliteStore";
 import { snapshotRepository, tempDir, toolPath } from "../../scripts/lib/projectFolder";
 import { ROOT } from "../../scripts/lib/stack";
@@ -25,6 +26,9 @@ export interface DocBlock {
     target?: string;
     body: string;
 }
+
+/** The key the emulator stores a policy under (`PolicyIdentity.key`). */
+const keyOf = (identity: string) => (parsePolicyIdentity(identity) as { key: string }).key;
 
 const CODE_LANGS = new Set(["sh", "bash", "shell", "ts", "typescript", "powershell", "ps1"]);
 
@@ -147,6 +151,25 @@ describe("e2e: the documentation's runnable blocks run as written", function () 
         assert.ok(fencedBlocks("README.md", fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).some((b) => b.runnable));
     });
 
+    it("docs/*.md: each document's runnable blocks in a session of their own (docs/emulator.md: the emulator from a clone, drift by hand)", async () => {
+        const ran: string[] = [];
+        for (const doc of documents().filter((d) => d !== "README.md")) {
+            const blocks = fencedBlocks(doc, fs.readFileSync(path.join(ROOT, doc), "utf8"));
+            if (!blocks.some((b) => b.runnable)) continue;
+            const r = await runSession(sessionScript(blocks), home, env);
+            assert.equal(r.code, 0, `the block at ${r.lastBlock} failed (exit ${r.code}):\n${r.output.slice(-6000)}`);
+            ran.push(doc);
+        }
+        console.log(`      ran: ${ran.join(", ")}`);
+        assert.ok(ran.includes("docs/emulator.md"));
+        // The drift made through the PowerShell endpoint is in the tenant (the emulator stopped: read its database).
+        const contoso = readStoredTenants(path.join(home, "emulator-drift")).find((t) => t.id === "contoso.example")!;
+        const global = contoso.policies[keyOf("Global")];
+        assert.ok(global, `Global among ${Object.keys(contoso.policies).join(", ")}`);
+        assert.equal(global.settings.EnableURL, true);
+        assert.equal(global.settings.MaximumNumberOfContacts, 250);
+    });
+
     it("README.md: the own-tenant recipe from an empty folder to `pulumi up`, then examples/quickstart in place", async () => {
         const blocks = fencedBlocks("README.md", fs.readFileSync(path.join(ROOT, "README.md"), "utf8"));
         const started = Date.now();
@@ -157,13 +180,13 @@ describe("e2e: the documentation's runnable blocks run as written", function () 
         // What the tenants hold now (the emulator stopped: read its database).
         const tenants = new Map(readStoredTenants(path.join(home, "emulator-data")).map((t) => [t.id, t]));
         const contoso = tenants.get("contoso.example")!;
-        assert.equal(contoso.policies["global"].settings.EnableIMAutoArchiving, false);
-        assert.equal(contoso.policies["tag:offlineim"].settings.EnableIMAutoArchiving, false);
+        assert.equal(contoso.policies[keyOf("Global")].settings.EnableIMAutoArchiving, false);
+        assert.equal(contoso.policies[keyOf("Tag:OfflineIM")].settings.EnableIMAutoArchiving, false);
         const granted = contoso.users.filter((u) => u.clientPolicy === "OfflineIM").map((u) => u.displayName).sort();
         assert.deepEqual(granted, ["Ken Myer", "Pilar Ackerman", "Tony Smith"]);
         // examples/quickstart, run in place in the clone: Global's offline IM off, Tony Smith granted.
         const fabrikam = tenants.get("fabrikam.example")!;
-        assert.equal(fabrikam.policies["global"].settings.EnableIMAutoArchiving, false);
+        assert.equal(fabrikam.policies[keyOf("Global")].settings.EnableIMAutoArchiving, false);
         assert.deepEqual(fabrikam.users.filter((u) => u.clientPolicy === "OfflineIM").map((u) => u.displayName), ["Tony Smith"]);
         assert.match(r.output, /sip:tony\.smith@fabrikam\.example/, "pulumi stack output grantedTo");
         const installed = path.join(home, "clientpolicy-as-code", "examples", "quickstart", "node_modules", "clientpolicy-as-code");

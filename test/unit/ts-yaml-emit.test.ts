@@ -90,6 +90,18 @@ describe("TypeScript emitter", () => {
             }), RUNS);
     });
 
+    it("clientpolicy export --format ts, hostile owner ids (another stack's, taken over): the owners stay in comments", () => {
+        fc.assert(fc.property(policyNames, hostile(), hostile(16, 1), hostile(), (names, owner, user, grantOwner) => {
+            const snap = snapshot(names.map((name) => ({ name, description: "d", owner: `proj/prod@0123456789abcdef/${owner}` })),
+                [{ name: names[0], users: [user], owners: [`other/dev/${grantOwner}`] }]);
+            const text = renderTypeScript(nameResources(snap));
+            const sf = parseProgram(text);
+            assert.equal(sf.statements.length, 1 + names.length + 1, text);
+            assert.match(text, /^\/\/ Owned by other stacks today/m, "the take-over is said in the header");
+            for (const c of comments(text)) assert.doesNotMatch(c, /[\n\r\u2028\u2029]/);
+        }), RUNS);
+    });
+
     it("clientpolicy convert --format ts: hostile script text in the header (reasons, suggested lines) stays in comments", () => {
         fc.assert(fc.property(hostile(), hostile(), hostile(), (reason, suggestion, source) => {
             const result: ConvertResult = {
@@ -120,6 +132,21 @@ describe("YAML emitter (the `yaml` library)", () => {
             }), RUNS);
     });
 
+    it("clientpolicy export --format yaml, hostile owner ids in the header: the file parses back to the same declaration", () => {
+        fc.assert(fc.property(policyNames, hostile(), hostile(16, 1), (names, owner, user) => {
+            const snap = snapshot(names.map((name) => ({ name, description: "d", owner: `proj/prod@0123456789abcdef/${owner}` })),
+                [{ name: names[0], users: [user], owners: [`other/dev/${owner}`] }]);
+            const text = renderYaml(nameResources(snap));
+            const doc = parseDocument(text);
+            assert.deepEqual(doc.errors, [], text);
+            const back = parseYaml(text) as { policies: Array<{ identity: string }>; grants: Array<{ users: string[] }> };
+            assert.deepEqual(Object.keys(back), ["policies", "grants"]);
+            assert.deepEqual(back.policies.map((p) => p.identity), names.map(canonical));
+            assert.deepEqual(back.grants[0].users, [user]);
+            assert.ok(doc.commentBefore?.includes("Owned by other stacks today"));
+        }), RUNS);
+    });
+
     it("clientpolicy convert --format yaml: hostile header text stays in the comment", () => {
         fc.assert(fc.property(hostile(), hostile(), (reason, source) => {
             const result: ConvertResult = {
@@ -133,7 +160,7 @@ describe("YAML emitter (the `yaml` library)", () => {
     });
 });
 
-function snapshot(policies: Array<{ name: string; description: string }>, grants: Array<{ name: string; users: string[] }>,
+function snapshot(policies: Array<{ name: string; description: string; owner?: string }>, grants: Array<{ name: string; users: string[]; owners?: string[] }>,
     options: { unchecked?: boolean } = {}): TenantSnapshot {
     const id = (name: string) => {
         if (options.unchecked) return { scope: "tag", name, canonical: `Tag:${name}`, key: `TAG:${foldIdentity(name)}` };
@@ -143,7 +170,7 @@ function snapshot(policies: Array<{ name: string; description: string }>, grants
     };
     return {
         endpoint: "http://127.0.0.1:1", tenantId: "contoso.example", readAt: new Date(0), grantsIncluded: true,
-        policies: policies.map((p) => ({ identity: id(p.name), settings: { description: p.description, enableURL: true } })),
-        grants: grants.map((g) => ({ policy: id(g.name), users: g.users })),
+        policies: policies.map((p) => ({ identity: id(p.name), settings: { description: p.description, enableURL: true }, owner: p.owner ?? null })),
+        grants: grants.map((g) => ({ policy: id(g.name), users: g.users, owners: g.owners ?? g.users.map(() => null) })),
     } as unknown as TenantSnapshot;
 }

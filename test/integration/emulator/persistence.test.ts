@@ -198,8 +198,8 @@ describe("emulator: persistence", () => {
         const registry = new TenantRegistry(store);
         await registry.load();
         const { tenant } = await registry.provision({ id: "mem.example", generatedUsers: 3, policies: [{ Identity: "Tag:Mem", IMWarning: "m" }] });
-        await tenant.grant("User 00002", "Mem", "p/s/g");
-        await tenant.updatePolicy("Tag:Mem", { IMWarning: "changed" }, "patch");
+        await tenant.service.grant("User 00002", "Mem", "p/s/g");
+        await tenant.service.updatePolicy("Tag:Mem", { IMWarning: "changed" }, "patch");
         const [state] = (await store.loadAll()) as TenantState[];
         assert.equal(state.id, "mem.example");
         assert.equal(state.policies["TAG:MEM"].settings.IMWarning, "changed");
