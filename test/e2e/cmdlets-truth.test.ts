@@ -28,7 +28,7 @@ describe("clientpolicy cmdlets reads the tenant (real CLI)", function () {
     });
 
     const cmdlets = (...args: string[]) => clientpolicy(["cmdlets", "--stack", "s1", "--dir", fleet.workDir, ...args], fleet.env);
-    const repair = /^Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving \$false$/m;
+    const repair = /^Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving \$false$/mi;
 
     it("on a drifted tenant prints the lines that put it back; --no-refresh says the tenant was not read", async () => {
         const r = await cmdlets();
