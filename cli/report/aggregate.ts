@@ -54,7 +54,9 @@ function atoms(ch: Change): Atom[] {
         return [{ ...base, created: ch.properties.map(({ path, after, set }) => ({ path, after, kind: ch.kind, ...(set ? { set } : {}) })), newPolicy: ch.impact?.text === "new policy" || undefined }];
     }
     if (ch.properties.length === 0 || ch.op === "delete") return [base];
-    return ch.properties.map((p) => ({ ...base, kind: p.kind, path: p.path, before: p.before, after: p.after, ...(p.set ? { set: true } : {}) }));
+    // The mark goes with what the code changes; a drifted property's own line already shows the tenant's value.
+    return ch.properties.map((p) => ({ ...base, kind: p.kind, path: p.path, before: p.before, after: p.after, ...(p.set ? { set: true } : {}),
+        ...(p.kind === "drift" ? { refreshFirst: undefined } : {}) }));
 }
 
 /** Groups every change of `tenants` (errors have none), largest groups first, then by object and path. */

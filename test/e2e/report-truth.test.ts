@@ -246,7 +246,7 @@ grants:
                 const team = tenantOf(r, "s1").changes.find((c) => c.type === "ClientPolicy" && c.identity === "Tag:Team");
                 assert.equal(team?.refreshFirst, true, `${mode}: ${JSON.stringify(team)}`);
                 assert.deepEqual(team.properties.filter((p) => p.kind !== "pending").map((p) => [p.path, p.kind === "both" ? p.tenant : p.after]), [["enableIMAutoArchiving", false]], mode);
-                assert.match(r.md, /`Tag:Team\.description`: `"Team chat rules"` → `"Team chat rules, reviewed"` — 1 tenant\n  ⚠️ `up` will stop here until refreshed: the tenant has `enableIMAutoArchiving` `false`/, r.md);
+                assert.match(r.md, /`Tag:Team\.description`: `"Team chat rules"` → `"Team chat rules, reviewed"` — 1 tenant[^\n]*\n  ⚠️ `up` will stop here until refreshed: the tenant has `enableIMAutoArchiving` `false`/, r.md);
                 assert.match(r.md, /\*\*Next:\*\* `pulumi refresh --run-program --stack s1` before `pulumi up`/);
                 assert.equal(tenantOf(r, "s2").changes.some((c) => c.refreshFirst), false, "another tenant is not marked");
             }
