@@ -133,9 +133,12 @@ function declared(inputs: Record<string, unknown> | undefined, kind: ChangeKind)
     return diffProperties(undefined, inputs, kind).filter((p) => p.path !== "identity" && p.path !== "adopt");
 }
 
-/** Whether a step is a component's (no provider: it holds no tenant object and is not a row of the report). */
+/**
+ * Whether a step is not a tenant object, so not a row of the report: a component's (no provider), or the stack
+ * instance bookkeeping resource (it names the stack instance in owner ids; nothing in the tenant).
+ */
 function isComponent(m: StepMetadata): boolean {
-    return (m.new ?? m.old)?.custom === false;
+    return (m.new ?? m.old)?.custom === false || shortType(m.type) === "StackInstance";
 }
 
 function opOf(op: string): ChangeOp | undefined {

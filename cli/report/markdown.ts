@@ -126,7 +126,8 @@ function tenantSummary(t: TenantReport): string {
     for (const c of t.changes) byKind[c.unmanaged ? "unmanaged" : c.kind] = (byKind[c.unmanaged ? "unmanaged" : c.kind] ?? 0) + 1;
     const parts = Object.entries(byKind).map(([k, n]) => `${n} ${k}`);
     if (t.suppressed.length > 0) parts.push(`${t.suppressed.length} accepted`);
-    const stale = t.changes.some((c) => c.refreshFirst) ? ` — ${REFRESH_FIRST}` : "";
+    // Inside <summary> GitHub renders no Markdown: the mark without backticks.
+    const stale = t.changes.some((c) => c.refreshFirst) ? ` — ${REFRESH_FIRST.replace(/`/g, "")}` : "";
     return `${t.changes.length} change${t.changes.length === 1 ? "" : "s"} (${parts.join(", ")}): ${esc(topProperties(t))}${stale}`;
 }
 

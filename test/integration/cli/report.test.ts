@@ -366,7 +366,7 @@ describe("report: causes, readable changes, accept pins and the closing context"
         const r = assemble([tenant("s1", [j]), tenant("s2", [tagPending("s2")])], meta(["s1", "s2"], { mode: "full" }), NO_RULES, DAY);
         const md = renderMarkdown(r);
         assert.match(md, /`Tag:OfflineIM\.description`: `"No offline IM archiving"` → `"Offline IM off"` — 1 tenant[^\n]*\n  ⚠️ `up` will stop here until refreshed: the tenant has `enableIMAutoArchiving` `true`\n  in s1/);
-        assert.match(md, /<b>s1<\/b>: [^\n]*⚠️ `up` will stop here until refreshed<\/summary>/);
+        assert.match(md, /<b>s1<\/b>: [^\n]*⚠️ up will stop here until refreshed<\/summary>/);
         assert.match(md, /\| ClientPolicy `Tag:OfflineIM` \| update \| both \| \| \| ⚠️ `up` will stop here until refreshed: the tenant has `enableIMAutoArchiving` `true` \| \|/);
         assert.match(md, /\*\*Next:\*\* `pulumi refresh --run-program --stack s1` before `pulumi up`/);
         assert.doesNotMatch(md.split("<b>s2</b>")[1], /will stop here/, "s2's same description change is not marked");
