@@ -30,15 +30,16 @@ export interface PsCommand {
 const CMDLETS = new Map(["New", "Set", "Get", "Remove", "Grant"].map((v) => [`${v.toLowerCase()}-csclientpolicy`, `${v}-CsClientPolicy`]));
 
 /** Parses a script; throws {@link PsParseError} for the first statement that does not parse. */
-export function parseScript(script: string): PsCommand[] {
-    return parsePsScript(script).statements.map((s) => commandOf(s));
+export function parseScript(script: string, options: ParseLineOptions = {}): PsCommand[] {
+    return parsePsScript(script).statements.map((s) => commandOf(s, options));
 }
 
 /** Options of {@link parseLine}. */
 export interface ParseLineOptions {
     /**
      * Further cmdlet names this caller accepts besides the five CsClientPolicy cmdlets (canonical spelling, matched
-     * case-insensitively), e.g. `New-CsClientPolicyEntry` for `clientpolicy convert`. The emulator passes none.
+     * case-insensitively), e.g. `New-CsClientPolicyEntry` for `clientpolicy convert`, `Move-CsUser` for the emulator's
+     * drift endpoint.
      */
     extraCmdlets?: readonly string[];
 }

@@ -1,7 +1,7 @@
 /**
  * The tenant API wire contract: the one place that says what travels between the provider (and any other client) and
- * a tenant backend (the emulator, the Skype for Business Server gateway). Types, limits, routes, headers and error
- * codes. The OpenAPI document (`api/openapi.ts` → `api/openapi.yaml`) is generated from this module and the settings
+ * a tenant backend (the emulator, the Skype for Business Server gateway). Types, limits, routes, headers and the error
+ * body (its codes are the error table's, api/errors.ts). The OpenAPI document (`api/openapi.ts` → `api/openapi.yaml`) is generated from this module and the settings
  * catalogue; the provider's client, the emulator and the tests import it. Imports nothing in-house.
  *
  * Sources: the cmdlet reference (New/Set/Get/Remove/Grant-CsClientPolicy, ../shared/CSCLIENTPOLICY.md) for names and
@@ -51,7 +51,10 @@ export const ROUTE_PATTERNS = {
     batchAssignments: "/Skype.Policy/batchAssignments",
     batchAssignment: "/Skype.Policy/batchAssignments/:id",
     userResolutions: "/Skype.Policy/userResolutions",
+    users: "/users",
     user: "/users/:identity",
+    sites: "/Skype.Policy/sites",
+    userCounts: "/Skype.Policy/configurations/:type/userCounts",
     userAssignment: "/users/:identity/policyAssignments/:type",
     token: "/:tenantId/oauth2/v2.0/token",
 } as const;
@@ -72,7 +75,17 @@ export const Routes = {
     batchAssignments: () => "/Skype.Policy/batchAssignments",
     batchAssignment: (operationId: string) => `/Skype.Policy/batchAssignments/${seg(operationId)}`,
     userResolutions: () => "/Skype.Policy/userResolutions",
+    users: (filter: UserFilter = {}) => {
+        const q = new URLSearchParams();
+        if (filter.site !== undefined) q.set("site", filter.site ?? "");
+        if (filter.clientPolicy !== undefined) q.set("clientPolicy", filter.clientPolicy ?? "");
+        if (filter.effectivePolicy !== undefined) q.set("effectivePolicy", filter.effectivePolicy);
+        if (filter.top !== undefined) q.set("$top", String(filter.top));
+        return q.size > 0 ? `/users?${q}` : "/users";
+    },
     user: (identity: string) => `/users/${seg(identity)}`,
+    sites: () => "/Skype.Policy/sites",
+    userCounts: () => `/Skype.Policy/configurations/${POLICY_TYPE}/userCounts`,
     userAssignment: (identity: string) => `/users/${seg(identity)}/policyAssignments/${POLICY_TYPE}`,
     token: (tenantId: string) => `/${seg(tenantId)}/oauth2/v2.0/token`,
 } as const;
@@ -115,6 +128,61 @@ export interface WireUser {
     readonly ClientPolicy: string | null;
     /** Owner of the direct assignment (who granted it through this API), or null. */
     readonly ClientPolicyOwner?: string | null;
+    /**
+     * FQDN of the Registrar pool the user is homed on, as `Get-CsUser` reports `RegistrarPool`; null when the user has
+     * none (enabled but not yet homed: Get-CsUserPoolInfo documents such users). Absent: the backend does not report it.
+     */
+    readonly RegistrarPool?: string | null;
+    /**
+     * Identity of the site hosting that pool (`Site:<name>`, as `Get-CsPool` reports a pool's `Site` and `Get-CsSite`
+     * its `Identity`): the site whose `site:<name>` client policy applies to the user when no per-user policy is
+     * granted. Null when the user has no pool, or the pool is not in the topology. Absent: not reported.
+     */
+    readonly Site?: string | null;
+}
+
+/** A site of the topology, as `Get-CsSite` reports it: its identity and the FQDNs of its pools (`Get-CsPool -Site`). */
+export interface WireSite {
+    /** `Site:<name>`; the site's client policy, if any, is `site:<name>`. */
+    readonly Identity: string;
+    readonly Pools: readonly string[];
+}
+
+/**
+ * Filters of `GET /users` ({@link Routes.users}). `site`: users whose site is that identity (`Site:Redmond` or
+ * `Redmond`), or null for users without a site. `clientPolicy`: users granted that tag policy, or null for users with
+ * no grant. `effectivePolicy`: users whose effective client policy (api/effective.ts) is that identity.
+ */
+export interface UserFilter {
+    readonly site?: string | null;
+    readonly clientPolicy?: string | null;
+    readonly effectivePolicy?: string;
+    readonly top?: number;
+}
+
+/** Why a policy applies to a user (api/effective.ts): granted per-user, the site's, or Global. */
+export type EffectiveReason = "Granted" | "Site" | "Global";
+
+/**
+ * One group of `GET …/ClientPolicy/userCounts`: the users sharing a site and a direct grant. Those two facts (and the
+ * set of policies that exist) decide a user's client policy, so the groups answer "how many users does this change
+ * reach" for any change without listing a single user.
+ */
+export interface WireUserGroup {
+    /** Site identity (`Site:<name>`), or null for users without one. */
+    readonly Site: string | null;
+    /** The granted tag policy's name (without `Tag:`), or null. */
+    readonly ClientPolicy: string | null;
+    /** The client policy that applies to these users now (`Tag:<name>`, `site:<name>` or `Global`). */
+    readonly EffectivePolicy: string;
+    readonly Reason: EffectiveReason;
+    readonly Count: number;
+}
+
+/** `GET …/ClientPolicy/userCounts`: every group (sorted by site, then grant) and the number of users in all. */
+export interface WireUserCounts {
+    readonly value: readonly WireUserGroup[];
+    readonly Total: number;
 }
 
 /** `PUT /users/{identity}/policyAssignments/ClientPolicy`: `PolicyName` null unassigns. */
@@ -220,42 +288,3 @@ export interface WireErrorDetail {
 export interface WireError {
     readonly error: { readonly code: string; readonly message: string; readonly target?: string; readonly details?: readonly WireErrorDetail[] };
 }
-
-/**
- * Error codes and their HTTP statuses. Backends answer only these; the OpenAPI document lists them per status.
- */
-export const ERROR_CODES = {
-    InvalidParameter: 400,
-    InvalidRequestContent: 400,
-    NotAUserPolicy: 400,
-    ParseError: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    PolicyNotFound: 404,
-    UserNotFound: 404,
-    OperationNotFound: 404,
-    TenantNotFound: 404,
-    ResourceNotFound: 404,
-    PolicyAlreadyExists: 409,
-    TenantAlreadyExists: 409,
-    PolicyInUse: 409,
-    AmbiguousIdentity: 409,
-    /** A batch POST reused a known `OperationId` with a different body. */
-    OperationIdConflict: 409,
-    PreconditionFailed: 412,
-    PayloadTooLarge: 413,
-    UnsupportedMediaType: 415,
-    PreconditionRequired: 428,
-    Throttled: 429,
-    InternalServerError: 500,
-    NotImplemented: 501,
-    ServiceUnavailable: 503,
-    /** The gateway's Management Shell did not answer within its command timeout (the change may or may not have happened). */
-    GatewayTimeout: 504,
-} as const;
-
-/** A tenant API error code. */
-export type ErrorCode = keyof typeof ERROR_CODES;
-
-/** Statuses a client may repeat: throttling and gateway/availability errors (500 is a bug, not a blip). */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);

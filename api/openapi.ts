@@ -1,21 +1,18 @@
 /**
- * Generator of api/openapi.yaml (OpenAPI 3.1), the authoritative description
- * of the tenant API. Routes, limits and error codes come from the wire contract
- * (api/contract.ts) and setting schemas from the zod catalogue, so the document
- * cannot drift from them; a test checks that the committed yaml equals
- * {@link renderOpenApiYaml}'s output, and another validates every response the
- * integration suite receives against it.
- *
- * Regenerate: `node -r ts-node/register/transpile-only api/openapi.ts --write`
+ * Generator of api/openapi.yaml (OpenAPI 3.1), the authoritative description of the tenant API. Routes and limits come
+ * from the wire contract (api/contract.ts), error codes and their notes from the error table (api/errors.ts), setting
+ * schemas from the zod catalogue, so the document cannot drift from them. `npm run generate` writes it (and
+ * test/unit/generated.test.ts fails when the committed yaml is not {@link renderOpenApiYaml}'s output); the contract
+ * tests validate every response the integration suite receives against it.
  */
-import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { SETTINGS, wireJsonSchema } from "./catalogue";
 import {
-    BATCH_MAX_USERS, DEFAULT_PAGE_SIZE, ERROR_CODES, MAX_BODY_BYTES, MAX_PAGE_SIZE, OWNER_ANNOTATION, OWNER_MAX_LENGTH,
-    OPERATION_ID_MAX_LENGTH, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS, type ErrorCode,
+    BATCH_MAX_USERS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, OWNER_ANNOTATION, OWNER_MAX_LENGTH,
+    OPERATION_ID_MAX_LENGTH, RESOLVE_MAX_IDENTITIES, ROUTE_PATTERNS,
 } from "./contract";
+import { ERROR_CODES, ERROR_TABLE, RETRYABLE_STATUSES, type ErrorCode } from "./errors";
 
 type Obj = Record<string, unknown>;
 
@@ -36,31 +33,14 @@ const ERROR_RESPONSE_NAMES: Record<string, string> = {
     "504": "GatewayTimeout",
 };
 
-/** What a code means beyond its name, where that helps a client. */
-const CODE_NOTES: Partial<Record<ErrorCode, string>> = {
-    InvalidParameter: "target names the property",
-    PolicyInUse: "details[0].count = granted users",
-    AmbiguousIdentity: "details list the matches",
-    OperationIdConflict: "a batch POST repeated a known OperationId with a different body",
-    PayloadTooLarge: `body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`,
-    Unauthorized: "missing, malformed or expired bearer token",
-    Forbidden: "the token's tenant differs from the /{tenantId} prefix",
-    PreconditionFailed: "the If-Match ETag is stale",
-    UnsupportedMediaType: "wrong Content-Type",
-    PreconditionRequired: "PUT without If-None-Match: * or If-Match",
-    Throttled: "the tenant's request budget exceeded, or on the gateway a per-address limit on token requests or requests without a valid token (or an injected fault); honour Retry-After",
-    InternalServerError: "also injected faults",
-    NotImplemented: "a route, method or policy type the emulator does not model",
-    ServiceUnavailable: "injected faults, or the gateway's Management Shell died (replaced); honour Retry-After",
-    GatewayTimeout: "the gateway's Management Shell did not answer in time; re-read before assuming the write happened",
-};
 
 /** Error responses by status, shared through components/responses: every contract code of that status. */
 const ERRORS: Record<string, [string, string]> = Object.fromEntries(Object.entries(ERROR_RESPONSE_NAMES).map(([status, name]) => {
     const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => String(ERROR_CODES[c]) === status);
-    return [status, [name, codes.map((c) => (CODE_NOTES[c] ? `${c} (${CODE_NOTES[c]})` : c)).join(", ") + "."]];
+    return [status, [name, codes.map((c) => { const note = ERROR_TABLE[c].note; return note ? `${c} (${note})` : c; }).join(", ") + "."]];
 }));
-const RETRY_STATUSES = new Set(["429", "503", "504"]);
+/** Error responses that carry Retry-After: the retryable statuses of the error table. */
+const RETRY_STATUSES = new Set([...RETRYABLE_STATUSES].map(String).filter((s) => s in ERROR_RESPONSE_NAMES));
 const COMMON = ["401", "429", "500", "501", "503", "504"];
 
 function responses(success: Record<string, Obj>, errors: string[]): Obj {
@@ -141,6 +121,19 @@ function tenantPaths(): Record<string, Obj> {
             post: op("resolveUsers", `Resolve up to ${RESOLVE_MAX_IDENTITIES} user identities in one call (read-only): each answered, in request order, with the user or its own error (UserNotFound, AmbiguousIdentity with the matching SIP addresses, InvalidParameter).`,
                 jsonBody(schemaRef("ResolveRequest")), { "200": ok("One result per identity, in request order.", schemaRef("ResolveResponse")) }, ["400", "413", "415"]),
         },
+        [path("users")]: {
+            get: op("listUsers", "List users (paged), each with its Registrar pool and site; optionally only one site's, one grant's, or one effective policy's users.",
+                { parameters: [P("Top"), P("SkipToken"), P("SiteFilter"), P("ClientPolicyFilter"), P("EffectivePolicyFilter")] },
+                { "200": ok("A page of users.", schemaRef("UserList")) }, ["400"]),
+        },
+        [path("sites")]: {
+            get: op("listSites", "Sites of the topology (Get-CsSite) with their pools (Get-CsPool), paged.", { parameters: [P("Top"), P("SkipToken")] },
+                { "200": ok("A page of sites.", schemaRef("SiteList")) }, ["400"]),
+        },
+        [path("userCounts")]: {
+            get: op("countUsers", "Users counted by site and direct grant, each group with the client policy that applies to it (per-user grant, else the site's policy, else Global): how many users any change reaches, without listing them.",
+                { parameters: [P("PolicyType")] }, { "200": ok("Every group and the total.", schemaRef("UserCounts")) }, ["400"]),
+        },
         [path("user")]: {
             get: op("getUser", "Resolve a user identity.", { parameters: [P("UserIdentity")] }, { "200": ok("The user.", schemaRef("User")) }, ["400", "404", "409"]),
         },
@@ -216,7 +209,7 @@ function emulatorPaths(): Record<string, Obj> {
         },
         "/_emulator/{tenantId}/powershell": {
             post: {
-                ...admin, operationId: "runPowerShell", summary: "Run New/Set/Get/Remove/Grant-CsClientPolicy lines out of band (drift).", parameters: [tenantParam],
+                ...admin, operationId: "runPowerShell", summary: "Run New/Set/Get/Remove/Grant-CsClientPolicy and Move-CsUser lines out of band (drift).", parameters: [tenantParam],
                 requestBody: { required: true, content: { "application/x-powershell": { schema: { type: "string" } } } },
                 responses: {
                     "200": ok("Per-line results (a failing line does not stop later ones).", schemaRef("PowerShellResults")),
@@ -238,6 +231,8 @@ function schemas(): Obj {
             Id: str, SipAddress: str, UserPrincipalName: str, DisplayName: str,
             ClientPolicy: { ...nullableStr, description: "Direct assignment's PolicyName (without Tag:)." },
             ClientPolicyOwner: owner("Owner recorded on the direct assignment by the grant that made it (null: none, e.g. Grant-CsClientPolicy)."),
+            RegistrarPool: { ...nullableStr, description: "FQDN of the user's Registrar pool (Get-CsUser RegistrarPool); null: none. Absent when the backend does not report it." },
+            Site: { ...nullableStr, description: "Site:<name> of the site hosting that pool (Get-CsPool Site); null: none. Its site:<name> client policy applies unless a per-user policy is granted." },
         },
     };
     const nextLink = { type: "string", format: "uri-reference", description: "Next page, relative to the API base URL (never another origin)." };
@@ -271,6 +266,29 @@ function schemas(): Obj {
         PolicyList: page("Policy"),
         User: user,
         UserList: page("User"),
+        Site: {
+            type: "object", required: ["Identity", "Pools"],
+            properties: { Identity: { ...str, description: "Site:<name>." }, Pools: { type: "array", items: str, description: "FQDNs of the site's pools." } },
+        },
+        SiteList: page("Site"),
+        UserCounts: {
+            type: "object", required: ["value", "Total"],
+            properties: {
+                Total: { type: "integer", minimum: 0 },
+                value: {
+                    type: "array", items: {
+                        type: "object", required: ["Site", "ClientPolicy", "EffectivePolicy", "Reason", "Count"],
+                        properties: {
+                            Site: { ...nullableStr, description: "Site:<name>, or null for users without a site." },
+                            ClientPolicy: { ...nullableStr, description: "Granted tag policy name, or null." },
+                            EffectivePolicy: { ...str, description: "The client policy that applies to these users now." },
+                            Reason: { enum: ["Granted", "Site", "Global"] },
+                            Count: { type: "integer", minimum: 1 },
+                        },
+                    },
+                },
+            },
+        },
         GrantRequest: {
             type: "object", additionalProperties: false, required: ["PolicyName"],
             properties: { PolicyName: { ...nullableStr, description: "Tag policy name (Tag: prefix optional) or null." }, Owner: owner("Owner to record on the assignment (absent: none).") },
@@ -338,7 +356,11 @@ function schemas(): Obj {
             properties: {
                 id: str,
                 apps: { type: "array", items: { type: "object", required: ["clientId", "clientSecret"], properties: { clientId: str, clientSecret: str } } },
-                users: { type: "array", items: { type: "object", required: ["displayName", "sipAddress", "userPrincipalName", "logon"], properties: { displayName: str, sipAddress: str, userPrincipalName: str, logon: str, id: str } } },
+                users: { type: "array", items: { type: "object", required: ["displayName", "sipAddress", "userPrincipalName", "logon"], properties: { displayName: str, sipAddress: str, userPrincipalName: str, logon: str, id: str, registrarPool: { ...str, description: "FQDN of one of the tenant's pools (sites)." } } } },
+                sites: {
+                    type: "array", description: "The topology: sites and their Registrar pools. Generated users are spread over the pools in order.",
+                    items: { type: "object", required: ["name", "pools"], properties: { name: { ...str, description: "Site name (identity Site:<name>)." }, pools: { type: "array", items: str } } },
+                },
                 generatedUsers: { type: "integer", minimum: 0 },
                 policies: { type: "array", items: schemaRef("Policy") },
                 script: { oneOf: [str, { type: "array", items: str }] },
@@ -374,6 +396,9 @@ export function buildOpenApi(): Obj {
                 UserIdentity: { name: "userIdentity", in: "path", required: true, description: "Object id, sip:address, UPN, DOMAIN\\logon or display name (case-insensitive, no wildcards).", schema: { type: "string" } },
                 Top: { name: "$top", in: "query", schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
                 SkipToken: { name: "$skiptoken", in: "query", description: "Opaque; copy from @nextLink.", schema: { type: "string" } },
+                SiteFilter: { name: "site", in: "query", description: "Only users of this site (Site:<name> or <name>); empty: users without a site.", schema: { type: "string" } },
+                ClientPolicyFilter: { name: "clientPolicy", in: "query", description: "Only users granted this tag policy; empty: users without a grant.", schema: { type: "string" } },
+                EffectivePolicyFilter: { name: "effectivePolicy", in: "query", description: "Only users to whom this client policy applies (Global, site:<name>, Tag:<name>).", schema: { type: "string" } },
                 Force: { name: "force", in: "query", description: "Remove a granted policy together with its grants.", schema: { type: "boolean", default: false } },
                 IfMatch: { name: "If-Match", in: "header", description: "ETag of the version being changed; stale → 412.", schema: { type: "string" } },
                 IfNoneMatch: { name: "If-None-Match", in: "header", description: "* to create; the policy must not exist (else 409).", schema: { const: "*" } },
@@ -393,13 +418,10 @@ export function buildOpenApi(): Obj {
 
 /** The YAML text committed as api/openapi.yaml. */
 export function renderOpenApiYaml(): string {
-    return "# Generated by api/openapi.ts from api/catalogue.ts; do not edit by hand.\n" + stringify(buildOpenApi(), { lineWidth: 0, aliasDuplicateObjects: false });
+    return "# Generated by npm run generate (api/openapi.ts) from api/contract.ts, api/errors.ts and api/catalogue.ts; do not edit by hand.\n" + stringify(buildOpenApi(), { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** Where the document is committed. */
 export const OPENAPI_YAML_PATH = path.join(__dirname, "openapi.yaml");
 
-if (require.main === module) {
-    if (process.argv.includes("--write")) writeFileSync(OPENAPI_YAML_PATH, renderOpenApiYaml());
-    else process.stdout.write(renderOpenApiYaml());
-}
+if (require.main === module) process.stdout.write(renderOpenApiYaml());

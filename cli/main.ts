@@ -12,6 +12,7 @@ import * as gatewayCommand from "./commands/gateway";
 import * as configCommand from "./commands/config";
 import * as convertCommand from "./commands/convert";
 import * as cmdletsCommand from "./commands/cmdlets";
+import * as effectiveCommand from "./commands/effective";
 import * as exportCommand from "./commands/export";
 import * as reportCommand from "./commands/report";
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     convertCommand.register(program);
     exportCommand.register(program);
     cmdletsCommand.register(program);
+    effectiveCommand.register(program);
     reportCommand.register(program);
     return program;
 }

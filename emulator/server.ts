@@ -11,7 +11,6 @@ import { ApiServer, answerClientErrors } from "../server/api";
 import { TokenAuthority } from "../server/auth";
 import type { BackendDirectory, ClientCheck, TenantBackend } from "../server/backend";
 import { Errors } from "../server/errors";
-import { EmulatorBackend } from "./backend";
 import { checkFaults, faultPreflight, NO_FAULTS, type FaultConfig } from "./limits";
 import { execute, parseScriptOrFail, type PsResult } from "./powershell";
 import { adminRoutes, type AdminContext, type Route } from "./routes";
@@ -78,18 +77,12 @@ export interface EmulatorHandle {
     close(): Promise<void>;
 }
 
-/** The emulator's tenants behind the API layer: one {@link EmulatorBackend} per tenant, apps checked in constant time. */
-class EmulatorDirectory implements BackendDirectory {
-    private readonly backends = new WeakMap<Tenant, EmulatorBackend>();
-
+/** The emulator's tenants behind the API layer: each tenant's service, apps checked in constant time. */
+class EmulatorTenants implements BackendDirectory {
     constructor(private readonly registry: TenantRegistry) {}
 
     tenant(id: string): TenantBackend | undefined {
-        const t = this.registry.get(id);
-        if (!t) return undefined;
-        let b = this.backends.get(t);
-        if (!b) this.backends.set(t, (b = new EmulatorBackend(t)));
-        return b;
+        return this.registry.get(id)?.service;
     }
 
     authenticate(tenantId: string, clientId: string, clientSecret: string): ClientCheck {
@@ -146,7 +139,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<EmulatorHand
     const faults: FaultConfig = { ...NO_FAULTS, ...opts.faults };
     const admin: AdminContext = { registry, faults };
     const emulator = new ApiServer({
-        directory: new EmulatorDirectory(registry), auth, tokenTtlSeconds: opts.tokenTtlSeconds ?? DEFAULT_TTL, rate: opts.rate ?? DEFAULT_RATE,
+        directory: new EmulatorTenants(registry), auth, tokenTtlSeconds: opts.tokenTtlSeconds ?? DEFAULT_TTL, rate: opts.rate ?? DEFAULT_RATE,
         admin: { root: "_emulator", routes: adminRoutes as Route<unknown>[], context: admin },
         preflight: faultPreflight(faults),
     });

@@ -17,10 +17,11 @@
  * and the database file after it, so a WAL reset never drops a committed transaction (sqlite.org/pragma.html#pragma_synchronous).
  * A process crash (kill -9) loses nothing COMMIT wrote, synced or not; only power loss needs the fsync.
  *
- * Schema (version 3, `PRAGMA user_version`): `tenants`, `apps`, `policies` (settings as a JSON object), `users`,
+ * Schema (version 4, `PRAGMA user_version`): `tenants`, `apps`, `policies` (settings as a JSON object), `users`,
  * `operations` (with the request digest of batches started with an `OperationId`, added in version 2) and
  * `operation_users` (one row per user of a batch, with its result once processed). `seq` columns keep insertion order,
- * which is the API's listing order. Version 3 re-keyed policies by the identity folding rule.
+ * which is the API's listing order. Version 3 re-keyed policies by the identity folding rule; version 4 added the
+ * topology (sites and pools, JSON on the tenant row) and each user's Registrar pool and site.
  *
  * A data directory of the former JSON store (`tenant-<id>.json` files) is imported once at open, in one transaction;
  * each imported file is then renamed `<file>.imported` (kept as a backup, never read again).
@@ -122,6 +123,14 @@ export const MIGRATIONS: Migration[] = [{
         for (const [, seq] of moves) update.run(`\u0000${seq}`, seq);
         for (const [key, seq] of moves) update.run(key, seq);
     },
+}, {
+    // Sites and pools: the tenant's topology (JSON, fixed at provisioning) and each user's Registrar pool and its site.
+    version: 4,
+    up: (db) => db.exec(`
+        ALTER TABLE tenants ADD COLUMN topology TEXT;
+        ALTER TABLE users ADD COLUMN registrar_pool TEXT;
+        ALTER TABLE users ADD COLUMN site TEXT;
+    `),
 }];
 
 const TENANT = "(SELECT seq FROM tenants WHERE key = :tenant)";
@@ -129,6 +138,7 @@ const TENANT = "(SELECT seq FROM tenants WHERE key = :tenant)";
 /** Prepared statements, made once per connection. */
 class Statements {
     readonly insertTenant: Statement;
+    readonly setTopology: Statement;
     readonly tenantExists: Statement;
     readonly deleteApps: Statement;
     readonly insertApp: Statement;
@@ -142,17 +152,18 @@ class Statements {
 
     constructor(db: Database) {
         this.insertTenant = db.prepare("INSERT INTO tenants (key, id) VALUES (:tenant, :id) ON CONFLICT (key) DO NOTHING");
+        this.setTopology = db.prepare("UPDATE tenants SET topology = :topology WHERE key = :tenant");
         this.tenantExists = db.prepare("SELECT 1 AS found FROM tenants WHERE key = :tenant");
         this.deleteApps = db.prepare(`DELETE FROM apps WHERE tenant = ${TENANT}`);
         this.insertApp = db.prepare(`INSERT INTO apps (tenant, ord, client_id, client_secret) VALUES (${TENANT}, :ord, :clientId, :clientSecret)`);
         this.upsertPolicy = db.prepare(`INSERT INTO policies (tenant, key, identity, etag, owner, settings) VALUES (${TENANT}, :key, :identity, :etag, :owner, :settings)
             ON CONFLICT (tenant, key) DO UPDATE SET identity = excluded.identity, etag = excluded.etag, owner = excluded.owner, settings = excluded.settings`);
         this.deletePolicy = db.prepare(`DELETE FROM policies WHERE tenant = ${TENANT} AND key = :key`);
-        this.upsertUser = db.prepare(`INSERT INTO users (tenant, id, display_name, sip_address, user_principal_name, logon, client_policy, client_policy_owner)
-            VALUES (${TENANT}, :id, :displayName, :sipAddress, :userPrincipalName, :logon, :clientPolicy, :clientPolicyOwner)
+        this.upsertUser = db.prepare(`INSERT INTO users (tenant, id, display_name, sip_address, user_principal_name, logon, client_policy, client_policy_owner, registrar_pool, site)
+            VALUES (${TENANT}, :id, :displayName, :sipAddress, :userPrincipalName, :logon, :clientPolicy, :clientPolicyOwner, :registrarPool, :site)
             ON CONFLICT (tenant, id) DO UPDATE SET display_name = excluded.display_name, sip_address = excluded.sip_address,
                 user_principal_name = excluded.user_principal_name, logon = excluded.logon, client_policy = excluded.client_policy,
-                client_policy_owner = excluded.client_policy_owner`);
+                client_policy_owner = excluded.client_policy_owner, registrar_pool = excluded.registrar_pool, site = excluded.site`);
         this.upsertOperation = db.prepare(`INSERT INTO operations (tenant, id, policy_type, policy_name, owner, status, created, request_hash)
             VALUES (${TENANT}, :id, :policyType, :policyName, :owner, :status, :created, :requestHash)
             ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status RETURNING seq`);
@@ -336,6 +347,7 @@ export class SqliteStore implements TenantStore {
     private apply(tenant: string, tenantId: string, c: ChangeSet, saved: Map<string, number | undefined>): void {
         const s = this.stmts!;
         if (c.created) s.insertTenant.run({ tenant, id: tenantId });
+        if (c.sites !== undefined) s.setTopology.run({ tenant, topology: JSON.stringify(c.sites) });
         if (!s.tenantExists.get({ tenant })) throw new Error(`tenant ${tenantId} is not stored (changes before its creation)`);
         if (c.apps !== undefined) {
             s.deleteApps.run({ tenant });
@@ -348,7 +360,7 @@ export class SqliteStore implements TenantStore {
         for (const u of c.users.values()) {
             s.upsertUser.run({
                 tenant, id: u.id, displayName: u.displayName, sipAddress: u.sipAddress, userPrincipalName: u.userPrincipalName,
-                logon: u.logon, clientPolicy: u.clientPolicy, clientPolicyOwner: u.clientPolicyOwner,
+                logon: u.logon, clientPolicy: u.clientPolicy, clientPolicyOwner: u.clientPolicyOwner, registrarPool: u.registrarPool ?? null, site: u.site ?? null,
             });
         }
         for (const id of c.deletedOperations) {
@@ -404,19 +416,19 @@ function opKey(tenant: string, opId: string): string {
 /** Reads every tenant of an open database, in provisioning order. */
 export function loadTenants(db: Database): TenantState[] {
     const out: TenantState[] = [];
-    const tenants = db.prepare("SELECT seq, id FROM tenants ORDER BY seq").all() as Array<{ seq: number; id: string }>;
+    const tenants = db.prepare("SELECT seq, id, topology FROM tenants ORDER BY seq").all() as Array<{ seq: number; id: string; topology: string | null }>;
     const apps = db.prepare("SELECT client_id, client_secret FROM apps WHERE tenant = ? ORDER BY ord");
     const users = db.prepare("SELECT * FROM users WHERE tenant = ? ORDER BY seq");
     const policies = db.prepare("SELECT key, identity, etag, owner, settings FROM policies WHERE tenant = ? ORDER BY seq");
     const operations = db.prepare("SELECT * FROM operations WHERE tenant = ? ORDER BY seq");
     const items = db.prepare("SELECT user, result FROM operation_users WHERE operation = ? ORDER BY idx");
     for (const t of tenants) {
-        const state: TenantState = { version: 1, id: t.id, apps: [], users: [], policies: {}, operations: [] };
+        const state: TenantState = { version: 1, id: t.id, apps: [], sites: t.topology ? JSON.parse(t.topology) : [], users: [], policies: {}, operations: [] };
         for (const a of apps.all(t.seq) as Array<Record<string, string>>) state.apps.push({ clientId: a.client_id, clientSecret: a.client_secret });
         for (const u of users.all(t.seq) as Array<Record<string, string | null>>) {
             const rec: UserRecord = {
                 id: u.id!, displayName: u.display_name!, sipAddress: u.sip_address!, userPrincipalName: u.user_principal_name!, logon: u.logon!,
-                clientPolicy: u.client_policy, clientPolicyOwner: u.client_policy_owner,
+                clientPolicy: u.client_policy, clientPolicyOwner: u.client_policy_owner, registrarPool: u.registrar_pool ?? null, site: u.site ?? null,
             };
             state.users.push(rec);
         }

@@ -32,6 +32,17 @@ export interface UserRecord {
     logon: string;
     clientPolicy: string | null;
     clientPolicyOwner: string | null;
+    /** FQDN of the user's Registrar pool (Get-CsUser `RegistrarPool`), or null: not homed on a pool. */
+    registrarPool: string | null;
+    /** `Site:<name>` of the site hosting that pool (from the tenant's {@link SiteRecord}s), or null. */
+    site: string | null;
+}
+
+/** A site of the tenant's topology (Get-CsSite) and the FQDNs of its Registrar pools (Get-CsPool -Site). */
+export interface SiteRecord {
+    /** The site's name: its identity is `Site:<name>`, its client policy `site:<name>`. */
+    name: string;
+    pools: string[];
 }
 
 /** A stored client policy; unset settings are absent from `settings`. `owner` is the `@owner` annotation or null. */
@@ -70,6 +81,8 @@ export interface TenantState {
     version: 1;
     id: string;
     apps: AppRecord[];
+    /** The topology, fixed at provisioning (empty: no sites; every user then has no pool). */
+    sites: SiteRecord[];
     users: UserRecord[];
     /** Keyed by the identity's `key` (the canonical identity folded by `foldIdentity`); insertion order is the listing order. */
     policies: Record<string, PolicyRecord>;
@@ -87,6 +100,8 @@ export class ChangeSet {
     created = false;
     /** The tenant's app registrations, replaced as a whole (a handful of rows). */
     apps?: AppRecord[];
+    /** The topology, written as a whole (at provisioning). */
+    sites?: SiteRecord[];
     /** Policies to insert or update, by identity key (`PolicyIdentity.key`). */
     readonly policies = new Map<string, PolicyRecord>();
     /** Policy keys to delete; applied before {@link policies}. */
@@ -126,7 +141,7 @@ export class ChangeSet {
 
     /** Nothing to write. */
     get empty(): boolean {
-        return !this.created && this.apps === undefined && this.policies.size === 0 && this.deletedPolicies.size === 0 &&
+        return !this.created && this.apps === undefined && this.sites === undefined && this.policies.size === 0 && this.deletedPolicies.size === 0 &&
             this.users.size === 0 && this.operations.size === 0 && this.deletedOperations.size === 0;
     }
 
@@ -134,6 +149,7 @@ export class ChangeSet {
     mergeFrom(later: ChangeSet): void {
         this.created ||= later.created;
         if (later.apps !== undefined) this.apps = later.apps;
+        if (later.sites !== undefined) this.sites = later.sites;
         for (const k of later.deletedPolicies) this.deletePolicy(k);
         for (const [k, r] of later.policies) this.putPolicy(k, r);
         this.putUsers(later.users.values());
@@ -146,6 +162,7 @@ export class ChangeSet {
         const c = new ChangeSet();
         c.created = true;
         c.putApps(state.apps);
+        c.sites = state.sites;
         for (const [k, p] of Object.entries(state.policies)) c.putPolicy(k, p);
         c.putUsers(state.users);
         for (const op of state.operations) c.putOperation(op);
@@ -192,7 +209,12 @@ export function normalizeState(raw: TenantState): TenantState {
         keyed[isIdentityError(id) ? k : id.key] = p;
     }
     raw.policies = keyed;
-    for (const u of raw.users) u.clientPolicyOwner ??= null;
+    raw.sites ??= [];
+    for (const u of raw.users) {
+        u.clientPolicyOwner ??= null;
+        u.registrarPool ??= null;
+        u.site ??= null;
+    }
     for (const o of raw.operations) {
         o.owner ??= null;
         o.requestHash ??= null;

@@ -13,7 +13,8 @@
  * validations, so integer ranges are left to the cmdlets' parameter types. Facts: about_Session_Configuration_Files,
  * about_Role_Capabilities (Microsoft Learn).
  *
- * Regenerate: `clientpolicy gateway jea --out gateway/jea` (checked by test/integration/gateway/generated.test.ts).
+ * The committed copies (default options) are written by `npm run generate` (checked by test/unit/generated.test.ts);
+ * operators write theirs with `clientpolicy gateway jea --out <dir>` and their own group, gMSA and transcript folder.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";

@@ -19,7 +19,8 @@
  * `Identity` the XdsIdentity's string form (`Global`, `site:X`, `Tag:X`). Users: `Id` (the AD object GUID, else the
  * Identity DN), SIP address, UPN, display name and the granted ClientPolicy name without `Tag:`.
  *
- * Regenerate: `clientpolicy gateway module --out gateway/module` (checked by test/integration/gateway/generated.test.ts).
+ * The committed copy is written by `npm run generate` (checked by test/unit/generated.test.ts); operators write their
+ * own with `clientpolicy gateway module --out <dir>`.
  */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";

@@ -11,12 +11,12 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { ApiServer, answerClientErrors, type RequestRecord } from "../server/api";
 import { TokenAuthority, type TokenClaims } from "../server/auth";
-import type { BackendDirectory, ClientCheck } from "../server/backend";
+import type { BackendDirectory, ClientCheck, TenantBackend } from "../server/backend";
 import { Errors } from "../server/errors";
 import { Limiter } from "../server/throttle";
 import type { Reply } from "../server/http";
 import { AuditLog, type CommandAudit } from "./audit";
-import { ShellBackend, type GatewayStats } from "./backend";
+import { ShellTenant, type GatewayStats } from "./backend";
 import { verifySecret, type GatewayConfig } from "./config";
 import type { LineResult, ShellCommand, ShellRunner } from "./protocol";
 import { ShellPool } from "./shell";
@@ -72,7 +72,7 @@ class Tenants implements BackendDirectory {
     /** Secret checks (scrypt, ~60 ms of CPU each) at once; a bounded queue beyond, then 429. */
     readonly secretChecks: Limiter;
 
-    constructor(private readonly backends: Map<string, ShellBackend>, private readonly config: GatewayConfig) {
+    constructor(private readonly backends: Map<string, ShellTenant>, private readonly config: GatewayConfig) {
         this.clients = config.clients;
         this.secretChecks = new Limiter(config.limits.scryptConcurrency, 64, () => Errors.throttled(1, "token requests in progress"));
     }
@@ -81,12 +81,17 @@ class Tenants implements BackendDirectory {
         this.clients = clients;
     }
 
-    tenant(id: string): ShellBackend | undefined {
+    tenant(id: string): TenantBackend | undefined {
+        return this.deployment(id)?.service;
+    }
+
+    /** The deployment behind a tenant id (case-insensitive), or undefined. */
+    deployment(id: string): ShellTenant | undefined {
         return this.backends.get(id.toLowerCase());
     }
 
     async authenticate(tenantId: string, clientId: string, clientSecret: string): Promise<ClientCheck> {
-        const backend = this.tenant(tenantId);
+        const backend = this.deployment(tenantId);
         if (!backend) return { ok: false, reason: "noTenant" };
         const c = this.clients.find((x) => x.clientId === clientId);
         // Hash even for an unknown client so the answer takes as long either way.
@@ -108,7 +113,7 @@ class Tenants implements BackendDirectory {
     }
 
     countRequest(tenantId: string): void {
-        const b = this.tenant(tenantId);
+        const b = this.deployment(tenantId);
         if (b) b.stats.requests++;
     }
 }
@@ -137,11 +142,11 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
     const store = SideStore.open(path.join(config.dataDir, "gateway.sqlite"));
     const audit = config.audit ? new AuditLog(config.audit) : undefined;
     const auditCommands = audit ? (entries: CommandAudit[]) => audit.writeCommands(entries) : undefined;
-    const backends = new Map(config.tenants.map((t) => [t.id.toLowerCase(), new ShellBackend(t.id, shells.get(t.id.toLowerCase())!, store, auditCommands)]));
+    const backends = new Map(config.tenants.map((t) => [t.id.toLowerCase(), new ShellTenant(t.id, shells.get(t.id.toLowerCase())!, store, auditCommands)]));
     const first = config.tenants[0].id.toLowerCase();
     const directory = new Tenants(backends, config);
-    const backendOf = (tenantId = first): ShellBackend => {
-        const b = directory.tenant(tenantId);
+    const backendOf = (tenantId = first): ShellTenant => {
+        const b = directory.deployment(tenantId);
         if (!b) throw new Error(`the gateway does not serve tenant ${tenantId}`);
         return b;
     };
@@ -157,7 +162,7 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         server.once("error", reject);
         server.listen(config.listen.port, config.listen.host, () => resolve());
     });
-    for (const b of backends.values()) b.resumeBatches();
+    for (const b of backends.values()) b.service.batches.resume();
     const port = (server.address() as AddressInfo).port;
     const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
     let closing: Promise<void> | undefined;
@@ -176,7 +181,7 @@ export async function startGateway(config: GatewayConfig, extras: GatewayExtras 
         shellsReady: async () => { await Promise.all(pools.map((p) => p.whenFull())); },
         close: () => (closing ??= (async () => {
             await api.closeServer(server);
-            await Promise.all([...backends.values()].map((b) => b.stop()));
+            await Promise.all([...backends.values()].map((b) => b.service.batches.stop()));
             await Promise.all([...shells.values()].map((s) => s.close()));
             store.close();
         })()),

@@ -10,37 +10,16 @@
  * interrupted create (the shell died or hung) must not leave an owner for a policy that was never made, so a pending
  * owner is dropped by the first read that finds no such policy, and confirmed by one that finds it.
  */
-import type { BatchOperationView, BatchStatus, BatchUserResult } from "../api/contract";
+import type { BatchStatus } from "../api/contract";
 import { foldIdentity } from "../api/identity";
+import type { BatchOrigin, BatchRecord } from "../server/directory";
 import { openDatabase, transaction, type Database } from "../server/sqlite";
 
-/** Who started a batch (kept for the audit lines of its commands). */
-export interface BatchOrigin {
-    requestId: string;
-    clientId: string | null;
-    remoteAddress: string | null;
-    method: string;
-    route: string;
-}
-
-/** A stored batch operation. */
-export interface StoredBatch {
-    id: string;
+/** A stored batch operation, with its tenant (ids are unique across the store) and origin (null: stored before origins were). */
+export interface StoredBatch extends BatchRecord {
     tenantId: string;
-    policyName: string | null;
-    owner: string | null;
-    status: BatchStatus;
-    createdDateTime: string;
-    pending: string[];
-    results: BatchUserResult[];
-    /** Digest of the POST that carried a client OperationId (server/batch.ts), null otherwise or when stored before it. */
-    requestHash: string | null;
-    /** Null for batches stored before origins were. */
     origin: BatchOrigin | null;
 }
-
-/** Completed batch operations kept per tenant for polling (and for recognising a retried POST). */
-const BATCH_HISTORY = 20;
 
 const key = (s: string): string => foldIdentity(s);
 
@@ -146,20 +125,20 @@ export class SideStore {
         });
     }
 
-    /** Records a new batch and drops the oldest completed ones beyond the history limit. */
-    addBatch(b: StoredBatch): void {
+    /** Records a new batch and drops the oldest completed ones beyond `keepCompleted`. */
+    addBatch(b: StoredBatch, keepCompleted: number): void {
         transaction(this.db, () => {
             const seq = (this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM batch").get() as { n: number }).n;
             this.db.prepare("INSERT INTO batch (id, tenant, policy, owner, status, created, pending, results, seq, request_hash, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 .run(b.id, key(b.tenantId), b.policyName, b.owner, b.status, b.createdDateTime, JSON.stringify(b.pending), JSON.stringify(b.results), seq,
                     b.requestHash, b.origin === null ? null : JSON.stringify(b.origin));
             this.db.prepare(`DELETE FROM batch WHERE tenant = ? AND status = 'Completed' AND id NOT IN
-                (SELECT id FROM batch WHERE tenant = ? AND status = 'Completed' ORDER BY seq DESC LIMIT ${BATCH_HISTORY})`).run(key(b.tenantId), key(b.tenantId));
+                (SELECT id FROM batch WHERE tenant = ? AND status = 'Completed' ORDER BY seq DESC LIMIT ?)`).run(key(b.tenantId), key(b.tenantId), keepCompleted);
         });
     }
 
     /** Saves a batch's progress (one chunk: its status, what is still pending and the results so far). */
-    saveBatch(b: StoredBatch): void {
+    saveBatch(b: BatchRecord): void {
         this.db.prepare("UPDATE batch SET status = ?, pending = ?, results = ? WHERE id = ?").run(b.status, JSON.stringify(b.pending), JSON.stringify(b.results), b.id);
     }
 
@@ -188,9 +167,4 @@ export class SideStore {
             requestHash: r.request_hash ?? null, origin: r.origin ? JSON.parse(r.origin) as BatchOrigin : null,
         };
     }
-}
-
-/** A stored batch in wire form. */
-export function batchWire(b: StoredBatch): BatchOperationView {
-    return { OperationId: b.id, PolicyType: "ClientPolicy", PolicyName: b.policyName, Status: b.status, CreatedDateTime: b.createdDateTime, Results: b.results };
 }

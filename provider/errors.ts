@@ -4,7 +4,7 @@
  * ones are worth retrying. Messages are always redacted: an error can end up in the Pulumi CLI output, in CI logs and
  * in bug reports, so no secret, bearer token or form-encoded `client_secret` may survive in one.
  */
-import { RETRYABLE_STATUSES } from "../api/contract";
+import { errorRow, isRetryable, type ProviderErrorClass } from "../api/errors";
 
 /** Structured facts that travel with an error. */
 export interface ErrorInfo {
@@ -45,9 +45,9 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 }
 
 /**
- * Base class: a redacted message plus {@link ErrorInfo}. `retryable` is the one retry rule: errors with an HTTP status
- * are retryable exactly when the status is in `RETRYABLE_STATUSES` (api/contract.ts); errors without one (network
- * failures) say so themselves.
+ * Base class: a redacted message plus {@link ErrorInfo}. `retryable` is the one retry rule, the error table's
+ * (api/errors.ts): the row of the error's code when the table knows it, else its HTTP status (429, 502, 503, 504);
+ * errors without either (unknown network failures) say so themselves.
  */
 export class ClientPolicyError extends Error {
     readonly status?: number;
@@ -71,7 +71,7 @@ export class ClientPolicyError extends Error {
         this.target = info.target;
         this.requestId = info.requestId;
         this.tenantMessage = info.tenantMessage === undefined ? undefined : redact(info.tenantMessage, info.secrets);
-        this.retryable = retryable ?? (info.status !== undefined && RETRYABLE_STATUSES.has(info.status));
+        this.retryable = retryable ?? isRetryable(info.code, info.status);
         this.#info = info;
         // These are answers for the person running `pulumi up`, not bugs: a trace through our files would bury the
         // message. The dynamic-provider host prints `${error}: ${error.stack}`, and `${error}` is already
@@ -111,12 +111,13 @@ export class ThrottledError extends ClientPolicyError {
 export class AuthError extends ClientPolicyError {}
 
 /**
- * The endpoint could not be reached or answered with a server error. Without a status (no answer arrived) it is
- * retryable unless the caller says otherwise.
+ * The endpoint could not be reached or answered with a server error. Without a status (no answer arrived) and with a
+ * code the error table does not know (a network failure Node names differently) it is retryable unless the caller says
+ * otherwise.
  */
 export class TransportError extends ClientPolicyError {
     constructor(message: string, info: ErrorInfo = {}, retryable?: boolean) {
-        super(message, info, retryable ?? (info.status === undefined ? true : undefined));
+        super(message, info, retryable ?? (info.status === undefined && errorRow(info.code) === undefined ? true : undefined));
     }
 }
 
@@ -138,4 +139,17 @@ export class PartialFailureError extends ClientPolicyError {
         this.properties = properties;
         this.reasons = reasons;
     }
+}
+
+/** A class a tenant's answer can be mapped to (a partial failure is the provider's own, never an answer). */
+type AnswerClass = Exclude<ProviderErrorClass, "PartialFailureError">;
+
+/** The classes the error table names, by name. */
+const ANSWER_CLASSES: Record<AnswerClass, new (message: string, info?: ErrorInfo, retryable?: boolean) => ClientPolicyError> = {
+    ClientPolicyError, ValidationError, AuthError, NotFoundError, ConflictError, ThrottledError, TransportError, ConfigError,
+};
+
+/** Builds the error of the class the error table names (api/errors.ts `errorClassOf`). */
+export function errorOfClass(cls: ProviderErrorClass, message: string, info: ErrorInfo = {}): ClientPolicyError {
+    return new ANSWER_CLASSES[cls === "PartialFailureError" ? "ClientPolicyError" : cls](message, info);
 }

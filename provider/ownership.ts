@@ -171,6 +171,21 @@ export function ownerOf(props: Record<string, unknown>, inputs: Record<string, u
     return props.owner;
 }
 
+/**
+ * Why an object that carries this resource's own owner id is missing from the stack's state. The provider sees only
+ * the tenant, not the state, so it names the state operations that drop a resource without touching the tenant, and
+ * how to recognise the one case that is not a state operation: Pulumi itself reports a killed `pulumi up`'s create as
+ * "pending operations from previous deployment" in the same run (the engine records the pending create before it asks
+ * the provider to create). When it was moved to another stack, that stack's `up` must re-stamp it first.
+ */
+export function takenBackReason(owner: string, kind: string): string {
+    return `carries this resource's owner id (${owner}) but this stack's state has no record of it: it was removed from the ` +
+        `state (\`pulumi state delete\`, \`pulumi state move\`, \`pulumi refresh --clear-pending-creates\`), or, when Pulumi ` +
+        `also reports "pending operations from previous deployment" for it in this run, a killed \`pulumi up\` had created it. ` +
+        `If it was moved to another stack, remove it from this program and run \`pulumi up\` in that stack first (it ` +
+        `re-stamps the ${kind}'s owner); otherwise nothing needs doing`;
+}
+
 /** One tenant object claimed by resources of this deployment. */
 const claims = new Map<string, string>();
 

@@ -25,7 +25,7 @@ function sameConfig(a: ProviderConfig, b: ProviderConfig): boolean {
 function build(config: ProviderConfig): State {
     // Both resource types call configure() with the same stack config: share one client and its token.
     if (state && sameConfig(state.config, config)) return state;
-    const client = new TenantClient({ ...config, retry: { maxAttempts: config.maxAttempts }, ...testOverrides });
+    const client = TenantClient.fromConfig(config, testOverrides);
     return { config, client };
 }
 

@@ -5,7 +5,6 @@
  * request has no effect. Each request runs inside an {@link AsyncLocalStorage} scope ({@link currentRequest}) so a
  * backend can note the commands it ran for the audit log.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { API_ROOTS, HEADERS, ROUTE_PATTERNS } from "../api/contract";
@@ -13,32 +12,11 @@ import type { TokenAuthority, TokenClaims } from "./auth";
 import type { BackendDirectory } from "./backend";
 import { ApiError, Errors, OAuthError } from "./errors";
 import { errorReply, RequestContext, send, type Reply } from "./http";
+import { requestScope, type RequestRecord } from "./requestScope";
 import { match, tenantRoutes, type Route } from "./routes";
 import { Throttle, type AuthLimits } from "./throttle";
 
-/** What one request did, for an audit log: filled in as the request runs, final when {@link ApiServerOptions.onDone} sees it. */
-export interface RequestRecord {
-    requestId: string;
-    /** The client's network address as the socket saw it (no proxy headers are trusted); undefined once the socket is gone. */
-    remoteAddress?: string;
-    method: string;
-    /** The matched route pattern (e.g. `/users/:identity`), or the raw path when none matched. */
-    route: string;
-    tenantId?: string;
-    clientId?: string;
-    /** Commands the backend ran for this request (the gateway's cmdlet lines), in order. */
-    commands: string[];
-    status?: number;
-    /** Error code of a failed request. */
-    error?: string;
-    durationMs?: number;
-    /**
-     * Unauthenticated requests from this record's address that were refused (429) since its previous record and not
-     * recorded one by one: under a flood only the first refusal is recorded, and the next recorded request carries the
-     * count, so the audit log grows with the allowed budget, not with the flood.
-     */
-    suppressed?: number;
-}
+export { currentRequest, type RequestRecord } from "./requestScope";
 
 /**
  * Longest text a record takes from the request itself (raw path, client id, tenant id), in UTF-16 code units; the
@@ -49,16 +27,6 @@ export const RECORD_FIELD_MAX = 256;
 /** `text` cut to {@link RECORD_FIELD_MAX}, with a marker saying how much was cut. */
 export function boundedField(text: string): string {
     return text.length <= RECORD_FIELD_MAX ? text : `${text.slice(0, RECORD_FIELD_MAX)}…[+${text.length - RECORD_FIELD_MAX} chars]`;
-}
-
-const requestScope = new AsyncLocalStorage<RequestRecord>();
-
-/**
- * The record of the request being handled: undefined outside a request (e.g. in a batch worker) and on a server
- * without {@link ApiServerOptions.onDone}, where nothing would read it.
- */
-export function currentRequest(): RequestRecord | undefined {
-    return requestScope.getStore();
 }
 
 /** Options of {@link ApiServer}. */

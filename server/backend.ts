@@ -5,7 +5,7 @@
  * (emulator/backend.ts) and the Skype for Business Server gateway over the Management Shell (gateway/backend.ts).
  * Every method may throw an `ApiError` (server/errors.ts); anything else answers 500.
  */
-import type { BatchOperationView, ResolveResult, WirePolicy, WireUser } from "../api/contract";
+import type { BatchOperationView, ResolveResult, WirePolicy, WireSite, WireUser } from "../api/contract";
 import type { TokenClaims } from "./auth";
 import type { BatchReplayKey } from "./batch";
 
@@ -50,6 +50,10 @@ export interface TenantBackend {
     startBatch(policyName: unknown, users: string[], owner: string | null, replay?: BatchReplayKey): Promise<string>;
     /** A batch operation's status and results; 404 OperationNotFound. */
     getBatch(id: string): Promise<BatchOperationView>;
+    /** Every user with its Registrar pool and site (server/userRoutes.ts filters, pages and counts). Absent: 501. */
+    listUsers?(): Promise<WireUser[]>;
+    /** The topology's sites with their pools. Absent: 501. */
+    listSites?(): Promise<WireSite[]>;
 }
 
 /** Outcome of a client-credentials check at the token endpoint. */

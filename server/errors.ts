@@ -1,9 +1,10 @@
 /**
- * Error factory of the tenant API layer (shared by the emulator and the gateway). Codes and their statuses come from the wire contract (`ERROR_CODES` in
- * api/contract.ts), so every backend answers only what the contract lists; every error renders as
+ * Error factory of the tenant API layer (shared by the emulator and the gateway). Codes and their statuses come from the error table (`ERROR_CODES` in
+ * api/errors.ts), so every backend answers only what the contract lists; every error renders as
  * `{"error":{"code","message","target"?,"details"?}}`.
  */
-import { ERROR_CODES, type ErrorCode, type WireErrorDetail } from "../api/contract";
+import type { WireErrorDetail } from "../api/contract";
+import { ERROR_CODES, type ErrorCode } from "../api/errors";
 
 /** One entry of an error's `details` list. */
 export type ErrorDetail = WireErrorDetail;

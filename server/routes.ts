@@ -8,6 +8,7 @@ import { batchRequestHash, parseBatchOperationId, type BatchReplayKey } from "./
 import { Errors } from "./errors";
 import type { Reply, RequestContext } from "./http";
 import { checkUserIdentity, parseOwner } from "./policyBody";
+import { userRoutes } from "./userRoutes";
 
 /** A route: literal segments match case-insensitively, `:name` captures one decoded segment. */
 export interface Route<C> {
@@ -132,4 +133,5 @@ export const tenantRoutes: Route<TenantBackend>[] = [
         await t.grant(ctx.params.identity, null, null);
         return { status: 204 };
     }),
+    ...userRoutes,
 ];

@@ -97,6 +97,44 @@ export const CMDLET_TABLE: readonly CmdletDef[] = [
     },
 ];
 
+/**
+ * How an administrator's script may call the five CsClientPolicy cmdlets beyond what the gateway sends: the parameters
+ * that bind by position (in position order) and the common switches the emulator's PowerShell endpoint accepts. From
+ * the cmdlet reference's syntax blocks (`[-Identity] <XdsIdentity>` on New/Set/Get/Remove-CsClientPolicy; Grant's
+ * examples pass `-Identity` and `-PolicyName` by name, and the older Lync help lists both as positions 1 and 2) and
+ * PowerShell's common parameters (about_CommonParameters: `-WhatIf` describes the change and makes none; `-Confirm`
+ * asks first; a script run unattended answers nothing, so `-Confirm` changes nothing here).
+ */
+export interface ScriptBinding {
+    /** Parameter names of the table, in position order. */
+    readonly positional: readonly string[];
+    /** Switches accepted besides the table's parameters (`-Force` on Remove is in the table). */
+    readonly commonSwitches: readonly ("Force" | "Confirm" | "WhatIf")[];
+}
+
+/** The {@link ScriptBinding} of each CsClientPolicy cmdlet (Get-CsUser is not part of the scripts this reads). */
+export const SCRIPT_BINDINGS: Readonly<Record<string, ScriptBinding>> = {
+    "New-CsClientPolicy": { positional: ["Identity"], commonSwitches: ["Force", "Confirm", "WhatIf"] },
+    "Set-CsClientPolicy": { positional: ["Identity"], commonSwitches: ["Force", "Confirm", "WhatIf"] },
+    "Get-CsClientPolicy": { positional: ["Identity"], commonSwitches: [] },
+    "Remove-CsClientPolicy": { positional: ["Identity"], commonSwitches: ["Confirm", "WhatIf"] },
+    "Grant-CsClientPolicy": { positional: ["Identity", "PolicyName"], commonSwitches: ["Confirm", "WhatIf"] },
+};
+
+/**
+ * A parameter of a cmdlet as a script names it: PowerShell matches parameter names case-insensitively (ordinal,
+ * ASCII names here). Returns the table's parameter, `"common"` for an accepted common switch, or undefined.
+ * PowerShell also binds an unambiguous prefix (`-Ident`); scripts read here must spell names out (the emulator
+ * documents this difference).
+ */
+export function scriptParamOf(cmdlet: CmdletDef, name: string): ParamDef | { common: "Force" | "Confirm" | "WhatIf" } | undefined {
+    const lower = name.toLowerCase();
+    const p = cmdlet.params.find((x) => x.name.toLowerCase() === lower);
+    if (p) return p;
+    const common = SCRIPT_BINDINGS[cmdlet.name]?.commonSwitches.find((c) => c.toLowerCase() === lower);
+    return common ? { common } : undefined;
+}
+
 /** Cmdlet name (exact spelling) → definition. */
 export const CMDLETS_BY_NAME: ReadonlyMap<string, CmdletDef> = new Map(CMDLET_TABLE.map((c) => [c.name, c]));
 

@@ -111,5 +111,5 @@ export function clientFor(connection: Connection): TenantClient {
     const { config } = connection;
     // Transport errors name where the endpoint came from: the --endpoint flag (or its environment variable) here.
     const endpointSetting = connection.source === "flags" ? `${FLAG_OF.endpoint} (or ${CONFIG_KEYS.find((k) => k.key === "endpoint")?.env ?? "its environment variable"})` : undefined;
-    return new TenantClient({ ...config, retry: { maxAttempts: config.maxAttempts }, endpointSetting });
+    return TenantClient.fromConfig(config, { endpointSetting });
 }

@@ -5,7 +5,7 @@
  * users by SIP address. Read-only: GETs only. Calls go through the provider's own client (retries, tokens, typed errors).
  */
 import { SETTINGS, camelName, validateSetting } from "../../api/catalogue";
-import { MAX_PAGE_SIZE, Routes, WirePage, WirePolicy, WireUser } from "../../api/contract";
+import { WirePolicy, WireUser } from "../../api/contract";
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { TenantClient } from "../../provider/client/tenantClient";
 import { toResourceValue } from "../../provider/schema";
@@ -71,22 +71,11 @@ export function exportSettings(policy: WirePolicy): Record<string, unknown> {
     return out;
 }
 
-async function listAll<T>(client: TenantClient, path: string): Promise<T[]> {
-    const out: T[] = [];
-    let next: string | undefined = `${path}?$top=${MAX_PAGE_SIZE}`;
-    while (next) {
-        const res: { json: WirePage<T> } = await client.send<WirePage<T>>("GET", next);
-        out.push(...(res.json?.value ?? []));
-        next = res.json?.["@nextLink"];
-    }
-    return out;
-}
-
 /** Reads every policy and (unless disabled) every direct grant of the client's tenant. */
 export async function readTenant(client: TenantClient, opts: ReadOptions = {}): Promise<TenantSnapshot> {
     const progress = opts.progress ?? (() => undefined);
     const readAt = new Date();
-    const wire = await listAll<WirePolicy>(client, Routes.policies());
+    const wire = await client.listPolicies();
     const policies: ExportedPolicy[] = [];
     for (const p of wire) {
         const identity = parsePolicyIdentity(p.Identity);

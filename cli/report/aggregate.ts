@@ -18,10 +18,8 @@ export interface ChangeGroup {
     after?: unknown;
     /** Stacks where it happens, sorted. */
     stacks: string[];
-    /** Users reached, summed over the tenants where known (tag policies); undefined when none known. */
+    /** Users whose effective settings change, summed over the tenants where counted; undefined when none counted. */
     usersReached?: number;
-    /** At least one tenant's change is to Global (reaches every user without a per-user policy). */
-    global: boolean;
     /** The property is a set (before: members removed, after: members added). */
     set?: boolean;
     /** A create: the declared properties. */
@@ -39,7 +37,7 @@ export interface ChangeGroup {
     refreshFirst?: Array<{ path: string; tenant: unknown }>;
 }
 
-type Atom = Omit<ChangeGroup, "stacks" | "usersReached" | "global">;
+type Atom = Omit<ChangeGroup, "stacks" | "usersReached">;
 
 /** The tenant's values of a change's drifted properties (`after` of a drift, `tenant` of a both). */
 export function tenantValues(ch: Change): Array<{ path: string; tenant: unknown }> {
@@ -67,11 +65,10 @@ export function aggregate(tenants: readonly TenantReport[]): ChangeGroup[] {
             for (const a of atoms(ch)) {
                 const key = JSON.stringify([a.kind, a.op, a.type, a.object, a.path ?? null, a.before ?? null, a.after ?? null, a.created ?? null, a.unmanaged ?? false, a.refreshFirst ?? null]);
                 let g = groups.get(key);
-                if (!g) groups.set(key, (g = { ...a, stacks: [], global: false }));
+                if (!g) groups.set(key, (g = { ...a, stacks: [] }));
                 if (!g.stacks.includes(t.stack)) {
                     g.stacks.push(t.stack);
-                    if (ch.impact?.scope === "tag" && ch.impact.users !== null) g.usersReached = (g.usersReached ?? 0) + ch.impact.users;
-                    if (ch.impact?.scope === "global") g.global = true;
+                    if (ch.impact && ch.impact.users !== null) g.usersReached = (g.usersReached ?? 0) + ch.impact.users;
                 }
             }
         }

@@ -87,8 +87,8 @@ function groupLine(g: ChangeGroup): string {
         const settings = g.op === "create" && g.created && g.created.length > 0 ? ` with ${g.created.map((p) => propertyText(p, "create")).join(", ")}` : "";
         what = `\`${g.object}\` (${g.type}) ${verb}${settings}`;
     }
-    const reach = [g.newPolicy ? "new policy" : "", g.global ? "reaches every user without a per-user policy" : "",
-        g.usersReached !== undefined && !g.newPolicy ? `reaches ${count(g.usersReached, "assigned user")}` : ""]
+    const reach = [g.newPolicy ? "new policy" : "",
+        g.usersReached !== undefined && !g.newPolicy ? `reaches ${count(g.usersReached, "user")} whose effective settings change` : ""]
         .filter(Boolean).join("; ");
     const n = g.stacks.length;
     let line = `- **${g.unmanaged ? "unmanaged" : g.kind}** ${what} — ${n} tenant${n === 1 ? "" : "s"}${reach ? ` (${reach})` : ""}`;

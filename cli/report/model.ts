@@ -4,6 +4,7 @@
  * Pulumi project and a set of its stacks (one stack per tenant).
  */
 import { z } from "zod";
+import { ERROR_KINDS } from "../../api/errors";
 
 /** Version of the JSON format; bumped on any incompatible change. */
 export const REPORT_FORMAT_VERSION = 1;
@@ -20,9 +21,8 @@ export type ChangeKind = (typeof CHANGE_KINDS)[number];
 export const CHANGE_OPS = ["create", "update", "delete", "replace"] as const;
 export type ChangeOp = (typeof CHANGE_OPS)[number];
 
-/** Why a tenant has no verdict. Never counted as drift nor as clean. */
-export const ERROR_KINDS = ["auth", "unreachable", "throttled", "timeout", "config", "failed"] as const;
-export type ErrorKind = (typeof ERROR_KINDS)[number];
+/** Why a tenant has no verdict (the error table's kinds, api/errors.ts). Never counted as drift nor as clean. */
+export { ERROR_KINDS, type ErrorKind } from "../../api/errors";
 
 const jsonValue: z.ZodType<unknown> = z.unknown();
 
@@ -40,14 +40,21 @@ export const propertyChangeSchema = z.object({
 });
 export type PropertyChange = z.infer<typeof propertyChangeSchema>;
 
-/** Users a change reaches, read from the tenant's assignments. */
+/**
+ * Users a change reaches: those whose effective client settings change (cli/report/impact.ts, decided by
+ * api/effective.ts: per-user grant, else the site's policy, else Global).
+ */
 export const impactSchema = z.object({
-    /** `global`: every user without a per-user policy; `tag`: the policy's assignees. */
-    scope: z.enum(["global", "tag"]),
-    /** Tag: number of assignees. Global: users with a per-user policy (they are NOT reached). Null when unreadable. */
+    /** The changed object's scope: a `global`, `site` or `tag` policy, or a `grant`. */
+    scope: z.enum(["global", "site", "tag", "grant"]),
+    /** Exact number of users whose effective settings change. Null when it cannot be counted (`text` says why). */
     users: z.number().int().nonnegative().nullable(),
-    /** Human wording, e.g. "2 assignees" or "every user except the 2 with a per-user policy". */
+    /** Human wording, e.g. "12 users of 45 whose effective settings change (moving site:Redmond → Global: 12)". */
     text: z.string(),
+    /** SIP addresses of the first 100 of those users. */
+    sample: z.array(z.string()).optional(),
+    /** How many of them `sample` leaves out. */
+    more: z.number().int().nonnegative().optional(),
 });
 export type Impact = z.infer<typeof impactSchema>;
 

@@ -27,6 +27,7 @@ import * as nodeModule from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, Stack, type EngineEvent } from "@pulumi/pulumi/automation";
+import { ERROR_TABLE, PROVIDER_ERROR_CLASSES, errorKindOf, errorKindOfClass } from "../../api/errors";
 import { foldIdentity } from "../../api/identity";
 import { NotFoundError } from "../../provider/errors";
 import type { TenantClient } from "../../provider/client/tenantClient";
@@ -89,22 +90,48 @@ export async function openFleet(workDir: string, env?: Record<string, string>): 
     return ws;
 }
 
-/** Sorts a failure into an error kind from the engine's and the CLI's messages. */
+/** When a failure names several kinds, the one reported: what the operator must fix first. */
+const KIND_ORDER: readonly ErrorKind[] = ["auth", "throttled", "unreachable", "config", "failed"];
+
+/**
+ * Words of the Pulumi CLI's and the provider's messages that carry no error code: the CLI's own failures (the secrets
+ * passphrase, an HTTP status in the engine's words) and the provider's wrapped token errors.
+ */
+const PHRASES: ReadonlyArray<readonly [ErrorKind, RegExp]> = [
+    ["auth", /\b(unauthori[sz]ed|401|403|forbidden|secret was rejected|authentication failed)\b/i],
+    ["throttled", /\b(throttled|429|too many requests)\b/i],
+    ["unreachable", /\b(unreachable|fetch failed|socket hang up)\b/i],
+    ["config", /\b(not configured|passphrase)\b/i],
+];
+
+/** The error table's codes and provider error classes, as whole words of a message (`AuthError: … → 401 Unauthorized`). */
+const CODE_WORDS = new RegExp(`\\b(${[...Object.keys(ERROR_TABLE), ...PROVIDER_ERROR_CLASSES].join("|")})\\b`, "g");
+
+/**
+ * Sorts a failure into an error kind: the error table's kinds (api/errors.ts) of the error codes and provider error
+ * classes its messages name, and the kinds of the words of messages that carry none ({@link PHRASES}); of several, the
+ * first of {@link KIND_ORDER}.
+ */
 export function classifyError(messages: readonly string[], timedOut: boolean): ErrorKind {
     if (timedOut) return "timeout";
     const text = messages.join("\n");
-    if (/\b(AuthError|invalid_client|unauthori[sz]ed|401|403|forbidden|secret was rejected|authentication failed)\b/i.test(text)) return "auth";
-    if (/\b(ThrottledError|throttled|429|too many requests)\b/i.test(text)) return "throttled";
-    if (/\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ECONNRESET|ETIMEDOUT|EAI_AGAIN|unreachable|fetch failed|TransportError|socket hang up)\b/i.test(text)) return "unreachable";
-    if (/\b(ConfigError|MissingConfiguration|InvalidConfiguration|not configured|passphrase)\b/i.test(text)) return "config";
-    return "failed";
+    const found = new Set<ErrorKind>();
+    for (const m of text.matchAll(CODE_WORDS)) {
+        const kind = errorKindOf(m[1]) ?? errorKindOfClass(m[1]);
+        if (kind) found.add(kind);
+    }
+    for (const [kind, re] of PHRASES) if (re.test(text)) found.add(kind);
+    return KIND_ORDER.find((k) => found.has(k)) ?? "failed";
 }
 
-/** The tenant-facing error kind of an exception thrown by the tenant client or the config resolution. */
+/**
+ * The tenant-facing error kind of an exception thrown by the tenant client or the config resolution: its code's, else
+ * its class's (the error table's), else what its message says.
+ */
 function kindOfError(e: unknown): ErrorKind {
-    const name = (e as Error)?.name ?? "";
-    if (name === "ConfigError") return "config";
-    return classifyError([`${name}: ${(e as Error)?.message ?? String(e)}`], false);
+    const { name, code, message } = (e ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
+    const kind = (typeof code === "string" ? errorKindOf(code) : undefined) ?? (typeof name === "string" ? errorKindOfClass(name) : undefined);
+    return kind ?? classifyError([`${String(name ?? "")}: ${typeof message === "string" ? message : String(e)}`], false);
 }
 
 /** The stack's configuration (`pulumi config --show-secrets`), its secret values handed to `onSecret` for masking. */

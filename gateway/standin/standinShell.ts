@@ -23,6 +23,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { formatTimeSpan, SETTINGS_BY_NAME, validateSetting, type WireValue } from "../../api/catalogue";
 import { OWNER_ANNOTATION, Routes } from "../../api/contract";
+import { powerShellCategoryOf } from "../../api/errors";
 import { BindError, bindCommand, type BoundCommand, type BoundValue } from "../../api/powershell/binder";
 import { readClientPolicyFilter } from "../../api/powershell/table";
 import { describeCommand, type LineResult, type ShellCommand, type ShellError, type ShellRequest } from "../protocol";
@@ -97,8 +98,7 @@ async function pages(path: string): Promise<any[]> {
 
 function fail(r: { status: number; json: any }, cmdlet: string): never {
     const e = r.json?.error ?? { code: "Unknown", message: `HTTP ${r.status}` };
-    const category = r.status === 404 ? "ObjectNotFound" : r.status === 409 ? (e.code === "PolicyAlreadyExists" ? "ResourceExists" : "InvalidOperation") : r.status === 400 ? "InvalidArgument" : "NotSpecified";
-    throw new PsError(`${e.code},${cmdlet}`, category, e.message);
+    throw new PsError(`${e.code},${cmdlet}`, powerShellCategoryOf(e.code), e.message);
 }
 
 function policyOut(p: Record<string, unknown>): Record<string, unknown> {

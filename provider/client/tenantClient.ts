@@ -8,12 +8,11 @@ import {
     BATCH_MAX_USERS, BatchAccepted, BatchOperationView, BatchRequest, BatchUserResult, HEADERS, OWNER_ANNOTATION, POLICY_TYPE,
     MAX_PAGE_SIZE, RESOLVE_MAX_IDENTITIES, ResolveResponse, ResolveResult, Routes, WirePage, WirePolicy, WireUser,
 } from "../../api/contract";
-import {
-    AuthError, ClientPolicyError, ConflictError, ErrorInfo, NotFoundError, ThrottledError, TransportError, ValidationError,
-} from "../errors";
+import { errorClassOf } from "../../api/errors";
+import { AuthError, ClientPolicyError, ErrorInfo, TransportError, errorOfClass } from "../errors";
 import { DEFAULT_RETRY, RetryOptions, backoffDelay, parseRetryAfter } from "./retry";
 import { HttpResponse, Transport, fetchTransport, networkErrorCode } from "./transport";
-import { isLoopbackHost } from "../config";
+import { isLoopbackHost, type ProviderConfig } from "../config";
 
 export type { BatchUserResult, ResolveResult, WirePolicy, WireUser } from "../../api/contract";
 
@@ -93,6 +92,15 @@ export class TenantClient {
         this.#batchPollStartMs = opts.batchPollStartMs ?? 100;
     }
 
+    /**
+     * The client of a resolved configuration (provider/config.ts): its endpoint, tenant and app registration, and
+     * `maxAttempts` as the retry budget. `extra` sets the test and error-message options of {@link TenantClientOptions}.
+     */
+    static fromConfig(config: ProviderConfig, extra: Omit<Partial<TenantClientOptions>, keyof ProviderConfig> = {}): TenantClient {
+        const { endpoint, tenantId, clientId, clientSecret, maxAttempts } = config;
+        return new TenantClient({ endpoint, tenantId, clientId, clientSecret, ...extra, retry: { maxAttempts, ...extra.retry } });
+    }
+
     /** Secrets to scrub from any message this client builds. */
     get #secrets(): string[] {
         return this.#token ? [this.#clientSecret, this.#token.value] : [this.#clientSecret];
@@ -162,8 +170,8 @@ export class TenantClient {
 
     /**
      * Sends one API call. Resolves only with a 2xx answer; anything else becomes a typed error. The one retry rule:
-     * an error whose `retryable` is true (429, 502, 503, 504 and network failures: see `RETRYABLE_STATUSES` in
-     * api/contract.ts) is repeated after `Retry-After` or a full-jitter backoff, up to `maxAttempts`. A `Retry-After`
+     * an error whose `retryable` is true (429, 502, 503, 504 and network failures: the error table,
+     * api/errors.ts) is repeated after `Retry-After` or a full-jitter backoff, up to `maxAttempts`. A `Retry-After`
      * beyond `maxRetryAfterMs` is not waited for: the error says so. A 401 on an authenticated call drops the cached
      * token and retries once (revoked or early-expired tokens).
      */
@@ -237,21 +245,15 @@ export class TenantClient {
         };
         const text = `${method} ${safeDecode(path.split("?")[0])} → ${res.status}${code ? ` ${code}` : ""}` +
             `${message ? `: ${message}` : ""}`;
-        switch (res.status) {
-            case 400: case 422: case 428: return new ValidationError(text, info);
-            case 401: case 403: return new AuthError(text, info);
-            case 404: return new NotFoundError(text, info);
-            case 409: case 412: return new ConflictError(text, info);
-            case 429: return new ThrottledError(text, info);
-        }
-        if (res.status >= 500) return new TransportError(`${text} from ${this.endpoint}`, info);
         if (res.status >= 300 && res.status < 400) {
             const to = res.headers[HEADERS.location];
             return new TransportError(`${method} ${safeDecode(path.split("?")[0])} was redirected (${res.status}) to ` +
                 `${to ? describeOrigin(to, this.endpoint) : "nowhere"}; credentials are never sent to another origin, so the ` +
                 `call was not repeated there (check ${this.endpointSetting})`, { ...info, code: "Redirected" });
         }
-        return new ClientPolicyError(text, info);
+        // The class comes from the error table (api/errors.ts): by code, else by status.
+        const cls = errorClassOf(code, res.status);
+        return errorOfClass(cls, cls === "TransportError" ? `${text} from ${this.endpoint}` : text, info);
     }
 
     // ------------------------------------------------------------------ policies
@@ -278,19 +280,33 @@ export class TenantClient {
         await this.send("DELETE", Routes.policy(identity) + (opts.force ? "?force=true" : ""), { headers });
     }
 
-    /** Every user directly granted a policy (all pages). */
-    async listAssignments(identity: string): Promise<WireUser[]> {
-        return this.#listAll<WireUser>(Routes.assignments(identity));
+    /** Every policy of the tenant (all pages), in the API's listing order. */
+    async listPolicies(): Promise<WirePolicy[]> {
+        return this.listAll<WirePolicy>(Routes.policies());
     }
 
-    async #listAll<T>(path: string): Promise<T[]> {
-        const out: T[] = [];
-        let next: string | undefined = `${path}?$top=${PAGE_SIZE}`;
+    /** Every user directly granted a policy (all pages). */
+    async listAssignments(identity: string): Promise<WireUser[]> {
+        return this.listAll<WireUser>(Routes.assignments(identity));
+    }
+
+    /**
+     * The pages of a collection route, each next page from the previous page's `@nextLink` (relative to the API base
+     * URL) until a page has none. A path without query asks for the largest pages; one with a query is sent as given.
+     */
+    async *pages<T>(path: string): AsyncGenerator<readonly T[]> {
+        let next: string | undefined = path.includes("?") ? path : `${path}?$top=${PAGE_SIZE}`;
         while (next) {
             const res: ApiResponse<WirePage<T>> = await this.send("GET", next);
-            out.push(...(res.json?.value ?? []));
+            yield res.json?.value ?? [];
             next = res.json?.["@nextLink"];
         }
+    }
+
+    /** Every item of a collection route: {@link pages}, concatenated. */
+    async listAll<T>(path: string): Promise<T[]> {
+        const out: T[] = [];
+        for await (const page of this.pages<T>(path)) out.push(...page);
         return out;
     }
 

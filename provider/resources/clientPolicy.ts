@@ -15,7 +15,7 @@ import { PolicyWithEtag, TenantClient, WirePolicy } from "../client/tenantClient
 import { ClientPolicyError, ConflictError, NotFoundError, ValidationError } from "../errors";
 import {
     DeclaredIn, claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, isMine, ownerId, ownerName, ownerOf, parseDeclaredIn, parseOwner,
-    sameStack, warn, withInstance,
+    sameStack, takenBackReason, warn, withInstance,
 } from "../ownership";
 import { stackInstance } from "./stackInstance";
 import { tenantClient, tenantClientForCheck } from "../runtime";
@@ -314,7 +314,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     } else if (partial.adopt === true) {
         inputs[ADOPT_CHANGES] = adoptPreview(partial, live, news);
     } else if (live.owner !== null && partial.identity.scope !== "global") {
-        warn(`ClientPolicy ${partial.identity.canonical}: ${takenBack(live.owner, "policy")}; \`pulumi up\` will take it back`);
+        warn(`ClientPolicy ${partial.identity.canonical}: ${takenBackReason(live.owner, "policy")}; \`pulumi up\` will take it back`);
     }
     return { inputs, failures };
 }
@@ -339,17 +339,6 @@ function adoptPreview(parsed: ClientPolicyInputs, live: PolicyWithEtag, news: Re
         changes.unshift(`owner: ${live.owner} → ${to}`);
     }
     return changes.length > 0 ? changes : [`${parsed.identity.canonical} already matches this program: nothing to change`];
-}
-
-/**
- * Why an object that carries this resource's own owner id is missing from the stack's state. The provider cannot tell
- * the causes apart, so the message names each and what to do when it was a move to another stack.
- */
-export function takenBack(owner: string, kind: string): string {
-    return `already owned by this resource (${owner}) but not in this stack's state: a \`pulumi up\` was interrupted after ` +
-        `creating it, or it was removed from this stack's state (\`pulumi state delete\`, \`pulumi state move\`, ` +
-        `\`pulumi refresh --clear-pending-creates\`). If it was moved to another stack, remove it from this program and run ` +
-        `\`pulumi up\` in that stack first (it re-stamps the ${kind}'s owner); otherwise nothing needs doing`;
 }
 
 function ownedElsewhere(identity: string, owner: string, me: string | undefined, declaredIn?: DeclaredIn): string {
@@ -502,7 +491,7 @@ async function takeOver(client: TenantClient, inputs: ClientPolicyInputs, alread
         const live = attempt === 1 && alreadyRead ? alreadyRead : await client.getPolicy(identity);
         if (!isMine(live.owner, inputs.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner, inputs.declaredIn);
         if (live.owner !== null && isMine(live.owner, inputs.owner) && inputs.adopt !== true && inputs.identity.scope !== "global") {
-            warn(`ClientPolicy ${identity}: ${takenBack(live.owner, "policy")}; this run takes it back and applies the declared settings`);
+            warn(`ClientPolicy ${identity}: ${takenBackReason(live.owner, "policy")}; this run takes it back and applies the declared settings`);
         }
         try {
             return await client.putPolicy(identity, wireBody(identity, inputs.settings), { ifMatch: live.etag }, inputs.owner);

@@ -16,8 +16,8 @@ import { PolicyIdentity, controlCharacterProblem, foldIdentity, isIdentityError,
 import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
 import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
 import {
-    DeclaredIn, claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, isMine, ownerId, ownerName, ownerOf, parseDeclaredIn, parseOwner, warn,
-    withInstance,
+    DeclaredIn, claim, conflictAdvice, declareInProgram, declaredLater, describeOwner, isMine, ownerId, ownerName, ownerOf, parseDeclaredIn, parseOwner,
+    takenBackReason, warn, withInstance,
 } from "../ownership";
 import { stackInstance } from "./stackInstance";
 import { tenantClient, tenantClientForCheck } from "../runtime";
@@ -306,6 +306,9 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     const positions = parsed.spellings.map((s, i) => [s, i] as const).filter(([s]) => !declaredBefore.has(spellingKey(s)));
     if (positions.length === 0) return { inputs, failures };
     const resolution = await resolve(client, positions.map(([s]) => s), new Map(), parsed.policy, parsed.owner, parsed.adopt === true, parsed.declaredIn);
+    if (resolution.alreadyMine.length > 0 && parsed.owner !== undefined) {
+        warn(takenBackWarning(parsed.policy, parsed.owner, resolution.alreadyMine.map((k) => positions[k][0]), "`pulumi up` will take them back"));
+    }
     for (const problem of resolution.problems) failures.push(userFailure(property(positions[problem.index][1]), problem.reason));
     resolution.users.forEach((user, k) => {
         if (!user) return;
@@ -369,6 +372,8 @@ interface UserProblem {
 interface Resolution {
     readonly users: Array<ResolvedUser | undefined>;
     readonly problems: UserProblem[];
+    /** Positions of users whose assignment already carries this grant's owner id (see {@link takenBackReason}). */
+    readonly alreadyMine: number[];
 }
 
 /**
@@ -384,6 +389,7 @@ async function resolve(client: TenantClient, spellings: readonly string[], known
     });
     const missing = spellings.map((s, i) => [s, i] as const).filter(([, i]) => !users[i]);
     const problems: UserProblem[] = [];
+    const alreadyMine: number[] = [];
     if (missing.length > 0) {
         const answers = await client.resolveUsers(missing.map(([s]) => s));
         answers.forEach((answer: ResolveResult, k) => {
@@ -392,6 +398,7 @@ async function resolve(client: TenantClient, spellings: readonly string[], known
                 const problem = ownershipProblem(answer.User, policy, owner, adopt, declaredIn);
                 if (problem) problems.push({ index, reason: problem });
                 else users[index] = fromWireUser(answer.User, spelling);
+                if (!problem && owner !== undefined && answer.User.ClientPolicy !== null && answer.User.ClientPolicyOwner === owner) alreadyMine.push(index);
                 return;
             }
             const e = answer.Error;
@@ -411,7 +418,13 @@ async function resolve(client: TenantClient, spellings: readonly string[], known
         } else byId.set(user.id, i);
     });
     problems.sort((a, b) => a.index - b.index);
-    return { users, problems };
+    return { users, problems, alreadyMine };
+}
+
+/** The warning for users a new grant finds already assigned under its own owner id (they are not in this stack's state). */
+function takenBackWarning(policy: PolicyIdentity, owner: string, spellings: readonly string[], verb: string): string {
+    const shown = spellings.slice(0, 5).map((s) => JSON.stringify(s)).join(", ") + (spellings.length > 5 ? ` and ${spellings.length - 5} more` : "");
+    return `PolicyGrant ${policy.canonical}: the assignment of ${spellings.length} user(s) (${shown}) ${takenBackReason(owner, "assignment")}; ${verb}`;
 }
 
 /** Why this grant must not take `user` (another owner's assignment), or undefined. */
@@ -424,7 +437,10 @@ function ownershipProblem(user: WireUser, policy: PolicyIdentity, owner: string 
 
 /** {@link resolve} for a write: any problem is a {@link ValidationError} naming every user, before anything is written. */
 async function resolveForWrite(client: TenantClient, inputs: PolicyGrantInputs, known: ReadonlyMap<string, ResolvedUser>): Promise<ResolvedUser[]> {
-    const { users, problems } = await resolve(client, inputs.spellings, known, inputs.policy, inputs.owner, inputs.adopt === true, inputs.declaredIn);
+    const { users, problems, alreadyMine } = await resolve(client, inputs.spellings, known, inputs.policy, inputs.owner, inputs.adopt === true, inputs.declaredIn);
+    if (alreadyMine.length > 0 && problems.length === 0) {
+        warn(takenBackWarning(inputs.policy, inputs.owner!, alreadyMine.map((i) => inputs.spellings[i]), "this run takes them back"));
+    }
     if (problems.length > 0) {
         const where = (i: number) => (inputs.mode === "user" ? "user" : `users[${i}]`);
         throw new ValidationError(`${problems.length} user identit${problems.length === 1 ? "y" : "ies"} could not be granted, nothing was changed:\n  ` +

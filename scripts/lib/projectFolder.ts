@@ -80,14 +80,14 @@ export function tarballFiles(tarball: string): string[] {
 }
 
 /**
- * Copies examples/<name> into `into`, installs the program's dependencies there
- * offline at the versions pinned by this repository's package-lock.json, then
- * installs this package from `packageSpec` (a tarball path or a git URL) with
- * plain `npm install`, as a user would. Returns the project folder.
+ * Copies examples/<name> (or a program folder named by its path from the repository root) into `into`, installs the
+ * program's dependencies there offline at the versions pinned by this repository's package-lock.json, then installs
+ * this package from `packageSpec` (a tarball path or a git URL) with plain `npm install`, as a user would. Returns the
+ * project folder.
  */
 export function installExample(name: string, packageSpec: string, into: string): string {
-    const dir = path.join(into, name);
-    fs.cpSync(path.join(ROOT, "examples", name), dir, { recursive: true });
+    const dir = path.join(into, path.basename(name));
+    fs.cpSync(name.includes("/") ? path.join(ROOT, name) : path.join(ROOT, "examples", name), dir, { recursive: true });
     const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
     const deps: Record<string, string> = {};
     // The program's own packages plus this package's runtime dependencies, so that the offline `npm install` of the

@@ -4,8 +4,9 @@
  * change, as a pull request would make, not a code edit.
  */
 import { strict as assert } from "node:assert";
-import { ExampleStack } from "../../scripts/lib/stack";
-import { collector } from "./helpers";
+import * as fs from "node:fs";
+import { ExampleStack, stateFile } from "../../scripts/lib/stack";
+import { collector, readStateFile } from "./helpers";
 import type { Entry } from "./programs/generic";
 
 export type { Entry };
@@ -13,6 +14,7 @@ export type { Entry };
 export const GENERIC = "test/e2e/programs/generic";
 
 export const policy = (name: string, args: Record<string, unknown>, extra: Partial<Entry> = {}): Entry => ({ type: "policy", name, args, ...extra });
+export const tenantPolicies = (name: string, args: Record<string, unknown>): Entry => ({ type: "tenant", name, args });
 export const grant = (name: string, args: Record<string, unknown>, extra: Partial<Entry> = {}): Entry => ({ type: "grant", name, args, ...extra });
 
 /** Replaces the program's resources. */
@@ -20,9 +22,23 @@ export async function setResources(h: ExampleStack, entries: Entry[]): Promise<v
     await h.stack.setConfig("gen:resources", { value: JSON.stringify(entries) });
 }
 
-/** The owner id the provider records for resource `name` of this stack. */
+/** The stack instance recorded in the stack's state (its `clientpolicy-stack-instance` resource), if any yet. */
+export function stackInstanceOf(h: ExampleStack): string | undefined {
+    if (!fs.existsSync(stateFile(h))) return undefined;
+    const resources: Array<{ type: string; outputs?: { instance?: string } }> = JSON.parse(readStateFile(h)).checkpoint?.latest?.resources ?? [];
+    return resources.find((r) => r.type === STACK_INSTANCE_TYPE)?.outputs?.instance;
+}
+
+/** URN type of the resource that records a stack's instance. */
+export const STACK_INSTANCE_TYPE = "pulumi-nodejs:dynamic/clientpolicy:StackInstance";
+
+/**
+ * The owner id the provider records for resource `name` of this stack: `project/stack@instance/name`, or name-only
+ * before the stack's first `up` has recorded its instance.
+ */
 export function ownerOf(h: ExampleStack, name: string): string {
-    return `${h.projectName}/${h.stack.name}/${name}`;
+    const instance = stackInstanceOf(h);
+    return `${h.projectName}/${h.stack.name}${instance ? `@${instance}` : ""}/${name}`;
 }
 
 /** Runs `op`, expects it to fail, returns the error message plus everything the CLI printed. */

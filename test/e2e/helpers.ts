@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { startTestEmulator, TestTenant } from "../helpers/emulator";
-import { call, policyPath, userPath } from "../helpers/tenantApi";
+import { call, policyPath, tenantClient, userPath } from "../helpers/tenantApi";
 import { openExampleStack, ExampleStack, ExampleStackOptions, stateFile } from "../../scripts/lib/stack";
 
 export { TestTenant };
@@ -58,16 +58,7 @@ export async function assignmentOf(tenant: TestTenant, user: string): Promise<st
 
 /** Number of users directly granted a policy (walks every page). */
 export async function assignmentCount(tenant: TestTenant, identity: string): Promise<number> {
-    let route: string | undefined = `${policyPath(identity)}/assignments?$top=1000`;
-    let n = 0;
-    while (route) {
-        const r = await call(tenant, "GET", route);
-        if (r.status !== 200) throw new Error(`GET assignments ${identity}: ${r.status} ${r.text}`);
-        n += r.json.value.length;
-        const next: string | undefined = r.json["@nextLink"];
-        route = next ? next.replace(/^https?:\/\/[^/]+/, "") : undefined;
-    }
-    return n;
+    return (await tenantClient(tenant).listAssignments(identity)).length;
 }
 
 /** The raw text of a stack's state file on its file backend. */

@@ -179,7 +179,7 @@ describe("e2e: ownership of tenant objects (real Pulumi CLI)", function () {
         const out = collector(cliLog);
         const up = await h.stack.up({ onOutput: out.onOutput });
         assert.equal(up.summary.result, "succeeded");
-        assert.match(out.text(), /already owned by this resource[\s\S]*but not in this stack's state: a `pulumi up` was interrupted after creating it, or it was removed from this stack's state[\s\S]*this run takes it back/, out.text());
+        assert.match(out.text(), /carries this resource's owner id[\s\S]*this stack's state has no record of it[\s\S]*pending operations from previous deployment[\s\S]*this run takes it back/, out.text());
         const live = (await getPolicy(tenant, "Tag:Interrupted"))!;
         assert.equal(live.MaximumNumberOfContacts, 300);
         assert.equal(live["@owner"], ownerOf(h, "interrupted"));

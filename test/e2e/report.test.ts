@@ -78,14 +78,14 @@ describe("clientpolicy report (real CLI, three tenants)", function () {
         assert.deepEqual(hashes(), before, "refresh --preview-only never writes state");
         const [s1, s2, s3] = r.json.tenants;
         assert.deepEqual(s1.changes.map((c) => ({ kind: c.kind, op: c.op, type: c.type, identity: c.identity, props: c.properties.map((p) => [p.path, p.before, p.after]), impact: c.impact?.text })), [
-            { kind: "drift", op: "update", type: "ClientPolicy", identity: "Global", props: [["enableIMAutoArchiving", false, true]], impact: "every user except the 2 with a per-user policy" },
-            { kind: "drift", op: "update", type: "ClientPolicy", identity: "Tag:OfflineIM", props: [["description", "No offline IM archiving", "Edited by hand"]], impact: "2 assigned users" },
+            { kind: "drift", op: "update", type: "ClientPolicy", identity: "Global", props: [["enableIMAutoArchiving", false, true]], impact: "5 users of 7 whose effective settings change" },
+            { kind: "drift", op: "update", type: "ClientPolicy", identity: "Tag:OfflineIM", props: [["description", "No offline IM archiving", "Edited by hand"]], impact: "0 users of 7 whose effective settings change (Tag:OfflineIM applies to 2 users, but no client setting they get changes)" },
         ]);
         assert.deepEqual(s2.changes.map((c) => [c.identity, c.properties.map((p) => [p.path, p.before, p.after])]), [["Global", [["enableIMAutoArchiving", false, true]]]]);
         assert.deepEqual([s1.status, s2.status, s3.status], ["changed", "changed", "clean"]);
         assert.deepEqual({ ...r.json.counts }, { tenants: 3, clean: 1, changed: 2, error: 0, new: 0, create: 0, update: 3, delete: 0, replace: 0, drift: 3, pending: 0, both: 0, suppressed: 0 });
-        assert.match(r.md, /- \*\*drift\*\* `Global\.enableIMAutoArchiving`: `false` → `true` — 2 tenants \(reaches every user without a per-user policy\)/);
-        assert.match(r.md, /- \*\*drift\*\* `Tag:OfflineIM\.description`: `"No offline IM archiving"` → `"Edited by hand"` — 1 tenant \(reaches 2 assigned users\)/);
+        assert.match(r.md, /- \*\*drift\*\* `Global\.enableIMAutoArchiving`: `false` → `true` — 2 tenants \(reaches 10 users whose effective settings change\)/);
+        assert.match(r.md, /- \*\*drift\*\* `Tag:OfflineIM\.description`: `"No offline IM archiving"` → `"Edited by hand"` — 1 tenant \(reaches 0 users whose effective settings change\)/);
         assert.match(r.md, /\| 3 \| 1 \| 2 \| 0 \| 0 \| 0 \| 3 \| 0 \| 0 \| 0 \|/);
         assert.match(r.md, /^<!-- clientpolicy-report mode=drift project=fleet-[0-9a-f]+ stacks=[0-9a-f]{16} -->\n/);
         assert.equal(r.json.run.cliVersion, "v3.274.1");

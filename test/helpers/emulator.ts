@@ -84,7 +84,7 @@ export function cliArgs(opts: TestEmulatorOptions, dataDir: string, seedPath?: s
 
 /** Spawns `emulator/main.ts` and resolves with the URL from its first stdout line. */
 export async function spawnEmulator(args: string[]): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
-    const node = path.join(REPO_ROOT, "node_modules", ".bin", "node");
+    const node = process.execPath;
     const child = spawn(node, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "emulator", "main.ts"), ...args], {
         cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"],
     });

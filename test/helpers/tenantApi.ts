@@ -6,9 +6,15 @@
  */
 import * as assert from "node:assert/strict";
 import { Routes } from "../../api/contract";
+import { TenantClient } from "../../provider/client/tenantClient";
 import type { TestTenant } from "./emulator";
 
 export const POLICIES = Routes.policies();
+
+/** The product's tenant client for a test tenant (or another tenant of its server with the same app), retrying as configured. */
+export function tenantClient(t: Pick<TestTenant, "url" | "tenantId" | "clientId" | "clientSecret">, tenantId = t.tenantId): TenantClient {
+    return TenantClient.fromConfig({ endpoint: t.url, tenantId, clientId: t.clientId, clientSecret: t.clientSecret, maxAttempts: 5 });
+}
 export const policyPath = Routes.policy;
 export const userPath = Routes.user;
 export const grantPath = Routes.userAssignment;

@@ -5,7 +5,7 @@
  */
 import { BATCH_MAX_USERS, OWNER_ANNOTATION, Routes } from "../../api/contract";
 import { TestTenant } from "./emulator";
-import { call } from "./tenantApi";
+import { call, tenantClient } from "./tenantApi";
 
 /** Global's settings in the rich seed: one of every kind. */
 export const RICH_GLOBAL = {
@@ -95,27 +95,16 @@ export interface TenantDump {
     grants: Record<string, unknown>;
 }
 
-async function pages(t: TestTenant, route: string): Promise<any[]> {
-    const out: any[] = [];
-    let next: string | undefined = `${route}?$top=1000`;
-    while (next) {
-        const r = await ok(call(t, "GET", next), `GET ${next}`);
-        out.push(...r.value);
-        next = r["@nextLink"];
-    }
-    return out;
-}
-
 /** Dumps every policy and every direct grant. `withOwners: false` leaves out the owner annotations (what adopt changes). */
 export async function dumpTenant(t: TestTenant, opts: { withOwners: boolean }): Promise<TenantDump> {
     const policies: TenantDump["policies"] = {};
     const grants: TenantDump["grants"] = {};
-    for (const p of (await pages(t, Routes.policies())).sort((a, b) => (a.Identity < b.Identity ? -1 : 1))) {
+    for (const p of (await tenantClient(t).listPolicies()).sort((a, b) => (a.Identity < b.Identity ? -1 : 1))) {
         const body = { ...p };
         if (!opts.withOwners) delete body[OWNER_ANNOTATION];
         policies[p.Identity] = body;
         if (!String(p.Identity).startsWith("Tag:")) continue;
-        const users = (await pages(t, Routes.assignments(p.Identity))).sort((a, b) => (a.Id < b.Id ? -1 : 1));
+        const users = (await tenantClient(t).listAssignments(p.Identity)).sort((a, b) => (a.Id < b.Id ? -1 : 1));
         if (users.length === 0) continue;
         grants[p.Identity] = opts.withOwners ? Object.fromEntries(users.map((u) => [u.Id, u.ClientPolicyOwner ?? null])) : users.map((u) => u.Id);
     }

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ExampleStack } from "../../scripts/lib/stack";
 import { toolPath } from "../../scripts/lib/projectFolder";
-import { call, userPath, POLICIES } from "../helpers/tenantApi";
+import { call, tenantClient, userPath, POLICIES } from "../helpers/tenantApi";
 import type { TestTenant } from "../helpers/emulator";
 import { filesUnder } from "../helpers/files";
 
@@ -135,17 +135,7 @@ export function runSeed(): number {
 
 /** Every item of a paged collection route (follows `@nextLink`). */
 async function listAll(tenant: TestTenant, route: string, tenantId?: string): Promise<any[]> {
-    const token = tenantId ? await tenant.tokenFor(tenantId) : undefined;
-    const out: any[] = [];
-    let next: string | undefined = `${route}?$top=1000`;
-    while (next) {
-        const r = await call(tenant, "GET", next, token ? { token } : {});
-        if (r.status !== 200) throw new Error(`GET ${next}: ${r.status} ${r.text}`);
-        out.push(...r.json.value);
-        const link: string | undefined = r.json["@nextLink"];
-        next = link ? link.replace(/^https?:\/\/[^/]+/, "") : undefined;
-    }
-    return out;
+    return tenantClient(tenant, tenantId).listAll(route);
 }
 
 /** What a tenant holds, as far as this package manages it. */

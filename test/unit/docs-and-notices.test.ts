@@ -1,47 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SETTINGS, camelName, expectation } from "../../api/catalogue";
 import { CONFIG_KEYS, CONFIG_NAMESPACE, clientPolicyNotices } from "../../provider";
 import { MAX_ATTEMPTS_KEY } from "../../provider/config";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
-
-/** The settings table of docs/resources/client-policy.md, generated from the catalogue. */
-const SETTINGS_DOC = "docs/resources/client-policy.md";
-const BEGIN = "<!-- settings-table:begin";
-const END = "<!-- settings-table:end -->";
-const cell = (text: string) => text.replace(/\|/g, "\\|");
-
-function settingsTable(): string[] {
-    return [
-        "| input | accepts | documented default | flagged | description |",
-        "|---|---|---|---|---|",
-        ...SETTINGS.map((d) => `| \`${camelName(d.name)}\` | ${cell(expectation(d, "input"))} | ` +
-            `${d.default === undefined ? "—" : `\`${JSON.stringify(d.default)}\``} | ${d.status ?? ""} | ${cell(d.description)} |`),
-    ];
-}
-
-describe(SETTINGS_DOC, () => {
-    it("holds the settings table exactly as the catalogue generates it (UPDATE_DOCS=1 rewrites it)", () => {
-        const doc = read(SETTINGS_DOC);
-        const lines = doc.split("\n");
-        const begin = lines.findIndex((l) => l.startsWith(BEGIN));
-        const end = lines.indexOf(END);
-        assert.ok(begin >= 0 && end > begin, `${SETTINGS_DOC} needs the markers ${BEGIN} … --> and ${END}`);
-        const expected = settingsTable();
-        if (process.env.UPDATE_DOCS === "1") {
-            fs.writeFileSync(path.join(ROOT, SETTINGS_DOC), [...lines.slice(0, begin + 1), ...expected, ...lines.slice(end)].join("\n"));
-            return;
-        }
-        const actual = lines.slice(begin + 1, end);
-        const stale = expected.filter((row) => !actual.includes(row));
-        const extra = actual.filter((row) => !expected.includes(row));
-        assert.deepEqual({ stale, extra }, { stale: [], extra: [] }, "run UPDATE_DOCS=1 npm run test:unit to regenerate");
-        assert.deepEqual(actual, expected, "rows out of catalogue order");
-    });
-});
 
 describe("docs/configuration.md", () => {
     it("names every configuration key and environment variable the provider reads", () => {

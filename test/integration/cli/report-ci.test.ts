@@ -23,7 +23,7 @@ function invocations(workflow: any): string[][] {
     }
     const out: string[][] = [];
     for (const line of texts.join("\n").split("\n")) {
-        const m = /(?:^|\s)(?:npx\s+)?clientpolicy\s+(.*)$/.exec(line.trim());
+        const m = /(?:^|\s)(?:npx\s+(?:--no-install\s+)?)?clientpolicy\s+(.*)$/.exec(line.trim());
         if (!m || line.trim().startsWith("#")) continue;
         // GitHub expressions become a sample value; shell globs stay (they name files).
         out.push(m[1].replace(/\$\{\{\s*matrix\.shard\s*\}\}/g, "1").split(/\s+/).filter(Boolean));
@@ -59,9 +59,11 @@ function check(program: Command, args: string[]): void {
 describe("examples/ci/github-actions.yml", () => {
     const workflow = parse(fs.readFileSync(FILE, "utf8"));
 
-    it("parses and has the pull-request comment job and the nightly drift job", () => {
-        assert.ok(workflow.on.pull_request && workflow.on.schedule, "triggers");
-        assert.ok(workflow.jobs.drift.steps.some((s: any) => /clientpolicy report --mode drift/.test(s.run ?? "")), "nightly drift report");
+    it("parses and has the pull-request plan comment, the apply job behind an environment and the nightly drift job", () => {
+        assert.ok(workflow.on.pull_request && workflow.on.push && workflow.on.schedule, "triggers");
+        assert.equal(workflow.jobs.plan.if, "github.event_name == 'pull_request'");
+        assert.equal(workflow.jobs.apply.environment, "tenants");
+        assert.ok(workflow.jobs.drift, "drift job");
         assert.match(workflow.jobs.plan.steps.map((s: any) => s.with?.script ?? "").join(""), /updateComment[\s\S]*createComment/);
     });
 

@@ -83,7 +83,7 @@ describe("report: aggregation and impact", () => {
         assert.equal(groups[1].usersReached, 37 * 3, "assignees summed over the tenants");
         const md = renderMarkdown(assemble(tenants, meta(tenants.map((t) => t.stack)), NO_RULES, DAY));
         assert.match(md, /\*\*drift\*\* `Global\.enableIMAutoArchiving`: `false` → `true` — 37 tenants/);
-        assert.match(md, /— 37 tenants \(reaches 111 assigned users\)/);
+        assert.match(md, /— 37 tenants \(reaches 111 users whose effective settings change\)/);
         assert.match(md, /<details><summary>37 tenants<\/summary>s00, s01/);
     });
 });

@@ -24,7 +24,7 @@ export function tagPending(stack: string, users = 2): Change {
     return {
         kind: "pending", op: "update", urn: urn(stack, CP, "offline-im"), type: "ClientPolicy", name: "offline-im", identity: "Tag:OfflineIM",
         properties: [{ path: "description", before: "No offline IM archiving", after: "Offline IM off", kind: "pending" }],
-        impact: { scope: "tag", users, text: `${users} assigned users` },
+        impact: { scope: "tag", users, text: `${users} users whose effective settings change` },
     };
 }
 

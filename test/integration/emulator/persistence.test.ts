@@ -198,8 +198,8 @@ describe("emulator: persistence", () => {
         const registry = new TenantRegistry(store);
         await registry.load();
         const { tenant } = await registry.provision({ id: "mem.example", generatedUsers: 3, policies: [{ Identity: "Tag:Mem", IMWarning: "m" }] });
-        await tenant.grant("User 00002", "Mem", "p/s/g");
-        await tenant.updatePolicy("Tag:Mem", { IMWarning: "changed" }, "patch");
+        await tenant.service.grant("User 00002", "Mem", "p/s/g");
+        await tenant.service.updatePolicy("Tag:Mem", { IMWarning: "changed" }, "patch");
         const [state] = (await store.loadAll()) as TenantState[];
         assert.equal(state.id, "mem.example");
         assert.equal(state.policies["TAG:MEM"].settings.IMWarning, "changed");
@@ -211,7 +211,7 @@ describe("emulator: persistence", () => {
         const script = `require("./server/sqlite").sqlite();
             new (require("node:sqlite").DatabaseSync)(":memory:").close();
             process.emitWarning("some other feature", "ExperimentalWarning");`;
-        const node = path.join(REPO_ROOT, "node_modules", ".bin", "node");
+        const node = process.execPath;
         const out = spawnSync(node, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
         assert.equal(out.status, 0, out.stderr);
         assert.doesNotMatch(out.stderr, /SQLite is an experimental feature/);

@@ -111,6 +111,29 @@ describe("emulator: PowerShell endpoint", () => {
         assert.equal((await t.stats()).writes, writes + 2);
     });
 
+    it("binds parameter names from the one cmdlet table: -WhatIf changes nothing, names a cmdlet lacks are refused", async () => {
+        await t.powershell("New-CsClientPolicy -Identity WhatIfTarget");
+        const writes = (await t.stats()).writes;
+        const out = await t.powershell([
+            "Set-CsClientPolicy -Identity Global -EnableURL $False -WhatIf",
+            "New-CsClientPolicy -Identity NeverMade -WhatIf",
+            "Remove-CsClientPolicy -Identity WhatIfTarget -Force -WhatIf",
+            "Grant-CsClientPolicy -Identity 'Tony Smith' -PolicyName WhatIfTarget -whatif",
+            "Get-CsClientPolicy -Identity Global -Force",
+            "Grant-CsClientPolicy -Identity 'Tony Smith' -PolicyName WhatIfTarget -EnableURL $True",
+            "Set-CsClientPolicy -Identity WhatIfTarget -enableurl $False -Confirm:$false -WhatIf:$false",
+        ].join("\n"));
+        assert.deepEqual(out.results.map((r: any) => r.status), ["Succeeded", "Succeeded", "Succeeded", "Succeeded", "Failed", "Failed", "Succeeded"]);
+        assert.equal(out.results[0].output, 'What if: Performing the operation "Set-CsClientPolicy" on target "Global".');
+        assert.equal(out.results[4].error.message, "A parameter cannot be found that matches parameter name 'Force'.");
+        assert.equal(out.results[5].error.message, "A parameter cannot be found that matches parameter name 'EnableURL'.");
+        assert.equal((await t.stats()).writes, writes + 1, "only the last line (-WhatIf:$false) wrote");
+        assert.notEqual((await call(t, "GET", policyPath("Global"))).json.EnableURL, false);
+        assert.equal((await call(t, "GET", policyPath("NeverMade"))).status, 404);
+        assert.equal((await call(t, "GET", policyPath("WhatIfTarget"))).json.EnableURL, false);
+        assert.equal((await call(t, "GET", userPath("Tony Smith"))).json.ClientPolicy, null);
+    });
+
     it("answers 400 naming line and column for an unparseable line, and runs nothing", async () => {
         const cases: Array<[string, number, number]> = [
             ["Set-CsClientPolicy -Identity Global -EnableURL $False\nSet-CsClientPolicy -Identity 'oops", 2, 30],
@@ -141,17 +164,22 @@ describe("emulator: PowerShell endpoint", () => {
             "Grant-CsClientPolicy -Identity 'Tony Smith' `",
             "    -PolicyName \"It\u2019s\"",
             "Set-CsClientPolicy -Identity \"It\u2019s\" -IMWarning @'",
-            "two 'lines'",
-            "$x",
+            "one 'line' with $x",
+            "'@",
+            // A here-string spanning lines is read as one value holding a line break, which the tenant refuses (the
+            // identity and text rules refuse line breaks in every value, naming the field).
+            "Set-CsClientPolicy -Identity \"It\u2019s\" -Description @'",
+            "two",
+            "lines",
             "'@",
         ].join("\r\n"));
-        assert.equal(out.succeeded, true, JSON.stringify(out));
-        assert.deepEqual(out.results.map((r: any) => r.line), [1, 2, 5, 7]);
+        assert.deepEqual(out.results.map((r: any) => [r.line, r.status]), [[1, "Succeeded"], [2, "Succeeded"], [5, "Succeeded"], [7, "Succeeded"], [10, "Failed"]], JSON.stringify(out));
+        assert.equal(out.results[4].error.target, "Description");
         const global = (await call(t, "GET", policyPath("Global"))).json;
         assert.deepEqual([global.EnableURL, global.MaximumNumberOfContacts], [true, 250], "the commented-out line did not run");
         const tag = (await call(t, "GET", policyPath("Tag:It\u2019s"))).json;
         assert.equal(tag.Description, "Sales \u201dEU\u201d");
-        assert.equal(tag.IMWarning, "two 'lines'\r\n$x");
+        assert.equal(tag.IMWarning, "one 'line' with $x");
         assert.equal((await call(t, "GET", userPath("Tony Smith"))).json.ClientPolicy, "It\u2019s");
     });
 

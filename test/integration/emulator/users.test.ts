@@ -12,7 +12,7 @@ describe("emulator: users and grants", () => {
 
     it("resolves SIP, UPN, DOMAIN\\logon, display name and object id, case-insensitively", async () => {
         const tony = (await call(t, "GET", userPath("Tony Smith"))).json;
-        assert.deepEqual(Object.keys(tony).sort(), ["ClientPolicy", "ClientPolicyOwner", "DisplayName", "Id", "SipAddress", "UserPrincipalName"]);
+        assert.deepEqual(Object.keys(tony).sort(), ["ClientPolicy", "ClientPolicyOwner", "DisplayName", "Id", "RegistrarPool", "SipAddress", "Site", "UserPrincipalName"]);
         assert.equal(tony.SipAddress, "sip:tony.smith@contoso.example");
         for (const form of ["sip:Tony.Smith@contoso.example", "TONY.SMITH@contoso.example", "contoso\\tony.smith", "tony smith", tony.Id, tony.Id.toUpperCase()]) {
             const res = await call(t, "GET", userPath(form));

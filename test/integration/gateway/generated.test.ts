@@ -1,7 +1,7 @@
 /**
  * The gateway's commands and generated PowerShell: golden commands (typed values, `null`, TimeSpans, PolicyEntry, the
- * filter value), the filter literal's quoting, the committed module and JEA files equal to their generators' output,
- * no evaluation of text as code anywhere in the module or the gateway's sources, and a syntax check of every
+ * filter value), the filter literal's quoting, what the committed module and JEA files hold (that they are their
+ * generators' output is test/unit/generated.test.ts's check), no evaluation of text as code anywhere in the module or the gateway's sources, and a syntax check of every
  * generated file with the tree-sitter PowerShell grammar (tree-sitter-powershell 0.26.4 on npm, prebuilt for Linux,
  * macOS and Windows). That grammar refuses one valid form, a comma list as a command argument
  * (`Export-ModuleMember -Function a, b`), so the module writes `@('a', 'b')` instead.
@@ -81,9 +81,8 @@ describe("gateway: generated PowerShell", () => {
         assert.equal(readClientPolicyFilter("ClientPolicy -eq 'x\u2019; Remove-CsClientPolicy Global'"), undefined, "a lone quote ends the literal");
     });
 
-    it("the shipped module equals its generator's output, parses, and carries the cmdlet table (regenerate: clientpolicy gateway module)", () => {
+    it("the shipped module parses and carries the cmdlet table", () => {
         const committed = readFileSync(MODULE_PATH, "utf8");
-        assert.equal(committed, renderModule());
         const names = commands(committed);
         assert.ok(names.includes("Export-ModuleMember"));
         for (const d of SETTINGS) assert.ok(committed.includes(`$o['${d.name}'] = `), `projection of ${d.name}`);
@@ -108,11 +107,9 @@ describe("gateway: generated PowerShell", () => {
         }
     });
 
-    it("the JEA files equal their generators' output, parse, and expose only the table's cmdlets and parameters (regenerate: clientpolicy gateway jea)", () => {
+    it("the JEA files parse and expose only the table's cmdlets and parameters", () => {
         const psrc = readFileSync(path.join(JEA_DIR, "RoleCapabilities", "ClientPolicyGateway.psrc"), "utf8");
         const pssc = readFileSync(path.join(JEA_DIR, "ClientPolicyGateway.pssc"), "utf8");
-        assert.equal(psrc, renderRoleCapability());
-        assert.equal(pssc, renderSessionConfiguration());
         commands(psrc);
         commands(pssc);
         const visible = [...psrc.matchAll(/^ {8}Name = '([^']+)'$/gm)].map((m) => m[1]);

@@ -32,6 +32,18 @@ describe("packaging: no Node binary for users", function () {
         assert.deepEqual(pulled.map(([p]) => p), []);
     });
 
+    it("the examples' lock files (what a user installs in an example folder) pull no Node distribution", () => {
+        for (const example of ["quickstart", "multi-tenant", "bulk-grant"]) {
+            const lock = JSON.parse(readFileSync(path.join(ROOT, "examples", example, "package-lock.json"), "utf8"));
+            const entries = Object.entries(lock.packages as Record<string, { optionalDependencies?: Record<string, string>; dependencies?: Record<string, string> }>);
+            const pulled = entries.filter(([p]) => p !== "" && NODE_DIST.test(p.split("node_modules/").pop()!)).map(([p]) => p);
+            assert.deepEqual(pulled, [], `examples/${example}/package-lock.json`);
+            const declared = entries.flatMap(([p, e]) => [...Object.keys(e.dependencies ?? {}), ...Object.keys(e.optionalDependencies ?? {})]
+                .filter((n) => NODE_DIST.test(n)).map((n) => `${p || "(root)"} → ${n}`));
+            assert.deepEqual(declared, [], `examples/${example}/package-lock.json`);
+        }
+    });
+
     it("packs no file named node", () => {
         const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
         const [info] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;

@@ -8,36 +8,31 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { clientPolicyProvider, policyGrantProvider } from "../../../provider";
 import { setClientOverridesForTesting } from "../../../provider/runtime";
-import { startTestEmulator, type TestEmulatorOptions, type TestTenant } from "../../helpers/emulator";
+import { backendNamed, DEFAULT_BACKEND, TEST_BACKENDS, type BackendName } from "../../helpers/backends";
+import type { TestEmulatorOptions, TestTenant } from "../../helpers/emulator";
 import { call, policyPath, userPath } from "../../helpers/tenantApi";
 
 export { clientPolicyProvider, policyGrantProvider };
 
-let backend: "emulator" | "gateway" = process.env.CLIENTPOLICY_TEST_BACKEND === "gateway" ? "gateway" : "emulator";
+let backend: BackendName = backendNamed(process.env.CLIENTPOLICY_TEST_BACKEND ?? DEFAULT_BACKEND);
 
-/** Chooses the backend of the suites registered and run from now on (test/integration/gateway/provider.test.ts). */
-export function useBackend(name: "emulator" | "gateway"): void {
+/** Chooses the backend of the suites registered and run from now on (test/integration/provider/backends.test.ts). */
+export function useBackend(name: BackendName): void {
     backend = name;
 }
 
 /**
- * The backend the provider suites run against: the emulator (default), or the Skype for Business Server gateway in
- * front of the stand-in Management Shell (after `useBackend("gateway")`, or with `CLIENTPOLICY_TEST_BACKEND=gateway`).
- * test/integration/gateway/provider.test.ts registers these suites a second time for the gateway. The assertions are
- * the same for both.
+ * The backend the provider suites run against, from the registry (test/helpers/backends.ts): the default, the one
+ * `CLIENTPOLICY_TEST_BACKEND` names, or the one chosen with {@link useBackend}. test/integration/provider/backends.test.ts
+ * registers these suites again for every other backend. The assertions are the same for all.
  */
 export async function startTestBackend(opts: TestEmulatorOptions = {}): Promise<TestTenant> {
-    if (backend === "gateway") {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for the gateway run
-        const { startTestGateway } = require("../gateway/helpers") as typeof import("../gateway/helpers");
-        return startTestGateway(opts);
-    }
-    return startTestEmulator(opts);
+    return TEST_BACKENDS[backend].start(opts);
 }
 
 /** Which backend {@link startTestBackend} starts, for suite titles. */
 export function backendName(): string {
-    return backend === "gateway" ? "the gateway (stand-in shell)" : "the emulator";
+    return TEST_BACKENDS[backend].title;
 }
 
 /** What the host passes as `__provider`; our providers must ignore it. */
