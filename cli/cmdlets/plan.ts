@@ -65,8 +65,11 @@ function sameValue(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Builds the lines for one stack's plan. */
-export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLookup): Promise<CmdletPlan> {
+/**
+ * Builds the lines for one stack's plan. `tenantRead` false: the steps compare the program with the recorded state
+ * only (no refresh), so "no changes" says that rather than claiming the tenant matches.
+ */
+export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLookup, opts: { tenantRead?: boolean } = {}): Promise<CmdletPlan> {
     const lines: string[] = [];
     const notes: string[] = [];
     let commands = 0;
@@ -171,7 +174,10 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
         for (const s of toGrant) emit(renderCmdlet("Grant-CsClientPolicy", [["Identity", s], ["PolicyName", newPolicy]]));
         for (const u of toUnassign) emit(renderCmdlet("Grant-CsClientPolicy", [["Identity", u.id], ["PolicyName", null]]));
     }
-    if (steps.length === 0) lines.push(psComment("no changes: the tenant already matches the program"));
+    if (steps.length === 0) {
+        lines.push(psComment(opts.tenantRead === false ? "no changes compared with the stack's recorded state (the tenant was not read)"
+            : "no changes: the tenant already matches the program"));
+    }
     return { lines, commands, notes };
 }
 

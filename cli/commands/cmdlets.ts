@@ -3,6 +3,12 @@
  * engine's event stream) as the equivalent CsClientPolicy cmdlet lines, in apply order, a `#` comment per resource.
  * Writes nothing: the preview is read-only and the tenant is only read (GET) to know which settings really change.
  * Logic in cli/cmdlets/.
+ *
+ * The tenant is read by default (`pulumi preview --refresh --run-program`): a plan of code vs recorded state alone
+ * would say "no changes" where an administrator changed the tenant, and the change board would approve a script that
+ * repairs nothing. `--run-program` registers the provider from today's program and config, so a rotated secret or a
+ * key added after a failed `up` works at once (a plain refresh uses the configuration recorded in state at the last
+ * update, pulumi/pulumi#13860). `--no-refresh` compares with the recorded state and says so in the script.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -13,6 +19,9 @@ import { CliError } from "../errors";
 import { StepMetadata, planToCmdlets, stepsFromEvents } from "../cmdlets/plan";
 import { ConnectionFlags, clientFor, pulumiFailure, resolveConnection, stackDir } from "../export/connection";
 import { connectionOptions } from "./export";
+import { errorMessages, type EventLike } from "../report/changes";
+import { classifyError } from "../report/run";
+import { causeOf } from "../report/text";
 
 interface CmdletsFlags extends ConnectionFlags {
     out?: string;
@@ -25,10 +34,11 @@ export function register(program: Command): void {
         .description("Print the stack's pending plan (what `pulumi preview` would do) as New/Set/Remove/Grant-CsClientPolicy lines in apply order.");
     connectionOptions(cmd, false)
         .option("--out <file>", "write the lines to this file instead of stdout")
-        .option("--refresh", "refresh the stack's state from the tenant before planning (pulumi preview --refresh)")
+        .option("--no-refresh", "do not read the tenant: compare the program with the stack's recorded state only (the script says so)")
         .addHelpText("after", [
             "",
-            "Runs `pulumi preview` of the stack's program (nothing is written) and reads the tenant's current policies, so a",
+            "Runs `pulumi preview --refresh --run-program` of the stack's program with today's configuration (nothing is",
+            "written), so what the tenant changed since the last `up` is planned back; then reads the tenant's policies, so a",
             "Set-CsClientPolicy line lists only the parameters that really change ($null unsets one). Grants are one",
             "Grant-CsClientPolicy line per user (-PolicyName $null unassigns). Progress and notes go to stderr.",
             "Exit codes: 0 lines written (a plan without changes prints a comment saying so); 1 bad flags, configuration,",
@@ -42,6 +52,9 @@ export function register(program: Command): void {
         });
 }
 
+/** The script's note when the tenant was not read (`--no-refresh`). */
+export const NOT_READ = "compared with the stack's recorded state; the tenant was not read (--no-refresh), so changes made in the tenant since the last `pulumi up` are not in this plan";
+
 /** Runs the preview and prints the lines. */
 export async function runCmdlets(flags: CmdletsFlags): Promise<void> {
     const progress = (line: string) => process.stderr.write(`cmdlets: ${line}\n`);
@@ -54,16 +67,25 @@ export async function runCmdlets(flags: CmdletsFlags): Promise<void> {
     const stack = await LocalWorkspace.selectStack({ stackName: flags.stack, workDir: dir }).catch((err: unknown) => {
         throw new CliError(`--stack ${flags.stack}: ${pulumiFailure(err)}`);
     });
-    progress(`previewing stack ${flags.stack} in ${dir}`);
+    const readTenant = flags.refresh !== false;
+    progress(`previewing stack ${flags.stack} in ${dir}${readTenant ? " (reading the tenant with today's configuration)" : " (the tenant is not read: --no-refresh)"}`);
     const events: Array<{ resourcePreEvent?: { metadata: StepMetadata }; diagnosticEvent?: { severity: string; message: string } }> = [];
-    try {
-        await stack.preview({ onEvent: (e) => { events.push(e as (typeof events)[number]); }, refresh: flags.refresh === true });
-    } catch (err) {
-        const problems = events.map((e) => e.diagnosticEvent).filter((d) => d && d.severity === "error").map((d) => d!.message.trim()).filter(Boolean);
-        throw new CliError(`the preview of stack ${flags.stack} failed, so there is no plan to show:\n  ` +
-            (problems.length > 0 ? problems.join("\n  ") : pulumiFailure(err)));
-    }
     const client = clientFor(connection);
+    try {
+        await stack.preview({ onEvent: (e) => { events.push(e as (typeof events)[number]); }, ...(readTenant ? { refresh: true, runProgram: true } : {}) });
+    } catch (err) {
+        const problems = errorMessages(events as EventLike[]);
+        if (problems.length === 0) problems.push(pulumiFailure(err));
+        let message = causeOf(problems, dir);
+        const kind = classifyError(problems, false);
+        if ((kind === "auth" || kind === "config") && await client.token().then(() => true, () => false)) {
+            // Today's configuration is accepted by the tenant, so the failing step used the provider configuration
+            // recorded in state at the last update (a resource the program no longer declares is read with it).
+            message += `\nThe stack's current configuration is accepted by the tenant: this failure came from the provider configuration recorded in state at the last update. ` +
+                `Run \`pulumi up --stack ${flags.stack}\` (or \`pulumi refresh --run-program --stack ${flags.stack}\`) to record today's configuration.`;
+        }
+        throw new CliError(`the preview of stack ${flags.stack} failed, so there is no plan to show:\n  ${message.split("\n").join("\n  ")}`);
+    }
     const live = async (identity: string) => {
         try {
             return (await client.getPolicy(identity)).policy;
@@ -73,10 +95,11 @@ export async function runCmdlets(flags: CmdletsFlags): Promise<void> {
         }
     };
     const steps = stepsFromEvents(events);
-    const plan = await planToCmdlets(steps, live);
+    const plan = await planToCmdlets(steps, live, { tenantRead: readTenant });
     const header = [
         psComment(`Pending plan of stack ${flags.stack} (tenant ${connection.config.tenantId}) as cmdlets, in apply order; ` +
             `generated by \`clientpolicy cmdlets\` on ${new Date().toISOString()}.`),
+        ...(readTenant ? [] : [psComment(NOT_READ)]),
     ];
     const text = [...header, ...plan.lines].join("\n") + "\n";
     if (flags.out !== undefined) {

@@ -30,19 +30,31 @@ export interface ChangeGroup {
     unmanaged?: boolean;
     /** The command that acts on the finding. */
     hint?: string;
+    /**
+     * The tenant changed the object and the code changes it too (`pulumi up` stops there until refreshed): the
+     * tenant's values of the drifted properties.
+     */
+    refreshFirst?: Array<{ path: string; tenant: unknown }>;
 }
 
 type Atom = Omit<ChangeGroup, "stacks" | "usersReached">;
 
+/** The tenant's values of a change's drifted properties (`after` of a drift, `tenant` of a both). */
+export function tenantValues(ch: Change): Array<{ path: string; tenant: unknown }> {
+    return ch.properties.filter((p) => p.kind !== "pending").map((p) => ({ path: p.path, tenant: p.kind === "both" ? p.tenant : p.after }));
+}
+
 function atoms(ch: Change): Atom[] {
     const object = ch.identity ?? ch.name;
-    const base = { kind: ch.kind, op: ch.op, type: ch.type, object };
+    const base = { kind: ch.kind, op: ch.op, type: ch.type, object, ...(ch.refreshFirst ? { refreshFirst: tenantValues(ch) } : {}) };
     if (ch.unmanaged) return [{ ...base, unmanaged: true, hint: ch.hint?.replace(/--stack \S+/, "--stack <stack>") }];
     if (ch.op === "create") {
         return [{ ...base, created: ch.properties.map(({ path, after, set }) => ({ path, after, kind: ch.kind, ...(set ? { set } : {}) })), newPolicy: ch.impact?.text === "new policy" || undefined }];
     }
     if (ch.properties.length === 0 || ch.op === "delete") return [base];
-    return ch.properties.map((p) => ({ ...base, kind: p.kind, path: p.path, before: p.before, after: p.after, ...(p.set ? { set: true } : {}) }));
+    // The mark goes with what the code changes; a drifted property's own line already shows the tenant's value.
+    return ch.properties.map((p) => ({ ...base, kind: p.kind, path: p.path, before: p.before, after: p.after, ...(p.set ? { set: true } : {}),
+        ...(p.kind === "drift" ? { refreshFirst: undefined } : {}) }));
 }
 
 /** Groups every change of `tenants` (errors have none), largest groups first, then by object and path. */
@@ -51,7 +63,7 @@ export function aggregate(tenants: readonly TenantReport[]): ChangeGroup[] {
     for (const t of tenants) {
         for (const ch of t.changes) {
             for (const a of atoms(ch)) {
-                const key = JSON.stringify([a.kind, a.op, a.type, a.object, a.path ?? null, a.before ?? null, a.after ?? null, a.created ?? null, a.unmanaged ?? false]);
+                const key = JSON.stringify([a.kind, a.op, a.type, a.object, a.path ?? null, a.before ?? null, a.after ?? null, a.created ?? null, a.unmanaged ?? false, a.refreshFirst ?? null]);
                 let g = groups.get(key);
                 if (!g) groups.set(key, (g = { ...a, stacks: [] }));
                 if (!g.stacks.includes(t.stack)) {

@@ -13,8 +13,11 @@
 import { foldIdentity } from "../../api/identity";
 import type { Change, ChangeKind, ChangeOp, PropertyChange } from "./model";
 
-/** Properties that are bookkeeping, not settings: the serialized provider, the ETag and derived fields. */
-const IGNORED = new Set(["__provider", "etag", "onDelete", "policyName", "tenantOwner", "owner"]);
+/**
+ * Properties that are bookkeeping, not settings: the serialized provider, the ETag, derived fields, the owner id and
+ * its stack instance, and where a TenantPolicies component declared the resource (`declaredIn`, for advice only).
+ */
+const IGNORED = new Set(["__provider", "etag", "onDelete", "policyName", "tenantOwner", "owner", "stackInstance", "declaredIn"]);
 /** The engine's placeholder for a value known only after apply. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** How the engine shows a secret in events. */
@@ -130,9 +133,12 @@ function declared(inputs: Record<string, unknown> | undefined, kind: ChangeKind)
     return diffProperties(undefined, inputs, kind).filter((p) => p.path !== "identity" && p.path !== "adopt");
 }
 
-/** Whether a step is a component's (no provider: it holds no tenant object and is not a row of the report). */
+/**
+ * Whether a step is not a tenant object, so not a row of the report: a component's (no provider), or the stack
+ * instance bookkeeping resource (it names the stack instance in owner ids; nothing in the tenant).
+ */
 function isComponent(m: StepMetadata): boolean {
-    return (m.new ?? m.old)?.custom === false;
+    return (m.new ?? m.old)?.custom === false || shortType(m.type) === "StackInstance";
 }
 
 function opOf(op: string): ChangeOp | undefined {
@@ -181,7 +187,10 @@ export function pendingChanges(events: readonly EventLike[]): Change[] {
 
 /**
  * Full mode: drift and pending changes of one tenant joined per resource and property. A property that drifted and
- * that the code also changes is `both` (`before` state, `tenant` the tenant's value, `after` the code's).
+ * that the code also changes is `both` (`before` state, `tenant` the tenant's value, `after` the code's). A policy
+ * that drifted and that the code updates is marked `refreshFirst`: the provider writes a policy with the ETag it
+ * recorded (`If-Match`), the tenant's ETag moved with the drift, so `pulumi up` stops there with an ETag mismatch
+ * until a refresh records the tenant's state. A grant has no ETag and is not marked.
  */
 export function joinChanges(drift: readonly Change[], pending: readonly Change[]): Change[] {
     const out = new Map<string, Change>();
@@ -198,7 +207,8 @@ export function joinChanges(drift: readonly Change[], pending: readonly Change[]
             props.set(pp.path, dp ? { path: pp.path, before: pp.before, after: pp.after, tenant: dp.after, kind: "both" } : pp);
         }
         const op: ChangeOp = d.op === "update" ? p.op : d.op;
-        out.set(p.urn, { ...d, kind: "both", op, properties: [...props.values()].sort((a, b) => a.path.localeCompare(b.path)) });
+        const refreshFirst = d.type === "ClientPolicy" && p.op === "update";
+        out.set(p.urn, { ...d, kind: "both", op, properties: [...props.values()].sort((a, b) => a.path.localeCompare(b.path)), ...(refreshFirst ? { refreshFirst } : {}) });
     }
     return [...out.values()].sort((a, b) => a.urn.localeCompare(b.urn));
 }

@@ -8,7 +8,7 @@
  * and, if still over, lists fewer groups and tenants; it always says what it left out and points to the full report.
  */
 import * as crypto from "node:crypto";
-import { aggregate, type ChangeGroup } from "./aggregate";
+import { aggregate, tenantValues, type ChangeGroup } from "./aggregate";
 import type { Change, PropertyChange, Report, TenantReport } from "./model";
 
 /** Default size budget in characters. */
@@ -91,8 +91,18 @@ function groupLine(g: ChangeGroup): string {
         g.usersReached !== undefined && !g.newPolicy ? `reaches ${count(g.usersReached, "user")} whose effective settings change` : ""]
         .filter(Boolean).join("; ");
     const n = g.stacks.length;
-    const line = `- **${g.unmanaged ? "unmanaged" : g.kind}** ${what} — ${n} tenant${n === 1 ? "" : "s"}${reach ? ` (${reach})` : ""}`;
+    let line = `- **${g.unmanaged ? "unmanaged" : g.kind}** ${what} — ${n} tenant${n === 1 ? "" : "s"}${reach ? ` (${reach})` : ""}`;
+    if (g.refreshFirst) line += `\n  ${REFRESH_FIRST}${tenantText(g.refreshFirst)}`;
     return g.hint ? `${line}\n  to take it in: \`${g.hint}\`` : line;
+}
+
+/** The mark of an object that drifted and that the code changes too (see `refreshFirst` in model.ts). */
+export const REFRESH_FIRST = "⚠️ `up` will stop here until refreshed";
+
+/** The tenant's drifted values, as `: the tenant has `path` `value`, …`. */
+function tenantText(values: ReadonlyArray<{ path: string; tenant: unknown }>): string {
+    if (values.length === 0) return " (the tenant changed it since the last read)";
+    return `: the tenant has ${values.map((v) => `\`${v.path}\` ${cell(v.tenant)}`).join(", ")}`;
 }
 
 /** The most frequent changed properties of a tenant (`Global.enableIMAutoArchiving`), for its one-line summary. */
@@ -116,7 +126,9 @@ function tenantSummary(t: TenantReport): string {
     for (const c of t.changes) byKind[c.unmanaged ? "unmanaged" : c.kind] = (byKind[c.unmanaged ? "unmanaged" : c.kind] ?? 0) + 1;
     const parts = Object.entries(byKind).map(([k, n]) => `${n} ${k}`);
     if (t.suppressed.length > 0) parts.push(`${t.suppressed.length} accepted`);
-    return `${t.changes.length} change${t.changes.length === 1 ? "" : "s"} (${parts.join(", ")}): ${esc(topProperties(t))}`;
+    // Inside <summary> GitHub renders no Markdown: the mark without backticks.
+    const stale = t.changes.some((c) => c.refreshFirst) ? ` — ${REFRESH_FIRST.replace(/`/g, "")}` : "";
+    return `${t.changes.length} change${t.changes.length === 1 ? "" : "s"} (${parts.join(", ")}): ${esc(topProperties(t))}${stale}`;
 }
 
 function impactText(c: Change): string {
@@ -144,6 +156,7 @@ function tenantBody(t: TenantReport, level: Level): string[] {
             for (const c of t.changes) {
                 const res = `${c.type} \`${c.identity ?? c.name}\``;
                 const kind = c.unmanaged ? "unmanaged" : c.kind;
+                if (c.refreshFirst) rows.push(`| ${res} | ${c.op} | ${kind} | | | ${esc(REFRESH_FIRST + tenantText(tenantValues(c)))} | |`);
                 if (c.properties.length === 0) rows.push(`| ${res} | ${c.op} | ${kind} | | | ${c.hint ? `to take it in: \`${esc(c.hint)}\`` : ""} | ${esc(impactText(c))} |`);
                 for (const p of c.properties) {
                     const after = p.set ? propertyText(p, c.op).replace(/^`[^`]*`: /, "")
@@ -154,7 +167,7 @@ function tenantBody(t: TenantReport, level: Level): string[] {
             return rows;
         }
         case "property names":
-            return [...head, ...t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\`${c.properties.length ? ": " + c.properties.map((p) => `\`${p.path}\``).join(", ") : ""}`)];
+            return [...head, ...t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\`${c.properties.length ? ": " + c.properties.map((p) => `\`${p.path}\``).join(", ") : ""}${c.refreshFirst ? ` — ${REFRESH_FIRST}` : ""}`)];
         case "resource list":
             return [...head, ...t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\``)];
         case "counts":
@@ -260,6 +273,11 @@ function nextCommand(r: Report): string {
     const newOne = r.tenants.find((t) => t.status === "new" && t.onboarding);
     const changed = r.tenants.filter((t) => t.status === "changed").map((t) => t.stack);
     if (c.error > 0) return `fix the errors above, then \`clientpolicy report --mode ${r.mode} --all\``;
+    const stale = r.tenants.filter((t) => t.changes.some((ch) => ch.refreshFirst)).map((t) => t.stack);
+    if (stale.length > 0) {
+        return `\`pulumi refresh --run-program --stack ${stale[0]}\` before \`pulumi up\`${stale.length > 1 ? ` (and the same for ${stale.length - 1} other stack(s))` : ""}: ` +
+            "the tenant changed objects this change updates; after the refresh, review the plan again (it then undoes the tenant's changes)";
+    }
     if (newOne) return `\`${newOne.onboarding!.command}\`${c.new > 1 ? ` (and the same for the other ${c.new - 1} new tenant(s))` : ""}`;
     if (changed.length > 0 && r.mode === "drift") {
         return `\`pulumi up --stack ${changed[0]}\` puts the tenant back to the code; to keep the tenant's values instead: \`clientpolicy report --mode drift --all --write-accept drift-accept.yaml\` and review the proposed rules`;

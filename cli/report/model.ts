@@ -75,6 +75,12 @@ export const changeSchema = z.object({
     unmanaged: z.boolean().optional(),
     /** The command that acts on this finding (e.g. the export that takes an unmanaged policy into code). */
     hint: z.string().optional(),
+    /**
+     * The tenant changed this object since the stack last read it (drift) and the code changes it too: `pulumi up`
+     * writes with the ETag recorded in state, so it stops at this object until `pulumi refresh` records the tenant's
+     * values. The drifted values are this change's `drift` / `both` properties.
+     */
+    refreshFirst: z.boolean().optional(),
 });
 export type Change = z.infer<typeof changeSchema>;
 

@@ -29,7 +29,10 @@ import * as path from "node:path";
 import { LocalWorkspace, Stack, type EngineEvent } from "@pulumi/pulumi/automation";
 import { ERROR_TABLE, PROVIDER_ERROR_CLASSES, errorKindOf, errorKindOfClass } from "../../api/errors";
 import { foldIdentity } from "../../api/identity";
-import { driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, type EventLike } from "./changes";
+import { NotFoundError } from "../../provider/errors";
+import type { TenantClient } from "../../provider/client/tenantClient";
+import { outputsFromWire } from "../../provider/resources/clientPolicy";
+import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, type EventLike } from "./changes";
 import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "./model";
 import { causeOf } from "./text";
@@ -170,6 +173,43 @@ async function currentConfigWorks(config: Record<string, string>): Promise<boole
     }
 }
 
+/**
+ * Plan mode compares code with state only, so it checks what `up` will meet: each policy the code updates is read
+ * from the tenant (one GET) and, when its ETag is no longer the one in state (someone changed it since the stack last
+ * read it), the change is marked `refreshFirst` (the provider's write sends that ETag as `If-Match`, so `up` stops
+ * there) with the tenant's values of the properties that moved as drift properties.
+ */
+async function markStale(changes: Change[], events: readonly EventLike[], client: TenantClient): Promise<Change[]> {
+    const stateOf = new Map<string, Record<string, unknown>>();
+    for (const e of events) {
+        const m = e.resourcePreEvent?.metadata;
+        if (m?.old?.outputs) stateOf.set(m.urn, m.old.outputs);
+    }
+    const out: Change[] = [];
+    for (const c of changes) {
+        const state = stateOf.get(c.urn);
+        if (c.type !== "ClientPolicy" || c.op !== "update" || !c.identity || typeof state?.etag !== "string") {
+            out.push(c);
+            continue;
+        }
+        let live: Awaited<ReturnType<TenantClient["getPolicy"]>> | undefined;
+        try {
+            live = await client.getPolicy(c.identity);
+        } catch (e) {
+            if (!(e instanceof NotFoundError)) throw e;
+        }
+        if (live && live.etag === state.etag) {
+            out.push(c);
+            continue;
+        }
+        // Gone from the tenant, or changed there: the drifted values, then the code's changes on top.
+        const tenantNow = live ? outputsFromWire(live.policy, live.etag, state, live.owner) as unknown as Record<string, unknown> : {};
+        const drift = live ? diffProperties(state, tenantNow, "drift") : [];
+        out.push(joinChanges([{ ...c, kind: "drift", properties: drift }], [c])[0]);
+    }
+    return out;
+}
+
 /** What one stack's run found, with what the fleet needs to find unmanaged policies. */
 interface StackRun {
     report: TenantReport;
@@ -220,8 +260,10 @@ async function runOne(stackName: string, o: RunOptions): Promise<StackRun> {
         let tenantKey: string | undefined;
         try {
             const client = clientOf(config);
-            if (o.mode === "plan") await client.token();
-            else tenantPolicies = await listPolicies(client);
+            if (o.mode === "plan") {
+                await client.token();
+                changes = await markStale(changes, seen, client);
+            } else tenantPolicies = await listPolicies(client);
             tenantKey = `${client.endpoint}\u0000${client.tenantId.toLowerCase()}`;
         } catch (e) {
             const kind = kindOfError(e);

@@ -98,7 +98,8 @@ export class TenantClient {
      */
     static fromConfig(config: ProviderConfig, extra: Omit<Partial<TenantClientOptions>, keyof ProviderConfig> = {}): TenantClient {
         const { endpoint, tenantId, clientId, clientSecret, maxAttempts } = config;
-        return new TenantClient({ endpoint, tenantId, clientId, clientSecret, ...extra, retry: { maxAttempts, ...extra.retry } });
+        // `this`, not TenantClient: a subclass (a test probe, a wrapper) gets instances of itself.
+        return new this({ endpoint, tenantId, clientId, clientSecret, ...extra, retry: { maxAttempts, ...extra.retry } });
     }
 
     /** Secrets to scrub from any message this client builds. */

@@ -236,4 +236,27 @@ grants:
             fs.rmSync(file("Pulumi.newco.yaml"));
         }
     });
+
+    it("a policy the tenant changed that the code changes too is marked in plan and full mode, with the tenant's values; up stops there", async () => {
+        await emu.powershell("Set-CsClientPolicy -Identity Team -EnableIMAutoArchiving $False", fleetTenantId(1));
+        fs.writeFileSync(file("tenants/s1.yaml"), S1_FILE.replace("Team chat rules", "Team chat rules, reviewed"));
+        try {
+            for (const mode of ["plan", "full"]) {
+                const r = await report(`refresh-first-${mode}`, "--mode", mode, "--stacks", "s1,s2");
+                const team = tenantOf(r, "s1").changes.find((c) => c.type === "ClientPolicy" && c.identity === "Tag:Team");
+                assert.equal(team?.refreshFirst, true, `${mode}: ${JSON.stringify(team)}`);
+                assert.deepEqual(team.properties.filter((p) => p.kind !== "pending").map((p) => [p.path, p.kind === "both" ? p.tenant : p.after]), [["enableIMAutoArchiving", false]], mode);
+                assert.match(r.md, /`Tag:Team\.description`: `"Team chat rules"` → `"Team chat rules, reviewed"` — 1 tenant[^\n]*\n  ⚠️ `up` will stop here until refreshed: the tenant has `enableIMAutoArchiving` `false`/, r.md);
+                assert.match(r.md, /\*\*Next:\*\* `pulumi refresh --run-program --stack s1` before `pulumi up`/);
+                assert.equal(tenantOf(r, "s2").changes.some((c) => c.refreshFirst), false, "another tenant is not marked");
+            }
+            // What the mark says is what `up` meets.
+            const up = await fleet.pulumi("up", "--yes", "--stack", "s1");
+            assert.notEqual(up.code, 0, up.output);
+            assert.match(up.output, /Tag:Team was changed outside this stack since it was last read \(ETag mismatch\)/);
+        } finally {
+            fs.writeFileSync(file("tenants/s1.yaml"), S1_FILE);
+            await emu.powershell("Set-CsClientPolicy -Identity Team -EnableIMAutoArchiving $True", fleetTenantId(1));
+        }
+    });
 });

@@ -103,4 +103,9 @@ describe("cmdlets plan (pending plan → cmdlet lines)", () => {
     it("an empty plan says so", async () => {
         assert.deepEqual((await planToCmdlets([], live({}))).lines, ["# no changes: the tenant already matches the program"]);
     });
+
+    it("an empty plan of recorded state only (--no-refresh) never claims the tenant matches", async () => {
+        assert.deepEqual((await planToCmdlets([], live({}), { tenantRead: false })).lines,
+            ["# no changes compared with the stack's recorded state (the tenant was not read)"]);
+    });
 });

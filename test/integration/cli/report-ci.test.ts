@@ -69,7 +69,8 @@ describe("examples/ci/github-actions.yml", () => {
 
     it("names only commands and flags that exist", () => {
         const calls = invocations(workflow);
-        assert.deepEqual(calls.map((c) => c.slice(0, 3).join(" ")), ["report --mode plan", "report --mode drift"]);
+        // The pull-request job reads the tenant (full: code and tenant), so the comment shows what `up` will meet.
+        assert.deepEqual(calls.map((c) => c.slice(0, 3).join(" ")), ["report --mode full", "report --mode drift"]);
         const program = buildProgram();
         for (const c of calls) check(program, c);
         // The check itself catches a flag that does not exist.

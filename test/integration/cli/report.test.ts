@@ -356,6 +356,22 @@ describe("report: causes, readable changes, accept pins and the closing context"
         assert.match(tail, /\*\*Next:\*\* `pulumi up --stack a` puts the tenant back to the code/);
     });
 
+    it("an object the tenant changed and the code changes too is marked: `up` will stop here until refreshed, with the tenant's values", () => {
+        const drift = { ...globalDrift("s1", true), urn: tagPending("s1").urn, identity: "Tag:OfflineIM", name: "offline-im" };
+        const [j] = joinChanges([drift], [tagPending("s1")]);
+        assert.equal(j.refreshFirst, true);
+        const grant = { ...grantDelete("s1"), kind: "drift" as const, op: "update" as const, properties: [{ path: "users", before: ["sip:b"], after: [], set: true, kind: "drift" as const }] };
+        const [g] = joinChanges([grant], [{ ...grant, kind: "pending", properties: [{ path: "users", before: [], after: ["sip:c"], set: true, kind: "pending" }] }]);
+        assert.equal(g.refreshFirst, undefined, "a grant has no ETag: up does not stop there");
+        const r = assemble([tenant("s1", [j]), tenant("s2", [tagPending("s2")])], meta(["s1", "s2"], { mode: "full" }), NO_RULES, DAY);
+        const md = renderMarkdown(r);
+        assert.match(md, /`Tag:OfflineIM\.description`: `"No offline IM archiving"` → `"Offline IM off"` — 1 tenant[^\n]*\n  ⚠️ `up` will stop here until refreshed: the tenant has `enableIMAutoArchiving` `true`\n  in s1/);
+        assert.match(md, /<b>s1<\/b>: [^\n]*⚠️ up will stop here until refreshed<\/summary>/);
+        assert.match(md, /\| ClientPolicy `Tag:OfflineIM` \| update \| both \| \| \| ⚠️ `up` will stop here until refreshed: the tenant has `enableIMAutoArchiving` `true` \| \|/);
+        assert.match(md, /\*\*Next:\*\* `pulumi refresh --run-program --stack s1` before `pulumi up`/);
+        assert.doesNotMatch(md.split("<b>s2</b>")[1], /will stop here/, "s2's same description change is not marked");
+    });
+
     it("a report of an older version (no new-tenant count) still merges", () => {
         const r = assemble([tenant("a", [])], meta(["a"]), NO_RULES, DAY);
         const { new: _n, ...oldCounts } = r.counts;
