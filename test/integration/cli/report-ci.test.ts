@@ -64,7 +64,8 @@ describe("examples/ci/github-actions.yml", () => {
         assert.equal(workflow.jobs.plan.if, "github.event_name == 'pull_request'");
         assert.equal(workflow.jobs.apply.environment, "tenants");
         assert.ok(workflow.jobs.drift, "drift job");
-        assert.match(workflow.jobs.plan.steps.map((s: any) => s.with?.script ?? "").join(""), /updateComment[\s\S]*createComment/);
+        // The PR comment found by the report's marker is updated in place, else one is created.
+        assert.match(workflow.jobs.plan.steps.map((s: any) => s.run ?? "").join(""), /--method PATCH[\s\S]*gh pr comment/);
     });
 
     it("names only commands and flags that exist", () => {
