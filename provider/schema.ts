@@ -208,5 +208,14 @@ export interface DeclarationProblem {
 export function declarationFailure(news: Record<string, unknown>): CheckFailure | undefined {
     const v = news[DECLARATION_PROBLEM] as { property?: unknown; reason?: unknown } | undefined;
     if (!v || typeof v !== "object" || typeof v.reason !== "string") return undefined;
-    return { property: typeof v.property === "string" ? v.property : "", reason: v.reason };
+    return failureAt(typeof v.property === "string" ? v.property : "", v.reason);
+}
+
+/**
+ * A check failure at `path`. The engine prints a failure's value by looking its property up as a top-level input key,
+ * so a nested path (`users[3]`, `a.b`) would print `value {<nil>}`: such a path goes at the start of the reason
+ * instead (`users[3]: "Ghost User": no such user in the tenant`), with no property.
+ */
+export function failureAt(path: string, reason: string): CheckFailure {
+    return path === "" || /^[A-Za-z_$][\w$]*$/.test(path) ? { property: path, reason } : { property: "", reason: `${path}: ${reason}` };
 }

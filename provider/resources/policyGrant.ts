@@ -22,7 +22,7 @@ import {
 import { stackInstance } from "./stackInstance";
 import { tenantClient, tenantClientForCheck } from "../runtime";
 import {
-    DECLARATION_PROBLEM, DeclarationProblem, PROVIDER_KEY, checkOptionalBoolean, declarationFailure, isUnknown, plainJson, requireValid, show,
+    DECLARATION_PROBLEM, DeclarationProblem, PROVIDER_KEY, checkOptionalBoolean, declarationFailure, failureAt, isUnknown, plainJson, requireValid, show,
     unknownPropertyFailure, userInputs,
 } from "../schema";
 
@@ -274,7 +274,7 @@ const UNKNOWN_POLICY: PolicyIdentity = { scope: "tag", name: "(known after apply
  * names: the element's path goes into the reason instead, like `users[3]: "Ghost User": no such user in the tenant`.
  */
 function userFailure(path: string, reason: string): dynamic.CheckFailure {
-    return path === "user" ? { property: "user", reason } : { property: "", reason: `${path}: ${reason}` };
+    return failureAt(path, reason);
 }
 
 function requireInputs(news: Record<string, unknown>, olds: Record<string, unknown> = {}): PolicyGrantInputs {

@@ -50,9 +50,15 @@ describe("e2e: the examples against the gateway (stand-in Management Shell)", fu
             assert.equal(await assignmentOf(tenant, "Tony Smith"), null);
             assert.equal((await getPolicy(tenant, "Global"))!.EnableIMAutoArchiving, true);
             // The gateway audited every cmdlet line for the pipeline's client.
-            const audit = readFileSync(tenant.auditFile, "utf8");
-            assert.match(audit, /"client":"demo-client".*"commands":\["Get-CsClientPolicy -Identity Global \| ConvertTo-CpPolicy"/);
-            assert.match(audit, /Remove-CsClientPolicy -Identity Tag:OfflineIM -Force/);
+            // One `cmdlet` line per command that reached the shell, with the client, its address and the parameters.
+            const audit = readFileSync(tenant.auditFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+            const cmdlets = audit.filter((e) => e.kind === "cmdlet");
+            const ran = (cmdlet: string, identity: string) => cmdlets.some((e) => e.cmdlet === cmdlet && (e.params as Record<string, unknown>)?.Identity === identity &&
+                e.client === "demo-client" && e.remoteAddress === "127.0.0.1" && e.result === "ok");
+            assert.ok(ran("Get-CsClientPolicy", "Global"), "Get-CsClientPolicy -Identity Global audited");
+            assert.ok(ran("Set-CsClientPolicy", "Global"), "Set-CsClientPolicy -Identity Global audited");
+            assert.ok(ran("Remove-CsClientPolicy", "Tag:OfflineIM"), "Remove-CsClientPolicy -Identity Tag:OfflineIM audited");
+            assert.ok(cmdlets.some((e) => e.cmdlet === "Grant-CsClientPolicy" && e.client === "demo-client" && e.result === "ok"), "Grant-CsClientPolicy audited");
         } finally {
             await h.dispose();
         }

@@ -110,7 +110,16 @@ describe("clientpolicy report (real CLI, three tenants)", function () {
         assert.deepEqual(strip(merged), strip(whole.json));
         assert.deepEqual(merged.counts, whole.json.counts);
         assert.deepEqual(merged.stacks, whole.json.stacks);
-        assert.equal(fs.readFileSync(path.join(mergedDir, "report.md"), "utf8"), whole.md);
+        // The two are different runs: only the footer's run line (start time and duration) may differ. The merged
+        // one spans the shards: it starts with the earliest shard and lasts until the last one ended.
+        const runLine = /^<sub>.*<\/sub>$/m;
+        const mergedMd = fs.readFileSync(path.join(mergedDir, "report.md"), "utf8");
+        assert.equal(mergedMd.replace(runLine, "<sub>run</sub>"), whole.md.replace(runLine, "<sub>run</sub>"));
+        const shards = files.map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Report);
+        const first = Math.min(...shards.map((s) => Date.parse(s.run.startedAt)));
+        const last = Math.max(...shards.map((s) => Date.parse(s.run.startedAt) + s.run.durationMs));
+        assert.equal(merged.run.startedAt, new Date(first).toISOString());
+        assert.equal(merged.run.durationMs, last - first);
     });
 
     it("accepted drift and --write-accept: accepted findings move to suppressed; an expired rule is reported", async () => {

@@ -19,6 +19,8 @@ describe("PolicyGrant check()", () => {
         [{ policyName: "OfflineIM", users: ["a", "Tony*"] }, "users[1]", /wildcards/],
         [{ policyName: "OfflineIM", users: ["Tony Smith", " tony smith "] }, "users[1]", /duplicates users\[0\] \("Tony Smith"\)/],
         [{ policyName: "OfflineIM", user: "a", polcyName: 1 }, "polcyName", /unknown property; did you mean "policyName"\?/],
+        // A problem only the program sees (the same user in two grants), recorded by the class at a list element.
+        [{ policyName: "OfflineIM", users: ["a", "b"], declarationProblem: { property: "users[1]", reason: 'PolicyGrant "g2" and PolicyGrant "g" both grant "b"' } }, "users[1]", /both grant "b"/],
     ];
     for (const [news, property, reason] of BAD) {
         it(`rejects ${JSON.stringify(news)}`, async () => {
