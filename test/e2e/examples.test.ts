@@ -67,7 +67,8 @@ describe("e2e: examples deploy and destroy", function () {
                     const state = await h.stack.exportStack();
                     const names = (state.deployment.resources as Array<{ urn: string; type: string }>)
                         .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/clientpolicy:")).map((r) => r.urn.split("::").pop()).sort();
-                    assert.deepEqual(names, ["tenant-global", "tenant-grant-legalhold", "tenant-grant-offlineim", "tenant-tag-legalhold", "tenant-tag-offlineim"]);
+                    // clientpolicy-stack-instance: the stack's own instance id (owner ids follow the stack through renames and moves).
+                    assert.deepEqual(names, ["clientpolicy-stack-instance", "tenant-global", "tenant-grant-legalhold", "tenant-grant-offlineim", "tenant-tag-legalhold", "tenant-tag-offlineim"]);
                     assert.ok((state.deployment.resources as Array<{ urn: string }>).every((r) => !r.urn.includes("ClientPolicy::") || r.urn.includes("clientpolicy:index:TenantPolicies$")));
                 } else if (name === "fabrikam") {
                     // Per-setting overrides of Global (one dropped with null), the baseline grant removed, an addition.
