@@ -6,6 +6,14 @@
  * Central Management Store has no conditional writes, so a policy's ETag is a digest of its projection and owner
  * (administrators in the shell can still change a policy between two requests: their change shows as a new ETag).
  *
+ * Users' sites: `Get-CsUser` reports each user's `RegistrarPool` (FQDN); the pool's site comes from the topology
+ * (`Get-CsSite`: each site's `Identity` `Site:<name>` and `Pools`; `Get-CsPool`: each pool's `Site`), read in one shell
+ * call and kept for {@link TOPOLOGY_TTL_MS} (5 minutes) as a pool → site map. The gateway never moves users between
+ * pools (it runs no `Move-CsUser`), so none of its writes changes the map; a topology published meanwhile shows within
+ * that time, and a user on a pool the cached map lacks makes a listing read the topology again once it is over
+ * {@link TOPOLOGY_RETRY_MS} old. `GET /users` lists with `Get-CsUser -ResultSize` ({@link LIST_USERS_MAX}); the API layer
+ * filters and pages that list.
+ *
  * Every command sent to the shell goes through {@link ShellTenant.exec}, which writes one audit line per command
  * (gateway/audit.ts) with who asked: the request's client and source address, or, for a batch's commands (run later
  * in the background, outside any request), the origin stored with the batch. Identities (owner keys, policy names)
@@ -13,7 +21,7 @@
  */
 import { createHash } from "node:crypto";
 import { SETTINGS, validateSetting, type WireValue } from "../api/catalogue";
-import type { WirePolicy, WireUser } from "../api/contract";
+import type { WirePolicy, WireSite, WireUser } from "../api/contract";
 import { foldIdentity, type PolicyIdentity } from "../api/identity";
 import { codeOfPowerShellCategory } from "../api/errors";
 import { currentBatch, holds } from "../server/batch";
@@ -30,6 +38,22 @@ import type { SideStore } from "./sideStore";
 
 /** Users resolved and granted per shell request while a batch runs (each step saved before the next). */
 const BATCH_CHUNK = 200;
+
+/** How long the topology read (sites, pools, pool → site) is reused: 5 minutes. */
+export const TOPOLOGY_TTL_MS = 5 * 60_000;
+/** A listing that meets a pool the cached topology lacks reads it again, if the cached one is at least this old. */
+export const TOPOLOGY_RETRY_MS = 30_000;
+/**
+ * Most users `GET /users` and `userCounts` list in one shell call (`Get-CsUser -ResultSize`, asked for one more): a
+ * deployment with more is answered 501 naming the limit rather than counted from an arbitrary subset.
+ */
+export const LIST_USERS_MAX = 100_000;
+
+/** The topology as the gateway uses it: the sites as answered, and each pool's site identity by folded FQDN. */
+interface Topology {
+    sites: WireSite[];
+    siteOfPool: Map<string, string>;
+}
 
 /** Counters of one tenant since start. */
 export interface GatewayStats {
@@ -84,14 +108,56 @@ export function checkProjectedPolicy(raw: unknown): Record<string, WireValue | n
     return Object.assign(out, { Identity: o.Identity as string });
 }
 
-function checkProjectedUser(raw: unknown): Omit<WireUser, "ClientPolicyOwner"> {
+/** A projected user; `RegistrarPool` undefined when the module predates it (2.0.0), null when the user has none. */
+function checkProjectedUser(raw: unknown): Omit<WireUser, "ClientPolicyOwner" | "Site"> {
     const o = (raw ?? {}) as Record<string, unknown>;
     for (const k of ["Id", "SipAddress", "UserPrincipalName", "DisplayName"]) {
         if (typeof o[k] !== "string") throw Errors.internal(`The Management Shell's user projection has no ${k}; is the gateway module current?`);
     }
     const cp = o.ClientPolicy;
     if (cp !== null && cp !== undefined && typeof cp !== "string") throw Errors.internal("The Management Shell's user projection has a non-string ClientPolicy.");
-    return { Id: o.Id as string, SipAddress: o.SipAddress as string, UserPrincipalName: o.UserPrincipalName as string, DisplayName: o.DisplayName as string, ClientPolicy: (cp as string | null | undefined) || null };
+    const pool = o.RegistrarPool;
+    if (pool !== null && pool !== undefined && typeof pool !== "string") throw Errors.internal("The Management Shell's user projection has a non-string RegistrarPool.");
+    const user = { Id: o.Id as string, SipAddress: o.SipAddress as string, UserPrincipalName: o.UserPrincipalName as string, DisplayName: o.DisplayName as string, ClientPolicy: (cp as string | null | undefined) || null };
+    return pool === undefined ? user : { ...user, RegistrarPool: (pool as string | null) || null };
+}
+
+const optionalString = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/**
+ * The topology from the projections of `Get-CsSite` and `Get-CsPool`. A pool's `Site` is matched to a site by its
+ * identity (`Site:Redmond`), its name or display name (`Redmond`) or its `SiteId`, compared with the one folding rule;
+ * a pool listed in a site's `Pools` but missing from Get-CsPool's answer still maps to that site. A pool whose site
+ * matches none is left out (its users get no site, as on the emulator).
+ */
+export function topologyFrom(sitesRaw: unknown[], poolsRaw: unknown[]): Topology {
+    const sites: WireSite[] = [];
+    const siteByKey = new Map<string, string>();
+    for (const raw of sitesRaw) {
+        const o = (raw ?? {}) as Record<string, unknown>;
+        if (typeof o.Identity !== "string" || o.Identity === "" || !Array.isArray(o.Pools) || o.Pools.some((p) => typeof p !== "string")) {
+            throw Errors.internal("The Management Shell's site projection has no Identity or Pools; is the gateway module current?");
+        }
+        const identity = o.Identity;
+        sites.push({ Identity: identity, Pools: o.Pools as string[] });
+        const name = identity.replace(/^site:/i, "");
+        for (const k of [identity, name, `Site:${name}`, optionalString(o.DisplayName), optionalString(o.SiteId)]) {
+            if (k !== null && !siteByKey.has(foldIdentity(k))) siteByKey.set(foldIdentity(k), identity);
+        }
+    }
+    const siteOfPool = new Map<string, string>();
+    for (const raw of poolsRaw) {
+        const o = (raw ?? {}) as Record<string, unknown>;
+        const fqdn = optionalString(o.Fqdn) ?? optionalString(o.Identity);
+        const site = optionalString(o.Site);
+        if (fqdn === null) throw Errors.internal("The Management Shell's pool projection has no Fqdn or Identity; is the gateway module current?");
+        const identity = site === null ? undefined : siteByKey.get(foldIdentity(site));
+        if (identity !== undefined) siteOfPool.set(foldIdentity(fqdn), identity);
+    }
+    for (const site of sites) {
+        for (const pool of site.Pools) if (!siteOfPool.has(foldIdentity(pool))) siteOfPool.set(foldIdentity(pool), site.Identity);
+    }
+    return { sites, siteOfPool };
 }
 
 /** A projected policy with its owner, as the directory answers it. */
@@ -111,9 +177,12 @@ export class ShellTenant implements TenantDirectory, BatchLog {
     /** The tenant API over this deployment. */
     readonly service: TenantService;
     readonly batchChunk = BATCH_CHUNK;
+    /** The topology read last (a promise, so concurrent requests share one read) and when it was started. */
+    private topology?: { value: Promise<Topology>; at: number };
 
-    /** `audit`: where each command's audit line goes (none: not audited). */
-    constructor(readonly id: string, private readonly shell: ShellRunner, private readonly store: SideStore, private readonly audit?: CommandAuditSink) {
+    /** `audit`: where each command's audit line goes (none: not audited); `now`: the clock of the topology cache. */
+    constructor(readonly id: string, private readonly shell: ShellRunner, private readonly store: SideStore, private readonly audit?: CommandAuditSink,
+        private readonly now: () => number = Date.now) {
         this.service = new TenantService(this);
     }
 
@@ -293,12 +362,64 @@ export class ShellTenant implements TenantDirectory, BatchLog {
 
     // ------------------------------------------------------------------ users
 
-    private withOwner(u: Omit<WireUser, "ClientPolicyOwner">): WireUser {
+    // ------------------------------------------------------------------ topology
+
+    /** Get-CsSite and Get-CsPool in one shell call, through the module's projections. */
+    private async readTopology(): Promise<Topology> {
+        const lines = [Ps.listSites(), Ps.listPools()];
+        const [sites, pools] = await this.exec(lines);
+        if (!sites.ok) throw failure(sites, lines[0]);
+        if (!pools.ok) throw failure(pools, lines[1]);
+        return topologyFrom(sites.output, pools.output);
+    }
+
+    /** The cached topology if it is younger than `maxAgeMs`, else a fresh read (a failed read is not kept). */
+    private topologyWithin(maxAgeMs: number): Promise<Topology> {
+        const now = this.now();
+        if (this.topology && now - this.topology.at < maxAgeMs) return this.topology.value;
+        const entry = { value: this.readTopology(), at: now };
+        this.topology = entry;
+        entry.value.catch(() => { if (this.topology === entry) this.topology = undefined; });
+        return entry.value;
+    }
+
+    /**
+     * Users with their site from the pool → site map. With `retryUnknown`, a pool the map lacks reads the topology
+     * again once (when the cached one is {@link TOPOLOGY_RETRY_MS} old): a pool published since the last read.
+     * `RegistrarPool` absent (module 2.0.0) leaves `Site` absent too: not reported, rather than guessed. Without
+     * `retryUnknown` (reads of named users) a topology that cannot be read leaves `Site` absent as well, so a user read
+     * does not fail for it; a listing fails instead, since its counts would be wrong.
+     */
+    private async withSites(users: Array<Omit<WireUser, "Site">>, retryUnknown: boolean): Promise<WireUser[]> {
+        if (!users.some((u) => typeof u.RegistrarPool === "string")) return users.map((u) => (u.RegistrarPool === undefined ? u : { ...u, Site: null }));
+        let topo: Topology;
+        try {
+            topo = await this.topologyWithin(TOPOLOGY_TTL_MS);
+        } catch (e) {
+            if (retryUnknown || !(e instanceof ApiError)) throw e;
+            return users;
+        }
+        const unknown = (t: Topology) => users.some((u) => typeof u.RegistrarPool === "string" && !t.siteOfPool.has(foldIdentity(u.RegistrarPool)));
+        if (retryUnknown && unknown(topo)) topo = await this.topologyWithin(TOPOLOGY_RETRY_MS);
+        return users.map((u) => {
+            if (u.RegistrarPool === undefined) return u;
+            return { ...u, Site: u.RegistrarPool === null ? null : topo.siteOfPool.get(foldIdentity(u.RegistrarPool)) ?? null };
+        });
+    }
+
+    /** The topology's sites (Get-CsSite), read afresh; the read also renews the cached pool → site map. */
+    async listSites(): Promise<WireSite[]> {
+        return (await this.topologyWithin(0)).sites;
+    }
+
+    // ------------------------------------------------------------------ users
+
+    private withOwner(u: Omit<WireUser, "ClientPolicyOwner" | "Site">): Omit<WireUser, "Site"> {
         return { ...u, ClientPolicyOwner: this.store.assignmentOwner(this.id, u.Id, u.ClientPolicy) };
     }
 
-    /** The users a Get-CsUser command answered, or the error it means. */
-    private usersFrom(r: CommandResult, line: ShellCommand): WireUser[] {
+    /** The users a Get-CsUser command answered (without their sites), or the error it means. */
+    private usersFrom(r: CommandResult, line: ShellCommand): Array<Omit<WireUser, "Site">> {
         if (!r.ok) {
             if ("error" in r && isNotFound(r.error)) return [];
             throw failure(r, line);
@@ -306,17 +427,30 @@ export class ShellTenant implements TenantDirectory, BatchLog {
         return r.output.map((o) => this.withOwner(checkProjectedUser(o)));
     }
 
+    /** Every enabled user with pool, site and owner; 501 past {@link LIST_USERS_MAX}, 500 from a module without pools. */
+    async listUsers(): Promise<WireUser[]> {
+        const line = Ps.listUsers(LIST_USERS_MAX + 1);
+        const [r] = await this.exec([line]);
+        if (!r.ok) throw failure(r, line);
+        if (r.output.length > LIST_USERS_MAX) throw Errors.notImplemented(`Listing more than ${LIST_USERS_MAX} users through the gateway`);
+        const users = r.output.map((o) => this.withOwner(checkProjectedUser(o)));
+        if (users.some((u) => u.RegistrarPool === undefined)) {
+            throw Errors.internal("The Management Shell's user projection has no RegistrarPool; is the gateway module current (2.1.0 or later)?");
+        }
+        return this.withSites(users, true);
+    }
+
     async usersWithPolicy(identity: string): Promise<WireUser[]> {
         const line = Ps.usersWithPolicy(identity);
         const [r] = await this.exec([line]);
         if (!r.ok) throw failure(r, line);
-        return r.output.map((o) => this.withOwner(checkProjectedUser(o)));
+        return this.withSites(r.output.map((o) => this.withOwner(checkProjectedUser(o))), false);
     }
 
     async findUsers(identities: readonly string[]): Promise<Array<WireUser[] | ApiError>> {
         const lines = identities.map((identity) => Ps.getUser(identity));
         const results = await this.exec(lines, false);
-        return results.map((r, k) => {
+        const found = results.map((r, k) => {
             try {
                 return this.usersFrom(r, lines[k]);
             } catch (e) {
@@ -324,6 +458,9 @@ export class ShellTenant implements TenantDirectory, BatchLog {
                 return e;
             }
         });
+        const sited = await this.withSites(found.flatMap((x) => (x instanceof ApiError ? [] : x)), false);
+        let next = 0;
+        return found.map((x) => (x instanceof ApiError ? x : x.map(() => sited[next++])));
     }
 
     /**
@@ -352,7 +489,8 @@ export class ShellTenant implements TenantDirectory, BatchLog {
             if (!readBack) return { ...w.user, ClientPolicy: w.policy, ClientPolicyOwner: w.owner };
             try {
                 const found = this.usersFrom(results[at + 1], lines[at + 1]);
-                if (found.length === 1) return found[0];
+                // A grant does not move the user: the site is the one just read with it.
+                if (found.length === 1) return { ...found[0], Site: w.user.Site };
                 return found.length === 0 ? Errors.userNotFound(w.user.SipAddress) : Errors.ambiguousIdentity(w.user.SipAddress, found.map((u) => ({ id: u.Id, sipAddress: u.SipAddress, displayName: u.DisplayName })));
             } catch (e) {
                 if (!(e instanceof ApiError)) throw e;

@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { SettingDef } from "../api/catalogue";
 import { POLICY_NAME_MAX } from "../api/identity";
-import { CMDLET_TABLE, type ParamDef } from "../api/powershell/table";
+import { CMDLET_TABLE, RESULT_SIZE_PATTERN, type ParamDef } from "../api/powershell/table";
 import { MODULE_VERSION } from "./module";
 
 /** Options of the generated session configuration. */
@@ -65,12 +65,16 @@ function tableParameter(p: ParamDef): string {
         case "policyIdentity": return `@{ Name = 'Identity'; ValidatePattern = ${q(POLICY_IDENTITY)} }`;
         case "userIdentity": return `@{ Name = 'Identity'; ValidatePattern = ${q(USER_IDENTITY)} }`;
         case "userFilter": return `@{ Name = ${q(p.name)}; ValidatePattern = ${q(USER_FILTER)} }`;
+        case "resultSize": return `@{ Name = ${q(p.name)}; ValidatePattern = ${q(RESULT_SIZE_PATTERN)} }`;
         case "setting": return settingParameter(p.setting!);
         default: return `@{ Name = ${q(p.name)} }`;
     }
 }
 
 function cmdlet(name: string, params: string[]): string {
+    // A cmdlet the table calls without parameters (Get-CsSite, Get-CsPool) is named alone: both only read the topology,
+    // whatever their parameters select.
+    if (params.length === 0) return `    ${q(name)}`;
     return [`    @{`, `        Name = ${q(name)}`, `        Parameters = @(`, params.map((p) => `            ${p}`).join(",\r\n"), `        )`, `    }`].join("\r\n");
 }
 
@@ -79,19 +83,19 @@ export function renderRoleCapability(): string {
     const entry = cmdlet("New-CsClientPolicyEntry", [`@{ Name = 'Name'; ValidatePattern = ${q("^[^\\r\\n]{1,1024}$")} }`, `@{ Name = 'Value'; ValidatePattern = ${q("^[^\\r\\n]{0,1024}$")} }`]);
     const visible = CMDLET_TABLE.map((c) => cmdlet(c.name, c.params.map(tableParameter)));
     // New-CsClientPolicyEntry before Get-CsUser, the order this file has always had.
-    visible.splice(visible.length - 1, 0, entry);
+    visible.splice(CMDLET_TABLE.findIndex((c) => c.name === "Get-CsUser"), 0, entry);
     visible.push("    'Out-Null'");
     return [
         "# ClientPolicyGateway.psrc - generated from api/catalogue.ts by `clientpolicy gateway jea`; do not edit.",
         "@{",
         "GUID = '5c0e4b8e-7a55-4c1f-9f7e-2d3c1a6b9e41'",
         "Author = 'clientpolicy-as-code'",
-        `Description = 'Only what the clientpolicy-as-code gateway runs: the CsClientPolicy cmdlets, Get-CsUser and the projection of module ${MODULE_VERSION}.'`,
+        `Description = 'Only what the clientpolicy-as-code gateway runs: the CsClientPolicy cmdlets, Get-CsUser, Get-CsSite, Get-CsPool and the projection of module ${MODULE_VERSION}.'`,
         "ModulesToImport = 'SkypeForBusiness', 'ClientPolicyGateway'",
         "VisibleCmdlets = @(",
         visible.join(",\r\n"),
         ")",
-        "VisibleFunctions = 'ConvertTo-CpPolicy', 'ConvertTo-CpUser'",
+        "VisibleFunctions = 'ConvertTo-CpPolicy', 'ConvertTo-CpUser', 'ConvertTo-CpSite', 'ConvertTo-CpPool'",
         "}",
         "",
     ].join("\r\n");
@@ -107,7 +111,7 @@ export function renderSessionConfiguration(opts: JeaOptions = JEA_DEFAULTS): str
         "SchemaVersion = '2.0.0.0'",
         "GUID = '0b7f3e2a-9c41-4d6e-8a15-3f2b7c9d1e60'",
         "Author = 'clientpolicy-as-code'",
-        "Description = 'JEA endpoint of the clientpolicy-as-code gateway (CsClientPolicy and Get-CsUser only).'",
+        "Description = 'JEA endpoint of the clientpolicy-as-code gateway (CsClientPolicy, Get-CsUser and the read-only topology cmdlets only).'",
         "SessionType = 'RestrictedRemoteServer'",
         "# The host passes PolicyEntry as a list modifier hashtable (@{Replace=...}), which NoLanguage refuses.",
         "LanguageMode = 'ConstrainedLanguage'",

@@ -17,7 +17,13 @@
  * TimeSpans their invariant `ToString()` (`hh:mm:ss`, `d.hh:mm:ss` past a day — which the catalogue then rejects, and
  * the self-test reports); enums and strings `[string]`; PolicyEntry a list of `{Name, Value}` (`$null` when empty);
  * `Identity` the XdsIdentity's string form (`Global`, `site:X`, `Tag:X`). Users: `Id` (the AD object GUID, else the
- * Identity DN), SIP address, UPN, display name and the granted ClientPolicy name without `Tag:`.
+ * Identity DN), SIP address, UPN, display name, the granted ClientPolicy name without `Tag:` and the `RegistrarPool`
+ * FQDN (`$null` when the user is not homed on a pool; Get-CsUser.md, Get-CsUserPoolInfo.md: `Get-CsUser "Ken Myer" |
+ * Select-Object RegistrarPool`). Sites (`Get-CsSite`): `Identity` (`Site:Redmond`), `SiteId`, `DisplayName` and `Pools`
+ * (each pool's string form, its FQDN; Get-CsSite.md example 4 expands `Pools`). Pools (`Get-CsPool`): `Identity` and
+ * `Fqdn` (the pool's FQDN) and `Site` (the site it belongs to; Get-CsPool.md: `-Site` selects pools "where the Site
+ * property is equal to" the site). Every value is cast to `[string]`, so the gateway never sees a .NET object's
+ * default formatting. These three projections are verified against the stand-in shell only, not a real server.
  *
  * The committed copy is written by `npm run generate` (checked by test/unit/generated.test.ts); operators write their
  * own with `clientpolicy gateway module --out <dir>`.
@@ -33,7 +39,7 @@ export const MODULE_FILE = "ClientPolicyGateway.psm1";
 /** The committed copy, next to this file's folder. */
 export const MODULE_PATH = path.join(__dirname, "module", MODULE_FILE);
 /** Version written into the module and its ready line; bump when the projection or protocol changes. */
-export const MODULE_VERSION = "2.0.0";
+export const MODULE_VERSION = "2.1.0";
 
 const CONVERTER: Record<SettingKind, string> = {
     boolean: "ConvertFrom-CpBoolean",
@@ -144,6 +150,43 @@ export function renderModule(): string {
         "            UserPrincipalName = [string]$u.UserPrincipalName",
         "            DisplayName = [string]$u.DisplayName",
         "            ClientPolicy = $policy",
+        "            RegistrarPool = ConvertFrom-CpString $u.RegistrarPool",
+        "        }",
+        "    }",
+        "}",
+        "",
+        "<#",
+        ".SYNOPSIS",
+        "Projects Get-CsSite output: the site's identity, id, display name and the FQDNs of its pools.",
+        "#>",
+        "function ConvertTo-CpSite {",
+        "    [CmdletBinding()]",
+        "    param([Parameter(Mandatory = $true, ValueFromPipeline = $true)] [object]$InputObject)",
+        "    process {",
+        "        $s = $InputObject",
+        "        $pools = @(foreach ($p in @($s.Pools)) { if ($null -ne $p) { [string]$p } })",
+        "        [pscustomobject][ordered]@{",
+        "            Identity = [string]$s.Identity",
+        "            SiteId = ConvertFrom-CpString $s.SiteId",
+        "            DisplayName = ConvertFrom-CpString $s.DisplayName",
+        "            Pools = $pools",
+        "        }",
+        "    }",
+        "}",
+        "",
+        "<#",
+        ".SYNOPSIS",
+        "Projects Get-CsPool output: the pool's identity and FQDN and the site it belongs to.",
+        "#>",
+        "function ConvertTo-CpPool {",
+        "    [CmdletBinding()]",
+        "    param([Parameter(Mandatory = $true, ValueFromPipeline = $true)] [object]$InputObject)",
+        "    process {",
+        "        $p = $InputObject",
+        "        [pscustomobject][ordered]@{",
+        "            Identity = [string]$p.Identity",
+        "            Fqdn = ConvertFrom-CpString $p.Fqdn",
+        "            Site = ConvertFrom-CpString $p.Site",
         "        }",
         "    }",
         "}",
@@ -286,6 +329,8 @@ export function renderModule(): string {
         "    $raw = @(& $cmd @params)",
         "    switch -CaseSensitive ($Bound.output) {",
         "        'policy' { return ,@($raw | ConvertTo-CpPolicy) }",
+        "        'site' { return ,@($raw | ConvertTo-CpSite) }",
+        "        'pool' { return ,@($raw | ConvertTo-CpPool) }",
         "        'user' {",
         "            $users = @($raw | ConvertTo-CpUser)",
         "            if ($null -ne $Bound.filter) {",
@@ -341,7 +386,7 @@ export function renderModule(): string {
         "    }",
         "}",
         "",
-        "Export-ModuleMember -Function @('ConvertTo-CpPolicy', 'ConvertTo-CpUser', 'Start-CpShellHost')",
+        "Export-ModuleMember -Function @('ConvertTo-CpPolicy', 'ConvertTo-CpUser', 'ConvertTo-CpSite', 'ConvertTo-CpPool', 'Start-CpShellHost')",
         "",
     ];
     return lines.join("\r\n");

@@ -40,12 +40,12 @@ export type ShellArgKind = ShellArg["kind"];
 /**
  * One cmdlet call: `cmdlet` must be in the host's fixed table (api/powershell/table.ts), `params` keys are parameter
  * names as the table spells them. `output` says what the host does with the cmdlet's output: project it
- * (`ConvertTo-CpPolicy`, `ConvertTo-CpUser`) or discard it (`Out-Null`).
+ * (`ConvertTo-CpPolicy`, `ConvertTo-CpUser`, `ConvertTo-CpSite`, `ConvertTo-CpPool`) or discard it (`Out-Null`).
  */
 export interface ShellCommand {
     cmdlet: string;
     params: Record<string, ShellArg>;
-    output: "policy" | "user" | "none";
+    output: "policy" | "user" | "site" | "pool" | "none";
 }
 
 /** A request to the shell: `commands` run in order; with `stopOnError` the commands after a failed one are skipped. */

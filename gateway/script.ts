@@ -6,8 +6,8 @@
  * binder before it is returned. Settings are sent in their cmdlet types: TimeSpans as `hh:mm:ss` text (the host parses
  * them with the invariant culture), enums and strings as strings, PolicyEntry as the whole list (the host replaces the
  * stored list with it), `null` to clear. Output of a read goes through the module's projection (`ConvertTo-CpPolicy`,
- * `ConvertTo-CpUser`); writes discard theirs. Sources: the CsClientPolicy cmdlet pages and Get-CsUser
- * (MicrosoftDocs/office-docs-powershell).
+ * `ConvertTo-CpUser`, `ConvertTo-CpSite`, `ConvertTo-CpPool`); writes discard theirs. Sources: the CsClientPolicy
+ * cmdlet pages, Get-CsUser, Get-CsSite and Get-CsPool (MicrosoftDocs/office-docs-powershell, skype/skype-ps/skype/).
  */
 import { SETTINGS_BY_NAME, type WireValue } from "../api/catalogue";
 import { makeCommand } from "../api/powershell/binder";
@@ -17,6 +17,8 @@ import type { ShellArg, ShellCommand } from "./protocol";
 /** The projection functions of the shipped module (gateway/module). */
 export const PROJECT_POLICY = "ConvertTo-CpPolicy";
 export const PROJECT_USER = "ConvertTo-CpUser";
+export const PROJECT_SITE = "ConvertTo-CpSite";
+export const PROJECT_POOL = "ConvertTo-CpPool";
 
 const str = (value: string): ShellArg => ({ kind: "string", value });
 
@@ -56,6 +58,12 @@ export const Ps = {
     getUser: (identity: string): ShellCommand => makeCommand("Get-CsUser", { Identity: str(identity) }, "user"),
     /** Users granted a tag policy: the host builds the filter expression from the typed value (api/powershell/table.ts). */
     usersWithPolicy: (tagIdentity: string): ShellCommand => makeCommand("Get-CsUser", { Filter: { kind: "clientPolicyFilter", value: tagIdentity } }, "user"),
+    /** Every enabled user, at most `resultSize` (Get-CsUser.md: `-ResultSize`, "no way to guarantee which" when capped). */
+    listUsers: (resultSize: number): ShellCommand => makeCommand("Get-CsUser", { ResultSize: str(String(resultSize)) }, "user"),
+    /** The topology's sites, each with its pools (Get-CsSite.md). */
+    listSites: (): ShellCommand => makeCommand("Get-CsSite", {}, "site"),
+    /** The topology's pools, each with its site (Get-CsPool.md). */
+    listPools: (): ShellCommand => makeCommand("Get-CsPool", {}, "pool"),
     grant: (userIdentity: string, policyName: string | null): ShellCommand =>
         makeCommand("Grant-CsClientPolicy", { Identity: str(userIdentity), PolicyName: policyName === null ? { kind: "null" } : str(policyName) }, "none"),
 } as const;

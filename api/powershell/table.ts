@@ -10,10 +10,13 @@
  *
  * Parameter types follow the cmdlet reference (MicrosoftDocs/office-docs-powershell, skype/skype-ps/skype/
  * New-CsClientPolicy.md, Set-CsClientPolicy.md, Get-CsClientPolicy.md, Remove-CsClientPolicy.md,
- * Grant-CsClientPolicy.md, Get-CsUser.md): settings are `Boolean`, `UInt32`/`UInt16`, `TimeSpan`, `String`, an enum
- * (a `String` here: the cmdlet converts and refuses an unknown name) or `PSListModifier` of `ClientPolicyEntry`;
- * `-Identity` is an XdsIdentity (policies) or UserIdParameter (users), both converted from a string; `-PolicyName` is
- * a string or `$null` (unassign); `Get-CsUser -Filter` is a string holding a filter expression.
+ * Grant-CsClientPolicy.md, Get-CsUser.md, Get-CsSite.md, Get-CsPool.md): settings are `Boolean`, `UInt32`/`UInt16`,
+ * `TimeSpan`, `String`, an enum (a `String` here: the cmdlet converts and refuses an unknown name) or `PSListModifier`
+ * of `ClientPolicyEntry`; `-Identity` is an XdsIdentity (policies) or UserIdParameter (users), both converted from a
+ * string; `-PolicyName` is a string or `$null` (unassign); `Get-CsUser -Filter` is a string holding a filter
+ * expression; `Get-CsUser -ResultSize` is an `Unlimited<UInt32>` (0–2147483647 per Get-CsUser.md), sent as its decimal
+ * text, which PowerShell converts through the type's `Parse(string)` (a `[long]` has no conversion to that type that
+ * the documentation promises). Get-CsSite and Get-CsPool are called without parameters: they list the topology.
  */
 import { SETTINGS, type SettingDef, type SettingKind } from "../catalogue";
 
@@ -21,10 +24,10 @@ import { SETTINGS, type SettingDef, type SettingKind } from "../catalogue";
 export type ParamType = "string" | "bool" | "uint" | "timespan" | "policyEntries" | "switch" | "clientPolicyFilter";
 
 /** What the host does with a cmdlet's output: project it to the wire form, or discard it. */
-export type OutputForm = "policy" | "user" | "none";
+export type OutputForm = "policy" | "user" | "site" | "pool" | "none";
 
 /** What a parameter's value is (for messages, validation patterns in JEA, and tests). */
-export type ParamRole = "policyIdentity" | "userIdentity" | "policyName" | "setting" | "switch" | "userFilter";
+export type ParamRole = "policyIdentity" | "userIdentity" | "policyName" | "setting" | "switch" | "userFilter" | "resultSize";
 
 /** One parameter of a {@link CmdletDef}. */
 export interface ParamDef {
@@ -44,7 +47,7 @@ export interface CmdletDef {
     readonly params: readonly ParamDef[];
     /** Parameters a call must give. */
     readonly required: readonly string[];
-    /** Exactly one of these must be given (Get-CsUser: -Identity or -Filter). */
+    /** Exactly one of these must be given (Get-CsUser: -Identity, -Filter or -ResultSize, so every call is bounded). */
     readonly exactlyOne?: readonly string[];
     /** The output forms allowed (reads are projected, writes discarded). */
     readonly outputs: readonly OutputForm[];
@@ -92,10 +95,18 @@ export const CMDLET_TABLE: readonly CmdletDef[] = [
     },
     {
         name: "Get-CsUser",
-        params: [userIdentity, { name: "Filter", type: "clientPolicyFilter", nullable: false, role: "userFilter" }],
-        required: [], exactlyOne: ["Identity", "Filter"], outputs: ["user"],
+        // -ResultSize alone lists every enabled user, at most that many (the gateway asks for one more than it accepts).
+        params: [userIdentity, { name: "Filter", type: "clientPolicyFilter", nullable: false, role: "userFilter" }, { name: "ResultSize", type: "string", nullable: false, role: "resultSize" }],
+        required: [], exactlyOne: ["Identity", "Filter", "ResultSize"], outputs: ["user"],
     },
+    // The topology, read-only: each site with its pools (Get-CsSite `Identity` `Site:Redmond`, `SiteId`, `Pools`), each
+    // pool with its site (Get-CsPool `Identity`/`Fqdn`, `Site`). Users' sites come from their RegistrarPool through these.
+    { name: "Get-CsSite", params: [], required: [], outputs: ["site"] },
+    { name: "Get-CsPool", params: [], required: [], outputs: ["pool"] },
 ];
+
+/** The `-ResultSize` text form: decimal digits, no sign (Get-CsUser.md: a whole number 0–2147483647). */
+export const RESULT_SIZE_PATTERN = "^[0-9]{1,10}$";
 
 /**
  * How an administrator's script may call the five CsClientPolicy cmdlets beyond what the gateway sends: the parameters

@@ -1,8 +1,8 @@
 # ClientPolicyGateway.psm1 - generated from api/catalogue.ts by `clientpolicy gateway module`; do not edit.
 # The clientpolicy-as-code gateway imports this module into each Skype for Business Management Shell session.
-# Module version 2.0.0; 92 CsClientPolicy settings.
+# Module version 2.1.0; 92 CsClientPolicy settings.
 
-$script:CpModuleVersion = '2.0.0'
+$script:CpModuleVersion = '2.1.0'
 
 function ConvertFrom-CpBoolean([object]$Value) { if ($null -eq $Value) { return $null }; return [bool]$Value }
 function ConvertFrom-CpUInt([object]$Value) { if ($null -eq $Value) { return $null }; return [long]$Value }
@@ -147,6 +147,43 @@ function ConvertTo-CpUser {
             UserPrincipalName = [string]$u.UserPrincipalName
             DisplayName = [string]$u.DisplayName
             ClientPolicy = $policy
+            RegistrarPool = ConvertFrom-CpString $u.RegistrarPool
+        }
+    }
+}
+
+<#
+.SYNOPSIS
+Projects Get-CsSite output: the site's identity, id, display name and the FQDNs of its pools.
+#>
+function ConvertTo-CpSite {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, ValueFromPipeline = $true)] [object]$InputObject)
+    process {
+        $s = $InputObject
+        $pools = @(foreach ($p in @($s.Pools)) { if ($null -ne $p) { [string]$p } })
+        [pscustomobject][ordered]@{
+            Identity = [string]$s.Identity
+            SiteId = ConvertFrom-CpString $s.SiteId
+            DisplayName = ConvertFrom-CpString $s.DisplayName
+            Pools = $pools
+        }
+    }
+}
+
+<#
+.SYNOPSIS
+Projects Get-CsPool output: the pool's identity and FQDN and the site it belongs to.
+#>
+function ConvertTo-CpPool {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true, ValueFromPipeline = $true)] [object]$InputObject)
+    process {
+        $p = $InputObject
+        [pscustomobject][ordered]@{
+            Identity = [string]$p.Identity
+            Fqdn = ConvertFrom-CpString $p.Fqdn
+            Site = ConvertFrom-CpString $p.Site
         }
     }
 }
@@ -355,9 +392,14 @@ $script:CpTable = @(
         @{ Name = 'Identity'; Type = 'string'; Nullable = $false }
         @{ Name = 'PolicyName'; Type = 'string'; Nullable = $true }
     ) }
-    @{ Name = 'Get-CsUser'; Outputs = @('user'); Required = @(); ExactlyOne = @('Identity', 'Filter'); Params = @(
+    @{ Name = 'Get-CsUser'; Outputs = @('user'); Required = @(); ExactlyOne = @('Identity', 'Filter', 'ResultSize'); Params = @(
         @{ Name = 'Identity'; Type = 'string'; Nullable = $false }
         @{ Name = 'Filter'; Type = 'clientPolicyFilter'; Nullable = $false }
+        @{ Name = 'ResultSize'; Type = 'string'; Nullable = $false }
+    ) }
+    @{ Name = 'Get-CsSite'; Outputs = @('site'); Required = @(); ExactlyOne = @(); Params = @(
+    ) }
+    @{ Name = 'Get-CsPool'; Outputs = @('pool'); Required = @(); ExactlyOne = @(); Params = @(
     ) }
 )
 
@@ -512,6 +554,8 @@ function Invoke-CpCommand([hashtable]$Bound) {
     $raw = @(& $cmd @params)
     switch -CaseSensitive ($Bound.output) {
         'policy' { return ,@($raw | ConvertTo-CpPolicy) }
+        'site' { return ,@($raw | ConvertTo-CpSite) }
+        'pool' { return ,@($raw | ConvertTo-CpPool) }
         'user' {
             $users = @($raw | ConvertTo-CpUser)
             if ($null -ne $Bound.filter) {
@@ -567,4 +611,4 @@ function Start-CpShellHost {
     }
 }
 
-Export-ModuleMember -Function @('ConvertTo-CpPolicy', 'ConvertTo-CpUser', 'Start-CpShellHost')
+Export-ModuleMember -Function @('ConvertTo-CpPolicy', 'ConvertTo-CpUser', 'ConvertTo-CpSite', 'ConvertTo-CpPool', 'Start-CpShellHost')

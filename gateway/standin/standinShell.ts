@@ -106,9 +106,20 @@ function policyOut(p: Record<string, unknown>): Record<string, unknown> {
     return rest;
 }
 
+/**
+ * A user as `ConvertTo-CpUser` prints it: no owner and no `Site` (Get-CsUser reports the Registrar pool only; the
+ * gateway finds the site through Get-CsPool/Get-CsSite, as it must on a server).
+ */
 function userOut(u: Record<string, unknown>): Record<string, unknown> {
-    const { ClientPolicyOwner: _owner, ...rest } = u;
+    const { ClientPolicyOwner: _owner, Site: _site, ...rest } = u;
     return rest;
+}
+
+/** The seeded topology as Get-CsSite answers it through `ConvertTo-CpSite` (SiteId: the site's position, from 1). */
+async function sitesOut(): Promise<Array<{ Identity: string; SiteId: string; DisplayName: string; Pools: string[] }>> {
+    return (await pages(Routes.sites())).map((x: { Identity: string; Pools: string[] }, i) => ({
+        Identity: x.Identity, SiteId: String(i + 1), DisplayName: x.Identity.replace(/^site:/i, ""), Pools: [...x.Pools],
+    }));
 }
 
 /**
@@ -191,7 +202,28 @@ async function execute(cmd: BoundCommand): Promise<unknown[]> {
             if (r.status !== 200) fail(r, name);
             return [];
         }
+        case "Get-CsSite":
+            return sitesOut();
+        case "Get-CsPool":
+            // Each pool's Site is its site's identity (Site:Redmond), as Get-CsPool lists it.
+            return (await sitesOut()).flatMap((x) => x.Pools.map((fqdn) => ({ Identity: fqdn, Fqdn: fqdn, Site: x.Identity })));
         case "Get-CsUser": {
+            const size = stringArg(cmd, "ResultSize");
+            if (size !== undefined) {
+                // -ResultSize is an Unlimited<UInt32> parsed from its text: a whole number 0-2147483647 (Get-CsUser.md).
+                if (!/^[0-9]{1,10}$/.test(size) || Number(size) > 2147483647) {
+                    throw new PsError("CannotConvertArgumentNoMessage,Microsoft.Rtc.Management.AD.Cmdlets.GetOcsUserCmdlet", "InvalidArgument", `Cannot bind parameter 'ResultSize'. Cannot convert value "${size}".`);
+                }
+                const out: unknown[] = [];
+                let next: string | undefined = Routes.users({ top: 1000 });
+                while (next && out.length < Number(size)) {
+                    const r = await api("GET", next);
+                    if (r.status !== 200) fail(r, name);
+                    out.push(...(r.json.value as Array<Record<string, unknown>>).map(userOut));
+                    next = r.json["@nextLink"];
+                }
+                return out.slice(0, Number(size));
+            }
             if (cmd.filterExpression !== undefined) {
                 const policy = readClientPolicyFilter(cmd.filterExpression);
                 if (policy === undefined) throw new PsError("ParserError,Get-CsUser", "InvalidArgument", `The filter ${JSON.stringify(cmd.filterExpression)} is not ClientPolicy -eq '<name>'.`);

@@ -93,7 +93,7 @@ describe("gateway: generated PowerShell", () => {
         assert.match(committed, /\$raw = @\(& \$cmd @params\)/, "the cmdlet is called by splatting");
         assert.match(committed, /\$cmd = Get-Command -Name \$Bound\.def\.Name /, "the command comes from the table");
         assert.match(committed, /\$script:CpSingleQuotes = @\(0x0027, 0x2018, 0x2019, 0x201A, 0x201B\)/);
-        assert.equal(parser.parse(committed).rootNode.descendantsOfType("function_statement").length, 16);
+        assert.equal(parser.parse(committed).rootNode.descendantsOfType("function_statement").length, 18, "16 functions plus ConvertTo-CpSite and ConvertTo-CpPool");
     });
 
     it("nothing evaluates text as code: not the module, not the JEA files, not the gateway's or the binder's sources", () => {
