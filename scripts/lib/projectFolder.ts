@@ -93,7 +93,15 @@ export function installExample(name: string, packageSpec: string, into: string):
     // The program's own packages plus this package's runtime dependencies, so that the offline `npm install` of the
     // package below finds every dependency already installed at the version the lock pins.
     const runtime = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
-    for (const dep of new Set([...PROGRAM_DEPENDENCIES, ...runtime])) deps[dep] = lock.packages[`node_modules/${dep}`].version;
+    // The example's own dependencies too (examples/bulk-grant reads its CSV with csv-parse), each pinned by the
+    // repository's lock (a dependency an example declares must be one the repository's lock holds).
+    const ownFile = path.join(dir, "package.json");
+    const own = fs.existsSync(ownFile) ? Object.keys((JSON.parse(fs.readFileSync(ownFile, "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {}) : [];
+    for (const dep of new Set([...PROGRAM_DEPENDENCIES, ...runtime, ...own.filter((d) => d !== "clientpolicy-as-code")])) {
+        const pinned = lock.packages[`node_modules/${dep}`] as { version?: string } | undefined;
+        if (!pinned?.version) throw new Error(`${name}/package.json: dependency ${dep} is not in the repository's package-lock.json; add it to the repository's devDependencies`);
+        deps[dep] = pinned.version;
+    }
     const pkg = { name: `clientpolicy-example-${name}`, version: "1.0.0", private: true, dependencies: deps };
     // The repository's lock pins every package; npm ci prunes what this folder does not need.
     const packages: Record<string, unknown> = { "": { name: pkg.name, version: pkg.version, dependencies: deps } };

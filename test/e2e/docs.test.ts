@@ -122,8 +122,20 @@ describe("e2e: the documentation's runnable blocks run as written", function () 
         for (const key of Object.keys(env)) {
             if (/^(PULUMI_|CLIENTPOLICY_|npm_)/.test(key)) delete env[key];
         }
+        // `pulumi login --local` means file://~, and Pulumi expands `~` with the account's home from the password
+        // database (os/user), not $HOME: as written, the session's stacks would land in the real ~/.pulumi of whoever
+        // runs the tests, and a second run would meet them ("stack 'organization/offline-im/dev' already exists").
+        // A `pulumi` ahead on PATH gives `login --local` its meaning for this stand-in home; everything else passes.
+        const shim = path.join(work, "shim");
+        fs.mkdirSync(shim);
+        const realPulumi = spawnSync("sh", ["-c", "command -v pulumi"], { encoding: "utf8", env: { ...process.env, PATH: toolPath() } }).stdout.trim();
+        fs.writeFileSync(path.join(shim, "pulumi"), [
+            "#!/bin/sh",
+            `if [ "$#" -eq 2 ] && [ "$1" = login ] && [ "$2" = --local ]; then exec '${realPulumi}' login "file://$HOME"; fi`,
+            `exec '${realPulumi}' "$@"`, "",
+        ].join("\n"), { mode: 0o755 });
         Object.assign(env, {
-            PATH: toolPath(),
+            PATH: `${shim}${path.delimiter}${toolPath()}`,
             HOME: home,
             TMPDIR: work,
             PULUMI_HOME: path.join(home, ".pulumi"),
@@ -176,6 +188,7 @@ describe("e2e: the documentation's runnable blocks run as written", function () 
         const r = await runSession(sessionScript(blocks), home, env);
         assert.equal(r.code, 0, `the block at ${r.lastBlock} failed (exit ${r.code}):\n${r.output.slice(-6000)}`);
         console.log(`      README.md session: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        assert.ok(fs.existsSync(path.join(home, ".pulumi", "stacks", "offline-im")), "the recipe's stack is in the stand-in home's ~/.pulumi");
 
         // What the tenants hold now (the emulator stopped: read its database).
         const tenants = new Map(readStoredTenants(path.join(home, "emulator-data")).map((t) => [t.id, t]));

@@ -60,7 +60,7 @@ describe("clientpolicy export: round trip through pulumi up (real CLI, 5,000 gra
         await ok(pulumi.withStdin(tenant.clientSecret, "config", "set", "--secret", "clientpolicy:clientSecret"), "config set secret");
 
         const up = await ok(pulumi("up", "--yes", "--skip-preview"), "up");
-        assert.match(up, /\+ 20 created/, "11 policies, 8 grants and the stack");
+        assert.match(up, /\+ 21 created/, `11 policies, 8 grants, the stack and its StackInstance:\n${up.slice(-3000)}`);
         const afterUp = await tenant.stats();
 
         const preview = await ok(pulumi("preview", "--refresh", "--expect-no-changes", "--diff"), "preview --refresh --expect-no-changes");
