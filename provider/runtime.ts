@@ -123,7 +123,7 @@ export type SkipReason = "not configured" | "unreachable" | "credentials rejecte
 export const CHECKS_SKIPPED = "tenant checks skipped";
 
 /** What the tenant checks of check() cover, named in the warning and the strict failure. */
-export const SKIPPED_CHECKS = "that users exist and are unambiguous, and who owns existing policies and user assignments";
+export const SKIPPED_CHECKS = "whether users exist and are unambiguous, and who owns existing policies and user assignments";
 
 /** Reasons already warned about in this process (the dynamic provider host is one process per stack operation). */
 const warned = new Set<SkipReason>();
@@ -165,8 +165,7 @@ export function skippedWarning(reason: SkipReason, detail: string): string {
 export async function skipTenantChecks(failures: CheckFailure[], reason: SkipReason, detail: string): Promise<void> {
     const strict = currentStrict();
     if (strict === true) {
-        failures.push({ property: "", reason: `the tenant could not be checked [${reason}]: ${detail}; ${SKIPPED_CHECKS} were not ` +
-            `checked, and ${CONFIG_NAMESPACE}:${STRICT_KEY.key} (or ${STRICT_KEY.env}) makes that an error` });
+        failures.push({ property: "", reason: `the tenant could not be checked [${reason}]: ${detail}; this preview could not check ${SKIPPED_CHECKS}, and ${CONFIG_NAMESPACE}:${STRICT_KEY.key} (or ${STRICT_KEY.env}) makes that an error` });
         return;
     }
     if (warned.has(reason)) return;
@@ -189,7 +188,8 @@ export async function checkWithTenant<T>(failures: CheckFailure[], read: (client
         throw err;
     }
     if (!client) {
-        const missing = pendingError?.code === "MissingConfiguration" ? firstLine(pendingError.message).replace(/^clientpolicy provider is not configured: /, "") : "";
+        const missing = pendingError?.code === "MissingConfiguration"
+            ? firstLine(pendingError.message).replace(/^clientpolicy provider is not configured: /, "").replace(/\. Run$/, "") : "";
         await skipTenantChecks(failures, "not configured", missing || "the provider has no tenant connection");
         return undefined;
     }
