@@ -198,6 +198,8 @@ grants:
             const s2 = tenantOf(r, "s2");
             assert.deepEqual([s2.status, s2.error?.kind], ["error", "config"]);
             assert.match(s2.error!.message, /could not be checked.*missing clientpolicy:endpoint/s);
+            // From the preview's own warning (issue 23): the provider skipped its tenant checks and said why.
+            assert.match(s2.error!.message, /the preview skipped the tenant checks \(not configured: missing clientpolicy:endpoint/, s2.error!.message);
             assert.equal(tenantOf(r, "s1").status, "clean");
         } finally {
             const set = await fleet.pulumi("config", "set", "clientpolicy:endpoint", emu.url, "--stack", "s2");
@@ -208,6 +210,7 @@ grants:
             const r = await report("rejected-plan", "--mode", "plan", "--stacks", "s2");
             assert.equal(r.code, 3, r.stderr);
             assert.deepEqual([tenantOf(r, "s2").status, tenantOf(r, "s2").error?.kind], ["error", "auth"]);
+            assert.match(tenantOf(r, "s2").error!.message, /the preview skipped the tenant checks \(credentials rejected: the client secret was rejected/);
         } finally {
             await setSecret(fleet, "s2", "clientpolicy:clientSecret", SECRET);
         }
