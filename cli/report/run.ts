@@ -35,7 +35,7 @@ import { outputsFromWire } from "../../provider/resources/clientPolicy";
 import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, skippedTenantChecks, type EventLike } from "./changes";
 import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "./model";
-import { causeOf } from "./text";
+import { causeOf, publicText } from "./text";
 import { checkProgram } from "./typecheck";
 import { CliError } from "../errors";
 
@@ -260,7 +260,7 @@ async function runOne(stackName: string, o: RunOptions): Promise<StackRun> {
         if (skipped.length > 0) {
             const kind: ErrorKind = skipped.some((s) => s.reason === "credentials rejected") ? "auth"
                 : skipped.some((s) => s.reason === "unreachable") ? "unreachable" : "config";
-            const why = skipped.map((s) => `${s.reason}: ${s.detail}`).join("; ");
+            const why = skipped.map((s) => `${s.reason}: ${publicText(s.detail, projectDir)}`).join("; ");
             return { report: failed(stackName, started, kind, `the tenant could not be checked, so this plan is unverified: the preview skipped the tenant checks (${why})`) };
         }
         // The tenant, read with the stack's configuration: the connection check of a plan (which reads nothing
