@@ -49,6 +49,25 @@ export const MAX_ATTEMPTS_KEY = { key: "maxAttempts", env: "CLIENTPOLICY_MAX_ATT
 export const DEFAULT_MAX_ATTEMPTS = DEFAULT_RETRY.maxAttempts;
 
 /**
+ * Optional: `clientpolicy:strict` (or `CLIENTPOLICY_STRICT`). When true, a check() that cannot read the tenant (not
+ * configured, unreachable, credentials rejected) fails instead of warning, for CI that must not pass unverified.
+ */
+export const STRICT_KEY = { key: "strict", env: "CLIENTPOLICY_STRICT" } as const;
+
+/**
+ * Whether strict mode is on: `true`/`1` or `false`/`0` (any case; empty or unset is false). Read apart from
+ * {@link resolveConfig} because it matters most when the other keys are missing. A bad value throws an
+ * InvalidConfiguration {@link ConfigError} naming the key and the accepted values.
+ */
+export function resolveStrict(source: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+    const raw = source?.get(`${CONFIG_NAMESPACE}:${STRICT_KEY.key}`) ?? env[STRICT_KEY.env];
+    const v = raw?.trim().toLowerCase() ?? "";
+    if (v === "" || v === "false" || v === "0") return false;
+    if (v === "true" || v === "1") return true;
+    throw invalid(STRICT_KEY.key, `must be true or false (or 1 / 0; ${STRICT_KEY.env} takes the same), got ${describe(raw!.trim())}`);
+}
+
+/**
  * Reads the configuration: stack config first, then the environment. Throws one {@link ConfigError} that lists every
  * missing key together with the exact `pulumi config set` line for it, so a new user fixes everything in one go.
  */

@@ -5,8 +5,9 @@
  */
 import type { CheckFailure } from "@pulumi/pulumi/dynamic";
 import { TenantClient, TenantClientOptions } from "./client/tenantClient";
-import { ConfigSource, ProviderConfig, resolveConfig } from "./config";
-import { ConfigError } from "./errors";
+import { CONFIG_NAMESPACE, ConfigSource, ProviderConfig, STRICT_KEY, resolveConfig, resolveStrict } from "./config";
+import { engineLog } from "./diagnostics";
+import { AuthError, ConfigError, TransportError } from "./errors";
 
 interface State {
     readonly config: ProviderConfig;
@@ -16,6 +17,8 @@ interface State {
 let state: State | undefined;
 let pendingError: ConfigError | undefined;
 let testOverrides: Partial<TenantClientOptions> = {};
+/** `clientpolicy:strict` from configure() (or the error its bad value raised); undefined before configure(). */
+let strictSetting: boolean | ConfigError | undefined;
 
 function sameConfig(a: ProviderConfig, b: ProviderConfig): boolean {
     return a.endpoint === b.endpoint && a.tenantId === b.tenantId && a.clientId === b.clientId &&
@@ -35,8 +38,11 @@ function build(config: ProviderConfig): State {
  * {@link ConfigError} that lists every missing key.
  */
 export async function configure(req: { config: ConfigSource }): Promise<void> {
+    strictSetting = strictFrom(req.config);
     try {
-        state = build(resolveConfig(req.config));
+        const next = build(resolveConfig(req.config));
+        if (next !== state) unavailable = undefined;
+        state = next;
         pendingError = undefined;
     } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
@@ -84,20 +90,119 @@ export function setClientOverridesForTesting(overrides: Partial<TenantClientOpti
     testOverrides = overrides;
     state = undefined;
     pendingError = undefined;
+    strictSetting = undefined;
+    unavailable = undefined;
+    warned.clear();
 }
 
 /**
- * {@link tenantClientIfConfigured} for check(): an invalid configuration becomes a check failure (naming the key, in
- * the reason) instead of an exception, so the engine reports it like any other bad input. A check() that throws makes
- * the engine abort the deployment while the program is still registering, and the program's resulting connection
- * error can be all the user sees.
+ * {@link tenantClientIfConfigured} for check(): an invalid configuration (including a bad `clientpolicy:strict`)
+ * becomes a check failure (naming the key, in the reason) instead of an exception, so the engine reports it like any
+ * other bad input. A check() that throws makes the engine abort the deployment while the program is still
+ * registering, and the program's resulting connection error can be all the user sees. Call it once at the top of
+ * check(); the tenant itself is read through {@link checkWithTenant}.
  */
 export function tenantClientForCheck(failures: CheckFailure[]): TenantClient | undefined {
+    const strict = currentStrict();
+    if (strict instanceof ConfigError) failures.push({ property: "", reason: strict.message });
     try {
         return tenantClientIfConfigured();
     } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         failures.push({ property: "", reason: err.message });
+        return undefined;
+    }
+}
+
+// ---------------------------------------------------------------- tenant checks that could not run
+
+/** Why check() could not read the tenant. Shown in brackets in the warning; the fleet report maps it to an error kind. */
+export type SkipReason = "not configured" | "unreachable" | "credentials rejected";
+
+/** The words the warning starts with (after `clientpolicy: `); the fleet report finds the warning by them. */
+export const CHECKS_SKIPPED = "tenant checks skipped";
+
+/** What the tenant checks of check() cover, named in the warning and the strict failure. */
+export const SKIPPED_CHECKS = "whether users exist and are unambiguous, and who owns existing policies and user assignments";
+
+/** Reasons already warned about in this process (the dynamic provider host is one process per stack operation). */
+const warned = new Set<SkipReason>();
+/** Set once a check found the tenant unreachable or refusing the credentials: later checks skip without waiting again. */
+let unavailable: { reason: SkipReason; detail: string } | undefined;
+
+function strictFrom(source: ConfigSource | undefined): boolean | ConfigError {
+    try {
+        return resolveStrict(source);
+    } catch (err) {
+        if (err instanceof ConfigError) return err;
+        throw err;
+    }
+}
+
+function currentStrict(): boolean | ConfigError {
+    return strictSetting ?? strictFrom(undefined);
+}
+
+/** The first line of a message, cut short: the warning is one line. */
+function firstLine(text: string): string {
+    const line = text.split("\n")[0].trim().replace(/[.:]$/, "");
+    return line.length > 200 ? line.slice(0, 200) + "…" : line;
+}
+
+/**
+ * The one-line warning for tenant checks skipped for `reason`. Starts with `clientpolicy: {@link CHECKS_SKIPPED}
+ * [reason]`, which the fleet report parses.
+ */
+export function skippedWarning(reason: SkipReason, detail: string): string {
+    return `clientpolicy: ${CHECKS_SKIPPED} [${reason}]: ${detail}. This preview did not check ${SKIPPED_CHECKS}. ` +
+        `Set ${CONFIG_NAMESPACE}:${STRICT_KEY.key} to true (or ${STRICT_KEY.env}=1) to make this an error`;
+}
+
+/**
+ * Records that a tenant check was skipped: without strict mode one warning per reason per process (so one line per
+ * stack, however many resources skipped), with strict mode a failure of this resource's check.
+ */
+export async function skipTenantChecks(failures: CheckFailure[], reason: SkipReason, detail: string): Promise<void> {
+    const strict = currentStrict();
+    if (strict === true) {
+        failures.push({ property: "", reason: `the tenant could not be checked [${reason}]: ${detail}; this preview could not check ${SKIPPED_CHECKS}, and ${CONFIG_NAMESPACE}:${STRICT_KEY.key} (or ${STRICT_KEY.env}) makes that an error` });
+        return;
+    }
+    if (warned.has(reason)) return;
+    warned.add(reason);
+    await engineLog("warning", skippedWarning(reason, detail));
+}
+
+/**
+ * Runs a check that reads the tenant. When the tenant cannot be read — the provider is not configured, the tenant does
+ * not answer (network error, 5xx after retries), or it rejects the credentials — the check is skipped through
+ * {@link skipTenantChecks} and undefined is returned. An invalid configuration returns undefined silently: the
+ * failure naming the key was added by {@link tenantClientForCheck}. Other errors (throttling, a bug) propagate.
+ */
+export async function checkWithTenant<T>(failures: CheckFailure[], read: (client: TenantClient) => Promise<T>): Promise<T | undefined> {
+    let client: TenantClient | undefined;
+    try {
+        client = tenantClientIfConfigured();
+    } catch (err) {
+        if (err instanceof ConfigError) return undefined;
+        throw err;
+    }
+    if (!client) {
+        const missing = pendingError?.code === "MissingConfiguration"
+            ? firstLine(pendingError.message).replace(/^clientpolicy provider is not configured: /, "").replace(/\. Run$/, "") : "";
+        await skipTenantChecks(failures, "not configured", missing || "the provider has no tenant connection");
+        return undefined;
+    }
+    if (unavailable) {
+        await skipTenantChecks(failures, unavailable.reason, unavailable.detail);
+        return undefined;
+    }
+    try {
+        return await read(client);
+    } catch (err) {
+        if (!(err instanceof AuthError) && !(err instanceof TransportError)) throw err;
+        unavailable = { reason: err instanceof AuthError ? "credentials rejected" : "unreachable", detail: firstLine(err.message) };
+        await skipTenantChecks(failures, unavailable.reason, unavailable.detail);
         return undefined;
     }
 }

@@ -11,6 +11,7 @@
  *   top-level properties that differ.
  */
 import { foldIdentity } from "../../api/identity";
+import { CHECKS_SKIPPED, type SkipReason } from "../../provider/runtime";
 import type { Change, ChangeKind, ChangeOp, PropertyChange } from "./model";
 
 /**
@@ -219,6 +220,24 @@ export function errorMessages(events: readonly EventLike[]): string[] {
         .filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")
         .map((e) => e.diagnosticEvent!.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/<\{%reset%\}>/g, "").trim())
         .filter((m) => m.length > 0);
+}
+
+/** The provider's warning that a preview could not read the tenant (provider/runtime.ts `skippedWarning`). */
+const SKIPPED_WARNING = new RegExp(`${CHECKS_SKIPPED} \\[(${(["not configured", "unreachable", "credentials rejected"] satisfies SkipReason[]).join("|")})\\]: (.*)$`, "s");
+
+/**
+ * The provider's "tenant checks skipped" warnings of a run (one per reason): why the preview could not read the
+ * tenant and what it said, without the engine's decoration and the advice about strict mode.
+ */
+export function skippedTenantChecks(events: readonly EventLike[]): Array<{ reason: SkipReason; detail: string }> {
+    const out: Array<{ reason: SkipReason; detail: string }> = [];
+    for (const e of events) {
+        const d = e.diagnosticEvent;
+        if (!d || d.severity !== "warning") continue;
+        const m = SKIPPED_WARNING.exec(d.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/<\{%reset%\}>/g, "").trim());
+        if (m && !out.some((o) => o.reason === m[1])) out.push({ reason: m[1] as SkipReason, detail: m[2].replace(/\. This preview did not check[\s\S]*$/, "") });
+    }
+    return out;
 }
 
 /**

@@ -32,10 +32,10 @@ import { foldIdentity } from "../../api/identity";
 import { NotFoundError } from "../../provider/errors";
 import type { TenantClient } from "../../provider/client/tenantClient";
 import { outputsFromWire } from "../../provider/resources/clientPolicy";
-import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, type EventLike } from "./changes";
+import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, skippedTenantChecks, type EventLike } from "./changes";
 import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "./model";
-import { causeOf } from "./text";
+import { causeOf, publicText } from "./text";
 import { checkProgram } from "./typecheck";
 import { CliError } from "../errors";
 
@@ -254,6 +254,15 @@ async function runOne(stackName: string, o: RunOptions): Promise<StackRun> {
         }
         seen.push(...events);
         const config = await stackConfig(stack, o);
+        // A preview that could not read the tenant warned instead of failing (clientpolicy:strict off): its plan is
+        // unverified, whatever the report's own connection check below finds.
+        const skipped = skippedTenantChecks(seen);
+        if (skipped.length > 0) {
+            const kind: ErrorKind = skipped.some((s) => s.reason === "credentials rejected") ? "auth"
+                : skipped.some((s) => s.reason === "unreachable") ? "unreachable" : "config";
+            const why = skipped.map((s) => `${s.reason}: ${publicText(s.detail, projectDir)}`).join("; ");
+            return { report: failed(stackName, started, kind, `the tenant could not be checked, so this plan is unverified: the preview skipped the tenant checks (${why})`) };
+        }
         // The tenant, read with the stack's configuration: the connection check of a plan (which reads nothing
         // itself) and the policy list for unmanaged objects in drift and full mode.
         let tenantPolicies: string[] | undefined;

@@ -349,7 +349,8 @@ export class TenantClient {
      * carries a fresh `OperationId` that every retry of that chunk repeats: the tenant answers a repeated POST with the
      * batch the first one started (`BatchRequest` in api/contract.ts).
      */
-    async batchAssign(policyName: string | null, users: readonly string[], owner?: string): Promise<BatchUserResult[]> {
+    async batchAssign(policyName: string | null, users: readonly string[], owner?: string,
+        onProgress?: (done: number, total: number) => void): Promise<BatchUserResult[]> {
         const results: BatchUserResult[] = [];
         for (let i = 0; i < users.length; i += BATCH_MAX_USERS) {
             const chunk = users.slice(i, i + BATCH_MAX_USERS);
@@ -357,16 +358,19 @@ export class TenantClient {
                 PolicyType: POLICY_TYPE, PolicyName: policyName, Users: chunk, ...(owner === undefined ? {} : { Owner: owner }), OperationId: randomUUID(),
             };
             const started = await this.send<BatchAccepted>("POST", Routes.batchAssignments(), { body });
-            results.push(...await this.#pollBatch(started.json.OperationId));
+            const before = results.length;
+            results.push(...await this.#pollBatch(started.json.OperationId, (n) => onProgress?.(before + n, users.length)));
         }
         return results;
     }
 
-    async #pollBatch(operationId: string): Promise<BatchUserResult[]> {
+    /** Polls one batch operation until it completes; `onProgress` gets the number of users it has answered so far. */
+    async #pollBatch(operationId: string, onProgress: (done: number) => void): Promise<BatchUserResult[]> {
         const deadline = this.#now() + BATCH_TIMEOUT_MS;
         let delay = this.#batchPollStartMs;
         for (;;) {
             const res = await this.send<BatchOperationView>("GET", Routes.batchAssignment(operationId));
+            onProgress(res.json.Results?.length ?? 0);
             if (res.json.Status === "Completed") return [...(res.json.Results ?? [])];
             if (this.#now() > deadline) {
                 throw new TransportError(`batch assignment ${operationId} did not complete within ${BATCH_TIMEOUT_MS / 60_000} minutes`,

@@ -18,7 +18,8 @@ import {
     sameStack, takenBackReason, warn, withInstance,
 } from "../ownership";
 import { stackInstance } from "./stackInstance";
-import { tenantClient, tenantClientForCheck } from "../runtime";
+import { checkWithTenant, tenantClient, tenantClientForCheck } from "../runtime";
+import { engineLog, resourceUrn } from "../diagnostics";
 import {
     ClientPolicySettingOutputs, ClientPolicySettings, DECLARATION_PROBLEM, DeclarationProblem, PROVIDER_KEY, canonicalValue, checkOptionalBoolean,
     declarationFailure, isUnknown, requireValid, sameJson, show, toResourceValue, unknownPropertyFailure,
@@ -136,10 +137,6 @@ export class ClientPolicy extends pulumi.dynamic.Resource {
         // Automation API run fails before that URN settles, the SDK's process-wide log chain stays blocked and
         // every later in-process run hangs. The resource name goes into the text instead.
         for (const message of clientPolicyNotices(args)) pulumi.log.warn(`ClientPolicy "${name}": ${message}`);
-        if (identity && !isIdentityError(identity) && identity.scope === "global") {
-            pulumi.log.info(`ClientPolicy "${name}": Global always exists: this resource takes it over (settings not ` +
-                `declared here become unset); destroying it will ${GLOBAL_ON_DELETE}`);
-        }
     }
 }
 
@@ -289,7 +286,7 @@ function requireInputs(news: Record<string, unknown>): ClientPolicyInputs {
  */
 export async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
     const { inputs, partial, failures } = parseInputs(news);
-    const client = tenantClientForCheck(failures);
+    tenantClientForCheck(failures);
     // Settings not known yet (outputs of other resources) never skip these checks: they need only the identity.
     if (!partial) return { inputs, failures };
     const other = claim(partial.identity.key, partial.owner);
@@ -298,14 +295,22 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
         return { inputs, failures };
     }
     const creating = !olds || olds.identity === undefined;
-    if (!creating || !client) return { inputs, failures };
-    let live: PolicyWithEtag | undefined;
-    try {
-        live = await client.getPolicy(partial.identity.canonical);
-    } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
+    if (!creating) return { inputs, failures };
+    if (partial.identity.scope === "global") {
+        // Once, at the take-over (the preview and the `up` that create the resource), under the resource.
+        await engineLog("info", `Global always exists: this resource takes it over (settings not declared here become unset); ` +
+            `destroying it will ${GLOBAL_ON_DELETE}`, resourceUrn(TYPE, news.owner, news.declaredIn));
     }
-    if (!live) return { inputs, failures };
+    const read = await checkWithTenant(failures, async (c) => {
+        try {
+            return { client: c, live: await c.getPolicy(partial.identity.canonical) as PolicyWithEtag | undefined };
+        } catch (err) {
+            if (!(err instanceof NotFoundError)) throw err;
+            return { client: c, live: undefined };
+        }
+    });
+    if (!read?.live) return { inputs, failures };
+    const { client, live } = read;
     const ours = isMine(live.owner, partial.owner);
     if (!ours && partial.adopt !== true) {
         failures.push({ property: "identity", reason: ownedElsewhere(partial.identity.canonical, live.owner!, partial.owner, partial.declaredIn) });

@@ -20,7 +20,8 @@ import {
     takenBackReason, warn, withInstance,
 } from "../ownership";
 import { stackInstance } from "./stackInstance";
-import { tenantClient, tenantClientForCheck } from "../runtime";
+import { checkWithTenant, tenantClient, tenantClientForCheck } from "../runtime";
+import { engineLog, resourceUrn } from "../diagnostics";
 import {
     DECLARATION_PROBLEM, DeclarationProblem, PROVIDER_KEY, checkOptionalBoolean, declarationFailure, failureAt, isUnknown, plainJson, requireValid, show,
     unknownPropertyFailure, userInputs,
@@ -297,15 +298,17 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
             `Nothing is granted or unassigned; remove \`ignoreChanges\` so \`pulumi up\` grants the program's users again, ` +
             `or remove the PolicyGrant`);
     }
-    const client = tenantClientForCheck(failures);
-    if (!parsed || !client || failures.length > 0) return { inputs, failures };
+    tenantClientForCheck(failures);
+    if (!parsed || failures.length > 0) return { inputs, failures };
     const property = (i: number) => (parsed.mode === "user" ? "user" : `users[${i}]`);
     // The engine passes the previous *inputs* as olds: users already declared there were checked by an earlier
     // deployment, so an unchanged grant costs no call (update() still resolves whatever it writes).
     const declaredBefore = new Set(requested(olds ?? {}).map(spellingKey));
     const positions = parsed.spellings.map((s, i) => [s, i] as const).filter(([s]) => !declaredBefore.has(spellingKey(s)));
     if (positions.length === 0) return { inputs, failures };
-    const resolution = await resolve(client, positions.map(([s]) => s), new Map(), parsed.policy, parsed.owner, parsed.adopt === true, parsed.declaredIn);
+    const resolution = await checkWithTenant(failures, (client) =>
+        resolve(client, positions.map(([s]) => s), new Map(), parsed.policy, parsed.owner, parsed.adopt === true, parsed.declaredIn));
+    if (!resolution) return { inputs, failures };
     if (resolution.alreadyMine.length > 0 && parsed.owner !== undefined) {
         warn(takenBackWarning(parsed.policy, parsed.owner, resolution.alreadyMine.map((k) => positions[k][0]), "`pulumi up` will take them back"));
     }
@@ -455,18 +458,55 @@ function fromWireUser(u: WireUser, requestedAs: string): ResolvedUser {
 
 // ---------------------------------------------------------------- writes
 
+/** How often, at most, a long batch logs its progress. */
+export const PROGRESS_EVERY_MS = 5_000;
+
+/**
+ * A progress callback for a batch of `total` users that calls `log` with `granted 2,000/10,000` (or the given verb) at
+ * most once every `everyMs` of `now()`'s clock, never at the start and never for the finished batch (the resource's
+ * own result says that). `now` is injectable so a test checks the throttle without waiting.
+ */
+export function progressLogger(verb: string, log: (message: string) => void, now: () => number = Date.now,
+    everyMs = PROGRESS_EVERY_MS): (done: number, total: number) => void {
+    let last = now();
+    const n = (x: number) => x.toLocaleString("en-US");
+    return (done, total) => {
+        const t = now();
+        if (done >= total || t - last < everyMs) return;
+        last = t;
+        log(`${verb} ${n(done)}/${n(total)}`);
+    };
+}
+
+/** Test hook: the clock progress logging reads. */
+let progressClock: () => number = Date.now;
+/** Test hook: replaces the clock of {@link progressLogger} in create/update (`undefined` restores `Date.now`). */
+export function setProgressClockForTesting(now: (() => number) | undefined): void {
+    progressClock = now ?? Date.now;
+}
+
+/**
+ * Logs a grant's batch progress under the resource (its URN rebuilt from the owner id; see provider/diagnostics.ts),
+ * e.g. `PolicyGrant Tag:OfflineIM: granted 2,000/10,000 users`.
+ */
+function grantProgress(inputs: PolicyGrantInputs, raw: Record<string, unknown>, verb: string): (done: number, total: number) => void {
+    const urn = resourceUrn(TYPE, raw.owner, raw.declaredIn);
+    return progressLogger(verb, (m) => void engineLog("info", `PolicyGrant ${inputs.policy.canonical}: ${m} users`, urn), progressClock);
+}
+
 /**
  * Assigns `policyName` (or unassigns, `null`) for `users`, recording `owner`: one PUT for a single user, the batch API
  * otherwise. Returns the users that failed, with the tenant's reason.
  */
-async function assign(client: TenantClient, policyName: string | null, users: readonly ResolvedUser[], owner: string | undefined): Promise<Map<string, string>> {
+async function assign(client: TenantClient, policyName: string | null, users: readonly ResolvedUser[], owner: string | undefined,
+    onProgress?: (done: number, total: number) => void): Promise<Map<string, string>> {
     const failed = new Map<string, string>();
     if (users.length === 0) return failed;
     if (users.length === 1) {
         await client.assignUser(users[0].id, policyName, owner);
         return failed;
     }
-    const results = await client.batchAssign(policyName, users.map((u) => u.id), owner);
+    const results = await client.batchAssign(policyName, users.map((u) => u.id), owner, onProgress);
     const byUser = new Map<string, BatchUserResult>(results.map((r) => [foldIdentity(String(r.User)), r]));
     for (const u of users) {
         const r = byUser.get(foldIdentity(u.id));
@@ -500,7 +540,7 @@ export async function create(raw: Record<string, unknown>): Promise<dynamic.Crea
     const inputs = requireInputs(raw);
     const client = tenantClient();
     const wanted = await resolveForWrite(client, inputs, new Map());
-    const failed = await assign(client, inputs.policy.name, wanted, inputs.owner);
+    const failed = await assign(client, inputs.policy.name, wanted, inputs.owner, grantProgress(inputs, raw, "granted"));
     const outs = outputs(inputs.policy.name, inputs.mode, wanted.filter((u) => !failed.has(u.id)), inputs.owner, inputs.adopt);
     const id = `${inputs.policy.name}/${randomUUID()}`;
     finish(id, raw, outs, failed, wanted);
@@ -539,7 +579,7 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
                 `They leave this grant's outputs; the next \`pulumi up\` grants them again if nobody else holds them`);
         }
     }
-    const failed = await assign(client, inputs.policy.name, toGrant, inputs.owner);
+    const failed = await assign(client, inputs.policy.name, toGrant, inputs.owner, grantProgress(inputs, news, "granted"));
     const dropped = state.resolved.filter((u) => !wantedIds.has(u.id));
     if (state.policy) await unassignIfStillOurs(client, state.policy, dropped, state.owner);
 
