@@ -68,11 +68,11 @@ describe("clientpolicy export: round trip through pulumi up (real CLI, 5,000 gra
         assert.deepEqual(await dumpTenant(tenant, { withOwners: false }), before, "settings and grants byte-identical");
         assert.equal((await tenant.stats()).writes, afterUp.writes, "no write after the take-over");
 
-        // The take-over recorded this stack as the owner of everything.
+        // The take-over recorded this stack (with its instance id) as the owner of everything.
         const owned = await dumpTenant(tenant, { withOwners: true });
-        for (const [identity, body] of Object.entries(owned.policies)) assert.match(String(body["@owner"]), /^exported-tenant\/prod\//, identity);
+        for (const [identity, body] of Object.entries(owned.policies)) assert.match(String(body["@owner"]), /^exported-tenant\/prod@[^/]+\//, identity);
         for (const [policy, users] of Object.entries(owned.grants as Record<string, Record<string, string>>)) {
-            assert.ok(Object.values(users).every((o) => o.startsWith("exported-tenant/prod/grant-")), policy);
+            assert.ok(Object.values(users).every((o) => /^exported-tenant\/prod@[^/]+\/grant-/.test(o)), policy);
         }
     });
 });
