@@ -104,7 +104,11 @@ export function setClientOverridesForTesting(overrides: Partial<TenantClientOpti
  */
 export function tenantClientForCheck(failures: CheckFailure[]): TenantClient | undefined {
     const strict = currentStrict();
-    if (strict instanceof ConfigError) failures.push({ property: "", reason: strict.message });
+    if (strict instanceof ConfigError) {
+        // Every value is checked before the first request: a bad strict setting fails the check without a tenant read.
+        failures.push({ property: "", reason: strict.message });
+        return undefined;
+    }
     try {
         return tenantClientIfConfigured();
     } catch (err) {
@@ -180,6 +184,7 @@ export async function skipTenantChecks(failures: CheckFailure[], reason: SkipRea
  * failure naming the key was added by {@link tenantClientForCheck}. Other errors (throttling, a bug) propagate.
  */
 export async function checkWithTenant<T>(failures: CheckFailure[], read: (client: TenantClient) => Promise<T>): Promise<T | undefined> {
+    if (currentStrict() instanceof ConfigError) return undefined; // named by tenantClientForCheck, no request made
     let client: TenantClient | undefined;
     try {
         client = tenantClientIfConfigured();

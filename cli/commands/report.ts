@@ -20,13 +20,19 @@ const EXIT_HELP = `
 Exit codes:
   0  clean: nothing found that --fail-on lists
   2  changes found: drift and/or pending changes of a kind --fail-on lists
-  3  partial: some tenants errored (auth failure, unreachable, throttled after retries, timeout); report still written
+  3  partial: some tenants errored (auth failure, unreachable, throttled after retries, timeout) and --fail-on lists
+     error; report still written. 3 wins over 2 when both apply
   1  the tool itself failed (bad flag, no project, unreadable accept rules); no report written
 
 A tenant whose reads failed is "error" with the reason: never drifted, never clean. So is a stack whose tenant could
 not be checked in plan mode (configuration incomplete, tenant unreachable, credentials rejected).
 A tenant the repository declares (Pulumi.<name>.yaml or tenants/<name>.yaml) without a stack is "new": its program is
 previewed against a throw-away backend and it counts as a pending change (exit 2 when --fail-on lists pending).`;
+
+const MERGE_EXIT_HELP = `
+Exit codes: as \`clientpolicy report\` for the merged report (0 clean, 2 changes, 3 tenants errored; --fail-on decides),
+and 1 when the reports cannot be merged (unreadable, another mode or project, overlapping stacks, a shard of the run
+missing); no report written then.`;
 
 function intOption(flag: string, min: number, max: number) {
     return (v: string) => {
@@ -94,7 +100,8 @@ export function register(program: Command): void {
         .option("--all", "every stack of the project, and every tenant its files declare without a stack (new tenants)")
         .option("--format <list>", "md, json or both (comma-separated)", "md")
         .option("--out <dir>", "write report.md / report.json into this folder (default: print to stdout)")
-        .option("--parallel <n>", "stacks run at once (1–64; default: the cores this process may use)", intOption("--parallel", 1, 64), defaultParallel())
+        .addOption(new Option("--parallel <n>", "stacks run at once (1–64)").argParser(intOption("--parallel", 1, 64))
+            .default(defaultParallel(), `the cores this process may use, here ${defaultParallel()}`))
         .option("--timeout <seconds>", "per-stack limit; a stack over it is an error (timeout)", intOption("--timeout", 1, 86400), 600)
         .option("--fail-on <list>", "what makes the exit code non-zero: drift, pending, error", "drift,pending,error")
         .option("--shard <i/n>", "only the i-th of n stable subsets of the stacks (for CI matrices; combine with `report merge`)")
@@ -123,7 +130,7 @@ Examples:
         .option("--accept <file>", "accepted-drift rules applied to the merged report", "drift-accept.yaml")
         .option("--mask <regex>", "mask text matching this regular expression (repeatable)", collect, [])
         .option("--budget <chars>", "maximum Markdown size in characters", intOption("--budget", 1000, 10_000_000), DEFAULT_BUDGET)
-        .addHelpText("after", EXIT_HELP)
+        .addHelpText("after", MERGE_EXIT_HELP)
         .action(async (files: string[], flags: { format: string; out?: string; failOn: string; accept: string; mask: string[]; budget: number }) => {
             const formats = parseList("--format", flags.format, FORMATS);
             const failOn = parseList("--fail-on", flags.failOn, FAIL_ON);

@@ -111,6 +111,18 @@ describe("tenant checks skipped in check()", () => {
         const res = await grant(["a"]);
         assert.ok(res.failures?.some((f) => /clientpolicy:strict must be true or false .*got "maybe"/.test(f.reason)), JSON.stringify(res.failures));
     });
+
+    it("a bad clientpolicy:strict with a full connection: named before any request, no tenant call, no skipped-checks warning", async () => {
+        await configure({ config: source({ ...CONNECTION, "clientpolicy:strict": "maybe" }) });
+        let calls = 0;
+        transport = async () => { calls++; throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }); };
+        const res = await grant(["Nobody Here"]);
+        const policy = await checkPolicy({}, { identity: "Tag:X" });
+        assert.deepEqual(res.failures?.map((f) => f.reason.split(",")[0]), ['clientpolicy:strict must be true or false (or 1 / 0; CLIENTPOLICY_STRICT takes the same)']);
+        assert.ok(policy.failures?.some((f) => /clientpolicy:strict must be true or false/.test(f.reason)), JSON.stringify(policy.failures));
+        assert.equal(calls, 0, "no request to the tenant");
+        assert.deepEqual(warnings(), []);
+    });
 });
 
 describe("the fleet report reads the warning", () => {

@@ -305,6 +305,11 @@ describe("report: shards and merge", () => {
         assert.ok(whole.counts.suppressed > 0, "the rules matched something");
         assert.throws(() => mergeReports([parsed[0], parsed[0]], ["1.json", "1b.json"]), /1b\.json: stack tenant-\d+ is also in 1\.json; shards must not overlap/);
         assert.throws(() => mergeReports([parsed[0], { ...parsed[1], mode: "plan" }], ["1.json", "2.json"]), /2\.json: mode plan differs from 1\.json's drift/);
+        // Every shard of the run, or no report: a missing shard's tenants would vanish from a report reading "clean".
+        assert.throws(() => mergeReports([parsed[1]], ["2.json"]), /report merge: shard\(s\) 1\/3, 3\/3 missing \(got 2\/3\)/);
+        assert.throws(() => mergeReports([parsed[0], parsed[2]], ["1.json", "3.json"]), /shard\(s\) 2\/3 missing/);
+        assert.throws(() => mergeReports([parsed[0], { ...parsed[1], shard: { index: 2, count: 4 } }, parsed[2]], ["1.json", "2.json", "3.json"]), /2\.json: shard 2\/4, but 1\.json is 1\/3/);
+        assert.throws(() => mergeReports([parsed[0], { ...parsed[1], shard: undefined }, parsed[2]], ["1.json", "2.json", "3.json"]), /2\.json: not a shard report/);
     });
 });
 
