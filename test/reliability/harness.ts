@@ -170,7 +170,14 @@ const tagName = (identity: string) => identity.replace(/^tag:/i, "");
  * grant that declares it, and nobody else is assigned anything (no duplicate or leftover grant).
  */
 export function assertTenantMatches(view: TenantView, h: ExampleStack, entries: Entry[], users: string[], where: string): void {
-    const owner = (name: string) => `${h.projectName}/${h.stack.name}/${name}`;
+    // Owner ids are `project/stack@instance/resource`: the instance is the stack's StackInstance id, one per stack.
+    const instances = new Set<string>();
+    const ownerMatches = (live: unknown, name: string): boolean => {
+        const m = /^(.*)\/(.*)@([^/]+)\/(.*)$/.exec(String(live));
+        if (!m || m[1] !== h.projectName || m[2] !== h.stack.name || m[4] !== name) return false;
+        instances.add(m[3]);
+        return true;
+    };
     const declared = new Map<string, Entry>();
     for (const e of entries.filter((x) => x.type === "policy")) declared.set(String(e.args!.identity).toLowerCase(), e);
     for (const [identity, live] of view.policies) {
@@ -184,8 +191,9 @@ export function assertTenantMatches(view: TenantView, h: ExampleStack, entries: 
             if (k === "identity" || k === "adopt") continue;
             assert.deepEqual(live[wireName(k)], v, `${where}: ${identity}.${k}`);
         }
-        assert.equal(live["@owner"], owner(e!.name), `${where}: owner of ${identity}`);
+        assert.ok(ownerMatches(live["@owner"], e!.name), `${where}: owner of ${identity}: ${JSON.stringify(live["@owner"])}, expected ${h.projectName}/${h.stack.name}@<instance>/${e!.name}`);
     }
+    assert.ok(instances.size <= 1, `${where}: one stack instance in every owner id, got ${[...instances].join(", ")}`);
     for (const [id] of declared) assert.ok([...view.policies.keys()].some((k) => k.toLowerCase() === id), `${where}: declared policy ${id} is missing`);
     const expected = new Map<string, string>();
     const identityOf = (g: Entry) => String(g.policyFrom ? entries.find((e) => e.name === g.policyFrom)!.args!.identity : g.args!.policyName);
