@@ -245,11 +245,11 @@ export function parseInputs(news: Record<string, unknown>, olds: Record<string, 
         props.users.forEach((u, i) => {
             if (isUnknown(u)) { list.push(u); unknown = true; return; }
             const reason = identityProblem(u);
-            if (reason) { failures.push(userFailure(`users[${i}]`, reason)); return; }
+            if (reason) { failures.push(failureAt(`users[${i}]`, reason)); return; }
             const spelling = (u as string).trim();
             const first = seen.get(spellingKey(spelling));
             if (first !== undefined) {
-                failures.push(userFailure(`users[${i}]`, `duplicates users[${first}] (${show(props.users![first as never])}); list each user once`));
+                failures.push(failureAt(`users[${i}]`, `duplicates users[${first}] (${show(props.users![first as never])}); list each user once`));
                 return;
             }
             seen.set(spellingKey(spelling), i);
@@ -268,15 +268,6 @@ export function parseInputs(news: Record<string, unknown>, olds: Record<string, 
 
 /** Stands for a policy name not known yet (preview), in checks that do not depend on it. */
 const UNKNOWN_POLICY: PolicyIdentity = { scope: "tag", name: "(known after apply)", canonical: "Tag:(known after apply)", key: "tag:\u0000unknown" } as PolicyIdentity;
-
-/**
- * A failure about one element of the user list. The engine prints a failure's value by looking its property up as a
- * top-level input key (so `users[3]` would print `value {<nil>}`), and the whole list may hold thousands of personal
- * names: the element's path goes into the reason instead, like `users[3]: "Ghost User": no such user in the tenant`.
- */
-function userFailure(path: string, reason: string): dynamic.CheckFailure {
-    return failureAt(path, reason);
-}
 
 function requireInputs(news: Record<string, unknown>, olds: Record<string, unknown> = {}): PolicyGrantInputs {
     return requireValid("PolicyGrant", parseInputs(news, olds));
@@ -312,12 +303,12 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     if (resolution.alreadyMine.length > 0 && parsed.owner !== undefined) {
         warn(takenBackWarning(parsed.policy, parsed.owner, resolution.alreadyMine.map((k) => positions[k][0]), "`pulumi up` will take them back"));
     }
-    for (const problem of resolution.problems) failures.push(userFailure(property(positions[problem.index][1]), problem.reason));
+    for (const problem of resolution.problems) failures.push(failureAt(property(positions[problem.index][1]), problem.reason));
     resolution.users.forEach((user, k) => {
         if (!user) return;
         const other = claim(`user:${foldIdentity(user.id)}`, parsed.owner);
         if (other !== undefined) {
-            failures.push(userFailure(property(positions[k][1]), `"${user.requestedAs}" (${user.sipAddress}) is also granted by ${describeOwner(other, parsed.owner)}; a user holds one client policy, so list each user in one grant`));
+            failures.push(failureAt(property(positions[k][1]), `"${user.requestedAs}" (${user.sipAddress}) is also granted by ${describeOwner(other, parsed.owner)}; a user holds one client policy, so list each user in one grant`));
         }
     });
     return { inputs, failures };
