@@ -13,7 +13,7 @@
  *   and the tenant requests and writes the emulator counted during the command (`/_emulator/{tenant}/stats`);
  *   `ratio <name>-time` and `ratio <name>-memory` against the no-op baseline;
  * - `bench preview-refresh-1000` — `pulumi preview --refresh` with the same figures;
- * - `bench-budget-missed <what>` for each request budget of issue 14 a ClientPolicy run misses (no-op preview: 0
+ * - `bench-budget-missed <what>` for each request budget a ClientPolicy run misses (no-op preview: 0
  *   requests and 0 writes; `preview --refresh` and `refresh`: at most one read per resource plus the token, 0 writes).
  *
  * Environment: BENCH_COUNT (default 1000), BENCH_REPS (default 3), BENCH_WORKTREE=1 packs the working tree instead

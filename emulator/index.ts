@@ -12,7 +12,7 @@
  * ```
  */
 export { startEmulator, type EmulatorHandle, type EmulatorOptions, type PowerShellOutcome, type TenantCredentials } from "./server";
-export { FAULT_CLI_FLAGS, NO_FAULTS, type FaultConfig } from "./limits";
+export { FAULT_CLI_FLAGS, NO_FAULTS, type FaultConfig } from "./faults";
 export type { TenantStats } from "./tenant";
 export type { SeedFile, TenantSpec, UserSpec } from "./tenants";
 export type { PsResult } from "./powershell";

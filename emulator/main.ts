@@ -7,7 +7,7 @@
  * token signing key.
  */
 import * as path from "node:path";
-import { checkFaults, FAULT_CLI_FLAGS, type FaultConfig } from "./limits";
+import { checkFaults, FAULT_CLI_FLAGS, type FaultConfig } from "./faults";
 import { startEmulator, type EmulatorOptions } from "./server";
 
 const USAGE = "usage: emulator --port <n> --data <dir> [--seed <file>] [--client-secret <s>] [--users N] [--token-ttl s] [--rate r] " +

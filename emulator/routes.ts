@@ -3,8 +3,8 @@
  * tenant API itself is the shared layer's (server/routes.ts), over emulator/backend.ts.
  */
 import { Errors } from "../server/errors";
-import type { FaultConfig } from "./limits";
-import { checkFaults } from "./limits";
+import type { FaultConfig } from "./faults";
+import { checkFaults } from "./faults";
 import { POWERSHELL_MEDIA_TYPE, execute, parseScriptOrFail } from "./powershell";
 import { route, type Route } from "../server/routes";
 import type { Tenant } from "./tenant";
@@ -44,7 +44,7 @@ export const adminRoutes: Route<AdminContext>[] = [
         // A media type a cross-site HTML form or no-cors fetch cannot send (CORS "simple" types are text/plain,
         // multipart/form-data and application/x-www-form-urlencoded): a web page the developer visits cannot post
         // cmdlets to a local emulator, because a browser must ask first (preflight), and the emulator allows no origin.
-        const script = await ctx.text([POWERSHELL_MEDIA_TYPE]);
+        const script = await ctx.bodyText([POWERSHELL_MEDIA_TYPE]);
         const results = await execute(tenant, parseScriptOrFail(script));
         return { status: 200, body: { succeeded: results.every((r) => r.status === "Succeeded"), results } };
     }),

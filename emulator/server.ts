@@ -11,7 +11,7 @@ import { ApiServer, answerClientErrors } from "../server/api";
 import { TokenAuthority } from "../server/auth";
 import type { BackendDirectory, ClientCheck, TenantBackend } from "../server/backend";
 import { Errors } from "../server/errors";
-import { checkFaults, faultPreflight, NO_FAULTS, type FaultConfig } from "./limits";
+import { checkFaults, faultPreflight, NO_FAULTS, type FaultConfig } from "./faults";
 import { execute, parseScriptOrFail, type PsResult } from "./powershell";
 import { adminRoutes, type AdminContext, type Route } from "./routes";
 import { openTenantStore } from "./sqliteStore";

@@ -24,7 +24,7 @@ import { SETTINGS, validateSetting, type WireValue } from "../api/catalogue";
 import type { WirePolicy, WireSite, WireUser } from "../api/contract";
 import { foldIdentity, type PolicyIdentity } from "../api/identity";
 import { codeOfPowerShellCategory } from "../api/errors";
-import { currentBatch, holds } from "../server/batch";
+import { currentBatch, isAssignedTo } from "../server/batch";
 import type { AssignmentWrite, BatchLog, BatchRecord, DirectoryPolicy, PolicyWrite, TenantDirectory } from "../server/directory";
 import { ApiError, Errors } from "../server/errors";
 import { parseIdentityOrFail } from "../server/policyBody";
@@ -33,7 +33,7 @@ import { TenantService } from "../server/tenant";
 import { renderPolicy } from "../server/views";
 import type { AuditContext, CommandAudit, CommandAuditSink } from "./audit";
 import { describeCommand, type CommandResult, type ShellCommand, type ShellError, type ShellRunner } from "./protocol";
-import { Ps } from "./script";
+import { Ps } from "./commands";
 import type { SideStore } from "./sideStore";
 
 /** Users resolved and granted per shell request while a batch runs (each step saved before the next). */
@@ -471,7 +471,7 @@ export class ShellTenant implements TenantDirectory, BatchLog {
         const lines: ShellCommand[] = [];
         const lineOf = new Map<number, number>();
         writes.forEach((w, i) => {
-            if (holds(w.user, w.policy)) return;
+            if (isAssignedTo(w.user, w.policy)) return;
             lineOf.set(i, lines.length);
             lines.push(Ps.grant(w.user.SipAddress, w.policy));
             if (readBack) lines.push(Ps.getUser(w.user.SipAddress));

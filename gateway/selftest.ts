@@ -6,7 +6,7 @@
  */
 import { SETTINGS, validateSetting } from "../api/catalogue";
 import type { ShellRunner } from "./protocol";
-import { Ps } from "./script";
+import { Ps } from "./commands";
 
 /** One finding of the self-test. */
 export interface SelfTestFinding {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run test:reliability: the reliability suite of issue 14 with the real Pulumi CLI and real emulators, after the
+# npm run test:reliability: the reliability suite with the real Pulumi CLI and real emulators, after the
 # same bootstrap as npm test. test/reliability/ holds faults (20 % 429/503/reset, two tenants), crash (kill -9 of
 # pulumi up/destroy, then the documented recovery) and the emulator's own crash-safety and load tests. The ownership
 # outcomes and the bad-input corpus are the end-to-end suites test/e2e/ownership.test.ts and

@@ -16,5 +16,5 @@ log "integration tests (emulator over loopback)"
 mocha --timeout 300000 'test/integration/**/*.test.ts'
 log "end-to-end tests (real Pulumi CLI $(pulumi version), real emulator, file:// backend)"
 mocha --timeout 900000 'test/e2e/**/*.test.ts'
-log "reliability suite (issue 14: faults, kill -9 recovery, emulator crash safety and load)"
+log "reliability suite (faults, kill -9 recovery, emulator crash safety and load)"
 RELIABILITY_NO_BOOTSTRAP=1 RELIABILITY_SKIP_E2E=1 bash "$ROOT/scripts/reliability.sh"

@@ -213,7 +213,7 @@ export class BatchEngine {
             if (policyError) return void (results[i] = failed(user, policyError));
             const u = found[i];
             if (u instanceof ApiError) return void (results[i] = failed(user, u));
-            if (holds(u, target) && u.ClientPolicyOwner === owner) results[i] = { User: user, Status: "Succeeded", Id: u.Id };
+            if (isAssignedTo(u, target) && u.ClientPolicyOwner === owner) results[i] = { User: user, Status: "Succeeded", Id: u.Id };
             else {
                 writes.push({ user: u, policy: target, owner });
                 at.push(i);
@@ -232,6 +232,6 @@ export class BatchEngine {
 }
 
 /** Whether a user's direct assignment is `policy` (a stored tag name, or null: none), names folded by the identity rule. */
-export function holds(user: WireUser, policy: string | null): boolean {
+export function isAssignedTo(user: WireUser, policy: string | null): boolean {
     return user.ClientPolicy === null || policy === null ? user.ClientPolicy === policy : foldIdentity(user.ClientPolicy) === foldIdentity(policy);
 }

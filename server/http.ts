@@ -49,7 +49,7 @@ export class RequestContext {
     }
 
     /** Text body after checking its media type against `accepted`. */
-    async text(accepted: string[]): Promise<string> {
+    async bodyText(accepted: string[]): Promise<string> {
         const type = this.mediaType();
         if (!type || !accepted.includes(type)) throw Errors.unsupportedMediaType(this.header("content-type"), accepted);
         return (await this.rawBody()).toString("utf8");
@@ -57,7 +57,7 @@ export class RequestContext {
 
     /** Parsed JSON body; 415 for another media type, 400 for malformed JSON. */
     async json(accepted: string[] = ["application/json"]): Promise<unknown> {
-        const text = await this.text(accepted);
+        const text = await this.bodyText(accepted);
         if (text.trim() === "") throw Errors.invalidRequestContent("The request body is empty; a JSON document is required.");
         try {
             return JSON.parse(text);

@@ -22,7 +22,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { PolicyIdentity } from "../api/identity";
 import { foldIdentity } from "../api/identity";
 import type { PolicyState, TenantBackend } from "./backend";
-import { BatchEngine, holds, type BatchReplayKey } from "./batch";
+import { BatchEngine, isAssignedTo, type BatchReplayKey } from "./batch";
 import type { DirectoryPolicy, TenantDirectory } from "./directory";
 import { ApiError, Errors } from "./errors";
 import { KeyedLock } from "./keyedLock";
@@ -203,7 +203,7 @@ export class TenantService implements TenantBackend {
             // Read again under the lock: another request may have granted this user meanwhile.
             const user = await this.getUser(found.SipAddress);
             const nextOwner = target === null ? null : owner;
-            if (holds(user, target) && user.ClientPolicyOwner === nextOwner) return user;
+            if (isAssignedTo(user, target) && user.ClientPolicyOwner === nextOwner) return user;
             const [done] = await this.directory.setAssignments([{ user, policy: target, owner: nextOwner }], true);
             if (done instanceof ApiError) throw done;
             return done;

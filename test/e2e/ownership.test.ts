@@ -1,5 +1,5 @@
 /**
- * Ownership of tenant objects through the real Pulumi CLI (issue 9, part 1): every
+ * Ownership of tenant objects through the real Pulumi CLI: every
  * example of the issue with the result users must get. Each step is a stack config
  * change of test/e2e/programs/generic.
  */

@@ -1,5 +1,5 @@
 /**
- * The bad-input corpus of issue 9 (part 2): bad programs and bad configuration
+ * The bad-input corpus: bad programs and bad configuration
  * through `pulumi preview` with the real CLI. Every case must fail, name the
  * property (`users[3]`, `maximumNumberOfContacts`, `clientpolicy:endpoint`, …),
  * never print what must stay private, and leave the emulator's write counter

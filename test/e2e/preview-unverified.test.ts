@@ -1,5 +1,5 @@
 /**
- * A preview never tells a reviewer something false (issue 23): a preview that could not read the tenant says so once
+ * A preview never tells a reviewer something false: a preview that could not read the tenant says so once
  * per stack, `clientpolicy:strict` makes that a failure, and the Global take-over notice appears only when Global is
  * being created, under its resource. Real Pulumi CLI; kept to five CLI runs (each costs ~8 s of CPU).
  */

@@ -201,7 +201,7 @@ grants:
                 const s2 = tenantOf(r, "s2");
                 assert.deepEqual([s2.status, s2.error?.kind], ["error", "config"]);
                 assert.match(s2.error!.message, /could not be checked.*missing clientpolicy:endpoint/s);
-                // From the preview's own warning (issue 23): the provider skipped its tenant checks and said why.
+                // From the preview's own warning: the provider skipped its tenant checks and said why.
                 assert.match(s2.error!.message, /the preview skipped the tenant checks \(not configured: missing clientpolicy:endpoint/, s2.error!.message);
                 assert.equal(tenantOf(r, "s1").status, "clean");
             } finally {

@@ -1,5 +1,5 @@
 /**
- * Secret hygiene of issue 9 (part 3) through the real CLI: a run with secret users
+ * Secret hygiene through the real CLI: a run with secret users
  * (`users` from a secret config value, i.e. a secret Output) and a secret imWarning,
  * then a grep of every state file (backend dir, with history and backups), the
  * workspace, the collected CLI output and the emulator's data dir for each secret:

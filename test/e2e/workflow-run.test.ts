@@ -1,6 +1,6 @@
 /**
  * examples/ci/github-actions.yml, run job by job the way a GitHub runner runs it, against emulator tenants with the
- * real Pulumi CLI (issue 22, item 4).
+ * real Pulumi CLI.
  *
  * For the plan, apply and drift jobs, EVERY step runs in order in a fresh checkout of the config repo
  * (examples/multi-tenant, a git repository of its own):

@@ -1,5 +1,5 @@
 /**
- * Reliability (issue 14, item 2; issue 9's kill -9 test): `pulumi up` and `pulumi destroy` killed with SIGKILL (the
+ * Reliability: `pulumi up` and `pulumi destroy` killed with SIGKILL (the
  * whole process group: CLI, language host, program, provider plugin) at seeded random points while they create
  * policies, update settings, change grants and destroy. After each kill the test does only what
  * docs/ownership.md "After an interrupted `pulumi up`" tells a user: `pulumi cancel` when the stack is locked,

@@ -1,5 +1,5 @@
 /**
- * Reliability item 6 of issue 14: kill -9 of a real emulator process (emulator/main.ts, its SQLite store) in the middle
+ * Reliability: kill -9 of a real emulator process (emulator/main.ts, its SQLite store) in the middle
  * of a burst of writes, 20 runs on one data directory. Each of 6 writers sends one write at a time — create a policy,
  * patch its counter policy, grant its user — and counts the answers it got (acknowledged writes). After the kill:
  *

@@ -1,5 +1,5 @@
 /**
- * Reliability item 7 of issue 14: the emulator under load, as a real child process (emulator/main.ts, SQLite store) on
+ * Reliability: the emulator under load, as a real child process (emulator/main.ts, SQLite store) on
  * loopback, with its resident memory read from /proc/<pid>/status before and after:
  *
  * - 300 slow connections (request headers started, never finished) held open for the whole test;

@@ -1,6 +1,6 @@
 /**
- * Reliability (issue 14, item 1): the emulator answers 20 % of requests with a fault — 429 with Retry-After (7 %), 503
- * (7 %), a reset connection (6 %), through its fault injection (emulator/limits.ts, `PUT /_emulator/faults`) — while
+ * Reliability: the emulator answers 20 % of requests with a fault — 429 with Retry-After (7 %), 503
+ * (7 %), a reset connection (6 %), through its fault injection (emulator/faults.ts, `PUT /_emulator/faults`) — while
  * one program deploys two tenants (one stack per tenant, run at the same time, the way multi-tenant rollouts run).
  * `pulumi up` must converge to exactly the declared state of each tenant; a preview, still under faults, shows no
  * changes; no user is granted twice or left granted; destroy, under faults, leaves both tenants as they started. Then

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the reliability suite (issue 14): `pulumi` commands in a stack's project folder that can be
+ * Shared pieces of the reliability suite: `pulumi` commands in a stack's project folder that can be
  * killed with SIGKILL, a direct read of everything a tenant holds (policies, owners, every user's assignment) to
  * compare with what a program declares, a seeded random source, and the secret scan every test ends with.
  *

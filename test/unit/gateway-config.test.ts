@@ -58,7 +58,7 @@ describe("gateway: configuration checks at start-up", () => {
     const fails = (doc: unknown, message: RegExp) =>
         assert.throws(() => checkConfig(doc, "gw.yaml"), (e: Error) => e instanceof ConfigFileError && message.test(e.message) || assert.fail(e.message));
 
-    it("checks the scrypt parameters of each secret hash, naming the field (they used to pass and throw at the first token request)", async () => {
+    it("checks the scrypt parameters of each secret hash, naming the field before the first token request", async () => {
         fails(withHash(`scrypt$1000$8$1$${salt}$${hash}`), /gw\.yaml: clients\[0\]\.secretHash must be an scrypt hash whose N \(cost\) is a power of two 16384–1048576, got 1000/);
         fails(withHash(`scrypt$1024$8$1$${salt}$${hash}`), /clients\[0\]\.secretHash must be .*N \(cost\).*got 1024/);
         fails(withHash(`scrypt$16384$0$1$${salt}$${hash}`), /clients\[0\]\.secretHash must be .*r \(block size\) is 1–32, got 0/);

@@ -17,7 +17,7 @@ import { tokenize } from "../../api/powershell/tokenizer";
 import { clientPolicyFilter, quoteFilterLiteral, readClientPolicyFilter } from "../../api/powershell/table";
 import { renderModule } from "../../gateway/module";
 import type { ShellRequest } from "../../gateway/protocol";
-import { Ps } from "../../gateway/script";
+import { Ps } from "../../gateway/commands";
 
 /** Characters that end strings, start statements, expand or break lines in PowerShell, or end lines elsewhere. */
 const HOSTILE = ["'", "\u2019", "\u2018", "\u201a", "\u201b", '"', "\u201c", "\u201d", "\u201e", "\u2013", "\u2014", "\u2015",

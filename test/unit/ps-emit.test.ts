@@ -128,7 +128,7 @@ describe("clientpolicy cmdlets: names from the program never become code", () =>
     const step = (op: string, type: string, name: string, news?: Record<string, unknown>, olds?: Record<string, unknown>): StepMetadata =>
         ({ op, urn: `urn:pulumi:dev::proj::${T}${type}::${name}`, type: `${T}${type}`, new: news ? { inputs: news } : null, old: olds ? { outputs: olds } : null });
 
-    it("a resource name with a line break stays in its comment (it used to become a runnable Remove-CsClientPolicy -Force line)", async () => {
+    it("a resource name with a line break stays in its comment, never a runnable Remove-CsClientPolicy -Force line", async () => {
         const name = "old\nRemove-CsClientPolicy -Identity Tag:Sales -Force\n#";
         const plan = await planToCmdlets([step("delete", "ClientPolicy", name, undefined, { identity: "Tag:Old" })], async () => undefined);
         const cmds = parseScript(plan.lines.join("\n"));

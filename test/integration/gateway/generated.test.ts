@@ -14,7 +14,7 @@ import { clientPolicyFilter, CMDLET_TABLE, quoteFilterLiteral, readClientPolicyF
 import { renderRoleCapability, renderSessionConfiguration } from "../../../gateway/jea";
 import { MODULE_PATH, renderModule } from "../../../gateway/module";
 import { describeCommand } from "../../../gateway/protocol";
-import { Ps, settingArgument } from "../../../gateway/script";
+import { Ps, settingArgument } from "../../../gateway/commands";
 
 type Node = { type: string; hasError: boolean; text: string; descendantsOfType(t: string): Node[] };
 let parser: { parse(src: string): { rootNode: Node } };

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { NO_FAULTS, type FaultConfig } from "../../../emulator";
-import { checkFaults, faultPreflight } from "../../../emulator/limits";
+import { checkFaults, faultPreflight } from "../../../emulator/faults";
 import { checkConfig, hashSecret } from "../../../gateway/config";
 import { startGateway, type GatewayHandle } from "../../../gateway/server";
 import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestEmulatorOptions, type TestTenant } from "../../helpers/emulator";

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ShellPool } from "../../../gateway/shell";
-import { Ps } from "../../../gateway/script";
+import { Ps } from "../../../gateway/commands";
 
 const node = (script: string) => ({ command: process.execPath, args: ["-e", script] });
 const READY = `process.stdout.write(JSON.stringify({ ready: true }) + "\\n");`;

@@ -1,6 +1,6 @@
 /**
  * Tokens the gateway can trust and revoke, and its resistance to abuse, over loopback with the stand-in shell: an
- * unusable signing key stops start-up (a passphrase used to become an empty HMAC key that let anyone mint tokens);
+ * unusable signing key stops start-up (an empty HMAC key would let anyone mint tokens);
  * a token is re-checked against the configuration on every request (removal, narrowing, a replaced secret, a shorter
  * lifetime); failed token requests never spend the tenant's API budget; secret checks run off the event loop, one at
  * a time; unauthenticated floods get 429 and a bounded audit log; TLS files are checked at start-up.

@@ -1,7 +1,7 @@
 /**
- * Per-tenant throttling (token bucket) and fault injection. Both are decided
- * before a request is handled, so a throttled or faulted request never has
- * any effect on the tenant.
+ * Fault injection for the emulator (`--fault-*` flags, `PUT /_emulator/faults`): a share of requests answered with
+ * 429, 500 or 503, a reset connection, or added latency. Decided before a request is handled, so a faulted request
+ * never has any effect on the tenant. Throttling (the token bucket) is a tenant rule and lives in server/throttle.ts.
  */
 import type { ServerResponse } from "node:http";
 import { Errors } from "../server/errors";
@@ -70,4 +70,3 @@ export function faultPreflight(faults: FaultConfig): (res: ServerResponse) => Pr
     };
 }
 
-export { Throttle } from "../server/throttle";
