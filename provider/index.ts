@@ -10,8 +10,7 @@
  * Configuration (stack config, or the environment): `clientpolicy:endpoint`, `clientpolicy:tenantId`,
  * `clientpolicy:clientId`, `clientpolicy:clientSecret` (secret). See docs/configuration.md.
  *
- * This module only re-exports: each resource (class, args, schema, replace rules, CRUD) lives in its own file under
- * `provider/resources/`.
+ * This module only re-exports: each resource lives under `provider/resources/` (see docs/development.md for the layout).
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
