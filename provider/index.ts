@@ -13,6 +13,8 @@
  * This module only re-exports: each resource lives under `provider/resources/` (see docs/development.md for the layout).
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+// Typed (not a bare require()): the provider object must stay assignable to dynamic.ResourceProvider.
+import clientPolicyProviderObject = require("./resources/clientPolicy.provider");
 
 export * from "./errors";
 export { CONFIG_KEYS, CONFIG_NAMESPACE } from "./config";
@@ -31,7 +33,7 @@ export type { TenantChildOptions, TenantPoliciesArgs } from "./components/tenant
  * The ClientPolicy provider object (its module's whole `module.exports`). Exported for integration tests and tools
  * that drive the provider directly; programs use {@link ClientPolicy}.
  */
-export const clientPolicyProvider: dynamic.ResourceProvider = require("./resources/clientPolicy.provider");
+export const clientPolicyProvider: dynamic.ResourceProvider = clientPolicyProviderObject;
 /** The PolicyGrant provider object; see {@link clientPolicyProvider}. */
 export const policyGrantProvider: dynamic.ResourceProvider = require("./resources/policyGrant.provider");
 /** The fleet report's JSON format (`clientpolicy report --format json`): zod schema and version. */

@@ -88,8 +88,10 @@ function controlInputsWhere(test: (rule: InputRule) => boolean): string[] {
     return [...CONTROL_RULES].filter(([, rule]) => test(rule)).map(([key]) => key);
 }
 
+/** Names of the control inputs kept in state. */
+type CarriedInput = { [K in ControlInput]: (typeof CONTROL_INPUTS_TABLE)[K]["carried"] extends true ? K : never }[ControlInput];
 /** Control inputs kept in state (carried between inputs and outputs). */
-const CARRIED_INPUTS = controlInputsWhere((r) => r.carried) as ("adopt" | "forceDeleteWhenGranted")[];
+const CARRIED_INPUTS = controlInputsWhere((r) => r.carried) as CarriedInput[];
 /** Control inputs that are optional booleans. */
 const BOOLEAN_INPUTS = controlInputsWhere((r) => r.boolean);
 /** Properties whose change replaces the resource. */
@@ -234,8 +236,10 @@ export function requireInputs(news: ClientPolicyInputProps): ClientPolicyInputs 
 }
 
 /** The carried control inputs of canonical inputs, as they go into state. */
-export function carriedInputs(inputs: ClientPolicyInputs): Pick<ClientPolicyOutputs, "adopt" | "forceDeleteWhenGranted"> {
-    return Object.fromEntries(CARRIED_INPUTS.map((key) => [key, inputs[key]]));
+export function carriedInputs(inputs: ClientPolicyInputs): Pick<ClientPolicyOutputs, CarriedInput> {
+    const carried: Pick<ClientPolicyOutputs, CarriedInput> = {};
+    for (const key of CARRIED_INPUTS) carried[key] = inputs[key];
+    return carried;
 }
 
 // ---------------------------------------------------------------- wire mapping
@@ -271,7 +275,8 @@ export function outputsFromWire(policy: WirePolicy, etag: string, carry: Readonl
         if (value === undefined || value === null) continue;
         out[key] = liveValue(def, value);
     }
-    for (const key of CARRIED_INPUTS) if (carry[key] !== undefined) out[key] = carry[key];
+    // Copied as given: validated inputs, or outputs this provider wrote.
+    for (const key of CARRIED_INPUTS) if (carry[key] !== undefined) (out as Record<string, unknown>)[key] = carry[key];
     if (identity === "Global") out.onDelete = GLOBAL_ON_DELETE;
     return out;
 }

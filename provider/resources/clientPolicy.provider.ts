@@ -18,9 +18,9 @@ import { PROVIDER_KEY, isUnknown, show } from "../schema";
 import { settingsByProperty } from "../../api/catalogue";
 import {
     ADOPT_CHANGES, ClientPolicyInputProps, ClientPolicyInputs, GLOBAL_ON_DELETE, REPLACE_ON_CHANGE, StoredClientPolicyOutputs, TYPE,
-    carriedInputs, changedProperties, changedSettings, outputsFromWire, parseInputs, parseState, requireInputs, wireBody,
+    carriedInputs, changedProperties, changedSettings, inputsFromOutputs, outputsFromWire, parseInputs, parseState, requireInputs, wireBody,
 } from "./clientPolicy.model";
-import { TypedProvider, typedProvider } from "./providerObject";
+import { Checked, TypedProvider, typedProvider } from "./providerObject";
 
 /**
  * Validates and canonicalises inputs. One failure per bad property, naming what was expected; unknown properties fail
@@ -29,7 +29,7 @@ import { TypedProvider, typedProvider } from "./providerObject";
  * without `adopt`, another owner, and the same policy declared twice in one program. An invalid configuration fails
  * here too; a missing one does not (check() works offline).
  */
-async function check(olds: ClientPolicyInputProps | undefined, news: ClientPolicyInputProps): Promise<dynamic.CheckResult<ClientPolicyInputProps>> {
+async function check(olds: ClientPolicyInputProps | undefined, news: ClientPolicyInputProps): Promise<Checked<ClientPolicyInputProps>> {
     const { inputs, partial, failures } = parseInputs(news);
     tenantClientForCheck(failures);
     // Settings not known yet (outputs of other resources) never skip these checks: they need only the identity.
@@ -74,7 +74,7 @@ async function check(olds: ClientPolicyInputProps | undefined, news: ClientPolic
  * shown (only their length), and a value not known yet reads "(known after apply)".
  */
 function adoptPreview(parsed: ClientPolicyInputs, live: PolicyWithEtag, news: ClientPolicyInputProps): string[] {
-    const current = outputsFromWire(live.policy, live.etag);
+    const current: Readonly<Record<string, unknown>> = outputsFromWire(live.policy, live.etag);
     const target: Record<string, unknown> = { ...parsed.settings };
     for (const [key, value] of Object.entries(news)) if (isUnknown(value) && settingsByProperty().has(key)) target[key] = value;
     const render = (key: string, value: unknown) => {

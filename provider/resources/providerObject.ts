@@ -7,17 +7,23 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as runtime from "../runtime";
 import { plainJson } from "../schema";
 
+/** What check() returns here: always the canonical inputs and the (possibly empty) list of failures. */
+export interface Checked<Inputs> extends dynamic.CheckResult<Inputs> {
+    readonly inputs: Inputs;
+    readonly failures: dynamic.CheckFailure[];
+}
+
 /**
  * A provider with every method, typed by its inputs and stored outputs. Assignable to `dynamic.ResourceProvider`, and
  * its methods can be called directly (tests, tools) without checking that they exist.
  */
-export type TypedProvider<Inputs, Outputs> = Required<dynamic.ResourceProvider<Inputs, Outputs>>;
+export type TypedProvider<Inputs, Outputs> = Omit<Required<dynamic.ResourceProvider<Inputs, Outputs>>, "check"> & {
+    /** The engine passes no old inputs when the resource is being created. */
+    check(olds: Inputs | undefined, news: Inputs): Promise<Checked<Inputs>>;
+};
 
 /** The resource-specific methods of a {@link TypedProvider}; `configure()` is shared by every resource. */
-export type ResourceMethods<Inputs, Outputs> = Omit<TypedProvider<Inputs, Outputs>, "configure" | "check"> & {
-    /** The engine passes no old inputs when the resource is being created. */
-    check(olds: Inputs | undefined, news: Inputs): Promise<dynamic.CheckResult<Inputs>>;
-};
+export type ResourceMethods<Inputs, Outputs> = Omit<TypedProvider<Inputs, Outputs>, "configure">;
 
 /** The functions one untyped resource file implements (see {@link providerFor}). */
 export interface ResourceImpl {
@@ -59,14 +65,16 @@ export function typedProvider<Inputs, Outputs>(methods: ResourceMethods<Inputs, 
     };
 }
 
-/** The provider object for an untyped resource implementation. */
+/** The provider object for an untyped resource implementation (PolicyGrant's, until it has a model of its own). */
 export function providerFor(impl: ResourceImpl): dynamic.ResourceProvider {
-    return typedProvider<Record<string, unknown>, Record<string, unknown>>({
-        check: (olds, news) => impl.check(olds ?? {}, news),
+    flushCompileCache();
+    return {
+        configure: (req) => runtime.configure(req),
+        check: async (olds, news) => plainJson(await impl.check(olds ?? {}, news)),
         diff: (id, olds, news) => impl.diff(id, olds, news),
-        create: (inputs) => impl.create(inputs),
-        read: (id, props) => impl.read(id, props),
-        update: (id, olds, news) => impl.update(id, olds, news),
+        create: async (inputs) => plainJson(await impl.create(inputs)),
+        read: async (id, props) => plainJson(await impl.read(id, props)),
+        update: async (id, olds, news) => plainJson(await impl.update(id, olds, news)),
         delete: (id, props) => impl.remove(id, props),
-    });
+    };
 }

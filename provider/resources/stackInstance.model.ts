@@ -36,10 +36,10 @@ export function changedProperties(olds: StoredStackInstanceOutputs, news: StackI
 export type StackInstanceInputs = { readonly [key: string]: unknown };
 
 /** The outputs written to state. */
-export interface StackInstanceOutputs {
+export type StackInstanceOutputs = {
     /** The stack instance id: 16 hexadecimal digits, random. */
     instance: string;
-}
+};
 
 /** Outputs as found in state (read defensively: the id stands in for a missing or malformed `instance`). */
 export type StoredStackInstanceOutputs = { readonly instance?: unknown } & { readonly [key: string]: unknown };

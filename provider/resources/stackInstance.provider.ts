@@ -6,11 +6,11 @@
  */
 import { randomBytes } from "node:crypto";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { StackInstanceInputs, StackInstanceOutputs, StoredStackInstanceOutputs, changedProperties, parseState } from "./stackInstance.model";
-import { TypedProvider, typedProvider } from "./providerObject";
+import { StackInstanceInputs, StoredStackInstanceOutputs, changedProperties, parseState } from "./stackInstance.model";
+import { Checked, TypedProvider, typedProvider } from "./providerObject";
 
 /** No inputs to validate; whatever the engine passes is dropped. */
-async function check(): Promise<dynamic.CheckResult<StackInstanceInputs>> {
+async function check(): Promise<Checked<StackInstanceInputs>> {
     return { inputs: {}, failures: [] };
 }
 
@@ -21,17 +21,17 @@ async function diff(_id: string, olds: StoredStackInstanceOutputs, news: StackIn
     return { changes: updates.length + replaces.length > 0, replaces, deleteBeforeReplace: false };
 }
 
-async function create(): Promise<dynamic.CreateResult<StackInstanceOutputs>> {
+async function create(): Promise<dynamic.CreateResult<StoredStackInstanceOutputs>> {
     const instance = randomBytes(8).toString("hex");
     return { id: instance, outs: { instance } };
 }
 
 /** The id is the state; nothing to read from the tenant. */
-async function read(id: string, props: StoredStackInstanceOutputs = {}): Promise<dynamic.ReadResult<StackInstanceOutputs>> {
+async function read(id: string, props: StoredStackInstanceOutputs = {}): Promise<dynamic.ReadResult<StoredStackInstanceOutputs>> {
     return { id, props: parseState(id, props), inputs: {} };
 }
 
-async function update(id: string, olds: StoredStackInstanceOutputs): Promise<dynamic.UpdateResult<StackInstanceOutputs>> {
+async function update(id: string, olds: StoredStackInstanceOutputs): Promise<dynamic.UpdateResult<StoredStackInstanceOutputs>> {
     return { outs: parseState(id, olds) };
 }
 
