@@ -8,7 +8,7 @@
  */
 import { SETTINGS, camelName } from "../api/catalogue";
 import { clientPolicyProvider } from "../provider";
-import { outputsFromWire, wireBody } from "../provider/resources/clientPolicy";
+import { outputsFromWire, wireBody } from "../provider/resources/clientPolicy.model";
 
 const ITER = 2000;
 const REPS = 7;

@@ -10,10 +10,11 @@
  * Configuration (stack config, or the environment): `clientpolicy:endpoint`, `clientpolicy:tenantId`,
  * `clientpolicy:clientId`, `clientpolicy:clientSecret` (secret). See docs/configuration.md.
  *
- * This module only re-exports: each resource (class, args, schema, replace rules, CRUD) lives in its own file under
- * `provider/resources/`.
+ * This module only re-exports: each resource lives under `provider/resources/` (see docs/development.md for the layout).
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+// Typed (not a bare require()): the provider object must stay assignable to dynamic.ResourceProvider.
+import clientPolicyProviderObject = require("./resources/clientPolicy.provider");
 
 export * from "./errors";
 export { CONFIG_KEYS, CONFIG_NAMESPACE } from "./config";
@@ -32,7 +33,7 @@ export type { TenantChildOptions, TenantPoliciesArgs } from "./components/tenant
  * The ClientPolicy provider object (its module's whole `module.exports`). Exported for integration tests and tools
  * that drive the provider directly; programs use {@link ClientPolicy}.
  */
-export const clientPolicyProvider: dynamic.ResourceProvider = require("./resources/clientPolicy.provider");
+export const clientPolicyProvider: dynamic.ResourceProvider = clientPolicyProviderObject;
 /** The PolicyGrant provider object; see {@link clientPolicyProvider}. */
 export const policyGrantProvider: dynamic.ResourceProvider = require("./resources/policyGrant.provider");
 /** The fleet report's JSON format (`clientpolicy report --format json`): zod schema and version. */

@@ -31,7 +31,7 @@ import { ERROR_TABLE, PROVIDER_ERROR_CLASSES, errorKindOf, errorKindOfClass } fr
 import { foldIdentity } from "../../api/identity";
 import { NotFoundError } from "../../provider/errors";
 import type { TenantClient } from "../../provider/client/tenantClient";
-import { outputsFromWire } from "../../provider/resources/clientPolicy";
+import { outputsFromWire } from "../../provider/resources/clientPolicy.model";
 import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, skippedTenantChecks, type EventLike } from "./changes";
 import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "./model";

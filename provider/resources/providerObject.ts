@@ -1,13 +1,31 @@
 /**
- * Builds a dynamic provider object from a resource implementation. Each `*.provider.ts` module exports the result as
- * its whole `module.exports`, which is what lets Pulumi serialize the provider as a `require()` of that module.
+ * Builds dynamic provider objects. Each `*.provider.ts` module exports the result as its whole `module.exports`, which
+ * is what lets Pulumi serialize the provider as a `require()` of that module.
  */
 import * as nodeModule from "node:module";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as runtime from "../runtime";
 import { plainJson } from "../schema";
 
-/** The functions one resource file implements. */
+/** What check() returns here: always the canonical inputs and the (possibly empty) list of failures. */
+export interface Checked<Inputs> extends dynamic.CheckResult<Inputs> {
+    readonly inputs: Inputs;
+    readonly failures: dynamic.CheckFailure[];
+}
+
+/**
+ * A provider with every method, typed by its inputs and stored outputs. Assignable to `dynamic.ResourceProvider`, and
+ * its methods can be called directly (tests, tools) without checking that they exist.
+ */
+export type TypedProvider<Inputs, Outputs> = Omit<Required<dynamic.ResourceProvider<Inputs, Outputs>>, "check"> & {
+    /** The engine passes no old inputs when the resource is being created. */
+    check(olds: Inputs | undefined, news: Inputs): Promise<Checked<Inputs>>;
+};
+
+/** The resource-specific methods of a {@link TypedProvider}; `configure()` is shared by every resource. */
+export type ResourceMethods<Inputs, Outputs> = Omit<TypedProvider<Inputs, Outputs>, "configure">;
+
+/** The functions one untyped resource file implements (see {@link providerFor}). */
 export interface ResourceImpl {
     check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult>;
     diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult>;
@@ -30,7 +48,24 @@ function flushCompileCache(): void {
     if (compileCache.getCompileCacheDir?.()) compileCache.flushCompileCache?.();
 }
 
-/** The provider object for `impl`; `configure()` sets up the shared per-process tenant client. */
+/**
+ * The provider object for `methods`: `configure()` sets up the shared per-process tenant client, and every result
+ * handed back to the engine is plain JSON (see {@link plainJson}).
+ */
+export function typedProvider<Inputs, Outputs>(methods: ResourceMethods<Inputs, Outputs>): TypedProvider<Inputs, Outputs> {
+    flushCompileCache();
+    return {
+        configure: (req) => runtime.configure(req),
+        check: async (olds, news) => plainJson(await methods.check(olds, news)),
+        diff: (id, olds, news) => methods.diff(id, olds, news),
+        create: async (inputs) => plainJson(await methods.create(inputs)),
+        read: async (id, props) => plainJson(await methods.read(id, props)),
+        update: async (id, olds, news) => plainJson(await methods.update(id, olds, news)),
+        delete: (id, props) => methods.delete(id, props),
+    };
+}
+
+/** The provider object for an untyped resource implementation (PolicyGrant's, until it has a model of its own). */
 export function providerFor(impl: ResourceImpl): dynamic.ResourceProvider {
     flushCompileCache();
     return {

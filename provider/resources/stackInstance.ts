@@ -4,16 +4,14 @@
  * then on, so it follows the stack through `pulumi stack rename` and project renames, while a stack created later under
  * a reused name gets a new one. Every owner id this package records in the tenant carries it
  * (`project/stack@instance/resource`, see provider/ownership.ts); it never touches the tenant itself.
+ *
+ * This file is the program side; the provider is stackInstance.provider.ts and the model stackInstance.model.ts.
  */
-import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { STACK_INSTANCE_RESOURCE, runSingleton } from "../ownership";
+import { MODULE, TYPE } from "./stackInstance.model";
 
-/** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:StackInstance`. Public API. */
-export const MODULE = "clientpolicy";
-/** Type name of the resource (public API, never rename). */
-export const TYPE = "StackInstance";
+export { MODULE, TYPE };
 
 /** Records the stack instance id in state; see the module comment. Programs never declare it themselves. */
 export class StackInstance extends pulumi.dynamic.Resource {
@@ -31,36 +29,4 @@ export class StackInstance extends pulumi.dynamic.Resource {
  */
 export function stackInstance(): pulumi.Output<string> {
     return runSingleton("stackInstance", () => new StackInstance(STACK_INSTANCE_RESOURCE).instance);
-}
-
-/** A well-formed instance id. */
-const INSTANCE = /^[0-9a-f]{16}$/;
-
-export async function check(_olds: Record<string, unknown>, _news: Record<string, unknown>): Promise<dynamic.CheckResult> {
-    return { inputs: {}, failures: [] };
-}
-
-/** Never changes: the id is made once. */
-export async function diff(): Promise<dynamic.DiffResult> {
-    return { changes: false, replaces: [], deleteBeforeReplace: false };
-}
-
-export async function create(): Promise<dynamic.CreateResult> {
-    const instance = randomBytes(8).toString("hex");
-    return { id: instance, outs: { instance } };
-}
-
-/** The id is the state; nothing to read from the tenant. */
-export async function read(id: string, props: Record<string, unknown> = {}): Promise<dynamic.ReadResult> {
-    const instance = typeof props.instance === "string" && INSTANCE.test(props.instance) ? props.instance : id;
-    return { id, props: { instance }, inputs: {} };
-}
-
-export async function update(id: string, olds: Record<string, unknown>): Promise<dynamic.UpdateResult> {
-    return { outs: { instance: typeof olds.instance === "string" ? olds.instance : id } };
-}
-
-/** Leaving state is all there is to delete. */
-export async function remove(): Promise<void> {
-    return;
 }

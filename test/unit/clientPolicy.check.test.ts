@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { SETTINGS, camelName, expectation, settingsByProperty } from "../../api/catalogue";
-import { check } from "../../provider/resources/clientPolicy";
+import { check } from "../../provider/resources/clientPolicy.provider";
 import { configure, setClientOverridesForTesting } from "../../provider/runtime";
 import { UNKNOWN } from "../../provider/schema";
 

@@ -7,7 +7,7 @@ import { resolveStrict } from "../../provider/config";
 import { COMPONENT_TYPE, resourceUrn, setDiagnosticsSinkForTesting } from "../../provider/diagnostics";
 import { TENANT_POLICIES_TYPE } from "../../provider/components/tenantPolicies";
 import { ConfigError } from "../../provider/errors";
-import { check as checkPolicy } from "../../provider/resources/clientPolicy";
+import { check as checkPolicy } from "../../provider/resources/clientPolicy.provider";
 import { check as checkGrant, create as createGrant, progressLogger, setProgressClockForTesting } from "../../provider/resources/policyGrant";
 import { configure, setClientOverridesForTesting, skippedWarning } from "../../provider/runtime";
 import { skippedTenantChecks } from "../../cli/report/changes";
