@@ -23,8 +23,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startEmulator } from "../emulator";
-import { folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tempDir } from "../scripts/lib/projectFolder";
-import { ROOT } from "../scripts/lib/stack";
+import { folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tempDir } from "../testkit/projectFolder";
+import { ROOT } from "../testkit/stack";
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
