@@ -12,7 +12,7 @@ import { packageVersion } from "../main";
 import { loadAcceptRules, proposeRules } from "../report/accept";
 import { assemble, EXIT, exitCodeOf, FAIL_ON, FORMATS, gitSha, Masker, maskPatterns, mergeReports, parseList, readReport, today, writeOutputs } from "../report/assemble";
 import { DEFAULT_BUDGET } from "../report/markdown";
-import { MODES, type Mode } from "../report/model";
+import { MODES, type Mode } from "../../api/report";
 import { declaredTenants, listStacks, openFleet, runFleet } from "../report/run";
 import { parseShard, pickShard } from "../report/shard";
 

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { CliError } from "../errors";
 import { applyAcceptRules, expiredRules, type AcceptRules } from "./accept";
 import { renderMarkdown } from "./markdown";
-import { countReport, reportSchema, REPORT_FORMAT_VERSION, statusOf, type Mode, type Report, type TenantReport } from "./model";
+import { countReport, reportSchema, REPORT_FORMAT_VERSION, statusOf, type Mode, type Report, type TenantReport } from "../../api/report";
 
 /** Output formats of `--format`. */
 export const FORMATS = ["md", "json"] as const;

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { tempDir } from "../../testkit/projectFolder";
 import { ROOT } from "../../testkit/stack";
 import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
-import { reportSchema, type Report } from "../../cli/report/model";
+import { reportSchema, type Report } from "../../api/report";
 import { clientpolicy, createFleet, fleetSeed, fleetTenantId, MULTI_TENANT_BASELINE, MULTI_TENANT_PROGRAM, setSecret, type Fleet } from "../../testkit/reportFleet";
 
 const SECRET = "truth-secret-" + crypto.randomBytes(6).toString("hex");

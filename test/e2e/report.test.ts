@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tempDir } from "../../testkit/projectFolder";
 import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
-import { reportSchema, type Report } from "../../cli/report/model";
+import { reportSchema, type Report } from "../../api/report";
 import { clientpolicy, createFleet, fleetSeed, fleetTenantId, type Fleet } from "../../testkit/reportFleet";
 
 const SECRET = "fleet-secret-" + crypto.randomBytes(6).toString("hex");

@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { Routes, type WireUser } from "../../../api/contract";
 import { addImpact } from "../../../cli/report/impact";
-import type { Change } from "../../../cli/report/model";
+import type { Change } from "../../../api/report";
 import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { call } from "../../../testkit/tenantApi";
 

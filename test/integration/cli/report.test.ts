@@ -12,7 +12,7 @@ import { assemble, exitCodeOf, Masker, mergeReports, readReport, writeOutputs, t
 import { diffProperties, driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
 import { renderMarkdown, reportMarker, setText } from "../../../cli/report/markdown";
 import { causeOf, publicText } from "../../../cli/report/text";
-import { reportSchema, type TenantReport } from "../../../cli/report/model";
+import { reportSchema, type TenantReport } from "../../../api/report";
 import { pickShard, shardOf, parseShard } from "../../../cli/report/shard";
 import { classifyError } from "../../../cli/report/run";
 import { generatedFleet, globalDrift, grantDelete, refreshEvents, tagPending, tenant, urn } from "./reportData";

@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { ROUTE_PATTERNS, Routes, type WireUser } from "../../../api/contract";
 import { addImpact } from "../../../cli/report/impact";
-import type { Change } from "../../../cli/report/model";
+import type { Change } from "../../../api/report";
 import { TEST_CLIENT_SECRET, type TestTenant } from "../../../testkit/emulator";
 import { call, policyPath } from "../../../testkit/tenantApi";
 import { startTestGateway, type GatewayTestTenant } from "../../../testkit/gateway";
