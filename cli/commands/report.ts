@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Command, Option } from "commander";
 import { CliError } from "../errors";
-import { packageVersion } from "../main";
+import { packageVersion } from "../packageVersion";
 import { loadAcceptRules, proposeRules } from "../report/accept";
 import { assemble, EXIT, exitCodeOf, FAIL_ON, FORMATS, gitSha, Masker, maskPatterns, mergeReports, parseList, readReport, today, writeOutputs } from "../report/assemble";
 import { DEFAULT_BUDGET } from "../report/markdown";
