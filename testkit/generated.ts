@@ -21,7 +21,7 @@ import * as path from "node:path";
 import { SETTINGS, camelName, expectation } from "../api/catalogue";
 import { ERROR_TABLE, type AnyErrorCode, type ErrorRow, type ErrorSource } from "../api/errors";
 import { OPENAPI_YAML_PATH, renderOpenApiYaml } from "../api/openapi";
-import { readReport } from "../cli/report/assemble";
+import { readReport } from "../cli/report/io";
 import { DEFAULT_BUDGET, renderMarkdown } from "../cli/report/markdown";
 import { renderRoleCapability, renderSessionConfiguration } from "../gateway/jea";
 import { MODULE_PATH, renderModule } from "../gateway/module";
