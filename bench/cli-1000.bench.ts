@@ -1,7 +1,7 @@
 /**
  * 1,000 ClientPolicy against 1,000 no-op dynamic resources through the real Pulumi CLI, each in a project folder as
  * users have it (this package packed from a clone of the last commit and installed with npm; see
- * scripts/lib/projectFolder.ts). Programs: bench/programs/clientpolicy-1000 and its baseline bench/programs/noop-1000
+ * testkit/projectFolder.ts). Programs: bench/programs/clientpolicy-1000 and its baseline bench/programs/noop-1000
  * (a provider class instance in the program file, the usual way), same resource names and inputs.
  *
  * Prints:
@@ -23,8 +23,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startEmulator } from "../emulator";
-import { folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tempDir } from "../scripts/lib/projectFolder";
-import { ROOT } from "../scripts/lib/stack";
+import { folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tempDir } from "../testkit/projectFolder";
+import { ROOT } from "../testkit/stack";
 
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { Routes, type WirePage, type WireUser } from "../api/contract";
 import { startEmulator } from "../emulator";
 import { addImpact, clientOf } from "../cli/report/impact";
-import type { Change } from "../cli/report/model";
+import type { Change } from "../api/report";
 
 const N = Number(process.env.BENCH_USERS ?? 50000);
 const REPS = Number(process.env.BENCH_REPS ?? 5);

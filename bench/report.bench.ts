@@ -25,10 +25,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { startTestEmulator } from "../test/helpers/emulator";
-import { tempDir } from "../scripts/lib/projectFolder";
-import { createFleet, fleetSeed, fleetTenantId, MULTI_TENANT_BASELINE, MULTI_TENANT_PROGRAM, type Fleet } from "../test/e2e/reportFleet";
-import { ROOT } from "../scripts/lib/stack";
+import { startTestEmulator } from "../testkit/emulator";
+import { tempDir } from "../testkit/projectFolder";
+import { createFleet, fleetSeed, fleetTenantId, MULTI_TENANT_BASELINE, MULTI_TENANT_PROGRAM, type Fleet } from "../testkit/reportFleet";
+import { ROOT } from "../testkit/stack";
 
 const N = Number(process.env.BENCH_TENANTS ?? 20);
 /** The report's default: one stack per core. */

@@ -8,6 +8,7 @@
 import "./compileCache";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./errors";
+import { packageVersion } from "./packageVersion";
 import * as gatewayCommand from "./commands/gateway";
 import * as configCommand from "./commands/config";
 import * as convertCommand from "./commands/convert";
@@ -32,19 +33,6 @@ export function buildProgram(): Command {
     effectiveCommand.register(program);
     reportCommand.register(program);
     return program;
-}
-
-/** The package version from package.json (found from the compiled or the source location). */
-export function packageVersion(): string {
-    for (const rel of ["../package.json", "../../package.json"]) {
-        try {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return (require(rel) as { version: string }).version;
-        } catch {
-            /* try the next location */
-        }
-    }
-    return "unknown";
 }
 
 /** Runs the program with `argv` (user arguments only) and returns the exit code instead of exiting. */

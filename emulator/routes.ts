@@ -6,11 +6,9 @@ import { Errors } from "../server/errors";
 import type { FaultConfig } from "./faults";
 import { checkFaults } from "./faults";
 import { POWERSHELL_MEDIA_TYPE, execute, parseScriptOrFail } from "./powershell";
-import { route, type Route } from "../server/routes";
+import { route, type Route } from "../server/router";
 import type { Tenant } from "./tenant";
 import { checkTenantSpec, type TenantRegistry } from "./tenants";
-
-export { match, route, tenantRoutes, type Route } from "../server/routes";
 
 /** What the admin routes act on. */
 export interface AdminContext {

@@ -13,7 +13,8 @@ import type { BackendDirectory, ClientCheck, TenantBackend } from "../server/bac
 import { Errors } from "../server/errors";
 import { checkFaults, faultPreflight, NO_FAULTS, type FaultConfig } from "./faults";
 import { execute, parseScriptOrFail, type PsResult } from "./powershell";
-import { adminRoutes, type AdminContext, type Route } from "./routes";
+import type { Route } from "../server/router";
+import { adminRoutes, type AdminContext } from "./routes";
 import { openTenantStore } from "./sqliteStore";
 import type { Tenant, TenantStats } from "./tenant";
 import { checkSeed, defaultSeed, randomSecret, TenantRegistry, type SeedFile } from "./tenants";

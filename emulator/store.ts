@@ -5,9 +5,9 @@
  * implementation is {@link SqliteStore} (emulator/sqliteStore.ts): one SQLite database per data directory, or a
  * private in-memory database when there is no data directory.
  *
- * This file also keeps the record shapes (the same as the wire-independent JSON the emulator used to write), the
- * reader of that older format (`tenant-<id>.json` files, imported once into the database), and `writeFileAtomic`,
- * still used for the token signing key.
+ * This file also keeps the record shapes (the same as the wire-independent JSON of the emulator's former store), the
+ * reader of that format (`tenant-<id>.json` files, imported once into the database), and the clean-up of temp files
+ * an interrupted atomic write leaves in a data directory.
  */
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -224,7 +224,7 @@ export function normalizeState(raw: TenantState): TenantState {
 
 /** Files of the emulator's former JSON store: one `tenant-<encoded id>.json` per tenant. */
 export const LEGACY_FILE_RE = /^tenant-.+\.json$/;
-/** Temp files of {@link writeFileAtomic}: `<file>.<pid>.tmp`. */
+/** Temp files of an atomic write (write `<file>.<pid>.tmp`, then rename it; e.g. the token signing key, server/auth.ts). */
 const TEMP_RE = /\.\d+\.tmp$/;
 
 /** The tenant file name the former JSON store used (tests write data directories in that format). */
@@ -257,29 +257,9 @@ export async function readLegacyTenantFile(file: string): Promise<TenantState> {
     return normalizeState({ ...(s as TenantState), version: 1 });
 }
 
-/** Deletes temp files an interrupted {@link writeFileAtomic} left in `dir` (never the only copy of anything). */
+/** Deletes temp files an interrupted atomic write left in `dir` (never the only copy of anything). */
 export async function removeTempFiles(dir: string): Promise<void> {
     for (const name of await fs.readdir(dir)) {
         if (TEMP_RE.test(name)) await fs.rm(path.join(dir, name), { force: true });
-    }
-}
-
-/** Writes `text` to `file` so that readers see the old or the new content only, and the new content survives power loss once this resolves. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-    const tmp = `${file}.${process.pid}.tmp`;
-    const handle = await fs.open(tmp, "w");
-    try {
-        await handle.writeFile(text, "utf8");
-        await handle.sync();
-    } finally {
-        await handle.close();
-    }
-    await fs.rename(tmp, file);
-    // The rename lives in the directory: without syncing it the new name may be lost on power failure.
-    const dir = await fs.open(path.dirname(file), "r");
-    try {
-        await dir.sync();
-    } finally {
-        await dir.close();
     }
 }

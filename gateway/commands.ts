@@ -14,12 +14,6 @@ import { makeCommand } from "../api/powershell/binder";
 import { TYPE_OF_KIND } from "../api/powershell/table";
 import type { ShellArg, ShellCommand } from "./protocol";
 
-/** The projection functions of the shipped module (gateway/module). */
-export const PROJECT_POLICY = "ConvertTo-CpPolicy";
-export const PROJECT_USER = "ConvertTo-CpUser";
-export const PROJECT_SITE = "ConvertTo-CpSite";
-export const PROJECT_POOL = "ConvertTo-CpPool";
-
 const str = (value: string): ShellArg => ({ kind: "string", value });
 
 /** A setting's value as a typed cmdlet argument (`null` clears it; an empty PolicyEntry list clears it too). */

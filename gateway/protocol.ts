@@ -34,9 +34,6 @@ export type ShellArg =
     | { kind: "null" }
     | { kind: "clientPolicyFilter"; value: string };
 
-/** The kinds of {@link ShellArg}. */
-export type ShellArgKind = ShellArg["kind"];
-
 /**
  * One cmdlet call: `cmdlet` must be in the host's fixed table (api/powershell/table.ts), `params` keys are parameter
  * names as the table spells them. `output` says what the host does with the cmdlet's output: project it

@@ -36,6 +36,6 @@ export type { TenantChildOptions, TenantPoliciesArgs } from "./components/tenant
 export const clientPolicyProvider: dynamic.ResourceProvider = clientPolicyProviderObject;
 /** The PolicyGrant provider object; see {@link clientPolicyProvider}. */
 export const policyGrantProvider: dynamic.ResourceProvider = require("./resources/policyGrant.provider");
-/** The fleet report's JSON format (`clientpolicy report --format json`): zod schema and version. */
-export { reportSchema, REPORT_FORMAT_VERSION } from "../cli/report/model";
-export type { Report as FleetReport } from "../cli/report/model";
+/** The fleet report's JSON format (`clientpolicy report --format json`, api/report.ts): zod schema and version. Public API. */
+export { reportSchema, REPORT_FORMAT_VERSION } from "../api/report";
+export type { Report as FleetReport } from "../api/report";

@@ -81,9 +81,6 @@ export function isMine(current: string | null | undefined, me: string | undefine
     return !!o && o.instance === undefined && current === ownerName(me);
 }
 
-/** {@link isMine}, under its old name. */
-export const ownedByMeOrNobody = isMine;
-
 /**
  * Whether two owner ids name resources of one stack (so a conflict between them may be a rename): the same instance,
  * or, for ids without one, the same project and stack names.

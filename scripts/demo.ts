@@ -15,8 +15,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EmulatorHandle, startEmulator } from "../emulator";
 import { spawnSync } from "node:child_process";
-import { folderEnv, pulumiIn, PulumiResult, tempDir, toolPath } from "./lib/projectFolder";
-import { ROOT } from "./lib/stack";
+import { folderEnv, pulumiIn, PulumiResult, tempDir, toolPath } from "../testkit/projectFolder";
+import { ROOT } from "../testkit/stack";
 
 const TENANT = "contoso.example";
 const STACK = "demo";

@@ -1,11 +1,11 @@
 /**
- * Writes every generated file of the repository (the list and their sources: scripts/lib/generated.ts) and prints the
+ * Writes every generated file of the repository (the list and their sources: testkit/generated.ts) and prints the
  * ones it changed. `--check` writes nothing and exits 1 naming the stale ones (test/unit/generated.test.ts checks the
  * same).
  *
  *     npm run generate [-- --check]
  */
-import { staleArtefacts, writeArtefacts } from "./lib/generated";
+import { staleArtefacts, writeArtefacts } from "../testkit/generated";
 
 function main(): number {
     if (process.argv.includes("--check")) {

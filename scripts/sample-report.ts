@@ -4,17 +4,17 @@
  * description, a policy made by hand), a code change pending (a description, one user less in a grant), a fourth
  * tenant declared by its `Pulumi.litware.yaml` without a stack, northwind's tenant API stopped; then
  * `clientpolicy report --mode full --all`. Writes the JSON report to docs/report-sample.json; `npm run generate` renders
- * it into docs/report-sample.md and the README's sample (scripts/lib/generated.ts).
+ * it into docs/report-sample.md and the README's sample (testkit/generated.ts).
  *
  *     node -r ts-node/register/transpile-only scripts/sample-report.ts && npm run generate
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startTestEmulator } from "../test/helpers/emulator";
-import { tempDir } from "./lib/projectFolder";
-import { SAMPLE_REPORT_JSON } from "./lib/generated";
-import { ROOT } from "./lib/stack";
-import { clientpolicy, createFleet, fleetSeed, fleetTenantId, FLEET_PROGRAM } from "../test/e2e/reportFleet";
+import { startTestEmulator } from "../testkit/emulator";
+import { tempDir } from "../testkit/projectFolder";
+import { SAMPLE_REPORT_JSON } from "../testkit/generated";
+import { ROOT } from "../testkit/stack";
+import { clientpolicy, createFleet, fleetSeed, fleetTenantId, FLEET_PROGRAM } from "../testkit/reportFleet";
 
 const SECRET = "sample-secret-0123456789";
 

@@ -13,7 +13,8 @@ import type { BackendDirectory } from "./backend";
 import { ApiError, Errors, OAuthError } from "./errors";
 import { errorReply, RequestContext, send, type Reply } from "./http";
 import { requestScope, type RequestRecord } from "./requestScope";
-import { match, tenantRoutes, type Route } from "./routes";
+import { match, type Route } from "./router";
+import { tenantRoutes } from "./routes";
 import { Throttle, type AuthLimits } from "./throttle";
 
 export { currentRequest, type RequestRecord } from "./requestScope";

@@ -10,11 +10,7 @@ import { foldIdentity, isIdentityError, parsePolicyIdentity } from "../api/ident
 import type { TenantBackend } from "./backend";
 import { Errors } from "./errors";
 import type { RequestContext, Reply } from "./http";
-import type { Route } from "./routes";
-
-function r(method: string, path: string, handle: Route<TenantBackend>["handle"]): Route<TenantBackend> {
-    return { method, path, pattern: path.split("/").filter(Boolean), handle };
-}
+import { route, type Route } from "./router";
 
 async function usersOf(t: TenantBackend): Promise<WireUser[]> {
     if (!t.listUsers) throw Errors.notImplemented("Listing users on this backend");
@@ -97,17 +93,17 @@ export function countGroups(users: readonly WireUser[], set: PolicySet): WireUse
 
 /** The routes; server/routes.ts appends them to the tenant API. */
 export const userRoutes: Route<TenantBackend>[] = [
-    r("GET", ROUTE_PATTERNS.users, async (ctx, t): Promise<Reply> => {
+    route("GET", ROUTE_PATTERNS.users, async (ctx, t): Promise<Reply> => {
         const wantsPolicies = ctx.url.searchParams.has("effectivePolicy");
         const [users, policies] = await Promise.all([usersOf(t), wantsPolicies ? t.listPolicies() : undefined]);
         const list = filtered(ctx, users, policies && policySet(policies));
         return ctx.page(list, (u) => u, (u) => u.Id.toLowerCase());
     }),
-    r("GET", ROUTE_PATTERNS.sites, async (ctx, t) => {
+    route("GET", ROUTE_PATTERNS.sites, async (ctx, t) => {
         if (!t.listSites) throw Errors.notImplemented("Listing sites on this backend");
         return ctx.page(await t.listSites(), (x) => x, (x) => foldIdentity(x.Identity));
     }),
-    r("GET", ROUTE_PATTERNS.userCounts, async (ctx, t) => {
+    route("GET", ROUTE_PATTERNS.userCounts, async (ctx, t) => {
         requireClientPolicy(ctx.params.type);
         const [users, policies] = await Promise.all([usersOf(t), t.listPolicies()]);
         const value = countGroups(users, policySet(policies));

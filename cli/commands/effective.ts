@@ -5,7 +5,6 @@
  * tenant is only read and the preview writes nothing. The precedence rules are api/effective.ts's, nowhere else.
  */
 import { Command, Option } from "commander";
-import { SETTINGS } from "../../api/catalogue";
 import { Routes, type WirePage, type WirePolicy, type WireUser } from "../../api/contract";
 import {
     changedSettings, policySet, resolveEffective, sourceText, type EffectivePolicy, type EffectiveSetting, type PolicySet, type SettingChange,
@@ -240,6 +239,3 @@ export async function runEffective(identity: string, flags: EffectiveFlags): Pro
     }
     process.stdout.write(flags.format === "json" ? JSON.stringify(report, null, 2) + "\n" : renderText(report));
 }
-
-/** The catalogue size, for tests. */
-export const SETTING_COUNT = SETTINGS.length;

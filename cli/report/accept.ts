@@ -23,7 +23,7 @@ import * as fs from "node:fs";
 import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
 import { CliError } from "../errors";
-import { statusOf, type Change, type ReportedRule, type Suppressed, type TenantReport } from "./model";
+import { statusOf, type Change, type ReportedRule, type Suppressed, type TenantReport } from "../../api/report";
 
 const dateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
     .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), "must be a real calendar date");

@@ -3,7 +3,7 @@
  * tenants"). Two changes are identical when kind, operation, resource type, tenant object and, per property, path and
  * before/after values are equal; the tenants are listed with each group.
  */
-import type { Change, ChangeKind, ChangeOp, PropertyChange, TenantReport } from "./model";
+import type { Change, ChangeKind, ChangeOp, PropertyChange, TenantReport } from "../../api/report";
 
 /** One aggregated change and where it happens. */
 export interface ChangeGroup {

@@ -12,7 +12,7 @@
  */
 import { foldIdentity } from "../../api/identity";
 import { CHECKS_SKIPPED, type SkipReason } from "../../provider/runtime";
-import type { Change, ChangeKind, ChangeOp, PropertyChange } from "./model";
+import type { Change, ChangeKind, ChangeOp, PropertyChange } from "../../api/report";
 
 /**
  * Properties that are bookkeeping, not settings: the serialized provider, the ETag, derived fields, the owner id and

@@ -25,7 +25,7 @@ import { resolveConfig } from "../../provider/config";
 import { canonicalValue } from "../../provider/schema";
 import { TenantClient } from "../../provider/client/tenantClient";
 import { publicText } from "./text";
-import type { Change, Impact, PropertyChange } from "./model";
+import type { Change, Impact, PropertyChange } from "../../api/report";
 
 /** Users listed per change in the JSON report; the rest are counted. */
 export const SAMPLE_SIZE = 100;

@@ -9,7 +9,7 @@
  */
 import * as crypto from "node:crypto";
 import { aggregate, tenantValues, type ChangeGroup } from "./aggregate";
-import type { Change, PropertyChange, Report, TenantReport } from "./model";
+import type { Change, PropertyChange, Report, TenantReport } from "../../api/report";
 
 /** Default size budget in characters. */
 export const DEFAULT_BUDGET = 60_000;
@@ -96,7 +96,7 @@ function groupLine(g: ChangeGroup): string {
     return g.hint ? `${line}\n  to take it in: \`${g.hint}\`` : line;
 }
 
-/** The mark of an object that drifted and that the code changes too (see `refreshFirst` in model.ts). */
+/** The mark of an object that drifted and that the code changes too (see `refreshFirst` in api/report.ts). */
 export const REFRESH_FIRST = "⚠️ `up` will stop here until refreshed";
 
 /** The tenant's drifted values, as `: the tenant has `path` `value`, …`. */

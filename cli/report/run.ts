@@ -34,7 +34,7 @@ import type { TenantClient } from "../../provider/client/tenantClient";
 import { outputsFromWire } from "../../provider/resources/clientPolicy.model";
 import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, skippedTenantChecks, type EventLike } from "./changes";
 import { addImpact, clientOf, listPolicies } from "./impact";
-import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "./model";
+import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "../../api/report";
 import { causeOf, publicText } from "./text";
 import { checkProgram } from "./typecheck";
 import { CliError } from "../errors";

@@ -12,10 +12,10 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { folderEnv, tempDir } from "../../scripts/lib/projectFolder";
-import { ROOT } from "../../scripts/lib/stack";
-import { TestTenant, startTestEmulator } from "../helpers/emulator";
-import { dumpTenant, seedRichTenant } from "../helpers/tenantFixtures";
+import { folderEnv, tempDir } from "../../testkit/projectFolder";
+import { ROOT } from "../../testkit/stack";
+import { TestTenant, startTestEmulator } from "../../testkit/emulator";
+import { dumpTenant, seedRichTenant } from "../../testkit/tenantFixtures";
 
 /** The walk-through's steps: `[title, command lines]`, from the README block after the marker. */
 export function walkthroughSteps(readme: string): Array<[string, string[]]> {

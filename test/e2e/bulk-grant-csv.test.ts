@@ -8,8 +8,8 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROOT } from "../../scripts/lib/stack";
-import { tempDir, toolPath } from "../../scripts/lib/projectFolder";
+import { ROOT } from "../../testkit/stack";
+import { tempDir, toolPath } from "../../testkit/projectFolder";
 
 const EXAMPLE = path.join(ROOT, "examples", "bulk-grant");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "csv");

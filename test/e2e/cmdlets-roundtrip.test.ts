@@ -12,10 +12,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { parseScript } from "../../api/cmdlets";
-import { folderEnv } from "../../scripts/lib/projectFolder";
-import { ExampleStack, ROOT, TEST_PASSPHRASE } from "../../scripts/lib/stack";
-import { TestTenant } from "../helpers/emulator";
-import { dumpTenant } from "../helpers/tenantFixtures";
+import { folderEnv } from "../../testkit/projectFolder";
+import { ExampleStack, ROOT, TEST_PASSPHRASE } from "../../testkit/stack";
+import { TestTenant } from "../../testkit/emulator";
+import { dumpTenant } from "../../testkit/tenantFixtures";
 import { openStack } from "./helpers";
 import { copyTenant, runClientpolicy, startTwins } from "./onboarding";
 

@@ -5,8 +5,8 @@
  */
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import { startTestEmulator, type TestTenant } from "../helpers/emulator";
-import { clientpolicy, createFleet, fleetSeed, fleetTenantId, setSecret, type Fleet } from "./reportFleet";
+import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
+import { clientpolicy, createFleet, fleetSeed, fleetTenantId, setSecret, type Fleet } from "../../testkit/reportFleet";
 
 const SECRET = "cmdlets-secret-" + crypto.randomBytes(6).toString("hex");
 const ROTATED = "cmdlets-rotated-" + crypto.randomBytes(6).toString("hex");

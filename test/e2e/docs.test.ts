@@ -13,8 +13,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parsePolicyIdentity } from "../../api/identity";
 import { readStoredTenants } from "../../emulator/sqliteStore";
-import { snapshotRepository, tempDir, toolPath } from "../../scripts/lib/projectFolder";
-import { ROOT } from "../../scripts/lib/stack";
+import { snapshotRepository, tempDir, toolPath } from "../../testkit/projectFolder";
+import { ROOT } from "../../testkit/stack";
 
 /** One fenced block of a Markdown file. */
 export interface DocBlock {

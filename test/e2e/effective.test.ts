@@ -5,9 +5,9 @@
  * and the grant reaches Tony, setting by setting. Unknown and ambiguous users are clear errors.
  */
 import * as assert from "node:assert/strict";
-import { folderEnv } from "../../scripts/lib/projectFolder";
-import { ExampleStack, TEST_PASSPHRASE } from "../../scripts/lib/stack";
-import { TestTenant } from "../helpers/emulator";
+import { folderEnv } from "../../testkit/projectFolder";
+import { ExampleStack, TEST_PASSPHRASE } from "../../testkit/stack";
+import { TestTenant } from "../../testkit/emulator";
 import { openStack, startTenant } from "./helpers";
 import { runClientpolicy } from "./onboarding";
 

@@ -11,11 +11,11 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Routes } from "../../api/contract";
-import { folderEnv, pulumiIn, tempDir, toolPath } from "../../scripts/lib/projectFolder";
-import { ROOT } from "../../scripts/lib/stack";
-import { TestTenant, startTestEmulator } from "../helpers/emulator";
-import { call } from "../helpers/tenantApi";
-import { batchGrant, dumpTenant, generatedUser, putPolicy, seedRichTenant } from "../helpers/tenantFixtures";
+import { folderEnv, pulumiIn, tempDir, toolPath } from "../../testkit/projectFolder";
+import { ROOT } from "../../testkit/stack";
+import { TestTenant, startTestEmulator } from "../../testkit/emulator";
+import { call } from "../../testkit/tenantApi";
+import { batchGrant, dumpTenant, generatedUser, putPolicy, seedRichTenant } from "../../testkit/tenantFixtures";
 import { runClientpolicy } from "./onboarding";
 
 /** A tag policy name with the characters YAML, TypeScript and PowerShell treat specially (valid as an identity). */

@@ -9,10 +9,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { folderEnv, pulumiIn, tempDir } from "../../scripts/lib/projectFolder";
-import { ROOT } from "../../scripts/lib/stack";
-import { TestTenant, startTestEmulator } from "../helpers/emulator";
-import { dumpTenant, seedRichTenant } from "../helpers/tenantFixtures";
+import { folderEnv, pulumiIn, tempDir } from "../../testkit/projectFolder";
+import { ROOT } from "../../testkit/stack";
+import { TestTenant, startTestEmulator } from "../../testkit/emulator";
+import { dumpTenant, seedRichTenant } from "../../testkit/tenantFixtures";
 import { runClientpolicy } from "./onboarding";
 
 describe("clientpolicy export: round trip through pulumi up (real CLI, 5,000 grants)", function () {

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { TestTenant, startTenant, getPolicy, assignmentOf, assignmentCount } from "./helpers";
 import {
     folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tarballFiles, tempDir,
-} from "../../scripts/lib/projectFolder";
+} from "../../testkit/projectFolder";
 
 /** Fails with the command's whole output when it did not exit 0. */
 function ok(r: PulumiResult, what: string): PulumiResult {

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
-import { startTestGateway, type GatewayTestTenant } from "../integration/gateway/helpers";
+import { startTestGateway, type GatewayTestTenant } from "../../testkit/gateway";
 import { assignmentOf, bulkGrantScenario, collector, getPolicy, openStack } from "./helpers";
 
 function noChanges(summary: Record<string, number | undefined>): boolean {

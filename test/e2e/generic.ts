@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { ExampleStack, stateFile } from "../../scripts/lib/stack";
+import { ExampleStack, stateFile } from "../../testkit/stack";
 import { collector, readStateFile } from "./helpers";
 import type { Entry } from "./programs/generic";
 

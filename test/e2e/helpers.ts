@@ -5,9 +5,9 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { startTestEmulator, TestTenant } from "../helpers/emulator";
-import { call, policyPath, tenantClient, userPath } from "../helpers/tenantApi";
-import { openExampleStack, ExampleStack, ExampleStackOptions, stateFile } from "../../scripts/lib/stack";
+import { startTestEmulator, TestTenant } from "../../testkit/emulator";
+import { call, policyPath, tenantClient, userPath } from "../../testkit/tenantApi";
+import { openExampleStack, ExampleStack, ExampleStackOptions, stateFile } from "../../testkit/stack";
 
 export { TestTenant };
 

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import { TestTenant, startTenant, openStack, collector, getPolicy, assignmentOf, assignmentCount } from "./helpers";
-import { ExampleStack } from "../../scripts/lib/stack";
+import { ExampleStack } from "../../testkit/stack";
 
 const PROGRAM = "test/e2e/programs/lifecycle";
 const NAMED = ["Tony Smith", "sip:user04990@contoso.example", "user04991@contoso.example"];

@@ -7,9 +7,9 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { OWNER_ANNOTATION, Routes } from "../../api/contract";
 import type { SeedFile } from "../../emulator";
-import { REPO_ROOT, TEST_CLIENT_SECRET, TestTenant, startTestEmulator } from "../helpers/emulator";
-import { call } from "../helpers/tenantApi";
-import { dumpTenant, putPolicy } from "../helpers/tenantFixtures";
+import { REPO_ROOT, TEST_CLIENT_SECRET, TestTenant, startTestEmulator } from "../../testkit/emulator";
+import { call } from "../../testkit/tenantApi";
+import { dumpTenant, putPolicy } from "../../testkit/tenantFixtures";
 
 /** A seed of two tenants with the same `count` users (same ids), for copy tests. */
 export function twinSeed(ids: [string, string], count: number): SeedFile {

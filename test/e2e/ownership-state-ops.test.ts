@@ -10,9 +10,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../provider/config";
-import { ExampleStack, setSecretConfig } from "../../scripts/lib/stack";
-import { runPulumi } from "../../scripts/lib/pulumiProcess";
-import { call, grantPath, policyPath, userPath } from "../helpers/tenantApi";
+import { ExampleStack, setSecretConfig } from "../../testkit/stack";
+import { runPulumi } from "../../testkit/pulumiProcess";
+import { call, grantPath, policyPath, userPath } from "../../testkit/tenantApi";
 import { TestTenant, getPolicy, openStack, startTenant } from "./helpers";
 import { Entry, GENERIC, STACK_INSTANCE_TYPE, grant, policy, setResources, tenantPolicies } from "./generic";
 

@@ -4,11 +4,11 @@
  * change of test/e2e/programs/generic.
  */
 import { strict as assert } from "node:assert";
-import { ExampleStack } from "../../scripts/lib/stack";
-import { call, policyPath } from "../helpers/tenantApi";
+import { ExampleStack } from "../../testkit/stack";
+import { call, policyPath } from "../../testkit/tenantApi";
 import { TestTenant, assignmentOf, startTenant, openStack, collector, getPolicy } from "./helpers";
 import { GENERIC, changesOf, expectFailure, grant, ownerOf, policy, setResources } from "./generic";
-import { TEST_PASSPHRASE } from "../../scripts/lib/stack";
+import { TEST_PASSPHRASE } from "../../testkit/stack";
 import { assertNoSecrets, emulatorLog } from "../reliability/harness";
 
 const GLOBAL_ARGS = { identity: "Global", enableIMAutoArchiving: false, displayPhoto: "NoPhoto" };

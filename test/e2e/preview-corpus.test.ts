@@ -7,10 +7,10 @@
  */
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { ExampleStack, TEST_PASSPHRASE, TenantConnection } from "../../scripts/lib/stack";
-import { filesUnder } from "../helpers/files";
-import { emulatorLog, scanForSecrets } from "../helpers/secrets";
-import { call, userPath } from "../helpers/tenantApi";
+import { ExampleStack, TEST_PASSPHRASE, TenantConnection } from "../../testkit/stack";
+import { filesUnder } from "../../testkit/files";
+import { emulatorLog, scanForSecrets } from "../../testkit/secrets";
+import { call, userPath } from "../../testkit/tenantApi";
 import { TestTenant, startTenant, openStack } from "./helpers";
 import { Entry, GENERIC, expectFailure, grant, policy, setResources } from "./generic";
 

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { ExampleStack } from "../../scripts/lib/stack";
+import { ExampleStack } from "../../testkit/stack";
 import { TestTenant, collector, openStack, startTenant } from "./helpers";
 import { GENERIC, expectFailure, grant, policy, setResources } from "./generic";
 

@@ -15,10 +15,10 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { ROOT } from "../../scripts/lib/stack";
-import { tempDir } from "../../scripts/lib/projectFolder";
-import { startTestEmulator, type TestTenant } from "../helpers/emulator";
-import { clientpolicy, createFleet, fleetSeed, fleetTenantId, type Fleet } from "./reportFleet";
+import { ROOT } from "../../testkit/stack";
+import { tempDir } from "../../testkit/projectFolder";
+import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
+import { clientpolicy, createFleet, fleetSeed, fleetTenantId, type Fleet } from "../../testkit/reportFleet";
 
 const SECRET = "fleet-secret-" + crypto.randomBytes(6).toString("hex");
 const STACKS = ["r1", "r2"];

@@ -11,11 +11,11 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { tempDir } from "../../scripts/lib/projectFolder";
-import { ROOT } from "../../scripts/lib/stack";
-import { startTestEmulator, type TestTenant } from "../helpers/emulator";
-import { reportSchema, type Report } from "../../cli/report/model";
-import { clientpolicy, createFleet, fleetSeed, fleetTenantId, MULTI_TENANT_BASELINE, MULTI_TENANT_PROGRAM, setSecret, type Fleet } from "./reportFleet";
+import { tempDir } from "../../testkit/projectFolder";
+import { ROOT } from "../../testkit/stack";
+import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
+import { reportSchema, type Report } from "../../api/report";
+import { clientpolicy, createFleet, fleetSeed, fleetTenantId, MULTI_TENANT_BASELINE, MULTI_TENANT_PROGRAM, setSecret, type Fleet } from "../../testkit/reportFleet";
 
 const SECRET = "truth-secret-" + crypto.randomBytes(6).toString("hex");
 const ROTATED = "rotated-secret-" + crypto.randomBytes(6).toString("hex");

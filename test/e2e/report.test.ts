@@ -9,10 +9,10 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { tempDir } from "../../scripts/lib/projectFolder";
-import { startTestEmulator, type TestTenant } from "../helpers/emulator";
-import { reportSchema, type Report } from "../../cli/report/model";
-import { clientpolicy, createFleet, fleetSeed, fleetTenantId, type Fleet } from "./reportFleet";
+import { tempDir } from "../../testkit/projectFolder";
+import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
+import { reportSchema, type Report } from "../../api/report";
+import { clientpolicy, createFleet, fleetSeed, fleetTenantId, type Fleet } from "../../testkit/reportFleet";
 
 const SECRET = "fleet-secret-" + crypto.randomBytes(6).toString("hex");
 const WRONG = "wrong-secret-" + crypto.randomBytes(6).toString("hex");

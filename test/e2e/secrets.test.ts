@@ -8,10 +8,10 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ExampleStack, setSecretConfig } from "../../scripts/lib/stack";
+import { ExampleStack, setSecretConfig } from "../../testkit/stack";
 import { TestTenant, startTenant, openStack, collector, getPolicy, assignmentOf } from "./helpers";
 import { GENERIC, expectFailure, policy, grant, setResources } from "./generic";
-import { filesUnder } from "../helpers/files";
+import { filesUnder } from "../../testkit/files";
 
 const WARNING = "Secret-IM-warning 5e1f: do not share the merger codename";
 const SECRET_USERS = ["sip:user00017@contoso.example", "Pilar Ackerman", "user00023@contoso.example"];

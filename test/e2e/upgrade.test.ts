@@ -26,8 +26,8 @@ import { OWNER_ANNOTATION } from "../../api/contract";
 import { TestTenant, startTenant, getPolicy, assignmentOf } from "./helpers";
 import {
     folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tempDir, toolPath,
-} from "../../scripts/lib/projectFolder";
-import { ROOT } from "../../scripts/lib/stack";
+} from "../../testkit/projectFolder";
+import { ROOT } from "../../testkit/stack";
 
 /** The commit of the released package 0.1.0. */
 const RELEASED = "c03ea40a82d10ca601ca7745248b7d5b046dfeb5";

@@ -31,10 +31,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { parsePolicyIdentity } from "../../api/identity";
-import { tempDir, toolPath } from "../../scripts/lib/projectFolder";
-import { ROOT, TEST_PASSPHRASE } from "../../scripts/lib/stack";
+import { tempDir, toolPath } from "../../testkit/projectFolder";
+import { ROOT, TEST_PASSPHRASE } from "../../testkit/stack";
 import { CONFIG_KEYS } from "../../provider/config";
-import { startTestEmulator, type TestTenant } from "../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
 
 const WORKFLOW_FILE = path.join(ROOT, "examples", "ci", "github-actions.yml");
 const STACKS = ["contoso", "fabrikam", "northwind"] as const;

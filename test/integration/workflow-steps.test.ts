@@ -9,8 +9,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { ROOT } from "../../scripts/lib/stack";
-import { tempDir } from "../../scripts/lib/projectFolder";
+import { ROOT } from "../../testkit/stack";
+import { tempDir } from "../../testkit/projectFolder";
 
 type Step = { name?: string; run?: string };
 const workflow = parse(fs.readFileSync(path.join(ROOT, "examples", "ci", "github-actions.yml"), "utf8")) as { jobs: Record<string, { steps: Step[] }> };

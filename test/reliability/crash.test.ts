@@ -10,7 +10,7 @@
  * RELIABILITY_SEED replays a run (the seed is printed); RELIABILITY_CRASH_RUNS sets the number of kills (default 10).
  */
 import { strict as assert } from "node:assert";
-import { ExampleStack, stateFile } from "../../scripts/lib/stack";
+import { ExampleStack, stateFile } from "../../testkit/stack";
 import { TestTenant, startTenant, openStack, getPolicy } from "../e2e/helpers";
 import { Entry, GENERIC, grant, policy, setResources } from "../e2e/generic";
 import * as fs from "node:fs";

@@ -18,7 +18,7 @@ import * as path from "node:path";
 import { openDatabase } from "../../server/sqlite";
 import { DATABASE_FILE, readStoredTenants } from "../../emulator/sqliteStore";
 import type { TenantState } from "../../emulator/store";
-import { startTestEmulator, type TestTenant } from "../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
 import { call, grantPath, policyPath } from "../integration/emulator/util";
 
 const RUNS = Number(process.env.CRASH_RUNS ?? 20);

@@ -14,7 +14,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import { readFileSync } from "node:fs";
 import { MAX_BODY_BYTES } from "../../api/contract";
-import { startTestEmulator, type TestTenant } from "../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
 import { grantPath, policyPath, userPath } from "../integration/emulator/util";
 
 const CONCURRENT = 1000;

@@ -11,10 +11,10 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { ExampleStack, stateFile } from "../../scripts/lib/stack";
+import { ExampleStack, stateFile } from "../../testkit/stack";
 import { TestTenant, startTenant, openStack } from "../e2e/helpers";
 import { Entry, GENERIC, grant, policy, setResources } from "../e2e/generic";
-import { policyPath } from "../helpers/tenantApi";
+import { policyPath } from "../../testkit/tenantApi";
 import { Cli, assertNoSecrets, assertStateClean, assertTenantMatches, cliFor, emulatorLog, ok, readTenant } from "./harness";
 
 const TENANTS = ["contoso.example", "fabrikam.example"];

@@ -10,15 +10,15 @@ import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ExampleStack } from "../../scripts/lib/stack";
-import { toolPath } from "../../scripts/lib/projectFolder";
-import { call, tenantClient, userPath, POLICIES } from "../helpers/tenantApi";
-import type { TestTenant } from "../helpers/emulator";
-import { filesUnder } from "../helpers/files";
+import { ExampleStack } from "../../testkit/stack";
+import { toolPath } from "../../testkit/projectFolder";
+import { call, tenantClient, userPath, POLICIES } from "../../testkit/tenantApi";
+import type { TestTenant } from "../../testkit/emulator";
+import { filesUnder } from "../../testkit/files";
 
 export { filesUnder };
-export { emulatorLog, scanForSecrets } from "../helpers/secrets";
-import { scanForSecrets } from "../helpers/secrets";
+export { emulatorLog, scanForSecrets } from "../../testkit/secrets";
+import { scanForSecrets } from "../../testkit/secrets";
 import type { Entry } from "../e2e/generic";
 
 /** One `pulumi` command's result. */

@@ -132,7 +132,7 @@ describe("the error table", () => {
             "provider/client/tenantClient.ts": [/errorClassOf\(code, res\.status\)/],
             "cli/report/run.ts": [/errorKindOf\(/, /ERROR_TABLE/],
             "gateway/backend.ts": [/codeOfPowerShellCategory\(/],
-            "gateway/standin/standinShell.ts": [/powerShellCategoryOf\(e\.code\)/],
+            "testkit/standinShell.ts": [/powerShellCategoryOf\(e\.code\)/],
         };
         for (const [file, uses] of Object.entries(consumers)) {
             const text = read(file);

@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { ROOT } from "../../scripts/lib/stack";
+import { ROOT } from "../../testkit/stack";
 
 const EXAMPLES = path.join(ROOT, "examples");
 const read = (...p: string[]) => fs.readFileSync(path.join(...p), "utf8");

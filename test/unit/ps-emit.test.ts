@@ -11,7 +11,7 @@ import { commentText, psComment, psString, psValue } from "../../api/powershell/
 import { parsePsScript } from "../../api/powershell/parser";
 import { PsParseError, tokenize } from "../../api/powershell/tokenizer";
 import { StepMetadata, planToCmdlets } from "../../cli/cmdlets/plan";
-import { hostile } from "../helpers/hostile";
+import { hostile } from "../../testkit/hostile";
 
 const RUNS = { numRuns: 1500 };
 

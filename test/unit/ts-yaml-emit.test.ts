@@ -14,7 +14,7 @@ import { ConvertResult } from "../../cli/convert/convert";
 import { renderConvertTypeScript, renderConvertYaml } from "../../cli/convert/render";
 import { TenantSnapshot } from "../../cli/export/read";
 import { nameResources, renderTypeScript, renderYaml } from "../../cli/export/render";
-import { hostile } from "../helpers/hostile";
+import { hostile } from "../../testkit/hostile";
 
 const RUNS = { numRuns: 200 };
 

@@ -10,11 +10,11 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startTestEmulator, TestTenant, REPO_ROOT } from "../../helpers/emulator";
+import { startTestEmulator, TestTenant, REPO_ROOT } from "../../../testkit/emulator";
 import { parse as parseYaml } from "yaml";
 import { OWNER_ANNOTATION, Routes } from "../../../api/contract";
-import { RICH_GLOBAL, dumpTenant, generatedUser, putPolicy, seedRichTenant } from "../../helpers/tenantFixtures";
-import { call } from "../../helpers/tenantApi";
+import { RICH_GLOBAL, dumpTenant, generatedUser, putPolicy, seedRichTenant } from "../../../testkit/tenantFixtures";
+import { call } from "../../../testkit/tenantApi";
 
 interface CliResult { code: number; stdout: string; stderr: string }
 

@@ -7,9 +7,9 @@
 import * as assert from "node:assert/strict";
 import { Routes, type WireUser } from "../../../api/contract";
 import { addImpact } from "../../../cli/report/impact";
-import type { Change } from "../../../cli/report/model";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
-import { call } from "../../helpers/tenantApi";
+import type { Change } from "../../../api/report";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
+import { call } from "../../../testkit/tenantApi";
 
 const ID = "impact.example";
 const RED = "red-cs-001.impact.example";

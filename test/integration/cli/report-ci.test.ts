@@ -8,8 +8,8 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { parse } from "yaml";
 import { buildProgram } from "../../../cli/main";
-import { FAIL_ON, FORMATS, parseList } from "../../../cli/report/assemble";
-import { MODES } from "../../../cli/report/model";
+import { FAIL_ON, FORMATS, parseList } from "../../../cli/report/flags";
+import { MODES } from "../../../api/report";
 import { parseShard } from "../../../cli/report/shard";
 
 const FILE = path.resolve(__dirname, "../../../examples/ci/github-actions.yml");

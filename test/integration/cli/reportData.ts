@@ -2,7 +2,7 @@
  * Generated report data for the `clientpolicy report` tests: tenants with known changes, shaped as the runner
  * produces them (cli/report/run.ts), and engine events shaped as the pinned CLI v3.274.1 streams them.
  */
-import type { Change, TenantReport } from "../../../cli/report/model";
+import type { Change, TenantReport } from "../../../api/report";
 
 const CP = "pulumi-nodejs:dynamic/clientpolicy:ClientPolicy";
 const PG = "pulumi-nodejs:dynamic/clientpolicy:PolicyGrant";

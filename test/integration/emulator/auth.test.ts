@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, fetchRecorded, policyPath } from "./util";
 
 async function tokenRequest(t: TestTenant, tenant: string, form: Record<string, string>, type = "application/x-www-form-urlencoded") {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { POLICY_NAME_MAX } from "../../../api/identity";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, grantPath, policyPath, POLICIES, userPath } from "./util";
 
 interface Case {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, policyPath, type Res } from "./util";
 
 const BATCH = "/Skype.Policy/batchAssignments";

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { REPO_ROOT, spawnEmulator } from "../../helpers/emulator";
+import { REPO_ROOT, spawnEmulator } from "../../../testkit/emulator";
 
 async function json(url: string, init: RequestInit & { token?: string } = {}) {
     const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };

@@ -5,8 +5,8 @@
  */
 import * as assert from "node:assert/strict";
 import { OPENAPI_YAML_PATH } from "../../../api/openapi";
-import { OpenApiResponseValidator } from "../../helpers/openapiValidator";
-import { recordedExchanges, type Exchange } from "../../helpers/tenantApi";
+import { OpenApiResponseValidator } from "../../../testkit/openapiValidator";
+import { recordedExchanges, type Exchange } from "../../../testkit/tenantApi";
 
 const validator = new OpenApiResponseValidator();
 

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { DATABASE_FILE, MIGRATIONS } from "../../../emulator/sqliteStore";
 import { openDatabase } from "../../../server/sqlite";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { call, createPolicy, policyPath } from "./util";
 
 describe("emulator: a failed create leaves no policy and no owner", () => {

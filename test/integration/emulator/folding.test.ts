@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { documentedDefaults } from "../../../api/catalogue";
 import { DATABASE_FILE, MIGRATIONS } from "../../../emulator/sqliteStore";
 import { openDatabase } from "../../../server/sqlite";
-import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, grantPath, policyPath, userPath } from "./util";
 
 describe("emulator: identity folding (OrdinalIgnoreCase)", () => {

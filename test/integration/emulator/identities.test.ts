@@ -8,7 +8,7 @@
 import * as assert from "node:assert/strict";
 import { Routes } from "../../../api/contract";
 import { isIdentityError, parsePolicyIdentity } from "../../../api/identity";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, grantPath, policyPath, userPath } from "./util";
 
 const CANDIDATES = [

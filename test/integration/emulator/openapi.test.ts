@@ -4,7 +4,8 @@ import { parse } from "yaml";
 import { SETTINGS, wireJsonSchema } from "../../../api/catalogue";
 import { OWNER_ANNOTATION } from "../../../api/contract";
 import { OPENAPI_YAML_PATH, openApiPath } from "../../../api/openapi";
-import { adminRoutes, tenantRoutes } from "../../../emulator/routes";
+import { adminRoutes } from "../../../emulator/routes";
+import { tenantRoutes } from "../../../server/routes";
 
 /** The committed document (test/unit/generated.test.ts checks that it is the generator's output). */
 describe("OpenAPI document", () => {

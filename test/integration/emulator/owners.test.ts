@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { OWNER_ANNOTATION, OWNER_MAX_LENGTH } from "../../../api/contract";
 import { legacyTenantFile } from "../../../emulator/store";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, grantPath, policyPath, userPath } from "./util";
 
 const A = "proj/stack-a/global";

@@ -7,7 +7,7 @@ import { documentedDefaults } from "../../../api/catalogue";
 import { DATABASE_FILE, IMPORTED_SUFFIX, SqliteStore } from "../../../emulator/sqliteStore";
 import { legacyTenantFile, type TenantState } from "../../../emulator/store";
 import { TenantRegistry } from "../../../emulator/tenants";
-import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../helpers/emulator";
+import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../../testkit/emulator";
 import { call, createPolicy, grantPath, policyPath, userPath, type Res } from "./util";
 
 async function completed(t: TestTenant, operationId: string): Promise<Res> {

@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { Routes } from "../../../api/contract";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, grantPath, policyPath, userPath } from "./util";
 
 /** Every kind of character the rule refuses: C0 (LF, CR, NUL, TAB, ESC), DEL, C1 (NEL), U+2028, U+2029. */

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { SETTINGS, documentedDefaults } from "../../../api/catalogue";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, grantPath, POLICIES, policyPath, tokenOf } from "./util";
 
 describe("emulator: policies", () => {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, fetchRecorded, policyPath, tokenOf, userPath } from "./util";
 
 const SEED_ARTICLE = [

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startTestEmulator } from "../../helpers/emulator";
+import { startTestEmulator } from "../../../testkit/emulator";
 import { call, fetchRecorded, policyPath, userPath } from "./util";
 
 const SEED = {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { RESOLVE_MAX_IDENTITIES, Routes } from "../../../api/contract";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, grantPath, userPath } from "./util";
 
 const RESOLVE = Routes.userResolutions();

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Routes, type WireUser } from "../../../api/contract";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, fetchRecorded } from "./util";
 
 const RED = "red-cs-001.contoso.example";

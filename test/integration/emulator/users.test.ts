@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
 import { assertError, call, createPolicy, grantPath, policyPath, userPath } from "./util";
 
 describe("emulator: users and grants", () => {

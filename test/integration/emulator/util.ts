@@ -1,9 +1,9 @@
 /** Assertions and set-up shared by the emulator tests, on top of the shared tenant API client. */
 import * as assert from "node:assert/strict";
-import type { TestTenant } from "../../helpers/emulator";
-import { Res, call, policyPath } from "../../helpers/tenantApi";
+import type { TestTenant } from "../../../testkit/emulator";
+import { Res, call, policyPath } from "../../../testkit/tenantApi";
 
-export * from "../../helpers/tenantApi";
+export * from "../../../testkit/tenantApi";
 
 /** Asserts an error answer: status, code and (optionally) target. */
 export function assertError(res: Res, status: number, code: string, target?: string): void {

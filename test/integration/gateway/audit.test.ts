@@ -11,9 +11,9 @@ import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { ROUTE_PATTERNS, Routes } from "../../../api/contract";
 import { MAX_LINE_BYTES } from "../../../gateway/audit";
-import { TEST_CLIENT_SECRET } from "../../helpers/emulator";
-import { call, policyPath } from "../../helpers/tenantApi";
-import { startTestGateway, type GatewayTestTenant } from "./helpers";
+import { TEST_CLIENT_SECRET } from "../../../testkit/emulator";
+import { call, policyPath } from "../../../testkit/tenantApi";
+import { startTestGateway, type GatewayTestTenant } from "../../../testkit/gateway";
 
 interface AuditRecord {
     kind: string;

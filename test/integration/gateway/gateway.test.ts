@@ -13,10 +13,10 @@ import { checkConfig, ConfigFileError, hashSecret, verifySecret } from "../../..
 import { redact } from "../../../gateway/audit";
 import type { ShellCommand } from "../../../gateway/protocol";
 import { BindError, bindCommand } from "../../../api/powershell/binder";
-import { TEST_CLIENT_SECRET } from "../../helpers/emulator";
-import { call, policyPath, recordedFetch } from "../../helpers/tenantApi";
+import { TEST_CLIENT_SECRET } from "../../../testkit/emulator";
+import { call, policyPath, recordedFetch } from "../../../testkit/tenantApi";
 import { clientPolicyProvider as cp, configureFor, up } from "../provider/harness";
-import { startTestGateway, type GatewayTestTenant } from "./helpers";
+import { startTestGateway, type GatewayTestTenant } from "../../../testkit/gateway";
 
 async function tokenStatus(t: GatewayTestTenant, tenant: string, clientId: string, secret: string) {
     const r = await recordedFetch(t.url, "POST", Routes.token(tenant), {

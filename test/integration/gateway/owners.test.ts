@@ -7,8 +7,8 @@
  */
 import * as assert from "node:assert/strict";
 import { Routes } from "../../../api/contract";
-import { call, policyPath } from "../../helpers/tenantApi";
-import { startTestGateway, type GatewayTestTenant } from "./helpers";
+import { call, policyPath } from "../../../testkit/tenantApi";
+import { startTestGateway, type GatewayTestTenant } from "../../../testkit/gateway";
 
 const CREATE = { "if-none-match": "*" };
 

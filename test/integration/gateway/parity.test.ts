@@ -6,9 +6,9 @@
  */
 import * as assert from "node:assert/strict";
 import { Routes } from "../../../api/contract";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
-import { call, policyPath } from "../../helpers/tenantApi";
-import { startTestGateway, type GatewayTestTenant } from "./helpers";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
+import { call, policyPath } from "../../../testkit/tenantApi";
+import { startTestGateway, type GatewayTestTenant } from "../../../testkit/gateway";
 
 /** One request of the hostile list. */
 interface Probe {

@@ -12,8 +12,8 @@ import { run } from "../../../cli/main";
 import { hashSecret } from "../../../gateway/config";
 import type { LineResult, ShellRunner } from "../../../gateway/protocol";
 import { selfTest } from "../../../gateway/selftest";
-import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../helpers/emulator";
-import { standInCommand } from "./helpers";
+import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../../testkit/emulator";
+import { standInCommand } from "../../../testkit/gateway";
 
 /** Captures what the CLI writes to stdout and stderr while `fn` runs. */
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {

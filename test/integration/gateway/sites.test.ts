@@ -10,10 +10,10 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { ROUTE_PATTERNS, Routes, type WireUser } from "../../../api/contract";
 import { addImpact } from "../../../cli/report/impact";
-import type { Change } from "../../../cli/report/model";
-import { TEST_CLIENT_SECRET, type TestTenant } from "../../helpers/emulator";
-import { call, policyPath } from "../../helpers/tenantApi";
-import { startTestGateway, type GatewayTestTenant } from "./helpers";
+import type { Change } from "../../../api/report";
+import { TEST_CLIENT_SECRET, type TestTenant } from "../../../testkit/emulator";
+import { call, policyPath } from "../../../testkit/tenantApi";
+import { startTestGateway, type GatewayTestTenant } from "../../../testkit/gateway";
 
 async function allUsers(t: TestTenant, first: string): Promise<WireUser[]> {
     const out: WireUser[] = [];

@@ -13,9 +13,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Routes } from "../../../api/contract";
 import { checkConfig, ConfigFileError, hashSecret } from "../../../gateway/config";
-import { TEST_CLIENT_SECRET } from "../../helpers/emulator";
-import { call, policyPath, recordedFetch } from "../../helpers/tenantApi";
-import { startTestGateway, type GatewayTestTenant, type TestGatewayOptions } from "./helpers";
+import { TEST_CLIENT_SECRET } from "../../../testkit/emulator";
+import { call, policyPath, recordedFetch } from "../../../testkit/tenantApi";
+import { startTestGateway, type GatewayTestTenant, type TestGatewayOptions } from "../../../testkit/gateway";
 
 const KEY_FILE = "gateway-token-key";
 

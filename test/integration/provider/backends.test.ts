@@ -1,11 +1,11 @@
 /**
  * The provider's integration suites (clientPolicy.test.ts and policyGrant.test.ts), run again, unchanged, against every
- * backend of the registry (test/helpers/backends.ts) other than the one of the ordinary pass: the Skype for Business
+ * backend of the registry (testkit/backends.ts) other than the one of the ordinary pass: the Skype for Business
  * Server gateway with the stand-in Management Shell behind it, and any backend added there. The suite files are loaded
  * again here (out of the require cache, so this works in the same mocha run as the ordinary pass) while the harness's
  * backend is that backend; their `before` hooks then start it.
  */
-import { DEFAULT_BACKEND, TEST_BACKENDS, type BackendName } from "../../helpers/backends";
+import { DEFAULT_BACKEND, TEST_BACKENDS, type BackendName } from "../../../testkit/backends";
 import { useBackend } from "./harness";
 
 const SUITES = ["./clientPolicy.test", "./policyGrant.test"];

@@ -7,8 +7,8 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { TenantClient } from "../../../provider/client/tenantClient";
-import { startTestEmulator, type TestTenant } from "../../helpers/emulator";
-import { call, policyPath } from "../../helpers/tenantApi";
+import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
+import { call, policyPath } from "../../../testkit/tenantApi";
 
 /** A forwarding proxy that loses the reply of the first `POST …/batchAssignments` after it reached the upstream. */
 async function lossyProxy(upstream: string): Promise<{ url: string; batchPosts: number; close(): Promise<void> }> {

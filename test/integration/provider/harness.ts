@@ -8,9 +8,9 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { clientPolicyProvider, policyGrantProvider } from "../../../provider";
 import { setClientOverridesForTesting } from "../../../provider/runtime";
-import { backendNamed, DEFAULT_BACKEND, TEST_BACKENDS, type BackendName } from "../../helpers/backends";
-import type { TestEmulatorOptions, TestTenant } from "../../helpers/emulator";
-import { call, policyPath, userPath } from "../../helpers/tenantApi";
+import { backendNamed, DEFAULT_BACKEND, TEST_BACKENDS, type BackendName } from "../../../testkit/backends";
+import type { TestEmulatorOptions, TestTenant } from "../../../testkit/emulator";
+import { call, policyPath, userPath } from "../../../testkit/tenantApi";
 
 export { clientPolicyProvider, policyGrantProvider };
 
@@ -22,7 +22,7 @@ export function useBackend(name: BackendName): void {
 }
 
 /**
- * The backend the provider suites run against, from the registry (test/helpers/backends.ts): the default, the one
+ * The backend the provider suites run against, from the registry (testkit/backends.ts): the default, the one
  * `CLIENTPOLICY_TEST_BACKEND` names, or the one chosen with {@link useBackend}. test/integration/provider/backends.test.ts
  * registers these suites again for every other backend. The assertions are the same for all.
  */

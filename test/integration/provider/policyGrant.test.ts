@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { PartialFailureError, ValidationError } from "../../../provider";
-import type { TestTenant } from "../../helpers/emulator";
+import type { TestTenant } from "../../../testkit/emulator";
 import {
     ResourceState, backendName, startTestBackend, clientPolicyProvider as cp, configureFor, policyGrantProvider as pg, preview, refresh, tenantUser, up, viaHost,
 } from "./harness";

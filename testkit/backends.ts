@@ -18,7 +18,7 @@ export const TEST_BACKENDS = {
         title: "the gateway (stand-in shell)",
         // Loaded on first use: the gateway helpers start stand-in shell processes.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        start: (opts) => (require("../integration/gateway/helpers") as typeof import("../integration/gateway/helpers")).startTestGateway(opts),
+        start: (opts) => (require("./gateway") as typeof import("./gateway")).startTestGateway(opts),
     },
 } satisfies Record<string, TestBackend>;
 

@@ -18,16 +18,16 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SETTINGS, camelName, expectation } from "../../api/catalogue";
-import { ERROR_TABLE, type AnyErrorCode, type ErrorRow, type ErrorSource } from "../../api/errors";
-import { OPENAPI_YAML_PATH, renderOpenApiYaml } from "../../api/openapi";
-import { readReport } from "../../cli/report/assemble";
-import { DEFAULT_BUDGET, renderMarkdown } from "../../cli/report/markdown";
-import { renderRoleCapability, renderSessionConfiguration } from "../../gateway/jea";
-import { MODULE_PATH, renderModule } from "../../gateway/module";
+import { SETTINGS, camelName, expectation } from "../api/catalogue";
+import { ERROR_TABLE, type AnyErrorCode, type ErrorRow, type ErrorSource } from "../api/errors";
+import { OPENAPI_YAML_PATH, renderOpenApiYaml } from "../api/openapi";
+import { readReport } from "../cli/report/io";
+import { DEFAULT_BUDGET, renderMarkdown } from "../cli/report/markdown";
+import { renderRoleCapability, renderSessionConfiguration } from "../gateway/jea";
+import { MODULE_PATH, renderModule } from "../gateway/module";
 
-/** Repository root (this file lives in scripts/lib/). */
-const ROOT = path.resolve(__dirname, "..", "..");
+/** Repository root (this file lives in testkit/). */
+const ROOT = path.resolve(__dirname, "..");
 
 /** One generated file: its path from the repository root and its whole expected text, given its committed text. */
 export interface Artefact {

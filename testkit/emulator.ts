@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { FAULT_CLI_FLAGS, startEmulator, type EmulatorHandle, type FaultConfig, type SeedFile } from "../../emulator";
-import { readStoredTenants, SqliteStore } from "../../emulator/sqliteStore";
-import type { TenantState } from "../../emulator/store";
-import { Routes } from "../../api/contract";
+import { FAULT_CLI_FLAGS, startEmulator, type EmulatorHandle, type FaultConfig, type SeedFile } from "../emulator";
+import { readStoredTenants, SqliteStore } from "../emulator/sqliteStore";
+import type { TenantState } from "../emulator/store";
+import { Routes } from "../api/contract";
 import { recordedFetch } from "./tenantApi";
 
-/** Repository root (this file is test/helpers/emulator.ts). */
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+/** Repository root (this file is testkit/emulator.ts). */
+export const REPO_ROOT = path.resolve(__dirname, "..");
 /** Client secret of `demo-client` in the emulators this helper starts. */
 export const TEST_CLIENT_SECRET = "test-secret-0123456789";
 

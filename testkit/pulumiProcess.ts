@@ -1,6 +1,6 @@
 /**
- * One `pulumi` process: the primitive behind the project-folder runner (scripts/lib/projectFolder.ts) and the
- * Automation API helpers' secret config (scripts/lib/stack.ts). Secret values go on stdin, never on a command line
+ * One `pulumi` process: the primitive behind the project-folder runner (testkit/projectFolder.ts) and the
+ * Automation API helpers' secret config (testkit/stack.ts). Secret values go on stdin, never on a command line
  * (visible in `ps`, and echoed whole when a command fails).
  */
 import { spawn } from "node:child_process";

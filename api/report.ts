@@ -1,10 +1,12 @@
 /**
- * The fleet report's data model: the JSON format (`formatVersion` 1) as a zod schema, exported by the package as
- * `reportSchema` so consumers (dashboards, the `merge` subcommand) validate what they read. One report covers one
- * Pulumi project and a set of its stacks (one stack per tenant).
+ * The fleet report's wire format: the JSON of `clientpolicy report --format json` (`formatVersion` 1) as a zod
+ * schema, with the counts and statuses derived from it. It lives in api/ because programs other than the CLI read it
+ * (dashboards, `clientpolicy report merge`, a newer CLI reading an older report): the package entry re-exports
+ * `reportSchema`, `REPORT_FORMAT_VERSION` and the `FleetReport` type as public API. One report covers one Pulumi
+ * project and a set of its stacks (one stack per tenant).
  */
 import { z } from "zod";
-import { ERROR_KINDS } from "../../api/errors";
+import { ERROR_KINDS } from "./errors";
 
 /** Version of the JSON format; bumped on any incompatible change. */
 export const REPORT_FORMAT_VERSION = 1;
@@ -22,7 +24,7 @@ export const CHANGE_OPS = ["create", "update", "delete", "replace"] as const;
 export type ChangeOp = (typeof CHANGE_OPS)[number];
 
 /** Why a tenant has no verdict (the error table's kinds, api/errors.ts). Never counted as drift nor as clean. */
-export { ERROR_KINDS, type ErrorKind } from "../../api/errors";
+export { ERROR_KINDS, type ErrorKind } from "./errors";
 
 const jsonValue: z.ZodType<unknown> = z.unknown();
 

@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CONFIG_KEYS } from "../../provider/config";
+import { CONFIG_KEYS } from "../provider/config";
 import { runPulumi, type PulumiResult } from "./pulumiProcess";
 import { ROOT, TEST_PASSPHRASE } from "./stack";
 

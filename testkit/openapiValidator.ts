@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { parse } from "yaml";
-import { OPENAPI_YAML_PATH } from "../../api/openapi";
+import { OPENAPI_YAML_PATH } from "../api/openapi";
 import type { Exchange } from "./tenantApi";
 
 type Obj = Record<string, any>;

@@ -3,7 +3,7 @@
  * (booleans, enums, durations, integers, strings, PolicyEntry), site and tag policies and direct grants made "by hand"
  * (no owner), and dumps a tenant's policies and grants for byte comparison.
  */
-import { BATCH_MAX_USERS, OWNER_ANNOTATION, Routes } from "../../api/contract";
+import { BATCH_MAX_USERS, OWNER_ANNOTATION, Routes } from "../api/contract";
 import { TestTenant } from "./emulator";
 import { call, tenantClient } from "./tenantApi";
 

@@ -21,13 +21,13 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { formatTimeSpan, SETTINGS_BY_NAME, validateSetting, type WireValue } from "../../api/catalogue";
-import { OWNER_ANNOTATION, Routes } from "../../api/contract";
-import { powerShellCategoryOf } from "../../api/errors";
-import { BindError, bindCommand, type BoundCommand, type BoundValue } from "../../api/powershell/binder";
-import { readClientPolicyFilter } from "../../api/powershell/table";
-import { describeCommand, type LineResult, type ShellCommand, type ShellError, type ShellRequest } from "../protocol";
-import { MODULE_VERSION } from "../module";
+import { formatTimeSpan, SETTINGS_BY_NAME, validateSetting, type WireValue } from "../api/catalogue";
+import { OWNER_ANNOTATION, Routes } from "../api/contract";
+import { powerShellCategoryOf } from "../api/errors";
+import { BindError, bindCommand, type BoundCommand, type BoundValue } from "../api/powershell/binder";
+import { readClientPolicyFilter } from "../api/powershell/table";
+import { describeCommand, type LineResult, type ShellCommand, type ShellError, type ShellRequest } from "../gateway/protocol";
+import { MODULE_VERSION } from "../gateway/module";
 
 // ---------------------------------------------------------------- arguments
 

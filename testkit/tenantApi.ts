@@ -2,11 +2,11 @@
  * A small HTTP client for the tenant API in tests: route helpers (the contract's `Routes`) and `call()` with a cached
  * bearer token. Shared by the emulator tests, the provider integration harness and the e2e tests (which check what the
  * CLI really did). Every exchange is recorded, so a suite can check afterwards that each response it received matches
- * api/openapi.yaml (test/helpers/openapiValidator.ts).
+ * api/openapi.yaml (testkit/openapiValidator.ts).
  */
 import * as assert from "node:assert/strict";
-import { Routes } from "../../api/contract";
-import { TenantClient } from "../../provider/client/tenantClient";
+import { Routes } from "../api/contract";
+import { TenantClient } from "../provider/client/tenantClient";
 import type { TestTenant } from "./emulator";
 
 export const POLICIES = Routes.policies();

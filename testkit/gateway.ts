@@ -9,16 +9,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { NO_FAULTS, type FaultConfig } from "../../../emulator";
-import { checkFaults, faultPreflight } from "../../../emulator/faults";
-import { checkConfig, hashSecret } from "../../../gateway/config";
-import { startGateway, type GatewayHandle } from "../../../gateway/server";
-import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestEmulatorOptions, type TestTenant } from "../../helpers/emulator";
-import { recordedFetch } from "../../helpers/tenantApi";
-import { Routes } from "../../../api/contract";
-import { parseLine, type PsValue } from "../../../api/cmdlets";
-import { CMDLETS_BY_NAME, type ParamType } from "../../../api/powershell/table";
-import type { ShellArg, ShellCommand } from "../../../gateway/protocol";
+import { NO_FAULTS, type FaultConfig } from "../emulator";
+import { checkFaults, faultPreflight } from "../emulator/faults";
+import { checkConfig, hashSecret } from "../gateway/config";
+import { startGateway, type GatewayHandle } from "../gateway/server";
+import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestEmulatorOptions, type TestTenant } from "./emulator";
+import { recordedFetch } from "./tenantApi";
+import { Routes } from "../api/contract";
+import { parseLine, type PsValue } from "../api/cmdlets";
+import { CMDLETS_BY_NAME, type ParamType } from "../api/powershell/table";
+import type { ShellArg, ShellCommand } from "../gateway/protocol";
 
 /** A value as the argument of a parameter of `type` (what PowerShell's binder would make of the administrator's text). */
 function typedArg(type: ParamType | undefined, v: PsValue): ShellArg {
@@ -62,7 +62,7 @@ export function adminCommands(script: string): ShellCommand[] {
 export function standInCommand(emulatorUrl: string, tenantId: string, faultsFile?: string) {
     return {
         command: process.execPath,
-        args: ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "gateway", "standin", "standinShell.ts"),
+        args: ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "testkit", "standinShell.ts"),
             "--api", emulatorUrl, "--tenant", tenantId, "--client-id", "demo-client", ...(faultsFile ? ["--faults", faultsFile] : [])],
         env: { CPGW_STANDIN_SECRET: TEST_CLIENT_SECRET, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json") },
         cwd: REPO_ROOT,
@@ -76,7 +76,7 @@ export interface GatewayTestTenant extends TestTenant {
     server: TestTenant;
     /**
      * Writes the stand-in shells' fault file: regular expressions matched against each command's display form
-     * (`describeCommand`, e.g. `New-CsClientPolicy -Identity "Tag:X" -Description "d"`; see gateway/standin/standinShell.ts).
+     * (`describeCommand`, e.g. `New-CsClientPolicy -Identity "Tag:X" -Description "d"`; see testkit/standinShell.ts).
      */
     shellFaults(f: { hang?: string; die?: string; dieAfter?: string; garbage?: string; once?: boolean }): void;
     gatewayDir: string;

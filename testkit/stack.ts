@@ -12,11 +12,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../provider/config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../provider/config";
 import { runPulumi } from "./pulumiProcess";
 
-/** Repository root (this file lives in scripts/lib/). */
-export const ROOT = path.resolve(__dirname, "..", "..");
+/** Repository root (this file lives in testkit/). */
+export const ROOT = path.resolve(__dirname, "..");
 
 /** Connection settings of a tenant: the provider's {@link CONFIG_KEYS}, written to stack config. */
 export interface TenantConnection {

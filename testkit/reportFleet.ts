@@ -7,9 +7,9 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { folderEnv, pulumiIn, tempDir, type PulumiRunner } from "../../scripts/lib/projectFolder";
-import { ROOT } from "../../scripts/lib/stack";
-import { namedUser, type SeedFile } from "../../emulator/tenants";
+import { folderEnv, pulumiIn, tempDir, type PulumiRunner } from "./projectFolder";
+import { ROOT } from "./stack";
+import { namedUser, type SeedFile } from "../emulator/tenants";
 
 /** The program every fleet stack runs: Global with offline IM off, Tag:OfflineIM granted to Tony Smith and Ann Beebe. */
 export const FLEET_PROGRAM = `import * as cp from "clientpolicy-as-code";
