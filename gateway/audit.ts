@@ -21,7 +21,7 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
 import type { RequestRecord } from "../server/api";
-import type { CommandResult, ShellArg, ShellCommand } from "./protocol";
+import type { CommandResult, ShellArg, ShellCommand } from "../api/powershell/protocol";
 
 const PATTERNS: Array<[RegExp, string]> = [
     [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, "$1[redacted]"],
@@ -156,7 +156,7 @@ export function auditLine(r: RequestRecord, now = new Date()): string {
         time: now.toISOString(), kind: "request", requestId: r.requestId, client: r.clientId === undefined ? null : b.text("client", r.clientId),
         remoteAddress: r.remoteAddress ?? null, tenant: r.tenantId === undefined ? null : b.text("tenant", r.tenantId),
         method: b.text("method", r.method), route: b.text("route", r.route), commandCount: r.commands.length,
-        // The display form of the commands (gateway/protocol.ts describeCommand); each command also has its own line.
+        // The display form of the commands (api/powershell/protocol.ts describeCommand); each command also has its own line.
         commands: r.commands.slice(0, 20).map((x, i) => b.text(`commands[${i}]`, x)),
         status: r.status ?? null, error: r.error === undefined ? null : b.text("error", r.error), durationMs: r.durationMs ?? null,
     };

@@ -32,7 +32,8 @@ import { currentRequest, type RequestRecord } from "../server/requestScope";
 import { TenantService } from "../server/tenant";
 import { renderPolicy } from "../server/views";
 import type { AuditContext, CommandAudit, CommandAuditSink } from "./audit";
-import { describeCommand, type CommandResult, type ShellCommand, type ShellError, type ShellRunner } from "./protocol";
+import { describeCommand, type CommandResult, type ShellCommand, type ShellError } from "../api/powershell/protocol";
+import type { ShellRunner } from "./shell";
 import { Ps } from "./commands";
 import type { SideStore } from "./sideStore";
 

@@ -1,5 +1,5 @@
 /**
- * The commands the gateway sends, built only here, as data (gateway/protocol.ts): a cmdlet name of the table
+ * The commands the gateway sends, built only here, as data (api/powershell/protocol.ts): a cmdlet name of the table
  * (api/powershell/table.ts) and typed parameter values. Nothing here writes PowerShell text: the shipped module's host
  * loop converts each value to its declared type and calls the cmdlet by splatting (api/powershell/binder.ts states the
  * conversions), so no value from a request can end a string or start another command. Each command is checked by the
@@ -12,7 +12,7 @@
 import { SETTINGS_BY_NAME, type WireValue } from "../api/catalogue";
 import { makeCommand } from "../api/powershell/binder";
 import { TYPE_OF_KIND } from "../api/powershell/table";
-import type { ShellArg, ShellCommand } from "./protocol";
+import type { ShellArg, ShellCommand } from "../api/powershell/protocol";
 
 const str = (value: string): ShellArg => ({ kind: "string", value });
 

@@ -1,7 +1,7 @@
 /**
  * Generates the PowerShell module the gateway ships (`gateway/module/ClientPolicyGateway.psm1`) from the settings
  * catalogue and the cmdlet table: the explicit projection of cmdlet objects to the wire form (never PowerShell's
- * default formatting) and the stdin/stdout host loop of the line protocol (gateway/protocol.ts).
+ * default formatting) and the stdin/stdout host loop of the line protocol (api/powershell/protocol.ts).
  *
  * The host loop evaluates no text as code. It takes commands as data, runs only the cmdlets of the table written into
  * the module from api/powershell/table.ts (the command to call comes from that table, never from the request),

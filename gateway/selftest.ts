@@ -5,7 +5,7 @@
  * gateway's module, their server's cmdlets and this package's catalogue line up, before any client connects.
  */
 import { SETTINGS, validateSetting } from "../api/catalogue";
-import type { ShellRunner } from "./protocol";
+import type { ShellRunner } from "./shell";
 import { Ps } from "./commands";
 
 /** One finding of the self-test. */

@@ -18,7 +18,8 @@ import type { Reply } from "../server/http";
 import { AuditLog, type CommandAudit } from "./audit";
 import { ShellTenant, type GatewayStats } from "./backend";
 import { verifySecret, type GatewayConfig } from "./config";
-import type { LineResult, ShellCommand, ShellRunner } from "./protocol";
+import type { LineResult, ShellCommand } from "../api/powershell/protocol";
+import type { ShellRunner } from "./shell";
 import { ShellPool } from "./shell";
 import { SideStore } from "./sideStore";
 

@@ -1,6 +1,6 @@
 /**
  * The shell runner: a pool of long-lived Management Shell processes fed {@link ShellRequest}s on stdin and answering
- * JSON lines (gateway/protocol.ts). Opening a Skype for Business session is slow and remote sessions are limited per
+ * JSON lines (api/powershell/protocol.ts). Opening a Skype for Business session is slow and remote sessions are limited per
  * user, so processes are kept and reused; one request runs in one process at a time. A process that exits, prints a
  * line that is not protocol, or answers another request id is killed and replaced, and its request fails with 503; a
  * process that does not answer within the timeout is killed and replaced, and its request fails with 504. Either way
@@ -9,7 +9,18 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { Errors } from "../server/errors";
-import { parseShellMessage, type LineResult, type ShellCommand, type ShellRequest, type ShellRunner } from "./protocol";
+import { parseShellMessage, type CommandResult, type LineResult, type ShellCommand, type ShellRequest } from "../api/powershell/protocol";
+
+/** What the gateway needs from a shell: run commands and get confirmed results. */
+export interface ShellRunner {
+    /**
+     * Runs `commands`; resolves with one result per command. Rejects with an `ApiError`: ServiceUnavailable (503) when
+     * the shell died or broke the protocol (it is replaced), GatewayTimeout (504) when it did not answer in time.
+     */
+    run(commands: ShellCommand[], opts?: { stopOnError?: boolean }): Promise<CommandResult[]>;
+    /** Stops every shell process. */
+    close(): Promise<void>;
+}
 
 /** How to start one shell process. */
 export interface ShellProcessSpec {

@@ -18,7 +18,7 @@ import { recordedFetch } from "./tenantApi";
 import { Routes } from "../api/contract";
 import { parseLine, type PsValue } from "../api/cmdlets";
 import { CMDLETS_BY_NAME, type ParamType } from "../api/powershell/table";
-import type { ShellArg, ShellCommand } from "../gateway/protocol";
+import type { ShellArg, ShellCommand } from "../api/powershell/protocol";
 
 /** A value as the argument of a parameter of `type` (what PowerShell's binder would make of the administrator's text). */
 function typedArg(type: ParamType | undefined, v: PsValue): ShellArg {

@@ -1,5 +1,5 @@
 /**
- * The stand-in Management Shell: a Node process speaking the gateway's line protocol (gateway/protocol.ts) exactly as
+ * The stand-in Management Shell: a Node process speaking the gateway's line protocol (api/powershell/protocol.ts) exactly as
  * the shipped module's `Start-CpShellHost` does, for tests and demos on machines without Windows PowerShell. Its
  * "Central Management Store" is a tenant emulator, reached over the emulator's tenant API (so several stand-in
  * processes of one pool share one server state, as sessions to one pool do).
@@ -26,7 +26,7 @@ import { OWNER_ANNOTATION, Routes } from "../api/contract";
 import { powerShellCategoryOf } from "../api/errors";
 import { BindError, bindCommand, type BoundCommand, type BoundValue } from "../api/powershell/binder";
 import { readClientPolicyFilter } from "../api/powershell/table";
-import { describeCommand, type LineResult, type ShellCommand, type ShellError, type ShellRequest } from "../gateway/protocol";
+import { describeCommand, type LineResult, type ShellCommand, type ShellError, type ShellRequest } from "../api/powershell/protocol";
 import { MODULE_VERSION } from "../gateway/module";
 
 // ---------------------------------------------------------------- arguments

@@ -1,5 +1,5 @@
 /**
- * The binder of the gateway's commands-as-data protocol (gateway/protocol.ts): checks one {@link ShellCommand} against
+ * The binder of the gateway's commands-as-data protocol (protocol.ts): checks one {@link ShellCommand} against
  * the cmdlet table (api/powershell/table.ts) and converts each value to its declared type. The gateway runs it before
  * sending; the stand-in shell runs it on what it receives; the shipped module's host loop (generated in
  * gateway/module.ts) implements the same checks in the same order with the same error texts (the templates below are
@@ -20,7 +20,7 @@
  * - `clientPolicyFilter` → the string `ClientPolicy -eq '<value>'` built by {@link clientPolicyFilter} (the module's
  *   twin doubles the same five single-quote characters).
  */
-import type { ShellArg, ShellCommand } from "../../gateway/protocol";
+import type { ShellArg, ShellCommand } from "./protocol";
 import {
     CMDLETS_BY_NAME, clientPolicyFilter, paramOf, TIMESPAN_PATTERN, UINT_MAX,
     type CmdletDef, type OutputForm, type ParamDef, type ParamType,

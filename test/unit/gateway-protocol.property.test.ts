@@ -16,7 +16,7 @@ import { bindCommand } from "../../api/powershell/binder";
 import { tokenize } from "../../api/powershell/tokenizer";
 import { clientPolicyFilter, quoteFilterLiteral, readClientPolicyFilter } from "../../api/powershell/table";
 import { renderModule } from "../../gateway/module";
-import type { ShellRequest } from "../../gateway/protocol";
+import type { ShellRequest } from "../../api/powershell/protocol";
 import { Ps } from "../../gateway/commands";
 
 /** Characters that end strings, start statements, expand or break lines in PowerShell, or end lines elsewhere. */

@@ -13,6 +13,22 @@ import * as ts from "typescript";
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The product's folders: what the package is built from, plus the emulator. */
 const PRODUCT = ["api", "provider", "server", "emulator", "gateway", "cli"];
+/**
+ * Which product part may import which other part (docs/development.md, "Map of the parts"): `api/` is the single
+ * source of truth and imports nothing of ours; the servers' rules live once in `server/`, which knows no backend;
+ * the provider never reaches a server; only the CLI's `gateway` command reaches the gateway.
+ */
+const PART_IMPORTS: Record<string, string[]> = {
+    api: [],
+    provider: ["api"],
+    server: ["api"],
+    emulator: ["api", "server"],
+    gateway: ["api", "server"],
+    cli: ["api", "provider", "gateway"],
+};
+/** The one CLI file allowed to import gateway/. */
+const CLI_GATEWAY_COMMAND = "cli/commands/gateway.ts";
+
 /** The folders that are not product code, each with the folders it may import besides product code. */
 const TOOLING: Record<string, string[]> = {
     testkit: ["testkit"],
@@ -115,6 +131,21 @@ describe("layers: imports point one way", () => {
     it("product code imports only product code", () => {
         const arrows = [...graph].flatMap(([from, targets]) =>
             PRODUCT.includes(topFolder(from)) ? [...targets].filter((t) => !PRODUCT.includes(topFolder(t))).map((t) => `${from} → ${t}`) : []);
+        assert.deepEqual(arrows, []);
+    });
+
+    it("each product part imports only the parts the map allows", () => {
+        const arrows = [...graph].flatMap(([from, targets]) => {
+            const part = topFolder(from);
+            const allowed = PART_IMPORTS[part];
+            if (!allowed) return [];
+            return [...targets].filter((t) => {
+                const to = topFolder(t);
+                if (to === part || !PRODUCT.includes(to)) return false;
+                if (to === "gateway" && part === "cli") return from !== CLI_GATEWAY_COMMAND;
+                return !allowed.includes(to);
+            }).map((t) => `${from} → ${t}`);
+        });
         assert.deepEqual(arrows, []);
     });
 

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { Routes } from "../../../api/contract";
 import { checkConfig, ConfigFileError, hashSecret, verifySecret } from "../../../gateway/config";
 import { redact } from "../../../gateway/audit";
-import type { ShellCommand } from "../../../gateway/protocol";
+import type { ShellCommand } from "../../../api/powershell/protocol";
 import { BindError, bindCommand } from "../../../api/powershell/binder";
 import { TEST_CLIENT_SECRET } from "../../../testkit/emulator";
 import { call, policyPath, recordedFetch } from "../../../testkit/tenantApi";

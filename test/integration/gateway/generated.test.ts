@@ -13,7 +13,7 @@ import { SETTINGS } from "../../../api/catalogue";
 import { clientPolicyFilter, CMDLET_TABLE, quoteFilterLiteral, readClientPolicyFilter } from "../../../api/powershell/table";
 import { renderRoleCapability, renderSessionConfiguration } from "../../../gateway/jea";
 import { MODULE_PATH, renderModule } from "../../../gateway/module";
-import { describeCommand } from "../../../gateway/protocol";
+import { describeCommand } from "../../../api/powershell/protocol";
 import { Ps, settingArgument } from "../../../gateway/commands";
 
 type Node = { type: string; hasError: boolean; text: string; descendantsOfType(t: string): Node[] };

@@ -5,7 +5,7 @@
  * - shell → gateway, once at start: `{"ready":true,"host":"<name>","module":"<version>"}`;
  * - gateway → shell: {@link ShellRequest} — commands as data (a cmdlet name from a fixed table and typed parameter
  *   values), run in order in the session. No PowerShell text is ever sent: the host converts each value to the
- *   parameter's declared type and calls the cmdlet by splatting (api/powershell/binder.ts states the rules);
+ *   parameter's declared type and calls the cmdlet by splatting (binder.ts states the rules);
  * - shell → gateway: {@link ShellResponse} — one result per command, each its projected output (an array of JSON
  *   objects made by `ConvertTo-CpPolicy`/`ConvertTo-CpUser`, never PowerShell's default formatting) or the error
  *   record's FullyQualifiedErrorId, category and message.
@@ -70,17 +70,6 @@ export type LineResult = CommandResult;
 export interface ShellResponse {
     id: number;
     results: CommandResult[];
-}
-
-/** What the gateway needs from a shell: run commands and get confirmed results. */
-export interface ShellRunner {
-    /**
-     * Runs `commands`; resolves with one result per command. Rejects with an `ApiError`: ServiceUnavailable (503) when
-     * the shell died or broke the protocol (it is replaced), GatewayTimeout (504) when it did not answer in time.
-     */
-    run(commands: ShellCommand[], opts?: { stopOnError?: boolean }): Promise<CommandResult[]>;
-    /** Stops every shell process. */
-    close(): Promise<void>;
 }
 
 /**
