@@ -37,6 +37,7 @@ import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "../../api/report";
 import { causeOf, publicText } from "./text";
 import { checkProgram } from "./typecheck";
+import { prepareCompiledRun, type CompiledRun } from "./compiledRun";
 import { CliError } from "../errors";
 
 /** Options of {@link runFleet}. */
@@ -56,6 +57,11 @@ export interface RunOptions {
     progress?: (line: string) => void;
     /** Tenants the repository declares without a stack: previewed against a throw-away backend (see the module comment). */
     newStacks?: readonly string[];
+}
+
+/** What the stacks of one fleet run use: the workspace their CLI runs in (the compiled program's run folder, or the project's). */
+interface FleetRun extends RunOptions {
+    stackWorkspace: LocalWorkspace;
 }
 
 /**
@@ -154,7 +160,7 @@ function kindOfError(e: unknown): ErrorKind {
 }
 
 /** The stack's configuration (`pulumi config --show-secrets`), its secret values handed to `onSecret` for masking. */
-async function stackConfig(stack: Stack, o: RunOptions): Promise<Record<string, string>> {
+async function stackConfig(stack: Stack, o: Pick<RunOptions, "onSecret">): Promise<Record<string, string>> {
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(await stack.getAllConfig())) {
         config[k] = v.value;
@@ -225,7 +231,7 @@ function failed(stack: string, started: number, kind: ErrorKind, message: string
     return { stack, status: "error", durationMs: Date.now() - started, error: { kind, message }, changes: [], suppressed: [], ...extra };
 }
 
-async function runOne(stackName: string, o: RunOptions): Promise<StackRun> {
+async function runOne(stackName: string, o: FleetRun): Promise<StackRun> {
     const started = Date.now();
     const events: EventLike[] = [];
     const seen: EventLike[] = [];
@@ -235,7 +241,7 @@ async function runOne(stackName: string, o: RunOptions): Promise<StackRun> {
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, o.timeoutMs);
     const projectDir = o.workspace.workDir;
     try {
-        const stack = await Stack.select(stackName, o.workspace);
+        const stack = await Stack.select(stackName, o.stackWorkspace);
         let changes: Change[];
         const refresh = () => stack.previewRefresh({ onEvent, signal: controller.signal, runProgram: true });
         if (o.mode === "drift") {
@@ -284,7 +290,7 @@ async function runOne(stackName: string, o: RunOptions): Promise<StackRun> {
         return { report: { ...t, status: statusOf(t) }, tenantKey, tenantPolicies, managed: managedIdentities(seen) };
     } catch (e) {
         // The secrets are masked before any message of this stack is shown; a config that cannot be read masks nothing.
-        const config = await stackConfig(await Stack.select(stackName, o.workspace), o).catch(() => undefined);
+        const config = await stackConfig(await Stack.select(stackName, o.stackWorkspace), o).catch(() => undefined);
         const messages = [...errorMessages(events)];
         const err = e as { stderr?: string; message?: string };
         if (messages.length === 0) messages.push(err.stderr || err.message || String(e));
@@ -408,26 +414,43 @@ function addUnmanaged(runs: StackRun[]): void {
 }
 
 /**
- * Type-checks the fleet's program once ({@link checkProgram}) and, when it passes, makes every stack's run
- * transpile-only (`PULUMI_NODEJS_TRANSPILE_ONLY=true`, read by @pulumi/pulumi's runner under any language host).
+ * Type-checks the fleet's program once ({@link checkProgram}) and, when it passes, prepares how every stack runs it:
+ * its emitted JavaScript in a run folder (cli/report/compiledRun.ts), whose workspace is returned, so no stack loads
+ * TypeScript; where that does not apply (an ES module package), transpile-only (`PULUMI_NODEJS_TRANSPILE_ONLY=true`,
+ * read by @pulumi/pulumi's runner under any language host), which is also how new tenants' previews run.
  * Type errors stop the fleet before any stack runs: one error naming each file and line, not one per stack.
  * When the check cannot run (no TypeScript found from the program), the stacks type-check themselves as before.
  */
-export function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progress">, stackCount: number): void {
+export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progress">, stackCount: number): Promise<{ workspace: LocalWorkspace; compiled?: CompiledRun }> {
     const env = o.workspace.envVars;
     const started = Date.now();
-    const r = checkProgram(o.workspace.workDir, { ...process.env, ...env });
+    const r = checkProgram(o.workspace.workDir, { ...process.env, ...env }, true);
     // TypeScript, compiled for the check, goes to the shared compile cache before the first program loads it.
     compileCache.flushCompileCache?.();
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     if (r.kind === "errors") {
         throw new CliError(`the program does not type-check (${r.entry}, checked once for ${stackCount} stack(s); no stack was run):\n${r.text}`);
     }
-    if (r.kind === "ok") {
-        env.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
-        o.progress?.(`program ${r.entry} type-checked once (${r.files} file(s), TypeScript ${r.typescript}, ${took}); stacks run transpile-only`);
-    } else if (r.kind === "unavailable") {
+    if (r.kind === "unavailable") {
         o.progress?.(`program not type-checked up front (${r.reason}); every stack type-checks it`);
+        return { workspace: o.workspace };
+    }
+    if (r.kind !== "ok") return { workspace: o.workspace };
+    env.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
+    const checked = `program ${r.entry} type-checked once (${r.files} file(s), TypeScript ${r.typescript}, ${took})`;
+    if (!r.emitted) {
+        o.progress?.(`${checked}; stacks run transpile-only`);
+        return { workspace: o.workspace };
+    }
+    const compiled = prepareCompiledRun(o.workspace.workDir, path.resolve(o.workspace.workDir, r.entry), r.emitted);
+    try {
+        const workspace = await LocalWorkspace.create({ workDir: compiled.workDir, envVars: { ...env }, pulumiCommand: o.workspace.pulumiCommand });
+        workspace.selectStack = async () => {};
+        o.progress?.(`${checked}; stacks run its compiled JavaScript (${path.relative(o.workspace.workDir, compiled.workDir)}, removed at the end)`);
+        return { workspace, compiled };
+    } catch (e) {
+        compiled.dispose();
+        throw e;
     }
 }
 
@@ -435,7 +458,9 @@ export function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progress">,
 export async function runFleet(o: RunOptions): Promise<TenantReport[]> {
     const newStacks = new Set(o.newStacks ?? []);
     const names = [...o.stacks, ...newStacks];
-    if (names.length > 0) checkFleetProgram(o, names.length);
+    if (names.length === 0) return [];
+    const { workspace: stackWorkspace, compiled } = await checkFleetProgram(o, names.length);
+    const fleet: FleetRun = { ...o, stackWorkspace };
     const results: StackRun[] = new Array(names.length);
     const running = new Set<string>();
     let next = 0;
@@ -446,14 +471,18 @@ export async function runFleet(o: RunOptions): Promise<TenantReport[]> {
             const name = names[i];
             running.add(name);
             o.progress?.(`[${done}/${names.length}] ${newStacks.has(name) ? "new tenant (preview on a throw-away backend)" : o.mode} ${name} started (running: ${[...running].join(", ")})`);
-            results[i] = newStacks.has(name) ? { report: await runNew(name, o) } : await runOne(name, o);
+            results[i] = newStacks.has(name) ? { report: await runNew(name, o) } : await runOne(name, fleet);
             running.delete(name);
             done++;
             const r = results[i].report;
             o.progress?.(`[${done}/${names.length}] ${name}: ${r.status}${r.error ? ` (${r.error.kind})` : r.changes.length ? ` (${r.changes.length} change(s))` : ""} in ${(r.durationMs / 1000).toFixed(1)} s`);
         }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, names.length)) }, worker));
+    try {
+        await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, names.length)) }, worker));
+    } finally {
+        compiled?.dispose();
+    }
     addUnmanaged(results);
     return results.map((r) => r.report);
 }

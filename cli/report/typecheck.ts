@@ -21,8 +21,12 @@ import { parse as parseYaml } from "yaml";
 
 /** The outcome of {@link checkProgram}. */
 export type CheckResult =
-    /** The program type-checks; stacks can run transpile-only. */
-    | { kind: "ok"; entry: string; files: number; typescript: string }
+    /**
+     * The program type-checks; stacks can run transpile-only. `emitted` (when asked for with `emit`) is the
+     * JavaScript of every checked file, by absolute source path, with an inline source map; absent when the program
+     * is an ES module package (its files need Node's ESM loader, which a CommonJS extension hook cannot serve).
+     */
+    | { kind: "ok"; entry: string; files: number; typescript: string; emitted?: Map<string, string> }
     /** Type errors, formatted `file(line,col): error TSnnnn: message` with paths relative to the project. */
     | { kind: "errors"; entry: string; diagnostics: string[]; text: string }
     /** Nothing to check here (a JavaScript program, `typescript: false`, or the user chose transpile-only). */
@@ -48,6 +52,15 @@ function projectSettings(projectDir: string): { typescript: boolean; tsconfig?: 
         tsconfig: typeof options.tsconfig === "string" ? options.tsconfig : undefined,
         main: typeof doc.main === "string" ? doc.main : undefined,
     };
+}
+
+/** Whether the package.json that governs `dir` declares `"type": "module"` (its .ts files are ES modules). */
+function isModulePackage(dir: string): boolean {
+    for (let d = dir; ; d = path.dirname(d)) {
+        const pkg = path.join(d, "package.json");
+        if (isFile(pkg)) return (JSON.parse(fs.readFileSync(pkg, "utf8")) as { type?: unknown }).type === "module";
+        if (path.dirname(d) === d) return false;
+    }
 }
 
 function isFile(p: string): boolean {
@@ -144,7 +157,7 @@ function compilerOptions(ts: TS, tsPath: string, tsNode: ReturnType<typeof runne
  * Type-checks the fleet's program in `projectDir` once. `PULUMI_NODEJS_TRANSPILE_ONLY` set by the user (either
  * value) or a tsconfig with `noCheck` means the user chose how the runs check: nothing is checked here.
  */
-export function checkProgram(dir: string, env: NodeJS.ProcessEnv = process.env): CheckResult {
+export function checkProgram(dir: string, env: NodeJS.ProcessEnv = process.env, emit = false): CheckResult {
     const projectDir = path.resolve(dir);
     const settings = projectSettings(projectDir);
     if (!settings.typescript) return { kind: "skipped", reason: "Pulumi.yaml sets runtime.options.typescript: false" };
@@ -174,14 +187,27 @@ export function checkProgram(dir: string, env: NodeJS.ProcessEnv = process.env):
         const text = (e as Error).message;
         return { kind: "errors", entry: path.relative(projectDir, entry), diagnostics: [text], text };
     }
-    const program = ts.createProgram({ rootNames: [entry], options: { ...options, noEmit: true } });
+    // Emitting changes only output options: ts-node's own emit settings (outDir `$$ts-node$$`, no declarations) with
+    // the source map inlined, so each file's JavaScript carries its map; the diagnostics are the same.
+    const emitOptions = { ...options, noEmit: false, sourceMap: false, inlineSourceMap: true, inlineSources: true, declaration: false, declarationMap: false, emitDeclarationOnly: false };
+    const program = ts.createProgram({ rootNames: [entry], options: emit ? emitOptions : { ...options, noEmit: true } });
     const inNodeModules = /[\\/]node_modules[\\/]/;
     const files = program.getSourceFiles().filter((f) => !f.isDeclarationFile && !inNodeModules.test(f.fileName));
     const all: import("typescript").Diagnostic[] = [...configErrors, ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
     for (const f of files) all.push(...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f));
     const ignored = new Set([...TS_NODE_IGNORED, ...String(env.TS_NODE_IGNORE_DIAGNOSTICS ?? "").split(",").map((s) => Number(s.trim())).filter((n) => n > 0)]);
     const errors = all.filter((d) => !ignored.has(d.code) && d.category === ts.DiagnosticCategory.Error);
-    if (errors.length === 0) return { kind: "ok", entry: path.relative(projectDir, entry), files: files.length, typescript: ts.version };
+    if (errors.length === 0) {
+        const ok = { kind: "ok" as const, entry: path.relative(projectDir, entry), files: files.length, typescript: ts.version };
+        if (!emit || isModulePackage(programDir)) return ok;
+        const emitted = new Map<string, string>();
+        const result = program.emit(undefined, (fileName, text, _bom, _onError, sources) => {
+            if (/\.[mc]?js$/.test(fileName) && sources?.length === 1) emitted.set(path.resolve(sources[0].fileName), fileName.endsWith(".mjs") ? "" : text);
+        });
+        // A file that could not be emitted, or emitted as an ES module (.mts), leaves the runs to ts-node, as before.
+        if (result.emitSkipped || files.some((f) => !emitted.get(path.resolve(f.fileName)))) return ok;
+        return { ...ok, emitted };
+    }
     const host = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => projectDir, getNewLine: () => "\n" };
     const diagnostics = errors.map((d) => ts.formatDiagnostics([d], host).trimEnd());
     return { kind: "errors", entry: path.relative(projectDir, entry), diagnostics, text: diagnostics.join("\n") };

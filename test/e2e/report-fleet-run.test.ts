@@ -1,7 +1,7 @@
 /**
  * How a fleet run executes, end to end with the real Pulumi CLI and a real emulator: the program is type-checked once
- * before any stack runs (a type error fails the run once, naming file and line), every stack then runs transpile-only,
- * and the processes of a run (the `clientpolicy` process, each program, each dynamic-provider host) share Node's
+ * before any stack runs (a type error fails the run once, naming file and line), every stack then runs its emitted
+ * JavaScript (no TypeScript loaded) as if in the project folder, and the processes of a run (the `clientpolicy` process, each program, each dynamic-provider host) share Node's
  * compile cache without rejecting each other's entries.
  *
  * The rejection counter: Node writes a compile-cache entry back to disk when it is new or was rejected (compiled under
@@ -24,15 +24,22 @@ const SECRET = "fleet-secret-" + crypto.randomBytes(6).toString("hex");
 const STACKS = ["r1", "r2"];
 
 /**
- * The fleet's program, with a probe: each run writes the `PULUMI_NODEJS_TRANSPILE_ONLY` it was started with to
- * `$FLEET_PROBE_DIR/<stack>`, so the test sees how every stack's program was loaded.
+ * The fleet's program, with a probe: each run writes to `$FLEET_PROBE_DIR/<stack>` how it was loaded (the runner's
+ * TypeScript switch, whether ts-node is registered) and where it runs (`__filename`, the working directory), and
+ * reads a file next to itself by `__dirname` as the config-repo programs do.
  */
 const PROGRAM = `import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as cp from "clientpolicy-as-code";
 if (process.env.FLEET_PROBE_DIR) {
-    fs.writeFileSync(path.join(process.env.FLEET_PROBE_DIR, pulumi.getStack()), String(process.env.PULUMI_NODEJS_TRANSPILE_ONLY));
+    fs.writeFileSync(path.join(process.env.FLEET_PROBE_DIR, pulumi.getStack()), JSON.stringify({
+        typescript: process.env.PULUMI_NODEJS_TYPESCRIPT ?? null,
+        tsNode: (process as unknown as Record<symbol, unknown>)[Symbol.for("ts-node.register.instance")] !== undefined,
+        filename: __filename,
+        cwd: process.cwd(),
+        nextToIt: fs.existsSync(path.join(__dirname, "Pulumi.yaml")),
+    }));
 }
 new cp.ClientPolicy("global", { identity: "Global", enableIMAutoArchiving: false });
 `;
@@ -95,11 +102,17 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
         }
     });
 
-    it("a program that type-checks: every stack runs transpile-only", async () => {
+    it("a program that type-checks: every stack runs its compiled JavaScript in the project folder, no TypeScript loaded, nothing left behind", async () => {
+        const before = fs.readdirSync(fleet.workDir).sort();
         const r = await report({ FLEET_PROBE_DIR: probe }, "--mode", "plan", "--all");
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stderr, /program index\.ts type-checked once .* stacks run transpile-only/);
-        for (const s of STACKS) assert.equal(fs.readFileSync(path.join(probe, s), "utf8"), "true", `${s} ran transpile-only`);
+        assert.match(r.stderr, /program index\.ts type-checked once .* stacks run its compiled JavaScript/);
+        const project = fs.realpathSync(fleet.workDir);
+        for (const s of STACKS) {
+            const seen = JSON.parse(fs.readFileSync(path.join(probe, s), "utf8")) as Record<string, unknown>;
+            assert.deepEqual(seen, { typescript: null, tsNode: false, filename: path.join(project, "index.ts"), cwd: project, nextToIt: true }, `${s}: how its program ran`);
+        }
+        assert.deepEqual(fs.readdirSync(fleet.workDir).sort(), before, "the run folder is removed, nothing else written to the project");
     });
 
     it("the processes of a run accept each other's compile-cache entries: a second run rewrites none", async () => {
