@@ -11,7 +11,8 @@
  * changes into the folder Pulumi gives the project's program and loads every source file under its own path, so
  * `__dirname`, relative imports and file reads, resource names and URNs, and the serialized provider (a `require()`
  * of the installed package) are what a `pulumi preview` in the project folder has. The folder is removed when the
- * run ends (and `.clientpolicy/` with it when the run made it).
+ * run ends (and `.clientpolicy/` with it when the run made it). A run that was killed cannot remove its folder, so each
+ * folder records the process that made it (`owner.pid`) and the next run removes the folders whose process is gone.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -25,6 +26,46 @@ export interface CompiledRun {
     /** The work dir for the stacks' CLI runs (holds the derived Pulumi.yaml). */
     workDir: string;
     dispose(): void;
+}
+
+/** The file in a run folder naming the process (pid and start time) that made it. */
+const OWNER_FILE = "owner.pid";
+
+/** Whether process `pid` is alive (signal 0 checks without sending; EPERM means it exists under another user). */
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/**
+ * Removes the run folders under `runs` left by runs that were killed (their owner process is gone). A folder without
+ * an owner file is being written by a run that just made it, or is not ours: it is left alone.
+ */
+export function removeAbandonedRuns(runs: string): string[] {
+    let entries: string[];
+    try {
+        entries = fs.readdirSync(runs).filter((e) => e.startsWith("run-"));
+    } catch {
+        return [];
+    }
+    const removed: string[] = [];
+    for (const entry of entries) {
+        const dir = path.join(runs, entry);
+        let pid: number;
+        try {
+            pid = Number.parseInt(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"), 10);
+        } catch {
+            continue;
+        }
+        if (!Number.isSafeInteger(pid) || pid <= 0 || alive(pid)) continue;
+        fs.rmSync(dir, { recursive: true, force: true });
+        removed.push(dir);
+    }
+    return removed;
 }
 
 /** The project's settings file, parsed. */
@@ -68,7 +109,9 @@ export function prepareCompiledRun(projectDir: string, entry: string, emitted: R
     const runs = path.join(projectDir, RUNS_FOLDER);
     const madeRuns = !fs.existsSync(runs);
     fs.mkdirSync(runs, { recursive: true });
+    removeAbandonedRuns(runs);
     const workDir = fs.mkdtempSync(path.join(runs, "run-"));
+    fs.writeFileSync(path.join(workDir, OWNER_FILE), `${process.pid}\n`);
     const dispose = () => {
         fs.rmSync(workDir, { recursive: true, force: true });
         if (madeRuns) {

@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { RUNS_FOLDER, prepareCompiledRun, programCwd } from "../../cli/report/compiledRun";
+import { spawnSync } from "node:child_process";
+import { RUNS_FOLDER, prepareCompiledRun, programCwd, removeAbandonedRuns } from "../../cli/report/compiledRun";
 
 describe("report: the compiled program's run folder", () => {
     let project: string;
@@ -50,5 +51,30 @@ describe("report: the compiled program's run folder", () => {
         assert.equal(programCwd(project, undefined), project);
         assert.equal(programCwd(project, "src"), path.join(project, "src"));
         assert.equal(programCwd(project, "src/index.ts"), path.join(project, "src"));
+    });
+
+    it("a run removes the folders of killed runs (owner process gone) and keeps live runs' and unowned folders", () => {
+        const runs = path.join(project, RUNS_FOLDER);
+        const made = (name: string, pid?: number) => {
+            const dir = path.join(runs, name);
+            fs.mkdirSync(dir, { recursive: true });
+            if (pid !== undefined) fs.writeFileSync(path.join(dir, "owner.pid"), `${pid}\n`);
+            return dir;
+        };
+        // A pid that surely ended: a child process that has exited and been reaped.
+        const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+        const killed = made("run-killed", gone);
+        const live = made("run-live", process.pid);
+        const unowned = made("run-starting");
+        const run = prepareCompiledRun(project, path.join(project, "index.ts"), new Map([[path.join(project, "index.ts"), "exports.x = 1;\n"]]));
+        try {
+            assert.equal(fs.existsSync(killed), false, "the killed run's folder is removed");
+            assert.equal(fs.existsSync(live), true, "a live run's folder stays");
+            assert.equal(fs.existsSync(unowned), true, "a folder without an owner stays");
+            assert.equal(fs.readFileSync(path.join(run.workDir, "owner.pid"), "utf8"), `${process.pid}\n`);
+            assert.deepEqual(removeAbandonedRuns(runs), [], "nothing else to remove");
+        } finally {
+            run.dispose();
+        }
     });
 });
