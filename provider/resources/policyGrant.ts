@@ -8,6 +8,9 @@
  * be granted, or that was unassigned or re-granted outside this resource (seen by refresh), is missing from both, so
  * the next diff shows a change and the next `up` grants exactly the missing users. Nothing is ever replaced: changing
  * the policy re-grants in place, because create-before-delete would leave users unassigned in between.
+ *
+ * Inputs hold `users` keyed by user (provider/resources/grantUsers.ts), so `preview --diff` names the users added and
+ * removed; outputs keep the list the class documents.
  */
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,6 +23,7 @@ import {
     takenBackReason, warn, withInstance,
 } from "../ownership";
 import { stackInstance } from "./stackInstance";
+import { keyedUsers, userEntries, userKey, userValues } from "./grantUsers";
 import { checkWithTenant, tenantClient, tenantClientForCheck } from "../runtime";
 import { engineLog, resourceUrn } from "../diagnostics";
 import {
@@ -96,7 +100,7 @@ export class PolicyGrant extends pulumi.dynamic.Resource {
         });
         const keys = new Map<string, string>();
         for (const spelling of spellings) {
-            const key = `user:${spellingKey(spelling)}`;
+            const key = `user:${userKey(spelling)}`;
             keys.set(key, spelling);
             const other = declareInProgram(key, name);
             if (other !== undefined && !problem) problem = clash(spelling, name, other);
@@ -125,18 +129,15 @@ export class PolicyGrant extends pulumi.dynamic.Resource {
 
 // ---------------------------------------------------------------- typed inputs and state
 
-/** Trimmed spelling folded by the one identity rule (`foldIdentity`): the tenant matches identity forms case-insensitively. */
-function spellingKey(s: string): string {
-    return foldIdentity(s.trim());
-}
-
 /** Canonical inputs of a grant. */
 export interface PolicyGrantInputs {
     /** The tag policy (`Tag:<name>`). */
     readonly policy: PolicyIdentity;
     readonly mode: "user" | "users";
-    /** Trimmed spellings in program order. */
+    /** Trimmed spellings: in program order from a list, in key order from the stored keyed shape. */
     readonly spellings: readonly string[];
+    /** The property each spelling came from, for errors: `user`, `users[3]`, or `users["SIP:A@…"]` from the keyed shape. */
+    readonly fields: readonly string[];
     /** The owner id to record (with the stack instance; see provider/ownership.ts). */
     readonly owner?: string;
     readonly adopt?: boolean;
@@ -200,12 +201,12 @@ export function parseInputs(news: Record<string, unknown>, olds: Record<string, 
     const owner = ownerOf(props, inputs);
     const declaredIn = parseDeclaredIn(props.declaredIn);
     if (declaredIn) inputs.declaredIn = declaredIn;
-    // An empty list that the previous inputs hold too came from the tenant (a refresh recorded that every user was
-    // unassigned; `ignoreChanges: ["users"]` then keeps it), not from the program.
-    const emptyInState = Array.isArray(olds.users) && olds.users.length === 0;
+    // An empty set that the previous inputs hold too came from the tenant (a refresh recorded that every user was
+    // unassigned; `ignoreChanges: ["users"]` then keeps it), not from the program. Either shape (see grantUsers.ts).
+    const emptyInState = userValues(olds.users)?.length === 0;
     const noUsers = (props.users === undefined || props.users === null) && (props.user === undefined || props.user === null);
     if (emptyInState && noUsers) props.users = [];
-    const emptyFromTenant = emptyInState && Array.isArray(props.users) && props.users.length === 0;
+    const emptyFromTenant = emptyInState && userValues(props.users)?.length === 0;
     const adopt = checkOptionalBoolean(props, "adopt", failures);
     if (adopt !== undefined) inputs.adopt = adopt;
 
@@ -220,6 +221,7 @@ export function parseInputs(news: Record<string, unknown>, olds: Record<string, 
     }
 
     let spellings: string[] | undefined;
+    let fields: string[] = [];
     const hasUser = props.user !== undefined && props.user !== null;
     const hasUsers = props.users !== undefined && props.users !== null;
     if (hasUser === hasUsers) {
@@ -231,38 +233,45 @@ export function parseInputs(news: Record<string, unknown>, olds: Record<string, 
         const reason = isUnknown(props.user) ? undefined : identityProblem(props.user);
         if (reason) failures.push({ property: "user", reason });
         else if (isUnknown(props.user)) inputs.user = props.user;
-        else spellings = [(inputs.user = (props.user as string).trim()) as string];
+        else { spellings = [(inputs.user = (props.user as string).trim()) as string]; fields = ["user"]; }
     } else if (isUnknown(props.users)) {
         inputs.users = props.users;
-    } else if (!Array.isArray(props.users)) {
-        failures.push({ property: "users", reason: `must be a list of user identities, got ${show(props.users)}` });
-    } else if (props.users.length === 0 && !emptyFromTenant) {
-        failures.push({ property: "users", reason: "must list at least one user (an empty grant grants nobody); remove the PolicyGrant instead" });
     } else {
-        const seen = new Map<string, number>();
-        const list: unknown[] = [];
-        let unknown = false;
-        props.users.forEach((u, i) => {
-            if (isUnknown(u)) { list.push(u); unknown = true; return; }
-            const reason = identityProblem(u);
-            if (reason) { failures.push(failureAt(`users[${i}]`, reason)); return; }
-            const spelling = (u as string).trim();
-            const first = seen.get(spellingKey(spelling));
-            if (first !== undefined) {
-                failures.push(failureAt(`users[${i}]`, `duplicates users[${first}] (${show(props.users![first as never])}); list each user once`));
-                return;
+        // The program's list, or the keyed shape stored by an earlier check() (see grantUsers.ts).
+        const entries = userEntries(props.users);
+        if (!entries) {
+            failures.push({ property: "users", reason: `must be a list of user identities, got ${show(props.users)}` });
+        } else if (entries.length === 0 && !emptyFromTenant) {
+            failures.push({ property: "users", reason: "must list at least one user (an empty grant grants nobody); remove the PolicyGrant instead" });
+        } else {
+            const seen = new Map<string, [string, unknown]>();
+            const list: unknown[] = [];
+            let unknown = false;
+            for (const [field, u] of entries) {
+                if (isUnknown(u)) { list.push(u); unknown = true; continue; }
+                const reason = identityProblem(u);
+                if (reason) { failures.push(failureAt(field, reason)); continue; }
+                const spelling = (u as string).trim();
+                const first = seen.get(userKey(spelling));
+                if (first !== undefined) {
+                    failures.push(failureAt(field, `duplicates ${first[0]} (${show(first[1])}); list each user once`));
+                    continue;
+                }
+                seen.set(userKey(spelling), [field, u]);
+                list.push(spelling);
+                fields.push(field);
             }
-            seen.set(spellingKey(spelling), i);
-            list.push(spelling);
-        });
-        inputs.users = list;
-        if (!unknown) spellings = list as string[];
+            // Keyed by user, so the engine's diff of stored and new inputs names users, not positions. A value known
+            // only after apply has no key yet: the list stays a list until it is known.
+            inputs.users = unknown ? list : keyedUsers(list as string[]);
+            if (!unknown) spellings = list as string[];
+        }
     }
     const mode = hasUser ? "user" as const : "users" as const;
     const control = { owner, adopt, declaredIn, ...(emptyFromTenant ? { emptyFromTenant } : {}) };
-    const parsed = policy && spellings && failures.length === 0 ? { policy, mode, spellings, ...control } : undefined;
+    const parsed = policy && spellings && failures.length === 0 ? { policy, mode, spellings, fields, ...control } : undefined;
     // The ownership checks need the users, not the policy: a policy name not known yet (an output) never skips them.
-    const partial = spellings && !isUnknown(props.adopt) ? { policy: policy ?? UNKNOWN_POLICY, mode, spellings, ...control } : undefined;
+    const partial = spellings && !isUnknown(props.adopt) ? { policy: policy ?? UNKNOWN_POLICY, mode, spellings, fields, ...control } : undefined;
     return { inputs, parsed, partial, failures };
 }
 
@@ -291,11 +300,11 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     }
     tenantClientForCheck(failures);
     if (!parsed || failures.length > 0) return { inputs, failures };
-    const property = (i: number) => (parsed.mode === "user" ? "user" : `users[${i}]`);
+    const property = (i: number) => parsed.fields[i];
     // The engine passes the previous *inputs* as olds: users already declared there were checked by an earlier
     // deployment, so an unchanged grant costs no call (update() still resolves whatever it writes).
-    const declaredBefore = new Set(requested(olds ?? {}).map(spellingKey));
-    const positions = parsed.spellings.map((s, i) => [s, i] as const).filter(([s]) => !declaredBefore.has(spellingKey(s)));
+    const declaredBefore = new Set(requested(olds ?? {}).map(userKey));
+    const positions = parsed.spellings.map((s, i) => [s, i] as const).filter(([s]) => !declaredBefore.has(userKey(s)));
     if (positions.length === 0) return { inputs, failures };
     const resolution = await checkWithTenant(failures, (client) =>
         resolve(client, positions.map(([s]) => s), new Map(), parsed.policy, parsed.owner, parsed.adopt === true, parsed.declaredIn));
@@ -316,14 +325,14 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
 
 // ---------------------------------------------------------------- diff
 
-/** The requested spellings of a grant (outputs or inputs), in order. */
+/** The requested spellings of a grant (outputs, or inputs of either shape). */
 export function requested(props: Record<string, unknown>): string[] {
     if (typeof props.user === "string") return [props.user];
-    return Array.isArray(props.users) ? props.users.filter((u): u is string => typeof u === "string") : [];
+    return (userValues(props.users) ?? []).filter((u): u is string => typeof u === "string");
 }
 
 function spellingSet(props: Record<string, unknown>): Set<string> {
-    return new Set(requested(props).map(spellingKey));
+    return new Set(requested(props).map(userKey));
 }
 
 /**
@@ -378,7 +387,7 @@ interface Resolution {
 async function resolve(client: TenantClient, spellings: readonly string[], known: ReadonlyMap<string, ResolvedUser>,
     policy: PolicyIdentity, owner: string | undefined, adopt: boolean, declaredIn?: DeclaredIn): Promise<Resolution> {
     const users: Array<ResolvedUser | undefined> = spellings.map((s) => {
-        const cached = known.get(spellingKey(s));
+        const cached = known.get(userKey(s));
         return cached ? { ...cached, requestedAs: s } : undefined;
     });
     const missing = spellings.map((s, i) => [s, i] as const).filter(([, i]) => !users[i]);
@@ -436,7 +445,7 @@ async function resolveForWrite(client: TenantClient, inputs: PolicyGrantInputs, 
         warn(takenBackWarning(inputs.policy, inputs.owner!, alreadyMine.map((i) => inputs.spellings[i]), "this run takes them back"));
     }
     if (problems.length > 0) {
-        const where = (i: number) => (inputs.mode === "user" ? "user" : `users[${i}]`);
+        const where = (i: number) => inputs.fields[i];
         throw new ValidationError(`${problems.length} user identit${problems.length === 1 ? "y" : "ies"} could not be granted, nothing was changed:\n  ` +
             problems.map((p) => `${where(p.index)}: ${p.reason}`).join("\n  "), { code: "UserResolution", target: "users" });
     }
@@ -551,7 +560,7 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
     // stack instances): every kept assignment is re-stamped under it, or a later unassign (which only touches this
     // owner's assignments) would skip them, and a later stack reusing the old name could take them.
     const ownerChanged = inputs.owner !== undefined && state.owner !== inputs.owner;
-    const known = new Map(state.resolved.map((u) => [spellingKey(u.requestedAs), u]));
+    const known = new Map(state.resolved.map((u) => [userKey(u.requestedAs), u]));
     const wanted = await resolveForWrite(client, inputs, known);
 
     const wantedIds = new Set(wanted.map((u) => u.id));
@@ -657,8 +666,9 @@ export async function read(id: string, props: Record<string, unknown> = {}): Pro
     }
     if (typeof props.adopt === "boolean") inputs.adopt = props.adopt;
     if (outs.user !== undefined) inputs.user = outs.user;
-    // Nobody left: an empty list, which check() recognises as the tenant's (drift) rather than the program's.
-    else inputs.users = outs.users ?? [];
+    // Keyed, as check() stores it (so a refresh also brings state from before the keyed shape to it). Nobody left: an
+    // empty set, which check() recognises as the tenant's (drift) rather than the program's.
+    else inputs.users = keyedUsers((outs.users as string[] | undefined) ?? []);
     return { id, props: outs, inputs };
 }
 
