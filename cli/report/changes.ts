@@ -12,7 +12,7 @@
  */
 import { foldIdentity } from "../../api/identity";
 import { CHECKS_SKIPPED, type SkipReason } from "../../provider/runtime";
-import { isKeyedUsers, userValues } from "../../provider/resources/grantUsers";
+import { isKeyedUsers, listedUsers } from "../../provider/resources/grantUsers";
 import type { Change, ChangeKind, ChangeOp, PropertyChange } from "./model";
 
 /**
@@ -106,7 +106,7 @@ export function diffProperties(before: Record<string, unknown> | undefined, afte
         if (only && only.length > 0 && !only.includes(key) && !(key === "resolvedUsers" && only.includes("users"))) continue;
         // A grant's `users` is stored keyed by user (grantUsers.ts), or as a list by state from before that shape:
         // both are the same set of spellings.
-        const members = (v: unknown) => (key === "users" && isKeyedUsers(v) ? userValues(v) : v);
+        const members = (v: unknown) => (key === "users" && isKeyedUsers(v) ? listedUsers(v) : v);
         let b = present(members(before?.[key]));
         let a = present(members(after?.[key]));
         let path = key;

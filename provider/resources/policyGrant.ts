@@ -23,7 +23,7 @@ import {
     takenBackReason, warn, withInstance,
 } from "../ownership";
 import { stackInstance } from "./stackInstance";
-import { keyedUsers, userEntries, userKey, userValues } from "./grantUsers";
+import { SECRET_SIG, keyedUsers, listedUsers, userEntries, userKey } from "./grantUsers";
 import { checkWithTenant, tenantClient, tenantClientForCheck } from "../runtime";
 import { engineLog, resourceUrn } from "../diagnostics";
 import {
@@ -179,6 +179,8 @@ function identityProblem(v: unknown): string | undefined {
         return `must be a user identity (SIP address, UPN, DOMAIN\\logon, display name or object id), got ${show(v)}`;
     }
     if (v.includes("*")) return `wildcards are not accepted (got ${show(v)}): list the users explicitly`;
+    // Users are stored as object keys (grantUsers.ts), and an object with this key is a secret to the engine.
+    if (v.trim() === SECRET_SIG) return `${show(v)} is Pulumi's marker of a secret value and cannot name a user`;
     // The tenant refuses the same (api/identity.ts); found here, the preview already says so.
     return controlCharacterProblem(v);
 }
@@ -203,10 +205,10 @@ export function parseInputs(news: Record<string, unknown>, olds: Record<string, 
     if (declaredIn) inputs.declaredIn = declaredIn;
     // An empty set that the previous inputs hold too came from the tenant (a refresh recorded that every user was
     // unassigned; `ignoreChanges: ["users"]` then keeps it), not from the program. Either shape (see grantUsers.ts).
-    const emptyInState = userValues(olds.users)?.length === 0;
+    const emptyInState = listedUsers(olds.users)?.length === 0;
     const noUsers = (props.users === undefined || props.users === null) && (props.user === undefined || props.user === null);
     if (emptyInState && noUsers) props.users = [];
-    const emptyFromTenant = emptyInState && userValues(props.users)?.length === 0;
+    const emptyFromTenant = emptyInState && listedUsers(props.users)?.length === 0;
     const adopt = checkOptionalBoolean(props, "adopt", failures);
     if (adopt !== undefined) inputs.adopt = adopt;
 
@@ -328,7 +330,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
 /** The requested spellings of a grant (outputs, or inputs of either shape). */
 export function requested(props: Record<string, unknown>): string[] {
     if (typeof props.user === "string") return [props.user];
-    return (userValues(props.users) ?? []).filter((u): u is string => typeof u === "string");
+    return (listedUsers(props.users) ?? []).filter((u): u is string => typeof u === "string");
 }
 
 function spellingSet(props: Record<string, unknown>): Set<string> {

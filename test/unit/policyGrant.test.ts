@@ -37,8 +37,8 @@ describe("PolicyGrant check()", () => {
 
     it("canonicalises the policy name and trims identities", async () => {
         const res = await run({ policyName: "tag:OfflineIM", users: [" sip:tony@contoso.example ", "Ken Myer"] });
-        // Stored keyed by user (canonical identity → spelling), see "users are a set" below.
-        assert.deepEqual(res, { inputs: { policyName: "OfflineIM", users: { "KEN MYER": "Ken Myer", "SIP:TONY@CONTOSO.EXAMPLE": "sip:tony@contoso.example" } }, failures: [] });
+        // Stored keyed by user (the trimmed spellings as keys), see "users are a set" below.
+        assert.deepEqual(res, { inputs: { policyName: "OfflineIM", users: { "Ken Myer": "", "sip:tony@contoso.example": "" } }, failures: [] });
         assert.deepEqual((await run({ policyName: "OfflineIM", user: "CONTOSO\\tony" })).inputs, { policyName: "OfflineIM", user: "CONTOSO\\tony" });
     });
 
@@ -141,20 +141,21 @@ describe("PolicyGrant: users are a set, stored keyed by user", () => {
     const outputs = (names: string[]) => ({ policyName: "OfflineIM", users: names, resolvedUsers: resolved(names) });
 
     it("check() stores one key per user, so removing one user changes one key, never the others' positions", async () => {
-        const before = (await run({ policyName: "OfflineIM", users: many })).inputs as { users: Record<string, string> };
+        const before = (await run({ policyName: "OfflineIM", users: many.map((u) => ` ${u}`) })).inputs as { users: Record<string, string> };
         const fewer = many.filter((u) => u !== "sip:user01234@contoso.example");
         const after = (await check(before, { __provider: "…", policyName: "OfflineIM", users: [...fewer, "sip:new@contoso.example"] })).inputs as { users: Record<string, string> };
         const keys = (o: Record<string, string>) => new Set(Object.keys(o));
         const removed = [...keys(before.users)].filter((k) => !(k in after.users));
         const added = [...keys(after.users)].filter((k) => !(k in before.users));
-        assert.deepEqual([removed, added], [["SIP:USER01234@CONTOSO.EXAMPLE"], ["SIP:NEW@CONTOSO.EXAMPLE"]]);
-        assert.ok(Object.keys(before.users).every((k) => k in after.users ? after.users[k] === before.users[k] : true), "kept users keep their value");
+        assert.deepEqual([removed, added], [["sip:user01234@contoso.example"], ["sip:new@contoso.example"]]);
+        // Every value is the empty string, which the CLI's diff leaves out for unchanged keys.
+        assert.deepEqual(new Set([...Object.values(before.users), ...Object.values(after.users)]), new Set([""]));
         // The keyed shape does not depend on the program's order.
         assert.deepEqual((await run({ policyName: "OfflineIM", users: [...many].reverse() })).inputs, { policyName: "OfflineIM", users: keyedUsers(many) });
     });
 
     it("check() takes the stored keyed shape back (ignoreChanges keeps it) and a list from state before it (0.1.0)", async () => {
-        const keyed = keyedUsers(["Tony Smith", "sip:ken@contoso.example"]);
+        const keyed = { "Tony Smith": "", "sip:ken@contoso.example": "" };
         for (const olds of [{ policyName: "OfflineIM", users: keyed }, { policyName: "OfflineIM", users: ["Tony Smith", "sip:ken@contoso.example"] }]) {
             for (const users of [keyed, ["Tony Smith", "sip:ken@contoso.example"]]) {
                 const res = await check(olds, { __provider: "…", policyName: "OfflineIM", users });
@@ -177,8 +178,12 @@ describe("PolicyGrant: users are a set, stored keyed by user", () => {
     });
 
     it("bad values in the keyed shape name the key; the empty set from the tenant is drift in either shape", async () => {
-        const res = await check({}, { __provider: "…", policyName: "OfflineIM", users: { "SIP:A": "sip:a", "TONY*": "Tony*", "X": 42 } });
-        assert.deepEqual(res.failures?.map((f) => f.reason.replace(/:.*/s, "")).sort(), ['users["TONY*"]', 'users["X"]']);
+        const res = await check({}, { __provider: "…", policyName: "OfflineIM", users: { "sip:a": "", "Tony*": "", " ": "", "SIP:A ": "" } });
+        assert.deepEqual(res.failures?.map((f) => f.reason.replace(/(\]): .*/s, "$1")).sort(), ['users[" "]', 'users["Tony*"]', 'users["sip:a"]']);
+        // Keys are read in sorted order (upper case first), whatever order the engine handed the object over in.
+        assert.match(res.failures!.find((f) => f.reason.startsWith('users["sip:a"]'))!.reason, /duplicates users\["SIP:A "\] \("SIP:A "\)/);
+        const sig = await run({ policyName: "OfflineIM", users: ["4dabf18193072939515e22adc298d4e7"] });
+        assert.match(sig.failures?.[0]?.reason ?? "", /^users\[0\]: .*marker of a secret value/);
         for (const olds of [{ users: {} }, { users: [] }]) {
             for (const users of [{}, [], undefined]) {
                 const r = await check({ policyName: "OfflineIM", ...olds }, { __provider: "…", policyName: "OfflineIM", users });
