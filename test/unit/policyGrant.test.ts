@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
-import { check, diff } from "../../provider/resources/policyGrant";
+import { policyGrantProvider } from "../../provider";
 import { UNKNOWN } from "../../provider/schema";
 import { keyedUsers } from "../../provider/resources/grantUsers";
 
+const check = (olds: Record<string, unknown>, news: Record<string, unknown>) => policyGrantProvider.check!(olds, news);
+const diff = (id: string, olds: Record<string, unknown>, news: Record<string, unknown>) => policyGrantProvider.diff!(id, olds, news);
 const run = (news: Record<string, unknown>) => check({}, { __provider: "…", ...news });
 
 describe("PolicyGrant check()", () => {
