@@ -94,3 +94,37 @@ export function resourceUrn(type: string, owner: unknown, declaredIn?: unknown):
 export function setDiagnosticsSinkForTesting(s: ((severity: Severity, message: string, urn: string) => void) | undefined): void {
     sink = s;
 }
+
+// ---------------------------------------------------------------- progress of long batches
+
+/** How often, at most, a long batch logs its progress. */
+export const PROGRESS_EVERY_MS = 5_000;
+
+/**
+ * A progress callback for a batch of `total` users that calls `log` with `granted 2,000/10,000` (or the given verb) at
+ * most once every `everyMs` of `now()`'s clock, never at the start and never for the finished batch (the resource's
+ * own result says that). `now` is injectable so a test checks the throttle without waiting.
+ */
+export function progressLogger(verb: string, log: (message: string) => void, now: () => number = Date.now,
+    everyMs = PROGRESS_EVERY_MS): (done: number, total: number) => void {
+    let last = now();
+    const n = (x: number) => x.toLocaleString("en-US");
+    return (done, total) => {
+        const t = now();
+        if (done >= total || t - last < everyMs) return;
+        last = t;
+        log(`${verb} ${n(done)}/${n(total)}`);
+    };
+}
+
+/** Test hook: the clock progress logging reads. */
+let progressClock: () => number = Date.now;
+/** The clock progress logging reads now ({@link setProgressClockForTesting}). */
+export function progressNow(): number {
+    return progressClock();
+}
+
+/** Test hook: replaces the clock of {@link progressLogger} in create/update (`undefined` restores `Date.now`). */
+export function setProgressClockForTesting(now: (() => number) | undefined): void {
+    progressClock = now ?? Date.now;
+}

@@ -22,6 +22,7 @@ import { psAssignment, psCommand, psComment } from "../../api/powershell/emit";
 import { WirePolicy } from "../../api/contract";
 import { foldIdentity, isIdentityError, parseGrantPolicyName, parsePolicyIdentity, samePolicy } from "../../api/identity";
 import { UNKNOWN, canonicalValue } from "../../provider/schema";
+import { listedUsers } from "../../provider/resources/grantUsers";
 
 /** The parts of an engine step event this module reads (Automation API `resourcePreEvent.metadata`). */
 export interface StepMetadata {
@@ -140,8 +141,9 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
             continue;
         }
         // PolicyGrant
+        // `users` is a list (outputs, older inputs) or keyed by user (inputs; provider/resources/grantUsers.ts).
         const spellings = (p: Record<string, unknown>): string[] =>
-            typeof p.user === "string" ? [p.user] : Array.isArray(p.users) ? p.users.filter((u): u is string => typeof u === "string" && u !== SECRET && u !== UNKNOWN) : [];
+            typeof p.user === "string" ? [p.user] : (listedUsers(p.users) ?? []).filter((u): u is string => typeof u === "string" && u !== SECRET && u !== UNKNOWN);
         const policyOf = (v: unknown) => {
             if (v === UNKNOWN || v === SECRET) return undefined; // the sentinels are valid-looking names: never take them for one
             const p = parseGrantPolicyName(v);
@@ -159,7 +161,7 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
         const newPolicy = policyOf(news.policyName);
         const wanted = spellings(news);
         if (!newPolicy || news.users === UNKNOWN || news.user === UNKNOWN || news.users === SECRET || news.user === SECRET ||
-            (Array.isArray(news.users) && news.users.some((u) => u === UNKNOWN || u === SECRET))) {
+            (listedUsers(news.users) ?? []).some((u) => u === UNKNOWN || u === SECRET)) {
             lines.push(psComment(`PolicyGrant "${name}": ${step.op} — policy or users not known before apply (or secret); no lines written`));
             notes.push(`PolicyGrant "${name}": its policy or users are known only after apply (or are secret), so its lines are missing`);
             continue;

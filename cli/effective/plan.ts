@@ -14,6 +14,7 @@ import type { WirePolicy } from "../../api/contract";
 import { isIdentityError, parseGrantPolicyName, parsePolicyIdentity, samePolicy, foldIdentity } from "../../api/identity";
 import { policySet, type PolicySet } from "../../api/effective";
 import { UNKNOWN, canonicalValue } from "../../provider/schema";
+import { listedUsers } from "../../provider/resources/grantUsers";
 import type { StepMetadata } from "../cmdlets/plan";
 
 const SECRET = "[secret]";
@@ -26,9 +27,10 @@ export type PlanStep =
 
 const resourceName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
+/** A grant's spellings: `users` is a list (outputs, older inputs) or keyed by user (inputs; provider/resources/grantUsers.ts). */
 function spellings(p: Record<string, unknown>): string[] {
     if (typeof p.user === "string") return [p.user];
-    return Array.isArray(p.users) ? p.users.filter((u): u is string => typeof u === "string" && u !== SECRET && u !== UNKNOWN) : [];
+    return (listedUsers(p.users) ?? []).filter((u): u is string => typeof u === "string" && u !== SECRET && u !== UNKNOWN);
 }
 
 function grantName(v: unknown): string | undefined {
@@ -94,7 +96,7 @@ export function planSteps(steps: readonly StepMetadata[], live: readonly WirePol
         }
         const newPolicy = grantName(news.policyName);
         if (!newPolicy || [news.users, news.user].some((v) => v === UNKNOWN || v === SECRET) ||
-            (Array.isArray(news.users) && news.users.some((u) => u === UNKNOWN || u === SECRET))) {
+            (listedUsers(news.users) ?? []).some((u) => u === UNKNOWN || u === SECRET)) {
             out.push({ kind: "unknown", resource, op: step.op, why: "its policy or users are known only after apply (or secret)" });
             notes.push(`PolicyGrant "${resource}": its policy or users are known only after apply (or secret); its effect is not counted`);
             continue;

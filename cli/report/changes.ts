@@ -12,6 +12,7 @@
  */
 import { foldIdentity } from "../../api/identity";
 import { CHECKS_SKIPPED, type SkipReason } from "../../provider/runtime";
+import { isKeyedUsers, listedUsers } from "../../provider/resources/grantUsers";
 import type { Change, ChangeKind, ChangeOp, PropertyChange } from "../../api/report";
 
 /**
@@ -103,8 +104,11 @@ export function diffProperties(before: Record<string, unknown> | undefined, afte
     for (const key of [...keys].sort()) {
         if (IGNORED.has(key)) continue;
         if (only && only.length > 0 && !only.includes(key) && !(key === "resolvedUsers" && only.includes("users"))) continue;
-        let b = present(before?.[key]);
-        let a = present(after?.[key]);
+        // A grant's `users` is stored keyed by user (grantUsers.ts), or as a list by state from before that shape:
+        // both are the same set of spellings.
+        const members = (v: unknown) => (key === "users" && isKeyedUsers(v) ? listedUsers(v) : v);
+        let b = present(members(before?.[key]));
+        let a = present(members(after?.[key]));
         let path = key;
         if (key === "resolvedUsers") {
             if (out.some((p) => p.path === "users" || p.path === "user")) continue;

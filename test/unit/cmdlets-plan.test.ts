@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { parseScript } from "../../api/cmdlets";
 import { StepMetadata, planToCmdlets, stepsFromEvents } from "../../cli/cmdlets/plan";
 import { UNKNOWN } from "../../provider/schema";
+import { keyedUsers } from "../../provider/resources/grantUsers";
 
 const T = "pulumi-nodejs:dynamic/clientpolicy:";
 const urn = (type: string, name: string) => `urn:pulumi:dev::proj::${T}${type}::${name}`;
@@ -74,6 +75,9 @@ describe("cmdlets plan (pending plan → cmdlet lines)", () => {
         assert.deepEqual(commands(same.lines), ["Grant-CsClientPolicy -Identity u3 -PolicyName A", "Grant-CsClientPolicy -Identity sip:u2@x -PolicyName $null"]);
         const moved = await planToCmdlets([step("update", "PolicyGrant", "g", { policyName: "Tag:B", users: ["u1"] }, olds)], live({}));
         assert.deepEqual(commands(moved.lines), ["Grant-CsClientPolicy -Identity u1 -PolicyName B", "Grant-CsClientPolicy -Identity sip:u2@x -PolicyName $null"]);
+        // Inputs as check() stores them, keyed by user: the same lines.
+        const keyed = await planToCmdlets([step("update", "PolicyGrant", "g", { policyName: "A", users: keyedUsers(["U1", "u3"]) }, olds)], live({}));
+        assert.deepEqual(commands(keyed.lines), commands(same.lines));
     });
 
     it("never guesses: unknown or secret values leave a comment and a note instead of a line", async () => {

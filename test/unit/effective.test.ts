@@ -10,6 +10,9 @@ import {
     appliedPolicy, changedSettings, groupChanges, groupKey, policySet, resolveEffective, sitePolicyKey, sourceText,
 } from "../../api/effective";
 
+import { planSteps } from "../../cli/effective/plan";
+import { keyedUsers } from "../../provider/resources/grantUsers";
+
 const p = (Identity: string, settings: Record<string, unknown> = {}): WirePolicy => ({ Identity, ...settings });
 
 describe("effective client policy: which policy applies", () => {
@@ -103,5 +106,16 @@ describe("effective client policy: what a change does to a group of users", () =
     it("groups users by site and grant under the identity rule", () => {
         assert.equal(groupKey({ ClientPolicy: "tag:sales", Site: "site:redmond" }), groupKey({ ClientPolicy: "Sales", Site: "Site:Redmond" }));
         assert.notEqual(groupKey({ ClientPolicy: null, Site: "Site:Redmond" }), groupKey({ ClientPolicy: null, Site: null }));
+    });
+});
+
+describe("effective plan: a grant's users in either stored shape", () => {
+    const T = "pulumi-nodejs:dynamic/clientpolicy:PolicyGrant";
+    const olds = { policyName: "A", users: ["u1", "u2"] };
+    const step = (users: unknown) => ({ op: "update", urn: `urn:pulumi:dev::proj::${T}::g`, type: T, new: { inputs: { policyName: "A", users } }, old: { outputs: olds } });
+    it("reads a keyed `users` (inputs since the keyed shape) as the list it stands for", () => {
+        const listed = planSteps([step(["U1", "u3"])] as never, []);
+        assert.deepEqual(listed, [{ kind: "grant", resource: "g", op: "update", policy: "A", grant: ["u3"], unassign: ["u2"] }]);
+        assert.deepEqual(planSteps([step(keyedUsers(["U1", "u3"]))] as never, []), listed);
     });
 });

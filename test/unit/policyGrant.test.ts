@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
-import { check, diff } from "../../provider/resources/policyGrant";
+import { policyGrantProvider } from "../../provider";
 import { UNKNOWN } from "../../provider/schema";
+import { keyedUsers } from "../../provider/resources/grantUsers";
 
+const check = (olds: Record<string, unknown>, news: Record<string, unknown>) => policyGrantProvider.check!(olds, news);
+const diff = (id: string, olds: Record<string, unknown>, news: Record<string, unknown>) => policyGrantProvider.diff!(id, olds, news);
 const run = (news: Record<string, unknown>) => check({}, { __provider: "…", ...news });
 
 describe("PolicyGrant check()", () => {
@@ -36,7 +39,8 @@ describe("PolicyGrant check()", () => {
 
     it("canonicalises the policy name and trims identities", async () => {
         const res = await run({ policyName: "tag:OfflineIM", users: [" sip:tony@contoso.example ", "Ken Myer"] });
-        assert.deepEqual(res, { inputs: { policyName: "OfflineIM", users: ["sip:tony@contoso.example", "Ken Myer"] }, failures: [] });
+        // Stored keyed by user (the trimmed spellings as keys), see "users are a set" below.
+        assert.deepEqual(res, { inputs: { policyName: "OfflineIM", users: { "Ken Myer": "", "sip:tony@contoso.example": "" } }, failures: [] });
         assert.deepEqual((await run({ policyName: "OfflineIM", user: "CONTOSO\\tony" })).inputs, { policyName: "OfflineIM", user: "CONTOSO\\tony" });
     });
 
@@ -129,6 +133,64 @@ describe("PolicyGrant: an empty user list that came from the tenant", () => {
         for (const olds of [{}, { policyName: "OfflineIM", users: ["Tony Smith"] }]) {
             const res = await check(olds, { __provider: "…", policyName: "OfflineIM", users: [] });
             assert.match(res.failures?.find((f) => f.property === "users")?.reason ?? "", /must list at least one user/, JSON.stringify(olds));
+        }
+    });
+});
+
+describe("PolicyGrant: users are a set, stored keyed by user", () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `sip:user${String(i + 1).padStart(5, "0")}@contoso.example`);
+    const resolved = (names: string[]) => names.map((n, i) => ({ id: `id-${i}`, sipAddress: n, displayName: n, requestedAs: n }));
+    const outputs = (names: string[]) => ({ policyName: "OfflineIM", users: names, resolvedUsers: resolved(names) });
+
+    it("check() stores one key per user, so removing one user changes one key, never the others' positions", async () => {
+        const before = (await run({ policyName: "OfflineIM", users: many.map((u) => ` ${u}`) })).inputs as { users: Record<string, string> };
+        const fewer = many.filter((u) => u !== "sip:user01234@contoso.example");
+        const after = (await check(before, { __provider: "…", policyName: "OfflineIM", users: [...fewer, "sip:new@contoso.example"] })).inputs as { users: Record<string, string> };
+        const keys = (o: Record<string, string>) => new Set(Object.keys(o));
+        const removed = [...keys(before.users)].filter((k) => !(k in after.users));
+        const added = [...keys(after.users)].filter((k) => !(k in before.users));
+        assert.deepEqual([removed, added], [["sip:user01234@contoso.example"], ["sip:new@contoso.example"]]);
+        // Every value is the empty string, which the CLI's diff leaves out for unchanged keys.
+        assert.deepEqual(new Set([...Object.values(before.users), ...Object.values(after.users)]), new Set([""]));
+        // The keyed shape does not depend on the program's order.
+        assert.deepEqual((await run({ policyName: "OfflineIM", users: [...many].reverse() })).inputs, { policyName: "OfflineIM", users: keyedUsers(many) });
+    });
+
+    it("check() takes the stored keyed shape back (ignoreChanges keeps it) and a list from state before it (0.1.0)", async () => {
+        const keyed = { "Tony Smith": "", "sip:ken@contoso.example": "" };
+        for (const olds of [{ policyName: "OfflineIM", users: keyed }, { policyName: "OfflineIM", users: ["Tony Smith", "sip:ken@contoso.example"] }]) {
+            for (const users of [keyed, ["Tony Smith", "sip:ken@contoso.example"]]) {
+                const res = await check(olds, { __provider: "…", policyName: "OfflineIM", users });
+                assert.deepEqual(res, { inputs: { policyName: "OfflineIM", users: keyed }, failures: [] }, JSON.stringify({ olds, users }));
+            }
+        }
+    });
+
+    it("diff(): a list in state and the keyed shape of the same set are no change; one user more or less is a change", async () => {
+        const list = ["Tony Smith", "Ken Myer"];
+        assert.equal((await diff("g", outputs(list), { policyName: "OfflineIM", users: keyedUsers(["ken myer", "Tony Smith"]) })).changes, false);
+        assert.equal((await diff("g", outputs(many), { policyName: "OfflineIM", users: keyedUsers(many) })).changes, false);
+        assert.equal((await diff("g", outputs(many), { policyName: "OfflineIM", users: keyedUsers(many.slice(1)) })).changes, true);
+        assert.equal((await diff("g", outputs(list), { policyName: "OfflineIM", users: keyedUsers([...list, "Kim Akers"]) })).changes, true);
+    });
+
+    it("a value known only after apply keeps the list (an unknown has no key)", async () => {
+        const res = await run({ policyName: "OfflineIM", users: ["Tony Smith", UNKNOWN] });
+        assert.deepEqual(res, { inputs: { policyName: "OfflineIM", users: ["Tony Smith", UNKNOWN] }, failures: [] });
+    });
+
+    it("bad values in the keyed shape name the key; the empty set from the tenant is drift in either shape", async () => {
+        const res = await check({}, { __provider: "…", policyName: "OfflineIM", users: { "sip:a": "", "Tony*": "", " ": "", "SIP:A ": "" } });
+        assert.deepEqual(res.failures?.map((f) => f.reason.replace(/(\]): .*/s, "$1")).sort(), ['users[" "]', 'users["Tony*"]', 'users["sip:a"]']);
+        // Keys are read in sorted order (upper case first), whatever order the engine handed the object over in.
+        assert.match(res.failures!.find((f) => f.reason.startsWith('users["sip:a"]'))!.reason, /duplicates users\["SIP:A "\] \("SIP:A "\)/);
+        const sig = await run({ policyName: "OfflineIM", users: ["4dabf18193072939515e22adc298d4e7"] });
+        assert.match(sig.failures?.[0]?.reason ?? "", /^users\[0\]: .*marker of a secret value/);
+        for (const olds of [{ users: {} }, { users: [] }]) {
+            for (const users of [{}, [], undefined]) {
+                const r = await check({ policyName: "OfflineIM", ...olds }, { __provider: "…", policyName: "OfflineIM", users });
+                assert.deepEqual(r.failures, [], JSON.stringify({ olds, users }));
+            }
         }
     });
 });

@@ -4,14 +4,17 @@
  */
 import * as assert from "node:assert/strict";
 import { resolveStrict } from "../../provider/config";
-import { COMPONENT_TYPE, resourceUrn, setDiagnosticsSinkForTesting } from "../../provider/diagnostics";
+import { COMPONENT_TYPE, progressLogger, resourceUrn, setDiagnosticsSinkForTesting, setProgressClockForTesting } from "../../provider/diagnostics";
 import { TENANT_POLICIES_TYPE } from "../../provider/components/tenantPolicies";
 import { ConfigError } from "../../provider/errors";
 import { check as checkPolicy } from "../../provider/resources/clientPolicy.provider";
-import { check as checkGrant, create as createGrant, progressLogger, setProgressClockForTesting } from "../../provider/resources/policyGrant";
+import { policyGrantProvider } from "../../provider";
 import { configure, setClientOverridesForTesting, skippedWarning } from "../../provider/runtime";
 import { skippedTenantChecks } from "../../cli/report/changes";
 import type { HttpRequest, HttpResponse } from "../../provider/client/transport";
+
+const checkGrant = (olds: Record<string, unknown>, news: Record<string, unknown>) => policyGrantProvider.check!(olds, news);
+const createGrant = (inputs: Record<string, unknown>) => policyGrantProvider.create(inputs);
 
 const CONNECTION: Record<string, string> = {
     "clientpolicy:endpoint": "https://tenant.example", "clientpolicy:tenantId": "contoso.example",

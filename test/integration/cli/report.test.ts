@@ -14,6 +14,7 @@ import { readReport, writeOutputs } from "../../../cli/report/io";
 import { Masker } from "../../../cli/report/mask";
 import { mergeReports } from "../../../cli/report/merge";
 import { diffProperties, driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
+import { keyedUsers } from "../../../provider/resources/grantUsers";
 import { renderMarkdown, reportMarker, setText } from "../../../cli/report/markdown";
 import { causeOf, publicText } from "../../../cli/report/text";
 import { reportSchema, type TenantReport } from "../../../api/report";
@@ -345,6 +346,19 @@ describe("report: causes, readable changes, accept pins and the closing context"
         assert.deepEqual(drift.map((x) => x.path), ["users"]);
         const onlyResolved = diffProperties({ resolvedUsers: resolved(["sip:a", "sip:b"]) }, { resolvedUsers: resolved(["sip:a"]) }, "drift");
         assert.deepEqual(onlyResolved, [{ path: "users", before: ["sip:b"], after: [], set: true, kind: "drift" }]);
+    });
+
+    it("a grant's users keyed by user (inputs since the keyed shape) or listed (older state) read as the same set", () => {
+        const users = Array.from({ length: 3000 }, (_, i) => `sip:user${String(i + 1).padStart(5, "0")}@t01.example`);
+        const newer = [...users.filter((u) => u !== "sip:user01500@t01.example"), "sip:new@t01.example"];
+        const expected = { path: "users", before: ["sip:user01500@t01.example"], after: ["sip:new@t01.example"], set: true, kind: "pending" };
+        // keyed → keyed, and a list in state (0.1.0) → keyed from check().
+        assert.deepEqual(diffProperties({ users: keyedUsers(users) }, { users: keyedUsers(newer) }, "pending"), [expected]);
+        assert.deepEqual(diffProperties({ users }, { users: keyedUsers(newer) }, "pending"), [expected]);
+        // The same set in the other shape is no change; a secret stays a secret.
+        assert.deepEqual(diffProperties({ users }, { users: keyedUsers(users) }, "pending"), []);
+        const secret = { "4dabf18193072939515e22adc298d4e7": "1b47061264138c4ac30d75fd1eb44270", value: "x" };
+        assert.deepEqual(diffProperties({ users }, { users: secret }, "pending"), [{ path: "users", before: users, after: "[secret]", kind: "pending" }]);
     });
 
     it("accept rules may pin the accepted value; a placeholder reason or owner fails", () => {

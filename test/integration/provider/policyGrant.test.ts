@@ -86,11 +86,13 @@ describe(`PolicyGrant provider against ${backendName()}`, function () {
         const { state } = await up(pg, undefined, program);
         await t.powershell('Grant-CsClientPolicy -Identity "Jeff Hay" -PolicyName $null');
         const refreshed = (await refresh(pg, state))!;
-        assert.deepEqual(refreshed.inputs.users, ["Pilar Ackerman"]);
+        // Inputs keyed by user, as check() stores them (provider/resources/grantUsers.ts).
+        assert.deepEqual(refreshed.inputs.users, { "Pilar Ackerman": "" });
         assert.equal((await preview(pg, refreshed, program)).changes, true);
         const res = await up(pg, refreshed, program);
         assert.equal((await tenantUser(t, "Jeff Hay")).ClientPolicy, "Bulk");
-        assert.deepEqual(res.state.outputs.users, ["Pilar Ackerman", "Jeff Hay"]);
+        // The output list follows the keyed inputs' order (canonical identity), not the program's.
+        assert.deepEqual(res.state.outputs.users, ["Jeff Hay", "Pilar Ackerman"]);
         await pg.delete!(res.state.id, res.state.outputs);
     });
 
@@ -121,7 +123,7 @@ describe(`PolicyGrant provider against ${backendName()}`, function () {
         const gone = { id: "00000000-0000-0000-0000-00000000dead", sipAddress: "sip:gone@contoso.example", displayName: "Gone", requestedAs: "gone@contoso.example" };
         const stale = {
             ...state,
-            inputs: { ...state.inputs, users: [...(state.inputs.users as string[]), "gone@contoso.example"] },
+            inputs: { ...state.inputs, users: { ...(state.inputs.users as Record<string, string>), "gone@contoso.example": "" } },
             outputs: { ...state.outputs, resolvedUsers: [...(state.outputs.resolvedUsers as object[]), gone] },
         };
         const program = { policyName: "Other", users: [sip(5001), sip(5002), "gone@contoso.example"] };
