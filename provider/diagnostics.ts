@@ -80,6 +80,14 @@ const DYNAMIC_TYPE = "pulumi-nodejs:dynamic/clientpolicy:";
 export const COMPONENT_TYPE = "clientpolicy:index:TenantPolicies";
 
 /**
+ * A warning for the deployment's diagnostics: counted by the CLI and shown under the resource when `urn` names it
+ * (built with {@link resourceUrn}), as a stack-level warning when `urn` is empty. Never throws.
+ */
+export function warn(message: string, urn = ""): Promise<void> {
+    return engineLog("warning", message, urn);
+}
+
+/**
  * The URN of a resource of `type` (`ClientPolicy`, `PolicyGrant`) from its owner id, or "" (a stack-level message)
  * when the owner is unknown. A child of `TenantPolicies` (`declaredIn`) is assumed to sit under a top-level component.
  */

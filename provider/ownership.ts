@@ -198,14 +198,6 @@ export function claim(key: string, owner: string | undefined): string | undefine
     return undefined;
 }
 
-/**
- * A message for the engine's diagnostics. The dynamic-provider host has no engine log connection; the engine shows
- * a provider's stderr lines with the deployment's diagnostics, which is where Pulumi users look for warnings.
- */
-export function warn(message: string): void {
-    process.stderr.write(`warning: ${message}\n`);
-}
-
 /** Per-run program registries, keyed by the SDK's per-run store (an inline program may run many times in one process). */
 interface ProgramRun {
     readonly declarations: Map<string, string[]>;

@@ -11,9 +11,9 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { PolicyWithEtag, TenantClient } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError } from "../errors";
-import { DeclaredIn, claim, conflictAdvice, describeOwner, isMine, parseOwner, sameStack, takenBackReason, warn } from "../ownership";
+import { DeclaredIn, claim, conflictAdvice, describeOwner, isMine, parseOwner, sameStack, takenBackReason } from "../ownership";
 import { checkWithTenant, tenantClient, tenantClientForCheck } from "../runtime";
-import { engineLog, resourceUrn } from "../diagnostics";
+import { engineLog, resourceUrn, warn } from "../diagnostics";
 import { PROVIDER_KEY, isUnknown, show } from "../schema";
 import { settingsByProperty } from "../../api/catalogue";
 import {
@@ -64,7 +64,8 @@ async function check(olds: ClientPolicyInputProps | undefined, news: ClientPolic
     } else if (partial.adopt === true) {
         inputs[ADOPT_CHANGES] = adoptPreview(partial, live, news);
     } else if (live.owner !== null && partial.identity.scope !== "global") {
-        warn(`ClientPolicy ${partial.identity.canonical}: ${takenBackReason(live.owner, "policy")}; \`pulumi up\` will take it back`);
+        await warn(`ClientPolicy ${partial.identity.canonical}: ${takenBackReason(live.owner, "policy")}; \`pulumi up\` will take it back`,
+            resourceUrn(TYPE, partial.owner, partial.declaredIn));
     }
     return { inputs, failures };
 }
@@ -150,7 +151,8 @@ async function takeOver(client: TenantClient, inputs: ClientPolicyInputs, alread
         const live = attempt === 1 && alreadyRead ? alreadyRead : await client.getPolicy(identity);
         if (!isMine(live.owner, inputs.owner) && inputs.adopt !== true) throw ownershipConflict(identity, live.owner!, inputs.owner, inputs.declaredIn);
         if (live.owner !== null && isMine(live.owner, inputs.owner) && inputs.adopt !== true && inputs.identity.scope !== "global") {
-            warn(`ClientPolicy ${identity}: ${takenBackReason(live.owner, "policy")}; this run takes it back and applies the declared settings`);
+            await warn(`ClientPolicy ${identity}: ${takenBackReason(live.owner, "policy")}; this run takes it back and applies the declared settings`,
+                resourceUrn(TYPE, inputs.owner, inputs.declaredIn));
         }
         try {
             return await client.putPolicy(identity, wireBody(identity, inputs.settings), { ifMatch: live.etag }, inputs.owner);
@@ -265,7 +267,8 @@ async function remove(id: string, props: StoredClientPolicyOutputs): Promise<voi
         throw err;
     }
     if (!isMine(live.owner, state.owner)) {
-        warn(`ClientPolicy ${state.identity} is now owned by ${describeOwner(live.owner!, state.owner)}; this resource ` +
+        // Stack-level: the state does not record whether the resource sits under a TenantPolicies component.
+        await warn(`ClientPolicy ${state.identity} is now owned by ${describeOwner(live.owner!, state.owner)}; this resource ` +
             `leaves the stack without ${state.identity === "Global" ? "resetting" : "deleting"} it.` +
             (sameStack(live.owner!, state.owner) ? ` (A rename inside one stack keeps the policy with \`aliases\`.)` : ""));
         return;

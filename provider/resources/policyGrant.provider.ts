@@ -12,9 +12,9 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { PolicyIdentity, foldIdentity, samePolicy } from "../../api/identity";
 import { BatchUserResult, ResolveResult, TenantClient, WireUser } from "../client/tenantClient";
 import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
-import { DeclaredIn, claim, conflictAdvice, describeOwner, isMine, ownerName, parseOwner, takenBackReason, warn } from "../ownership";
+import { DeclaredIn, claim, conflictAdvice, describeOwner, isMine, ownerName, parseOwner, takenBackReason } from "../ownership";
 import { checkWithTenant, tenantClient, tenantClientForCheck } from "../runtime";
-import { engineLog, progressLogger, progressNow, resourceUrn } from "../diagnostics";
+import { engineLog, progressLogger, progressNow, resourceUrn, warn } from "../diagnostics";
 import { PROVIDER_KEY, failureAt, plainJson } from "../schema";
 import { keyedUsers, userKey } from "./grantUsers";
 import {
@@ -34,10 +34,11 @@ import { providerFor } from "./providerObject";
 async function check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
     const { inputs, partial: parsed, failures } = parseInputs(news, olds ?? {});
     if (parsed?.emptyFromTenant) {
-        warn(`PolicyGrant: the tenant no longer assigns ${parsed.policy.canonical} to any user of this grant (an administrator ` +
+        await warn(`PolicyGrant: the tenant no longer assigns ${parsed.policy.canonical} to any user of this grant (an administrator ` +
             `unassigned them, seen by \`pulumi refresh\`), and the program keeps the state's empty list (\`ignoreChanges\`). ` +
             `Nothing is granted or unassigned; remove \`ignoreChanges\` so \`pulumi up\` grants the program's users again, ` +
-            `or remove the PolicyGrant`);
+            `or remove the PolicyGrant`,
+            resourceUrn(TYPE, parsed.owner, parsed.declaredIn));
     }
     tenantClientForCheck(failures);
     if (!parsed || failures.length > 0) return { inputs, failures };
@@ -51,7 +52,8 @@ async function check(olds: Record<string, unknown>, news: Record<string, unknown
         resolve(client, positions.map(([s]) => s), new Map(), parsed.policy, parsed.owner, parsed.adopt === true, parsed.declaredIn));
     if (!resolution) return { inputs, failures };
     if (resolution.alreadyMine.length > 0 && parsed.owner !== undefined) {
-        warn(takenBackWarning(parsed.policy, parsed.owner, resolution.alreadyMine.map((k) => positions[k][0]), "`pulumi up` will take them back"));
+        await warn(takenBackWarning(parsed.policy, parsed.owner, resolution.alreadyMine.map((k) => positions[k][0]), "`pulumi up` will take them back"),
+            resourceUrn(TYPE, parsed.owner, parsed.declaredIn));
     }
     for (const problem of resolution.problems) failures.push(failureAt(property(positions[problem.index][1]), problem.reason));
     resolution.users.forEach((user, k) => {
@@ -149,7 +151,8 @@ function ownershipProblem(user: WireUser, policy: PolicyIdentity, owner: string 
 async function resolveForWrite(client: TenantClient, inputs: PolicyGrantInputs, known: ReadonlyMap<string, ResolvedUser>): Promise<ResolvedUser[]> {
     const { users, problems, alreadyMine } = await resolve(client, inputs.spellings, known, inputs.policy, inputs.owner, inputs.adopt === true, inputs.declaredIn);
     if (alreadyMine.length > 0 && problems.length === 0) {
-        warn(takenBackWarning(inputs.policy, inputs.owner!, alreadyMine.map((i) => inputs.spellings[i]), "this run takes them back"));
+        await warn(takenBackWarning(inputs.policy, inputs.owner!, alreadyMine.map((i) => inputs.spellings[i]), "this run takes them back"),
+            resourceUrn(TYPE, inputs.owner, inputs.declaredIn));
     }
     if (problems.length > 0) {
         const where = (i: number) => inputs.fields[i];
@@ -241,9 +244,10 @@ async function update(id: string, olds: Record<string, unknown>, news: Record<st
         toGrant = [...toGrant, ...restamp.ours];
         lost = new Set(restamp.lost.map((l) => l.user.id));
         if (restamp.lost.length > 0) {
-            warn(`PolicyGrant ${inputs.policy.canonical}: ${restamp.lost.length} user(s) no longer hold this grant's assignment, so their ` +
+            await warn(`PolicyGrant ${inputs.policy.canonical}: ${restamp.lost.length} user(s) no longer hold this grant's assignment, so their ` +
                 `owner was not re-stamped: ${restamp.lost.map((l) => `"${l.user.requestedAs}" (${l.now})`).join(", ")}. ` +
-                `They leave this grant's outputs; the next \`pulumi up\` grants them again if nobody else holds them`);
+                `They leave this grant's outputs; the next \`pulumi up\` grants them again if nobody else holds them`,
+                resourceUrn(TYPE, inputs.owner, inputs.declaredIn));
         }
     }
     const failed = await assign(client, inputs.policy.name, toGrant, inputs.owner, grantProgress(inputs, news, "granted"));

@@ -203,3 +203,38 @@ describe("resource URNs for provider diagnostics", () => {
         assert.equal(resourceUrn("ClientPolicy", undefined), "");
     });
 });
+
+describe("ownership warnings are engine diagnostics", () => {
+    let logged: Array<{ severity: string; message: string; urn: string }>;
+    let saved: NodeJS.ProcessEnv;
+    beforeEach(async () => {
+        saved = { ...process.env };
+        for (const k of Object.keys(process.env)) if (k.startsWith("CLIENTPOLICY_")) delete process.env[k];
+        logged = [];
+        setDiagnosticsSinkForTesting((severity, message, urn) => { logged.push({ severity, message, urn }); });
+        // The tenant holds Tag:Taken with this resource's own owner id, and this stack's state has no record of it.
+        const transport = async (req: HttpRequest): Promise<HttpResponse> => {
+            if (/token/.test(req.url)) return TOKEN;
+            if (req.method === "GET" && /Tag:Taken/i.test(decodeURIComponent(req.url))) {
+                return { ...json(200, { Identity: "Tag:Taken", "@owner": "proj/dev/taken" }), headers: { "content-type": "application/json", etag: "\"e1\"" } };
+            }
+            return json(404, { error: { code: "PolicyNotFound", message: "not found" } });
+        };
+        setClientOverridesForTesting({ transport, retry: { maxAttempts: 1 } } as never);
+        await configure({ config: source(CONNECTION) });
+    });
+    afterEach(() => {
+        process.env = saved;
+        setDiagnosticsSinkForTesting(undefined);
+        setClientOverridesForTesting({});
+    });
+
+    it("a policy this resource's owner id holds but state lacks: one warning, under the resource, through the engine", async () => {
+        const result = await checkPolicy({}, { identity: "Tag:Taken", owner: "proj/dev/taken" });
+        assert.deepEqual(result.failures, []);
+        const warnings = logged.filter((l) => l.severity === "warning");
+        assert.equal(warnings.length, 1, JSON.stringify(logged));
+        assert.match(warnings[0].message, /^ClientPolicy Tag:Taken: carries this resource's owner id \(proj\/dev\/taken\).*`pulumi up` will take it back$/s);
+        assert.equal(warnings[0].urn, "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/clientpolicy:ClientPolicy::taken");
+    });
+});
