@@ -18,7 +18,7 @@ import clientPolicyProviderObject = require("./resources/clientPolicy.provider")
 
 export * from "./errors";
 export { CONFIG_KEYS, CONFIG_NAMESPACE } from "./config";
-export type { ClientPolicySettings, ClientPolicySettingOutputs, PolicyEntryItem } from "./schema";
+export type { ClientPolicySettings, ClientPolicySettingOutputs, PolicyEntryItem } from "./settings";
 export { ClientPolicy, clientPolicyNotices } from "./resources/clientPolicy";
 export type { ClientPolicyArgs } from "./resources/clientPolicy";
 export { PolicyGrant } from "./resources/policyGrant";

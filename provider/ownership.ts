@@ -8,7 +8,7 @@
  * Also here: the per-process registry that catches one tenant object declared twice in one program (the engine runs
  * check() for every resource of a deployment in one provider process, during preview, before any write).
  */
-import { isUnknown } from "./schema";
+import { isUnknown } from "./values";
 
 /**
  * An owner id: `project/stack@instance/resource`. `instance` names the stack *instance* (a random id the stack's

@@ -21,7 +21,8 @@ import { PsValue, renderCmdlet } from "../../api/cmdlets";
 import { psAssignment, psCommand, psComment } from "../../api/powershell/emit";
 import { WirePolicy } from "../../api/contract";
 import { foldIdentity, isIdentityError, parseGrantPolicyName, parsePolicyIdentity, samePolicy } from "../../api/identity";
-import { UNKNOWN, canonicalValue } from "../../provider/schema";
+import { UNKNOWN } from "../../provider/values";
+import { canonicalValue } from "../../provider/settings";
 import { listedUsers } from "../../provider/resources/grantUsers";
 
 /** The parts of an engine step event this module reads (Automation API `resourcePreEvent.metadata`). */

@@ -13,7 +13,8 @@ import { SETTINGS, camelName, documentedDefaults } from "../../api/catalogue";
 import type { WirePolicy } from "../../api/contract";
 import { isIdentityError, parseGrantPolicyName, parsePolicyIdentity, samePolicy, foldIdentity } from "../../api/identity";
 import { policySet, type PolicySet } from "../../api/effective";
-import { UNKNOWN, canonicalValue } from "../../provider/schema";
+import { UNKNOWN } from "../../provider/values";
+import { canonicalValue } from "../../provider/settings";
 import { listedUsers } from "../../provider/resources/grantUsers";
 import type { StepMetadata } from "../cmdlets/plan";
 

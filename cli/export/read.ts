@@ -8,7 +8,7 @@ import { SETTINGS, camelName, validateSetting } from "../../api/catalogue";
 import { OWNER_ANNOTATION, WirePolicy, WireUser } from "../../api/contract";
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { TenantClient } from "../../provider/client/tenantClient";
-import { toResourceValue } from "../../provider/schema";
+import { toResourceValue } from "../../provider/settings";
 import { CliError } from "../errors";
 
 /** One policy as exported. */

@@ -22,7 +22,7 @@ import { Routes, type WirePage, type WirePolicy, type WireUser, type WireUserCou
 import { appliedPolicy, changedSettings, groupChanges, policySet, resolveEffective, type PolicySet } from "../../api/effective";
 import { isIdentityError, parsePolicyIdentity, samePolicy } from "../../api/identity";
 import { resolveConfig } from "../../provider/config";
-import { canonicalValue } from "../../provider/schema";
+import { canonicalValue } from "../../provider/settings";
 import { TenantClient } from "../../provider/client/tenantClient";
 import { publicText } from "./text";
 import type { Change, Impact, PropertyChange } from "../../api/report";

@@ -14,10 +14,9 @@ import { SettingDef, WireValue, settingsByProperty, validateSetting } from "../.
 import { PolicyIdentity, isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import type { WirePolicy } from "../client/tenantClient";
 import { DeclaredIn, ownerName, ownerOf, parseDeclaredIn, parseOwner, withInstance } from "../ownership";
-import {
-    ClientPolicySettingOutputs, ClientPolicySettings, DECLARATION_PROBLEM, PROVIDER_KEY, canonicalValue, checkOptionalBoolean,
-    declarationFailure, isUnknown, requireValid, sameJson, toResourceValue, unknownPropertyFailure,
-} from "../schema";
+import { ClientPolicySettingOutputs, ClientPolicySettings, canonicalValue, toResourceValue } from "../settings";
+import { DECLARATION_PROBLEM, PROVIDER_KEY, checkOptionalBoolean, declarationFailure, requireValid, unknownPropertyFailure } from "../checkInputs";
+import { isUnknown, sameJson } from "../values";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:ClientPolicy`. Public API. */
 export const MODULE = "clientpolicy";

@@ -14,7 +14,8 @@ import { ClientPolicyError, ConflictError, NotFoundError } from "../errors";
 import { DeclaredIn, claim, conflictAdvice, describeOwner, isMine, parseOwner, sameStack, takenBackReason } from "../ownership";
 import { checkWithTenant, tenantClient, tenantClientForCheck } from "../runtime";
 import { engineLog, resourceUrn, warn } from "../diagnostics";
-import { PROVIDER_KEY, isUnknown, show } from "../schema";
+import { PROVIDER_KEY } from "../checkInputs";
+import { isUnknown, show } from "../values";
 import { settingsByProperty } from "../../api/catalogue";
 import {
     ADOPT_CHANGES, ClientPolicyInputProps, ClientPolicyInputs, GLOBAL_ON_DELETE, REPLACE_ON_CHANGE, StoredClientPolicyOutputs, TYPE,

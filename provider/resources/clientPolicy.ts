@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { settingsByProperty } from "../../api/catalogue";
 import { declareInProgram, declaredLater, ownerId } from "../ownership";
-import { ClientPolicySettingOutputs, ClientPolicySettings, DECLARATION_PROBLEM, DeclarationProblem } from "../schema";
+import { ClientPolicySettingOutputs, ClientPolicySettings } from "../settings";
+import { DECLARATION_PROBLEM, DeclarationProblem } from "../checkInputs";
 import { MODULE, TYPE } from "./clientPolicy.model";
 import { stackInstance } from "./stackInstance";
 

@@ -9,9 +9,8 @@ import { PolicyIdentity, controlCharacterProblem, isIdentityError, parseGrantPol
 import type { WireUser } from "../client/tenantClient";
 import { DeclaredIn, ownerOf, parseDeclaredIn, withInstance } from "../ownership";
 import { SECRET_SIG, keyedUsers, listedUsers, userEntries, userKey } from "./grantUsers";
-import {
-    DECLARATION_PROBLEM, checkOptionalBoolean, declarationFailure, failureAt, isUnknown, requireValid, show, unknownPropertyFailure, userInputs,
-} from "../schema";
+import { DECLARATION_PROBLEM, checkOptionalBoolean, declarationFailure, failureAt, requireValid, unknownPropertyFailure, userInputs } from "../checkInputs";
+import { isUnknown, show } from "../values";
 
 /** Dynamic resource module and type: URN type `pulumi-nodejs:dynamic/clientpolicy:PolicyGrant`. Public API. */
 export const MODULE = "clientpolicy";

@@ -15,7 +15,8 @@ import { NotFoundError, PartialFailureError, ValidationError } from "../errors";
 import { DeclaredIn, claim, conflictAdvice, describeOwner, isMine, ownerName, parseOwner, takenBackReason } from "../ownership";
 import { checkWithTenant, tenantClient, tenantClientForCheck } from "../runtime";
 import { engineLog, progressLogger, progressNow, resourceUrn, warn } from "../diagnostics";
-import { PROVIDER_KEY, failureAt, plainJson } from "../schema";
+import { PROVIDER_KEY, failureAt } from "../checkInputs";
+import { plainJson } from "../values";
 import { keyedUsers, userKey } from "./grantUsers";
 import {
     PolicyGrantInputs, REPLACE_ON_CHANGE, ResolvedUser, TYPE, UNKNOWN_POLICY, changedProperties, fromWireUser, outputs, parseInputs, parseState,

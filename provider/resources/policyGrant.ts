@@ -14,7 +14,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { declareInProgram, declaredLater, ownerId } from "../ownership";
-import { DECLARATION_PROBLEM, DeclarationProblem } from "../schema";
+import { DECLARATION_PROBLEM, DeclarationProblem } from "../checkInputs";
 import { userKey } from "./grantUsers";
 import { MODULE, type ResolvedUser, TYPE } from "./policyGrant.model";
 import { stackInstance } from "./stackInstance";

@@ -5,7 +5,7 @@
 import * as nodeModule from "node:module";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as runtime from "../runtime";
-import { plainJson } from "../schema";
+import { plainJson } from "../values";
 
 /** What check() returns here: always the canonical inputs and the (possibly empty) list of failures. */
 export interface Checked<Inputs> extends dynamic.CheckResult<Inputs> {

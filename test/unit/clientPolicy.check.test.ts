@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { SETTINGS, camelName, expectation, settingsByProperty } from "../../api/catalogue";
 import { check } from "../../provider/resources/clientPolicy.provider";
 import { configure, setClientOverridesForTesting } from "../../provider/runtime";
-import { UNKNOWN } from "../../provider/schema";
+import { UNKNOWN } from "../../provider/values";
 
 /** check() of a program; `__provider` is added the way the host does. */
 const run = (news: Record<string, unknown>, olds: Record<string, unknown> = {}) =>

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { SETTINGS, camelName } from "../../api/catalogue";
 import { changedProperties, inputsFromOutputs, outputsFromWire, parseInputs, wireBody } from "../../provider/resources/clientPolicy.model";
 import { diff } from "../../provider/resources/clientPolicy.provider";
-import { UNKNOWN } from "../../provider/schema";
+import { UNKNOWN } from "../../provider/values";
 
 /** Outputs as stored after a write of Tag:OfflineIM. */
 const OLDS = {

@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { parseScript } from "../../api/cmdlets";
 import { StepMetadata, planToCmdlets, stepsFromEvents } from "../../cli/cmdlets/plan";
-import { UNKNOWN } from "../../provider/schema";
+import { UNKNOWN } from "../../provider/values";
 import { keyedUsers } from "../../provider/resources/grantUsers";
 
 const T = "pulumi-nodejs:dynamic/clientpolicy:";

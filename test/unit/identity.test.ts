@@ -6,7 +6,7 @@ import * as ts from "typescript";
 import { SETTINGS, SettingDef, camelName, formatTimeSpan, settingsByProperty } from "../../api/catalogue";
 import { foldIdentity, isIdentityError, parsePolicyIdentity, samePolicy, sameIdentity } from "../../api/identity";
 import { validateSettings } from "../../provider/validate";
-import type { CamelName } from "../../provider/schema";
+import type { CamelName } from "../../provider/settings";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -138,7 +138,7 @@ function wrongValue(d: SettingDef): unknown {
 
 /** TypeScript source asserting the run-time catalogue against the resource's types. */
 function generatedTypeTest(full: Record<string, unknown>): string {
-    const schema = JSON.stringify(path.join(ROOT, "provider", "schema"));
+    const schema = JSON.stringify(path.join(ROOT, "provider", "settings"));
     const resource = JSON.stringify(path.join(ROOT, "provider", "resources", "clientPolicy"));
     const lines = [
         `import type { ClientPolicySettings, ClientPolicySettingOutputs } from ${schema};`,

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { policyGrantProvider } from "../../provider";
-import { UNKNOWN } from "../../provider/schema";
+import { UNKNOWN } from "../../provider/values";
 import { keyedUsers } from "../../provider/resources/grantUsers";
 
 const check = (olds: Record<string, unknown>, news: Record<string, unknown>) => policyGrantProvider.check!(olds, news);
