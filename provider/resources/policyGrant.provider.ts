@@ -166,12 +166,16 @@ async function resolveForWrite(client: TenantClient, inputs: PolicyGrantInputs, 
 // ---------------------------------------------------------------- writes
 
 /**
- * Logs a grant's batch progress under the resource (its URN rebuilt from the owner id; see provider/diagnostics.ts),
- * e.g. `PolicyGrant Tag:OfflineIM: granted 2,000/10,000 users`.
+ * Logs a batch's progress at most every few seconds, e.g. `PolicyGrant Tag:OfflineIM: unassigned 2,000/10,000 users`,
+ * under the resource `urn` names (stack-level when empty).
  */
-function grantProgress(inputs: PolicyGrantInputs, raw: Record<string, unknown>, verb: string): (done: number, total: number) => void {
-    const urn = resourceUrn(TYPE, raw.owner, raw.declaredIn);
-    return progressLogger(verb, (m) => void engineLog("info", `PolicyGrant ${inputs.policy.canonical}: ${m} users`, urn), progressNow);
+function batchProgress(policy: PolicyIdentity, urn: string, verb: "granted" | "unassigned"): (done: number, total: number) => void {
+    return progressLogger(verb, (m) => void engineLog("info", `PolicyGrant ${policy.canonical}: ${m} users`, urn), progressNow);
+}
+
+/** {@link batchProgress} under the grant's own resource (its URN rebuilt from the owner id; see provider/diagnostics.ts). */
+function grantProgress(inputs: PolicyGrantInputs, raw: Record<string, unknown>, verb: "granted" | "unassigned"): (done: number, total: number) => void {
+    return batchProgress(inputs.policy, resourceUrn(TYPE, raw.owner, raw.declaredIn), verb);
 }
 
 /**
@@ -253,7 +257,7 @@ async function update(id: string, olds: Record<string, unknown>, news: Record<st
     }
     const failed = await assign(client, inputs.policy.name, toGrant, inputs.owner, grantProgress(inputs, news, "granted"));
     const dropped = state.resolved.filter((u) => !wantedIds.has(u.id));
-    if (state.policy) await unassignIfStillOurs(client, state.policy, dropped, state.owner);
+    if (state.policy) await unassignIfStillOurs(client, state.policy, dropped, state.owner, grantProgress(inputs, news, "unassigned"));
 
     const outs = outputs(inputs.policy.name, inputs.mode, wanted.filter((u) => !failed.has(u.id) && !lost.has(u.id)), inputs.owner, inputs.adopt);
     finish(id, news, outs, failed, toGrant);
@@ -298,11 +302,12 @@ async function stillOurs(client: TenantClient, policy: PolicyIdentity, users: re
 }
 
 /** Unassigns users whose current assignment is still this grant's; someone else's later grant is left alone. */
-async function unassignIfStillOurs(client: TenantClient, policy: PolicyIdentity, users: readonly ResolvedUser[], owner: string | undefined): Promise<void> {
+async function unassignIfStillOurs(client: TenantClient, policy: PolicyIdentity, users: readonly ResolvedUser[], owner: string | undefined,
+    onProgress: (done: number, total: number) => void): Promise<void> {
     if (users.length === 0) return;
     const ours = await stillOurs(client, policy, users, owner);
     if (!ours) return;
-    const failed = await assign(client, null, ours, undefined);
+    const failed = await assign(client, null, ours, undefined, onProgress);
     if (failed.size > 0) {
         const reasons = ours.filter((u) => failed.has(u.id)).map((u) => `"${u.requestedAs}": ${failed.get(u.id)}`);
         throw new PartialFailureError(`${failed.size} user(s) could not be unassigned from ${policy.canonical}:\n  ${reasons.join("\n  ")}`,
@@ -348,7 +353,8 @@ async function read(id: string, props: Record<string, unknown> = {}): Promise<dy
 async function remove(_id: string, props: Record<string, unknown>): Promise<void> {
     const state = parseState(props);
     if (!state.policy) return;
-    await unassignIfStillOurs(tenantClient(), state.policy, state.resolved, state.owner);
+    // Stack-level progress: the state does not record whether the grant sits under a TenantPolicies component.
+    await unassignIfStillOurs(tenantClient(), state.policy, state.resolved, state.owner, batchProgress(state.policy, "", "unassigned"));
 }
 
 

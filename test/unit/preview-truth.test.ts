@@ -195,6 +195,52 @@ describe("PolicyGrant batch progress", () => {
     });
 });
 
+describe("PolicyGrant unassign progress", () => {
+    it("delete() of a large grant logs its unassign progress (stack-level: state does not record the grant's parent)", async () => {
+        let t = 0;
+        setProgressClockForTesting(() => t);
+        const logged: Array<{ message: string; urn: string }> = [];
+        setDiagnosticsSinkForTesting((_s, message, urn) => { logged.push({ message, urn }); });
+        const owner = "proj/dev/big";
+        const users = Array.from({ length: 4 }, (_, i) => `user${i}@contoso.example`);
+        let polls = 0;
+        setClientOverridesForTesting({
+            retry: { maxAttempts: 1 },
+            batchPollStartMs: 0,
+            transport: async (req: HttpRequest) => {
+                const url = new URL(req.url);
+                if (url.pathname.endsWith("/oauth2/v2.0/token")) return TOKEN;
+                if (req.method === "GET" && url.pathname.endsWith("/assignments")) {
+                    return json(200, { value: users.map((u) => ({ Id: u, SipAddress: `sip:${u}`, DisplayName: u, ClientPolicy: "OfflineIM", ClientPolicyOwner: owner })) });
+                }
+                if (req.method === "POST") {
+                    assert.equal(JSON.parse(req.body!).PolicyName, null, "an unassign");
+                    return json(202, { OperationId: "op" });
+                }
+                polls++;
+                t += 6_000;
+                const done = Math.min(polls, users.length);
+                return json(200, {
+                    OperationId: "op", PolicyType: "ClientPolicy", PolicyName: null, Status: done === users.length ? "Completed" : "InProgress",
+                    CreatedDateTime: "2026-01-01T00:00:00Z", Results: users.slice(0, done).map((u) => ({ User: u, Status: "Succeeded" })),
+                });
+            },
+        } as never);
+        try {
+            await configure({ config: source(CONNECTION) });
+            await policyGrantProvider.delete!("id", {
+                policyName: "OfflineIM", owner, resolvedUsers: users.map((u) => ({ id: u, requestedAs: u, sipAddress: `sip:${u}`, displayName: u })),
+            });
+            const progress = logged.filter((l) => /unassigned/.test(l.message));
+            assert.deepEqual(progress.map((l) => [l.message, l.urn]), [1, 2, 3].map((n) => [`PolicyGrant Tag:OfflineIM: unassigned ${n}/4 users`, ""]));
+        } finally {
+            setProgressClockForTesting(undefined);
+            setDiagnosticsSinkForTesting(undefined);
+            setClientOverridesForTesting({});
+        }
+    });
+});
+
 describe("resource URNs for provider diagnostics", () => {
     it("rebuilds the URN from the owner id, under TenantPolicies for its children", () => {
         assert.equal(COMPONENT_TYPE, TENANT_POLICIES_TYPE);
