@@ -34,6 +34,16 @@ const ERROR_RESPONSE_NAMES: Record<string, string> = {
 };
 
 
+/**
+ * The tenant error codes whose HTTP status has no shared response, each as a message naming what to add: such a code
+ * would be left out of the document without a word. Empty when every status is listed.
+ */
+export function unlistedErrorStatuses(codes: Readonly<Record<string, number>>): string[] {
+    return Object.entries(codes).filter(([, status]) => !(String(status) in ERROR_RESPONSE_NAMES)).map(([code, status]) =>
+        `api/errors.ts: ${code} answers HTTP ${status}, which no route of the OpenAPI document answers yet: add "${status}" to ` +
+        `ERROR_RESPONSE_NAMES in api/openapi.ts and to the error statuses of each route (op()) that answers it`);
+}
+
 /** Error responses by status, shared through components/responses: every contract code of that status. */
 const ERRORS: Record<string, [string, string]> = Object.fromEntries(Object.entries(ERROR_RESPONSE_NAMES).map(([status, name]) => {
     const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => String(ERROR_CODES[c]) === status);
@@ -371,6 +381,8 @@ function schemas(): Obj {
 
 /** The whole OpenAPI document. */
 export function buildOpenApi(): Obj {
+    const unlisted = unlistedErrorStatuses(ERROR_CODES);
+    if (unlisted.length > 0) throw new Error(unlisted.join("\n"));
     const paths = tenantPaths();
     const errorResponses = Object.fromEntries(Object.entries(ERRORS).map(([code, [name, description]]) =>
         [name, ok(description, schemaRef("Error"), RETRY_STATUSES.has(code) ? { "Retry-After": ref("headers", "RetryAfter") } : {})]));

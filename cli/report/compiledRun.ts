@@ -11,7 +11,7 @@
  * changes into the folder Pulumi gives the project's program and loads every source file under its own path, so
  * `__dirname`, relative imports and file reads, resource names and URNs, and the serialized provider (a `require()`
  * of the installed package) are what a `pulumi preview` in the project folder has. The folder is removed when the
- * run ends (and `.clientpolicy/` with it when the run made it). A run that was killed cannot remove its folder, so each
+ * run ends (and `.clientpolicy/` with it when nothing else is left in it). A run that was killed cannot remove its folder, so each
  * folder records the process that made it (`owner.pid`) and the next run removes the folders whose process is gone.
  */
 import * as fs from "node:fs";
@@ -107,16 +107,14 @@ function loaderSource(): string {
 export function prepareCompiledRun(projectDir: string, entry: string, emitted: ReadonlyMap<string, string>): CompiledRun {
     const { doc } = readProject(projectDir);
     const runs = path.join(projectDir, RUNS_FOLDER);
-    const madeRuns = !fs.existsSync(runs);
     fs.mkdirSync(runs, { recursive: true });
     removeAbandonedRuns(runs);
     const workDir = fs.mkdtempSync(path.join(runs, "run-"));
     fs.writeFileSync(path.join(workDir, OWNER_FILE), `${process.pid}\n`);
     const dispose = () => {
         fs.rmSync(workDir, { recursive: true, force: true });
-        if (madeRuns) {
-            try { fs.rmdirSync(runs); } catch { /* another run's folder is still in it */ }
-        }
+        // Empty now unless another run's folder (or something of the user's) is in it; rmdir removes only an empty one.
+        try { fs.rmdirSync(runs); } catch { /* not empty */ }
     };
     try {
         const js = path.join(workDir, "js");

@@ -280,7 +280,8 @@ function nextCommand(r: Report): string {
     }
     if (newOne) return `\`${newOne.onboarding!.command}\`${c.new > 1 ? ` (and the same for the other ${c.new - 1} new tenant(s))` : ""}`;
     if (changed.length > 0 && r.mode === "drift") {
-        return `\`pulumi up --stack ${changed[0]}\` puts the tenant back to the code; to keep the tenant's values instead: \`clientpolicy report --mode drift --all --write-accept drift-accept.yaml\` and review the proposed rules`;
+        const others = changed.length > 1 ? ` (and the same for the other ${changed.length - 1} drifted stack(s))` : "";
+        return `\`pulumi up --stack ${changed[0]}\`${others} puts the tenant back to the code; to keep the tenant's values instead: \`clientpolicy report --mode drift --all --write-accept drift-accept.yaml\` and review the proposed rules`;
     }
     if (changed.length > 0) return `after merge: \`pulumi up --stack ${changed[0]}\`${changed.length > 1 ? ` (and the other ${changed.length - 1} changed stack(s))` : ""}`;
     return "nothing to do";

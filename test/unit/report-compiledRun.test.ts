@@ -76,5 +76,11 @@ describe("report: the compiled program's run folder", () => {
         } finally {
             run.dispose();
         }
+        // Once the other runs' folders are gone, the next run leaves no empty .clientpolicy/ behind either.
+        fs.rmSync(live, { recursive: true });
+        fs.rmSync(unowned, { recursive: true });
+        made("run-killed-again", gone);
+        prepareCompiledRun(project, path.join(project, "index.ts"), new Map([[path.join(project, "index.ts"), "exports.x = 1;\n"]])).dispose();
+        assert.equal(fs.existsSync(runs), false, "no empty .clientpolicy/ left");
     });
 });

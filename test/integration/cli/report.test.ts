@@ -377,6 +377,8 @@ describe("report: causes, readable changes, accept pins and the closing context"
         const tail = md.trimEnd().split("\n").slice(-3).join("\n");
         assert.match(tail, /commit `0123456789ab` · run 2026-11-30 10:00:00 UTC, 42 s/);
         assert.match(tail, /\*\*Next:\*\* `pulumi up --stack a` puts the tenant back to the code/);
+        const two = renderMarkdown(assemble([tenant("a", [globalDrift("a")]), tenant("b", [globalDrift("b")])], meta(["a", "b"]), NO_RULES, DAY));
+        assert.match(two, /\*\*Next:\*\* `pulumi up --stack a` \(and the same for the other 1 drifted stack\(s\)\) puts the tenant back to the code/);
     });
 
     it("an object the tenant changed and the code changes too is marked: `up` will stop here until refreshed, with the tenant's values", () => {

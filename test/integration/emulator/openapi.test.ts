@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { SETTINGS, wireJsonSchema } from "../../../api/catalogue";
 import { OWNER_ANNOTATION } from "../../../api/contract";
-import { OPENAPI_YAML_PATH, openApiPath } from "../../../api/openapi";
+import { OPENAPI_YAML_PATH, openApiPath, unlistedErrorStatuses } from "../../../api/openapi";
 import { adminRoutes } from "../../../emulator/routes";
 import { tenantRoutes } from "../../../server/routes";
 
@@ -25,6 +25,13 @@ describe("OpenAPI document", () => {
             if (r.pattern[0] !== "_emulator") assert.ok(doc.paths[`/{tenantId}${p}`]?.[r.method.toLowerCase()], `prefixed ${p} missing`);
         }
         assert.ok(doc.paths["/{tenantId}/oauth2/v2.0/token"].post);
+    });
+
+    it("a tenant error code whose HTTP status no route answers yet fails the build, naming what to add", () => {
+        assert.deepEqual(unlistedErrorStatuses({ Conflict: 409, InvalidParameter: 400 }), []);
+        const [message] = unlistedErrorStatuses({ Conflict: 409, PolicyLocked: 423 });
+        assert.match(message, /PolicyLocked answers HTTP 423/);
+        assert.match(message, /ERROR_RESPONSE_NAMES in api\/openapi\.ts/);
     });
 
     it("documents the headers and every error code", () => {
