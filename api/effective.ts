@@ -26,6 +26,7 @@
  * 4. **`Description` is the administrator's note**, not a client setting: it is shown, but a change to it changes
  *    nobody's effective settings.
  */
+import { isDeepStrictEqual } from "node:util";
 import { SETTINGS, type SettingDef, type WireValue } from "./catalogue";
 import type { EffectiveReason, WirePolicy } from "./contract";
 import { foldIdentity, isIdentityError, parsePolicyIdentity } from "./identity";
@@ -145,10 +146,6 @@ export function sourceText(s: EffectiveSetting, policyIdentity: string): string 
     return "client default (not documented)";
 }
 
-function sameWire(a: unknown, b: unknown): boolean {
-    return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
 /** One setting whose effective value (or its source) differs between two resolutions. */
 export interface SettingChange {
     readonly name: string;
@@ -170,7 +167,7 @@ export function changedSettings(before: readonly EffectiveSetting[], after: read
         if (!a) continue;
         const same = b.source === "undocumentedDefault" || a.source === "undocumentedDefault"
             ? b.source === a.source
-            : sameWire(b.value, a.value);
+            : isDeepStrictEqual(b.value ?? null, a.value ?? null);
         if (!same) out.push({ name: b.name, before: b, after: a });
     }
     return out;

@@ -16,6 +16,7 @@
  * hashtable, as the cmdlet reference shows: `$x = New-CsClientPolicyEntry …; Set-CsClientPolicy -PolicyEntry @{Add=$x}`);
  * those lines are written as such and listed in {@link CmdletPlan.notes}.
  */
+import { isDeepStrictEqual } from "node:util";
 import { SETTINGS, camelName, SettingDef } from "../../api/catalogue";
 import { PsValue, renderCmdlet } from "../../api/cmdlets";
 import { psAssignment, psCommand, psComment } from "../../api/powershell/emit";
@@ -63,10 +64,6 @@ function wireOf(def: SettingDef, value: unknown, form: "input" | "wire"): unknow
     return canonicalValue(def, value, form);
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /**
  * Builds the lines for one stack's plan. `tenantRead` false: the steps compare the program with the recorded state
  * only (no refresh), so "no changes" says that rather than claiming the tenant matches.
@@ -110,7 +107,7 @@ export async function planToCmdlets(steps: readonly StepMetadata[], live: LiveLo
                 }
                 const want = wireOf(def, declared, "input");
                 const have = current ? wireOf(def, current[def.name], "wire") : null;
-                if (sameValue(want, have)) continue;
+                if (isDeepStrictEqual(want, have)) continue;
                 if (def.kind === "policyEntry") {
                     entries = want === null ? null : (want as Array<{ Name: string; Value: string }>).map((e) => ({ name: e.Name, value: e.Value }));
                     continue;
