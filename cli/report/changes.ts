@@ -138,12 +138,16 @@ function declared(inputs: Record<string, unknown> | undefined, kind: ChangeKind)
     return diffProperties(undefined, inputs, kind).filter((p) => p.path !== "identity" && p.path !== "adopt");
 }
 
+/** The resource types that are tenant objects: the only rows of the report. */
+const TENANT_OBJECT_TYPES: ReadonlySet<string> = new Set(["ClientPolicy", "PolicyGrant"]);
+
 /**
- * Whether a step is not a tenant object, so not a row of the report: a component's (no provider), or the stack
- * instance bookkeeping resource (it names the stack instance in owner ids; nothing in the tenant).
+ * Whether a step is not a tenant object, so not a row of the report: a component (`TenantPolicies`; a create step of a
+ * new stack's preview does not always say `custom: false`), the stack instance bookkeeping resource (it names the
+ * stack instance in owner ids; nothing in the tenant), or any other provider's resource in the program.
  */
 function isComponent(m: StepMetadata): boolean {
-    return (m.new ?? m.old)?.custom === false || shortType(m.type) === "StackInstance";
+    return (m.new ?? m.old)?.custom === false || !TENANT_OBJECT_TYPES.has(shortType(m.type));
 }
 
 function opOf(op: string): ChangeOp | undefined {

@@ -50,6 +50,11 @@ describe("report: engine events → changes", () => {
             md("replace", "c", { identity: "Tag:C" }, { identity: "Tag:D" }, ["identity"]),
             md("delete-replaced", "c", { identity: "Tag:C" }, { identity: "Tag:D" }),
             md("create", "d", {}, { identity: "Tag:E", users: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }),
+            // Not tenant objects, not rows: a component whose create step does not say custom: false (a new stack's
+            // preview), the stack instance, another provider's resource.
+            { resourcePreEvent: { metadata: { op: "create", urn: urn("s", "clientpolicy:index:TenantPolicies", "tenant"), type: "clientpolicy:index:TenantPolicies", new: { inputs: {} } } } },
+            { resourcePreEvent: { metadata: { op: "create", urn: urn("s", "pulumi-nodejs:dynamic/clientpolicy:StackInstance", "i"), type: "pulumi-nodejs:dynamic/clientpolicy:StackInstance", new: { inputs: {} } } } },
+            { resourcePreEvent: { metadata: { op: "create", urn: urn("s", "random:index/randomId:RandomId", "r"), type: "random:index/randomId:RandomId", new: { inputs: {} } } } },
         ];
         const changes = pendingChanges(events as any);
         assert.deepEqual(changes.map((c) => [c.name, c.op, c.properties.map((p) => p.path)]), [["b", "update", ["description"]], ["c", "replace", ["identity"]], ["d", "create", ["users"]]]);
