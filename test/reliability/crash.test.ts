@@ -88,6 +88,18 @@ describe("reliability: kill -9 of pulumi up / destroy at random points, then the
         await tenant?.stop();
     });
 
+    it("a kill that cut the file backend's attribute file short: Pulumi cannot load the state until the documented step removes it", async () => {
+        // What a kill between gocloud.dev fileblob's in-place attribute write and its rename of the new state leaves.
+        const attrs = `${stateFile(h)}.attrs`;
+        assert.ok(fs.existsSync(attrs), `${attrs} exists`);
+        fs.writeFileSync(attrs, "");
+        const broken = await cli(["refresh", "--yes", "--clear-pending-creates"]);
+        assert.notEqual(broken.code, 0);
+        assert.match(broken.output, /failed to load checkpoint: EOF/);
+        fs.rmSync(attrs);
+        ok(await cli(["refresh", "--yes", "--clear-pending-creates"]), "refresh after removing the empty attribute file");
+    });
+
     it(`${RUNS} interrupted runs across creates, updates, grants and destroy converge with no program edit`, async () => {
         const interrupted: string[] = [];
         for (let run = 0; run < RUNS; run++) {
@@ -111,11 +123,18 @@ describe("reliability: kill -9 of pulumi up / destroy at random points, then the
             else interrupted.push(`${phase}:${writesDuring}w`);
             if (process.env.E2E_PROGRESS) process.stdout.write(`      ${where}: ${killedRun.ended}, ${writesDuring} writes\n`);
 
-            // The documented recovery: `pulumi cancel` if the stack is locked, `pulumi refresh --clear-pending-creates`,
-            // then the same command again.
+            // The documented recovery (docs/ownership.md): `pulumi cancel` if the stack is locked, the empty attribute
+            // file removed if the file backend cannot load the state (`failed to load checkpoint: EOF`),
+            // `pulumi refresh --clear-pending-creates`, then the same command again.
             let refreshed: CliResult = await cli(["refresh", "--yes", "--clear-pending-creates"]);
-            if (refreshed.code !== 0 && /currently locked/.test(refreshed.output)) {
-                ok(await cli(["cancel", "--yes"]), `${where}: cancel`);
+            for (let step = 0; step < 2 && refreshed.code !== 0; step++) {
+                if (/currently locked/.test(refreshed.output)) {
+                    ok(await cli(["cancel", "--yes"]), `${where}: cancel`);
+                } else if (/failed to load checkpoint: EOF/.test(refreshed.output)) {
+                    const attrs = `${stateFile(h)}.attrs`;
+                    assert.equal(fs.statSync(attrs).size, 0, `${where}: the file backend's attribute file is the empty one`);
+                    fs.rmSync(attrs);
+                } else break;
                 refreshed = await cli(["refresh", "--yes", "--clear-pending-creates"]);
             }
             ok(refreshed, `${where}: refresh --clear-pending-creates after the kill`);
