@@ -154,92 +154,78 @@ describe("PolicyGrant batch progress", () => {
     });
 
     it("create() through the batch route logs progress under the grant's resource", async () => {
-        let t = 0;
-        setProgressClockForTesting(() => t);
-        const logged: Array<{ message: string; urn: string }> = [];
-        setDiagnosticsSinkForTesting((_s, message, urn) => { logged.push({ message, urn }); });
-        const users = Array.from({ length: 4 }, (_, i) => `user${i}@contoso.example`);
-        let polls = 0;
-        setClientOverridesForTesting({
-            retry: { maxAttempts: 1 },
-            batchPollStartMs: 0,
-            transport: async (req: HttpRequest) => {
-                const url = new URL(req.url);
-                if (url.pathname.endsWith("/oauth2/v2.0/token")) return TOKEN;
-                if (url.pathname.endsWith("/userResolutions")) {
-                    const ids = JSON.parse(req.body!).Identities as string[];
-                    return json(200, { value: ids.map((id) => ({ Identity: id, User: { Id: id, SipAddress: `sip:${id}`, DisplayName: id, ClientPolicy: null, ClientPolicyOwner: null } })) });
-                }
-                if (req.method === "POST") return json(202, { OperationId: "op" });
-                // Each poll answers one more user, 6 s later on the clock.
-                polls++;
-                t += 6_000;
-                const done = Math.min(polls, users.length);
-                return json(200, {
-                    OperationId: "op", PolicyType: "ClientPolicy", PolicyName: "OfflineIM", Status: done === users.length ? "Completed" : "InProgress",
-                    CreatedDateTime: "2026-01-01T00:00:00Z", Results: users.slice(0, done).map((u) => ({ User: u, Status: "Succeeded" })),
-                });
-            },
-        } as never);
+        const run = batchRun("OfflineIM");
         try {
             await configure({ config: source(CONNECTION) });
-            await createGrant({ policyName: "OfflineIM", users, owner: "proj/dev/big" });
-            const progress = logged.filter((l) => /granted/.test(l.message));
+            await createGrant({ policyName: "OfflineIM", users: run.users, owner: "proj/dev/big" });
+            const progress = run.logged.filter((l) => /granted/.test(l.message));
             assert.deepEqual(progress.map((l) => l.message), ["PolicyGrant Tag:OfflineIM: granted 1/4 users", "PolicyGrant Tag:OfflineIM: granted 2/4 users", "PolicyGrant Tag:OfflineIM: granted 3/4 users"]);
             assert.equal(progress[0].urn, "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/clientpolicy:PolicyGrant::big");
         } finally {
-            setProgressClockForTesting(undefined);
-            setDiagnosticsSinkForTesting(undefined);
-            setClientOverridesForTesting({});
+            run.restore();
+        }
+    });
+
+    it("delete() of a large grant logs its unassign progress (stack-level: state does not record the grant's parent)", async () => {
+        const owner = "proj/dev/big";
+        const run = batchRun(null, owner);
+        try {
+            await configure({ config: source(CONNECTION) });
+            await policyGrantProvider.delete!("id", {
+                policyName: "OfflineIM", owner, resolvedUsers: run.users.map((u) => ({ id: u, requestedAs: u, sipAddress: `sip:${u}`, displayName: u })),
+            });
+            const progress = run.logged.filter((l) => /unassigned/.test(l.message));
+            assert.deepEqual(progress.map((l) => [l.message, l.urn]), [1, 2, 3].map((n) => [`PolicyGrant Tag:OfflineIM: unassigned ${n}/4 users`, ""]));
+        } finally {
+            run.restore();
         }
     });
 });
 
-describe("PolicyGrant unassign progress", () => {
-    it("delete() of a large grant logs its unassign progress (stack-level: state does not record the grant's parent)", async () => {
-        let t = 0;
-        setProgressClockForTesting(() => t);
-        const logged: Array<{ message: string; urn: string }> = [];
-        setDiagnosticsSinkForTesting((_s, message, urn) => { logged.push({ message, urn }); });
-        const owner = "proj/dev/big";
-        const users = Array.from({ length: 4 }, (_, i) => `user${i}@contoso.example`);
-        let polls = 0;
-        setClientOverridesForTesting({
-            retry: { maxAttempts: 1 },
-            batchPollStartMs: 0,
-            transport: async (req: HttpRequest) => {
-                const url = new URL(req.url);
-                if (url.pathname.endsWith("/oauth2/v2.0/token")) return TOKEN;
-                if (req.method === "GET" && url.pathname.endsWith("/assignments")) {
-                    return json(200, { value: users.map((u) => ({ Id: u, SipAddress: `sip:${u}`, DisplayName: u, ClientPolicy: "OfflineIM", ClientPolicyOwner: owner })) });
-                }
-                if (req.method === "POST") {
-                    assert.equal(JSON.parse(req.body!).PolicyName, null, "an unassign");
-                    return json(202, { OperationId: "op" });
-                }
-                polls++;
-                t += 6_000;
-                const done = Math.min(polls, users.length);
-                return json(200, {
-                    OperationId: "op", PolicyType: "ClientPolicy", PolicyName: null, Status: done === users.length ? "Completed" : "InProgress",
-                    CreatedDateTime: "2026-01-01T00:00:00Z", Results: users.slice(0, done).map((u) => ({ User: u, Status: "Succeeded" })),
-                });
-            },
-        } as never);
-        try {
-            await configure({ config: source(CONNECTION) });
-            await policyGrantProvider.delete!("id", {
-                policyName: "OfflineIM", owner, resolvedUsers: users.map((u) => ({ id: u, requestedAs: u, sipAddress: `sip:${u}`, displayName: u })),
+/**
+ * A fake tenant for one batch of 4 users assigning `policyName` (null: unassigning Tag:OfflineIM, whose assignments
+ * `owner` made), each poll answering one more user 6 s later on an injected progress clock; diagnostics captured.
+ */
+function batchRun(policyName: string | null, owner?: string) {
+    let t = 0;
+    setProgressClockForTesting(() => t);
+    const logged: Array<{ message: string; urn: string }> = [];
+    setDiagnosticsSinkForTesting((_s, message, urn) => { logged.push({ message, urn }); });
+    const users = Array.from({ length: 4 }, (_, i) => `user${i}@contoso.example`);
+    let polls = 0;
+    setClientOverridesForTesting({
+        retry: { maxAttempts: 1 },
+        batchPollStartMs: 0,
+        transport: async (req: HttpRequest) => {
+            const url = new URL(req.url);
+            if (url.pathname.endsWith("/oauth2/v2.0/token")) return TOKEN;
+            if (url.pathname.endsWith("/userResolutions")) {
+                const ids = JSON.parse(req.body!).Identities as string[];
+                return json(200, { value: ids.map((id) => ({ Identity: id, User: { Id: id, SipAddress: `sip:${id}`, DisplayName: id, ClientPolicy: null, ClientPolicyOwner: null } })) });
+            }
+            if (req.method === "GET" && url.pathname.endsWith("/assignments")) {
+                return json(200, { value: users.map((u) => ({ Id: u, SipAddress: `sip:${u}`, DisplayName: u, ClientPolicy: "OfflineIM", ClientPolicyOwner: owner })) });
+            }
+            if (req.method === "POST") {
+                assert.equal(JSON.parse(req.body!).PolicyName, policyName);
+                return json(202, { OperationId: "op" });
+            }
+            polls++;
+            t += 6_000;
+            const done = Math.min(polls, users.length);
+            return json(200, {
+                OperationId: "op", PolicyType: "ClientPolicy", PolicyName: policyName, Status: done === users.length ? "Completed" : "InProgress",
+                CreatedDateTime: "2026-01-01T00:00:00Z", Results: users.slice(0, done).map((u) => ({ User: u, Status: "Succeeded" })),
             });
-            const progress = logged.filter((l) => /unassigned/.test(l.message));
-            assert.deepEqual(progress.map((l) => [l.message, l.urn]), [1, 2, 3].map((n) => [`PolicyGrant Tag:OfflineIM: unassigned ${n}/4 users`, ""]));
-        } finally {
-            setProgressClockForTesting(undefined);
-            setDiagnosticsSinkForTesting(undefined);
-            setClientOverridesForTesting({});
-        }
-    });
-});
+        },
+    } as never);
+    const restore = () => {
+        setProgressClockForTesting(undefined);
+        setDiagnosticsSinkForTesting(undefined);
+        setClientOverridesForTesting({});
+    };
+    return { users, logged, restore };
+}
 
 describe("resource URNs for provider diagnostics", () => {
     it("rebuilds the URN from the owner id, under TenantPolicies for its children", () => {
