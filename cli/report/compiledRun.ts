@@ -16,7 +16,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { stringify as stringifyYaml } from "yaml";
+import { readProjectFile } from "./typecheck";
 
 /** Name of the folder, inside the project, that holds the runs' folders. */
 export const RUNS_FOLDER = ".clientpolicy";
@@ -70,9 +71,9 @@ export function removeAbandonedRuns(runs: string): string[] {
 
 /** The project's settings file, parsed. */
 function readProject(projectDir: string): { file: string; doc: Record<string, unknown> } {
-    const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(projectDir, f)).find((f) => fs.existsSync(f));
-    if (!file) throw new Error(`no Pulumi.yaml in ${projectDir}`);
-    const doc = parseYaml(fs.readFileSync(file, "utf8")) as unknown;
+    const read = readProjectFile(projectDir);
+    if (!read) throw new Error(`no Pulumi.yaml in ${projectDir}`);
+    const { file, doc } = read;
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new Error(`${path.basename(file)} is not a mapping`);
     return { file, doc: doc as Record<string, unknown> };
 }

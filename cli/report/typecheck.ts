@@ -40,10 +40,18 @@ type TS = typeof import("typescript");
 /** ts-node's defaults plus what run.js passes; the diagnostics ts-node never reports. */
 const TS_NODE_IGNORED = [6059, 18002, 18003];
 
+/**
+ * The project's settings file (`Pulumi.yaml`, else `Pulumi.yml`) and its parsed document (null for an empty file), or
+ * undefined when the folder has neither.
+ */
+export function readProjectFile(projectDir: string): { file: string; doc: unknown } | undefined {
+    const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(projectDir, f)).find((f) => fs.existsSync(f));
+    return file ? { file, doc: parseYaml(fs.readFileSync(file, "utf8")) as unknown } : undefined;
+}
+
 /** Runtime options of a nodejs project (Pulumi.yaml `runtime.options`) and its `main`. */
 function projectSettings(projectDir: string): { typescript: boolean; tsconfig?: string; main?: string } {
-    const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(projectDir, f)).find((f) => fs.existsSync(f));
-    const doc = file ? (parseYaml(fs.readFileSync(file, "utf8")) as Record<string, unknown> | null) ?? {} : {};
+    const doc = (readProjectFile(projectDir)?.doc as Record<string, unknown> | null | undefined) ?? {};
     const runtime = doc.runtime;
     const options = (typeof runtime === "object" && runtime !== null ? (runtime as { options?: Record<string, unknown> }).options : undefined) ?? {};
     return {
