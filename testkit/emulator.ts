@@ -12,7 +12,7 @@ import { FAULT_CLI_FLAGS, startEmulator, type EmulatorHandle, type FaultConfig, 
 import { readStoredTenants, SqliteStore } from "../emulator/sqliteStore";
 import type { TenantState } from "../emulator/store";
 import { Routes } from "../api/contract";
-import { recordedFetch } from "./tenantApi";
+import { recordedFetch } from "./recorder";
 
 /** Repository root (this file is testkit/emulator.ts). */
 export const REPO_ROOT = path.resolve(__dirname, "..");

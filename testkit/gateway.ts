@@ -14,7 +14,7 @@ import { checkFaults, faultPreflight } from "../emulator/faults";
 import { checkConfig, hashSecret } from "../gateway/config";
 import { startGateway, type GatewayHandle } from "../gateway/server";
 import { REPO_ROOT, startTestEmulator, TEST_CLIENT_SECRET, type TestEmulatorOptions, type TestTenant } from "./emulator";
-import { recordedFetch } from "./tenantApi";
+import { recordedFetch } from "./recorder";
 import { Routes } from "../api/contract";
 import { parseLine, type PsValue } from "../api/cmdlets";
 import { CMDLETS_BY_NAME, type ParamType } from "../api/powershell/table";

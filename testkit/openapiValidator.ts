@@ -10,7 +10,7 @@ import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { parse } from "yaml";
 import { OPENAPI_YAML_PATH } from "../api/openapi";
-import type { Exchange } from "./tenantApi";
+import type { Exchange } from "./recorder";
 
 type Obj = Record<string, any>;
 

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { startTestEmulator, TEST_CLIENT_SECRET, type TestTenant } from "../../../testkit/emulator";
-import { assertError, call, fetchRecorded, policyPath } from "./util";
+import { assertError, call, policyPath } from "./util";
+import { fetchRecorded } from "../../../testkit/recorder";
 
 async function tokenRequest(t: TestTenant, tenant: string, form: Record<string, string>, type = "application/x-www-form-urlencoded") {
     const res = await fetchRecorded(`${t.url}/${tenant}/oauth2/v2.0/token`, { method: "POST", headers: { "content-type": type }, body: new URLSearchParams(form).toString() });

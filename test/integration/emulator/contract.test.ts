@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { OPENAPI_YAML_PATH } from "../../../api/openapi";
 import { OpenApiResponseValidator } from "../../../testkit/openapiValidator";
-import { recordedExchanges, type Exchange } from "../../../testkit/tenantApi";
+import { recordedExchanges, type Exchange } from "../../../testkit/recorder";
 
 const validator = new OpenApiResponseValidator();
 

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
-import { assertError, call, createPolicy, fetchRecorded, policyPath, tokenOf } from "./util";
+import { assertError, call, createPolicy, policyPath, tokenOf } from "./util";
+import { fetchRecorded } from "../../../testkit/recorder";
 
 describe("emulator: throttling and fault injection", () => {
     let t: TestTenant | undefined;

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
-import { assertError, call, fetchRecorded, policyPath, tokenOf, userPath } from "./util";
+import { assertError, call, policyPath, tokenOf, userPath } from "./util";
+import { fetchRecorded } from "../../../testkit/recorder";
 
 const SEED_ARTICLE = [
     "Set-CsClientPolicy -Identity Global -EnableIMAutoArchiving $False",

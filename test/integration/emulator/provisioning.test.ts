@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startTestEmulator } from "../../../testkit/emulator";
-import { call, fetchRecorded, policyPath, userPath } from "./util";
+import { call, policyPath, userPath } from "./util";
+import { fetchRecorded } from "../../../testkit/recorder";
 
 const SEED = {
     tenants: [{

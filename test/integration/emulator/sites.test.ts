@@ -10,7 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Routes, type WireUser } from "../../../api/contract";
 import { startTestEmulator, type TestTenant } from "../../../testkit/emulator";
-import { assertError, call, createPolicy, fetchRecorded } from "./util";
+import { assertError, call, createPolicy } from "./util";
+import { fetchRecorded } from "../../../testkit/recorder";
 
 const RED = "red-cs-001.contoso.example";
 const DUB = "dub-cs-001.contoso.example";

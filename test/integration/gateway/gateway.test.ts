@@ -14,7 +14,8 @@ import { redact } from "../../../gateway/audit";
 import type { ShellCommand } from "../../../api/powershell/protocol";
 import { BindError, bindCommand } from "../../../api/powershell/binder";
 import { TEST_CLIENT_SECRET } from "../../../testkit/emulator";
-import { call, policyPath, recordedFetch } from "../../../testkit/tenantApi";
+import { call, policyPath } from "../../../testkit/tenantApi";
+import { recordedFetch } from "../../../testkit/recorder";
 import { clientPolicyProvider as cp, configureFor, up } from "../provider/harness";
 import { startTestGateway, type GatewayTestTenant } from "../../../testkit/gateway";
 

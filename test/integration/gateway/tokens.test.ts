@@ -14,7 +14,8 @@ import * as path from "node:path";
 import { Routes } from "../../../api/contract";
 import { checkConfig, ConfigFileError, hashSecret } from "../../../gateway/config";
 import { TEST_CLIENT_SECRET } from "../../../testkit/emulator";
-import { call, policyPath, recordedFetch } from "../../../testkit/tenantApi";
+import { call, policyPath } from "../../../testkit/tenantApi";
+import { recordedFetch } from "../../../testkit/recorder";
 import { startTestGateway, type GatewayTestTenant, type TestGatewayOptions } from "../../../testkit/gateway";
 
 const KEY_FILE = "gateway-token-key";
