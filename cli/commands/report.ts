@@ -91,6 +91,7 @@ interface ReportFlags {
     mask: string[];
     budget: number;
     impact: boolean;
+    programProcess?: boolean;
 }
 
 /** Registers `report` and `report merge` on the program. */
@@ -117,6 +118,7 @@ export function register(program: Command): void {
         .option("--mask <regex>", "also mask text matching this JavaScript regular expression in every output (repeatable)", collect, [])
         .option("--budget <chars>", "maximum Markdown size in characters", intOption("--budget", 1000, 10_000_000), DEFAULT_BUDGET)
         .option("--no-impact", "do not read assignments to count the users each change reaches")
+        .option("--program-process", "run each stack's program in its own node process, as `pulumi preview` does (default: in the report's process, one load of the SDK for every stack)")
         .addHelpText("after", EXIT_HELP + `
 
 Examples:
@@ -180,7 +182,7 @@ async function reportAction(f: ReportFlags): Promise<number> {
     progress(`clientpolicy report --mode ${f.mode}: ${stacks.length} stack(s)${newStacks.length ? ` and ${newStacks.length} new tenant(s) without a stack (${newStacks.join(", ")})` : ""}${shard ? ` (shard ${shard.index}/${shard.count})` : ""}, ${f.parallel} at a time`);
     const tenants = await runFleet({
         workspace, mode: f.mode, stacks, newStacks, parallel: f.parallel, timeoutMs: f.timeout * 1000, impact: f.impact,
-        onSecret: (v) => masker.addSecret(v), progress,
+        programProcess: f.programProcess, onSecret: (v) => masker.addSecret(v), progress,
     });
     const r = assemble(tenants, {
         mode: f.mode, project, stacks: [...stacks, ...newStacks], shard, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(),

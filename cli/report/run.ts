@@ -36,8 +36,9 @@ import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdenti
 import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "../../api/report";
 import { causeOf, publicText } from "./text";
-import { checkProgram } from "./typecheck";
-import { prepareCompiledRun, type CompiledRun } from "./compiledRun";
+import { checkProgram, readProjectFile } from "./typecheck";
+import { prepareCompiledRun, programCwd } from "./compiledRun";
+import { prepareInlineProgram, type InlineProgram, type SeenConfig } from "./inlineRun";
 import { CliError } from "../errors";
 
 /** Options of {@link runFleet}. */
@@ -57,11 +58,19 @@ export interface RunOptions {
     progress?: (line: string) => void;
     /** Tenants the repository declares without a stack: previewed against a throw-away backend (see the module comment). */
     newStacks?: readonly string[];
+    /** Run each stack's program in its own node process (the compiled run folder) instead of in this process. */
+    programProcess?: boolean;
 }
 
-/** What the stacks of one fleet run use: the workspace their CLI runs in (the compiled program's run folder, or the project's). */
+/**
+ * What the stacks of one fleet run use: the workspace their CLI runs in (the project's with the inline program, the
+ * compiled program's run folder, or the project's own), and the inline program when the stacks' programs run here.
+ */
 interface FleetRun extends RunOptions {
     stackWorkspace: LocalWorkspace;
+    /** `Stack.select` of the Automation API that serves the stacks' programs (the project's own, for inline programs). */
+    selectStack(name: string): Promise<Stack>;
+    inline?: InlineProgram;
 }
 
 /**
@@ -159,10 +168,16 @@ function kindOfError(e: unknown): ErrorKind {
     return kind ?? classifyError([`${String(name ?? "")}: ${typeof message === "string" ? message : String(e)}`], false);
 }
 
-/** The stack's configuration (`pulumi config --show-secrets`), its secret values handed to `onSecret` for masking. */
-async function stackConfig(stack: Stack, o: Pick<RunOptions, "onSecret">): Promise<Record<string, string>> {
+/**
+ * The stack's configuration, its secret values handed to `onSecret` for masking: as the engine handed it to the
+ * stack's inline program run (`seen`), else `pulumi config --show-secrets`.
+ */
+async function stackConfig(stack: Stack, o: Pick<RunOptions, "onSecret">, seen?: SeenConfig): Promise<Record<string, string>> {
     const config: Record<string, string> = {};
-    for (const [k, v] of Object.entries(await stack.getAllConfig())) {
+    const entries = seen
+        ? Object.entries(seen.values).map(([k, value]) => [k, { value, secret: seen.secretKeys.has(k) }] as const)
+        : Object.entries(await stack.getAllConfig());
+    for (const [k, v] of entries) {
         config[k] = v.value;
         if (v.secret && v.value) o.onSecret?.(v.value);
     }
@@ -240,8 +255,9 @@ async function runOne(stackName: string, o: FleetRun): Promise<StackRun> {
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, o.timeoutMs);
     const projectDir = o.workspace.workDir;
+    o.inline?.forget(stackName);
     try {
-        const stack = await Stack.select(stackName, o.stackWorkspace);
+        const stack = await o.selectStack(stackName);
         let changes: Change[];
         const refresh = () => stack.previewRefresh({ onEvent, signal: controller.signal, runProgram: true });
         if (o.mode === "drift") {
@@ -259,7 +275,7 @@ async function runOne(stackName: string, o: FleetRun): Promise<StackRun> {
             changes = joinChanges(drift, pendingChanges(events));
         }
         seen.push(...events);
-        const config = await stackConfig(stack, o);
+        const config = await stackConfig(stack, o, o.inline?.configOf(stackName));
         // A preview that could not read the tenant warned instead of failing (clientpolicy:strict off): its plan is
         // unverified, whatever the report's own connection check below finds.
         const skipped = skippedTenantChecks(seen);
@@ -290,7 +306,7 @@ async function runOne(stackName: string, o: FleetRun): Promise<StackRun> {
         return { report: { ...t, status: statusOf(t) }, tenantKey, tenantPolicies, managed: managedIdentities(seen) };
     } catch (e) {
         // The secrets are masked before any message of this stack is shown; a config that cannot be read masks nothing.
-        const config = await stackConfig(await Stack.select(stackName, o.stackWorkspace), o).catch(() => undefined);
+        const config = await o.selectStack(stackName).then((s) => stackConfig(s, o, o.inline?.configOf(stackName))).catch(() => undefined);
         const messages = [...errorMessages(events)];
         const err = e as { stderr?: string; message?: string };
         if (messages.length === 0) messages.push(err.stderr || err.message || String(e));
@@ -421,7 +437,7 @@ function addUnmanaged(runs: StackRun[]): void {
  * Type errors stop the fleet before any stack runs: one error naming each file and line, not one per stack.
  * When the check cannot run (no TypeScript found from the program), the stacks type-check themselves as before.
  */
-export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progress">, stackCount: number): Promise<{ workspace: LocalWorkspace; compiled?: CompiledRun }> {
+export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progress" | "programProcess">, stackCount: number): Promise<FleetProgram> {
     const env = o.workspace.envVars;
     const started = Date.now();
     const r = checkProgram(o.workspace.workDir, { ...process.env, ...env }, true);
@@ -431,27 +447,57 @@ export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progr
     if (r.kind === "errors") {
         throw new CliError(`the program does not type-check (${r.entry}, checked once for ${stackCount} stack(s); no stack was run):\n${r.text}`);
     }
+    const own: FleetProgram = { workspace: o.workspace, selectStack: (name) => Stack.select(name, o.workspace), dispose: () => {} };
     if (r.kind === "unavailable") {
         o.progress?.(`program not type-checked up front (${r.reason}); every stack type-checks it`);
-        return { workspace: o.workspace };
+        return own;
     }
-    if (r.kind !== "ok") return { workspace: o.workspace };
+    if (r.kind !== "ok") return own;
     env.PULUMI_NODEJS_TRANSPILE_ONLY = "true";
     const checked = `program ${r.entry} type-checked once (${r.files} file(s), TypeScript ${r.typescript}, ${took})`;
     if (!r.emitted) {
         o.progress?.(`${checked}; stacks run transpile-only`);
-        return { workspace: o.workspace };
+        return own;
     }
-    const compiled = prepareCompiledRun(o.workspace.workDir, path.resolve(o.workspace.workDir, r.entry), r.emitted);
+    const projectDir = o.workspace.workDir;
+    const entry = path.resolve(projectDir, r.entry);
+    const inline = o.programProcess ? undefined : prepareInlineProgram(projectDir, programCwd(projectDir, projectMain(projectDir)), entry, r.emitted);
+    if (inline) {
+        try {
+            const workspace = await inline.automation.LocalWorkspace.create({ workDir: projectDir, program: inline.program, envVars: { ...env } }) as unknown as LocalWorkspace;
+            workspace.selectStack = async () => {};
+            const { Stack: ProjectStack } = inline.automation;
+            o.progress?.(`${checked}; stacks run its JavaScript in this process (one load of the SDK for every stack; --program-process for one process per stack)`);
+            return { workspace, inline, selectStack: async (name) => await ProjectStack.select(name, workspace as never) as unknown as Stack, dispose: inline.dispose };
+        } catch (e) {
+            inline.dispose();
+            throw e;
+        }
+    }
+    const compiled = prepareCompiledRun(projectDir, entry, r.emitted);
     try {
         const workspace = await LocalWorkspace.create({ workDir: compiled.workDir, envVars: { ...env }, pulumiCommand: o.workspace.pulumiCommand });
         workspace.selectStack = async () => {};
-        o.progress?.(`${checked}; stacks run its compiled JavaScript (${path.relative(o.workspace.workDir, compiled.workDir)}, removed at the end)`);
-        return { workspace, compiled };
+        o.progress?.(`${checked}; stacks run its compiled JavaScript (${path.relative(projectDir, compiled.workDir)}, removed at the end)`);
+        return { workspace, selectStack: (name) => Stack.select(name, workspace), dispose: compiled.dispose };
     } catch (e) {
         compiled.dispose();
         throw e;
     }
+}
+
+/** How the stacks of a fleet run run the program ({@link checkFleetProgram}); `dispose()` when the run ends. */
+export interface FleetProgram {
+    workspace: LocalWorkspace;
+    selectStack(name: string): Promise<Stack>;
+    inline?: InlineProgram;
+    dispose(): void;
+}
+
+/** The project's `main` (Pulumi.yaml), if any. */
+function projectMain(projectDir: string): unknown {
+    const doc = readProjectFile(projectDir)?.doc;
+    return typeof doc === "object" && doc !== null ? (doc as Record<string, unknown>).main : undefined;
 }
 
 /** Runs every stack, `parallel` at a time, after the fleet's type check; results in the order of `stacks`. */
@@ -459,8 +505,8 @@ export async function runFleet(o: RunOptions): Promise<TenantReport[]> {
     const newStacks = new Set(o.newStacks ?? []);
     const names = [...o.stacks, ...newStacks];
     if (names.length === 0) return [];
-    const { workspace: stackWorkspace, compiled } = await checkFleetProgram(o, names.length);
-    const fleet: FleetRun = { ...o, stackWorkspace };
+    const program = await checkFleetProgram(o, names.length);
+    const fleet: FleetRun = { ...o, stackWorkspace: program.workspace, selectStack: program.selectStack, inline: program.inline };
     const results: StackRun[] = new Array(names.length);
     const running = new Set<string>();
     let next = 0;
@@ -481,7 +527,7 @@ export async function runFleet(o: RunOptions): Promise<TenantReport[]> {
     try {
         await Promise.all(Array.from({ length: Math.max(1, Math.min(o.parallel, names.length)) }, worker));
     } finally {
-        compiled?.dispose();
+        program.dispose();
     }
     addUnmanaged(results);
     return results.map((r) => r.report);

@@ -39,8 +39,10 @@ if (process.env.FLEET_PROBE_DIR) {
         filename: __filename,
         cwd: process.cwd(),
         nextToIt: fs.existsSync(path.join(__dirname, "Pulumi.yaml")),
+        tenantId: new pulumi.Config("clientpolicy").require("tenantId"),
     }));
 }
+console.log("program-console-line " + pulumi.getStack());
 new cp.ClientPolicy("global", { identity: "Global", enableIMAutoArchiving: false });
 `;
 
@@ -77,6 +79,18 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
 
     const report = (env: NodeJS.ProcessEnv, ...args: string[]) =>
         clientpolicy(["report", "--dir", fleet.workDir, "--format", "json", "--out", path.join(out, crypto.randomBytes(4).toString("hex")), ...args], { ...fleet.env, ...env });
+    // The packaged bin, as users run it (scripts/install-self.sh packs these sources): the report's own process then
+    // has no ts-node registered, so the probe can tell whether anything loaded TypeScript for the program.
+    const bin = path.join(ROOT, "node_modules", "clientpolicy-as-code", "dist", "cli", "main.js");
+    const packaged = (env: NodeJS.ProcessEnv, ...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [bin, "report", "--dir", fleet.workDir, ...args], { env: { ...fleet.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (d) => (stdout += d));
+        child.stderr!.on("data", (d) => (stderr += d));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
 
     it("a type error fails the run once, naming file and line, before any stack runs", async () => {
         const index = path.join(fleet.workDir, "index.ts");
@@ -102,23 +116,34 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
         }
     });
 
-    it("a program that type-checks: every stack runs its compiled JavaScript in the project folder, no TypeScript loaded, nothing left behind", async () => {
-        const before = fs.readdirSync(fleet.workDir).sort();
-        const r = await report({ FLEET_PROBE_DIR: probe }, "--mode", "plan", "--all");
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stderr, /program index\.ts type-checked once .* stacks run its compiled JavaScript/);
-        const project = fs.realpathSync(fleet.workDir);
-        for (const s of STACKS) {
-            const seen = JSON.parse(fs.readFileSync(path.join(probe, s), "utf8")) as Record<string, unknown>;
-            assert.deepEqual(seen, { typescript: null, tsNode: false, filename: path.join(project, "index.ts"), cwd: project, nextToIt: true }, `${s}: how its program ran`);
-        }
-        assert.deepEqual(fs.readdirSync(fleet.workDir).sort(), before, "the run folder is removed, nothing else written to the project");
-    });
+    for (const [how, flags, said] of [
+        ["in the report's process, side by side", [], /program index\.ts type-checked once .* stacks run its JavaScript in this process/],
+        ["in a program process per stack (--program-process)", ["--program-process"], /program index\.ts type-checked once .* stacks run its compiled JavaScript \(\.clientpolicy/],
+    ] as const) {
+        it(`a program that type-checks runs as JavaScript ${how}: in the project folder, with its own stack's configuration, no TypeScript loaded, nothing left behind`, async () => {
+            const before = fs.readdirSync(fleet.workDir).sort();
+            const cwd = process.cwd();
+            for (const f of fs.readdirSync(probe)) fs.rmSync(path.join(probe, f));
+            // Both stacks at once: each run must see its own stack's configuration.
+            const r = await packaged({ FLEET_PROBE_DIR: probe }, "--format", "json", "--mode", "plan", "--all", "--parallel", "2", ...flags);
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stderr, said);
+            assert.match(r.stderr, /running: r1, r2|running: r2, r1/, "the stacks ran side by side");
+            const project = fs.realpathSync(fleet.workDir);
+            STACKS.forEach((s, i) => {
+                const seen = JSON.parse(fs.readFileSync(path.join(probe, s), "utf8")) as Record<string, unknown>;
+                assert.deepEqual(seen, { typescript: null, tsNode: false, filename: path.join(project, "index.ts"), cwd: project, nextToIt: true, tenantId: fleetTenantId(i + 1) }, `${s}: how its program ran`);
+            });
+            assert.doesNotMatch(r.stdout, /program-console-line/, "the program's console output is not part of the report");
+            assert.equal(JSON.parse(r.stdout).counts.clean, 2, "the report on stdout is whole JSON");
+            assert.equal(process.cwd(), cwd);
+            assert.deepEqual(fs.readdirSync(fleet.workDir).sort(), before, "nothing is left in the project folder");
+        });
+    }
 
     it("the processes of a run accept each other's compile-cache entries: a second run rewrites none", async () => {
-        // The packaged bin, as users run it (scripts/install-self.sh packs these sources): under the ts-node the other
-        // tests use, TypeScript is compiled into the cache before the CLI's first line runs.
-        const bin = path.join(ROOT, "node_modules", "clientpolicy-as-code", "dist", "cli", "main.js");
+        // The packaged bin: under the ts-node the other tests use, TypeScript is compiled into the cache before the
+        // CLI's first line runs.
         const cache = tempDir("clientpolicy-fleet-ncc-");
         const run = () => new Promise<{ code: number; stderr: string }>((resolve, reject) => {
             const child = spawn(process.execPath, [bin, "report", "--dir", fleet.workDir, "--format", "json", "--out", path.join(out, crypto.randomBytes(4).toString("hex")), "--mode", "drift", "--stacks", "r1"],

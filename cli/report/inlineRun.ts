@@ -1,0 +1,202 @@
+/**
+ * A fleet run's program inside the report's own process: every stack's `pulumi preview` or `pulumi refresh
+ * --run-program` runs the program through the Automation API's inline-program server (`--client`), so no stack starts
+ * a program process (node, @pulumi/pulumi, the program's modules: about 2 s of CPU per stack even as JavaScript).
+ *
+ * The program must run as Pulumi's runner runs it in the project folder (`@pulumi/pulumi/cmd/run/run.js`): each run
+ * loads the program's own modules afresh (its top-level code registers that stack's resources, with that stack's
+ * configuration), each under its own path (`__dirname`, relative `require()`s and reads resolve in the project), its
+ * TypeScript files as the JavaScript emitted by the fleet's one type check, in the working directory Pulumi gives the
+ * project's program; an exported function is called and awaited, and the exports are the stack's outputs. What the
+ * program takes from node_modules (@pulumi/pulumi, this package, other libraries) is loaded once and shared by the
+ * runs, as one process serves them all. The server, the program and the SDK are the project's own copy of
+ * @pulumi/pulumi, which keeps each run's state apart (an AsyncLocalStorage per run), so stacks run side by side.
+ *
+ * What differs from a program process, and how it is kept out of the report: output the program writes with
+ * `console.*` goes to the stack's engine log (as the runner's captured stdout does), not to the report's stdout; a
+ * program that calls `process.exit()` or keeps state in a library's module between runs should be run with
+ * `--program-process` (one program process per stack, cli/report/compiledRun.ts).
+ *
+ * Each run also records the configuration the engine handed the program (secrets decrypted), so the report needs no
+ * `pulumi config --show-secrets` of its own for the stack (one CLI start less per stack).
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import * as fs from "node:fs";
+import * as nodeModule from "node:module";
+import * as path from "node:path";
+import * as util from "node:util";
+
+/** The Automation API of the project's @pulumi/pulumi. */
+export type Automation = typeof import("@pulumi/pulumi/automation");
+type PulumiSdk = typeof import("@pulumi/pulumi");
+/** @pulumi/pulumi's `runtime/config` module: the configuration of the current run (`isConfigSecret` is not re-exported). */
+interface RuntimeConfig {
+    allConfig(): Record<string, string>;
+    isConfigSecret(key: string): boolean;
+}
+
+/** A stack's configuration as its last program run was given it: values and which keys are secret. */
+export interface SeenConfig {
+    values: Record<string, string>;
+    secretKeys: Set<string>;
+}
+
+/** The program of one fleet run, ready to be handed to the Automation API as an inline program. */
+export interface InlineProgram {
+    /** The project's own Automation API (its copy of @pulumi/pulumi): the server must be the program's SDK. */
+    automation: Automation;
+    /** The inline program: loads the program's modules afresh and returns its outputs. */
+    program: () => Promise<Record<string, unknown> | undefined>;
+    /** The configuration handed to the last program run of `stack` since {@link InlineProgram.forget}. */
+    configOf(stack: string): SeenConfig | undefined;
+    /** Drops what was recorded for `stack` (before a new run of it). */
+    forget(stack: string): void;
+    /** Restores the working directory, `console` and the module hooks. Idempotent. */
+    dispose(): void;
+}
+
+/** The parts of Node's CommonJS `Module` used here (not in @types/node's public surface). */
+interface LoadedModule {
+    id: string;
+    filename: string;
+    loaded: boolean;
+    exports: unknown;
+    paths: string[];
+    require(request: string): unknown;
+    _compile(code: string, filename: string): unknown;
+}
+interface ModuleStatics {
+    new (id: string, parent?: LoadedModule): LoadedModule;
+    prototype: LoadedModule;
+    _resolveFilename(request: string, parent: LoadedModule): string;
+    _nodeModulePaths(dir: string): string[];
+    _extensions: Record<string, (module: LoadedModule, filename: string) => void>;
+}
+const Module = nodeModule.Module as unknown as ModuleStatics;
+
+const TS_EXTENSIONS = [".ts", ".tsx", ".cts"];
+const CONSOLE_LEVELS = { log: "info", info: "info", debug: "debug", warn: "warn", error: "warn", trace: "warn" } as const;
+
+/**
+ * Whether the project's @pulumi/pulumi can serve inline programs side by side (its Automation API has
+ * `previewRefresh` and its runtime a per-run store); the Automation API and SDK when it can.
+ */
+function projectSdk(programDir: string): { automation: Automation; sdk: PulumiSdk; config: RuntimeConfig } | undefined {
+    try {
+        const req = nodeModule.createRequire(path.join(programDir, "index.js"));
+        const automation = req("@pulumi/pulumi/automation") as Automation;
+        const sdk = req("@pulumi/pulumi") as PulumiSdk;
+        const state = req("@pulumi/pulumi/runtime/state") as { withLocalStorage?: unknown };
+        if (typeof automation.Stack?.prototype?.previewRefresh !== "function" || typeof state.withLocalStorage !== "function") return undefined;
+        const config = req("@pulumi/pulumi/runtime/config") as Partial<RuntimeConfig>;
+        if (typeof config.allConfig !== "function" || typeof config.isConfigSecret !== "function") return undefined;
+        return { automation, sdk, config: config as RuntimeConfig };
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Prepares the inline program for `entry` (absolute) of the project in `projectDir`, whose program runs in `cwd` and
+ * whose TypeScript files' emitted JavaScript is `emitted` (by absolute source path). Undefined when the project's
+ * @pulumi/pulumi cannot run inline programs side by side (the caller runs a program process per stack instead).
+ * Changes the process's working directory to `cwd` until {@link InlineProgram.dispose}.
+ */
+export function prepareInlineProgram(projectDir: string, cwd: string, entry: string, emitted: ReadonlyMap<string, string>): InlineProgram | undefined {
+    const found = projectSdk(cwd);
+    if (!found) return undefined;
+    const { automation, sdk, config } = found;
+    const realProject = fs.realpathSync(projectDir);
+    const sources = new Map<string, string>();
+    for (const [file, text] of emitted) sources.set(fs.realpathSync(file), text);
+    const realEntry = fs.realpathSync(entry);
+    const seen = new Map<string, SeenConfig>();
+    const inRun = new AsyncLocalStorage<string>();
+
+    /** The program's own files are loaded per run; everything in node_modules (and Node's built-ins) once. */
+    const ownFile = (file: string) => sources.has(file) ||
+        (path.isAbsolute(file) && file.startsWith(realProject + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`));
+
+    const load = (file: string, run: Map<string, LoadedModule>, parent?: LoadedModule): unknown => {
+        const cached = run.get(file);
+        if (cached) return cached.exports;
+        const m = new Module(file, parent);
+        m.filename = file;
+        m.paths = Module._nodeModulePaths(path.dirname(file));
+        m.require = (request: string) => {
+            const resolved = Module._resolveFilename(request, m);
+            return ownFile(resolved) ? load(resolved, run, m) : Module.prototype.require.call(m, request);
+        };
+        run.set(file, m);
+        if (file.endsWith(".json")) {
+            m.exports = JSON.parse(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, ""));
+        } else {
+            const js = sources.get(file);
+            if (js === undefined && TS_EXTENSIONS.includes(path.extname(file))) throw notChecked(file);
+            m._compile(js ?? fs.readFileSync(file, "utf8"), file);
+        }
+        m.loaded = true;
+        return m.exports;
+    };
+
+    // Resolving `./lib` to lib.ts needs the extension known to Node's resolver; a TypeScript file outside the checked
+    // program that something loads through Node's own loader gets the same error as in a program process.
+    const extensions = Module._extensions;
+    const replaced = new Map<string, ((module: LoadedModule, filename: string) => void) | undefined>();
+    for (const ext of TS_EXTENSIONS) {
+        if (extensions[ext]) continue;
+        replaced.set(ext, extensions[ext]);
+        extensions[ext] = (_module, filename) => { throw notChecked(filename); };
+    }
+
+    // The program's console output goes to its stack's engine log (the runner's stdout is captured the same way).
+    const originalConsole = new Map<string, (...args: unknown[]) => void>();
+    for (const [method, level] of Object.entries(CONSOLE_LEVELS)) {
+        const c = console as unknown as Record<string, (...args: unknown[]) => void>;
+        const original = c[method];
+        originalConsole.set(method, original);
+        c[method] = (...args: unknown[]) => {
+            if (inRun.getStore() === undefined) return original.apply(console, args);
+            const log = sdk.log as unknown as Record<string, (message: string) => Promise<void>>;
+            void log[level](util.format(...args)).catch(() => undefined);
+        };
+    }
+
+    const previousCwd = process.cwd();
+    process.chdir(cwd);
+    process.setSourceMapsEnabled(true);
+
+    let disposed = false;
+    return {
+        automation,
+        program: async () => {
+            const stack = sdk.getStack();
+            const values = config.allConfig();
+            seen.set(stack, { values, secretKeys: new Set(Object.keys(values).filter((k) => config.isConfigSecret(k))) });
+            return inRun.run(stack, async () => {
+                let exported = load(realEntry, new Map());
+                if (exported instanceof Function) exported = exported();
+                const outputs = await exported;
+                return typeof outputs === "object" && outputs !== null ? outputs as Record<string, unknown> : undefined;
+            });
+        },
+        configOf: (stack) => seen.get(stack),
+        forget: (stack) => { seen.delete(stack); },
+        dispose: () => {
+            if (disposed) return;
+            disposed = true;
+            process.chdir(previousCwd);
+            const c = console as unknown as Record<string, (...args: unknown[]) => void>;
+            for (const [method, original] of originalConsole) c[method] = original;
+            for (const [ext, previous] of replaced) {
+                if (previous) extensions[ext] = previous;
+                else delete extensions[ext];
+            }
+        },
+    };
+}
+
+function notChecked(file: string): Error {
+    return new Error(`${file} is not part of the program type-checked for this fleet run (only the files the entry point imports are compiled); ` +
+        "import it statically from the program, or run the report with --program-process");
+}
