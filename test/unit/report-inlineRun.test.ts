@@ -1,0 +1,95 @@
+/**
+ * The fleet's in-process program (cli/report/inlineRun.ts) without the engine: what one run loads afresh and what the
+ * runs share, how `./lib` finds the type check's JavaScript for lib.ts, and that the report's process gets its
+ * working directory, `console` and Node's module hooks back. The engine side (the stacks' CLI runs) is in
+ * test/e2e/report-fleet-run.test.ts.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as nodeModule from "node:module";
+import * as path from "node:path";
+import { prepareInlineProgram } from "../../cli/report/inlineRun";
+import { tempDir } from "../../testkit/projectFolder";
+import { ROOT } from "../../testkit/stack";
+
+/** A project folder whose node_modules has @pulumi/pulumi (linked to this repository's) and a shared library. */
+function project(): string {
+    const dir = tempDir("clientpolicy-inline-");
+    fs.mkdirSync(path.join(dir, "node_modules", "@pulumi"), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules", "@pulumi", "pulumi"), path.join(dir, "node_modules", "@pulumi", "pulumi"));
+    fs.mkdirSync(path.join(dir, "node_modules", "shared-lib"));
+    fs.writeFileSync(path.join(dir, "node_modules", "shared-lib", "index.js"), "exports.loads = (exports.loads || 0) + 1; exports.calls = 0;\n");
+    fs.writeFileSync(path.join(dir, "settings.json"), "\uFEFF{ \"name\": \"from-json\" }");
+    return dir;
+}
+
+describe("fleet report: the program in the report's own process", () => {
+    let dir: string;
+    beforeEach(() => { dir = project(); });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("each run loads the program's own files afresh (TypeScript as the emitted JavaScript, JSON too) and shares node_modules", async () => {
+        const index = path.join(dir, "index.ts");
+        const lib = path.join(dir, "lib.ts");
+        fs.writeFileSync(index, "// the TypeScript source is never run\n");
+        fs.writeFileSync(lib, "// nor this one\n");
+        const emitted = new Map([
+            [index, `const lib = require("./lib"); const shared = require("shared-lib"); shared.calls++;
+                     exports.counter = lib.next(); exports.name = require("./settings.json").name;
+                     exports.file = __filename; exports.cwd = process.cwd(); exports.shared = [shared.loads, shared.calls];`],
+            [lib, "let n = 0; exports.next = () => ++n;"],
+        ]);
+        const cwd = process.cwd();
+        const inline = prepareInlineProgram(dir, dir, index, emitted);
+        assert.ok(inline, "the project's @pulumi/pulumi serves inline programs");
+        try {
+            const first = await inline.program();
+            const second = await inline.program();
+            const real = fs.realpathSync(dir);
+            assert.deepEqual(first, { counter: 1, name: "from-json", file: path.join(real, "index.ts"), cwd: real, shared: [1, 1] });
+            assert.deepEqual(second, { ...first, shared: [1, 2] }, "lib.ts was loaded again (its counter restarts); shared-lib was not");
+            assert.equal(require.cache[path.join(real, "index.ts")], undefined, "the program's modules stay out of Node's module cache");
+        } finally {
+            inline.dispose();
+        }
+        assert.equal(process.cwd(), cwd, "the working directory is given back");
+    });
+
+    it("an exported function is called and awaited, as Pulumi's runner does", async () => {
+        const index = path.join(dir, "index.ts");
+        fs.writeFileSync(index, "");
+        const inline = prepareInlineProgram(dir, dir, index, new Map([[index, "module.exports = async () => ({ answer: await Promise.resolve(42) });"]]));
+        try {
+            assert.deepEqual(await inline!.program(), { answer: 42 });
+        } finally {
+            inline!.dispose();
+        }
+    });
+
+    it("a TypeScript file the type check did not compile fails that run with what to do; dispose gives back console and the .ts hook", async () => {
+        const index = path.join(dir, "index.ts");
+        fs.writeFileSync(index, "");
+        fs.writeFileSync(path.join(dir, "late.ts"), "export const x = 1;\n");
+        const extensions = (nodeModule as unknown as { _extensions: Record<string, unknown> })._extensions;
+        const hooks = { ts: extensions[".ts"], tsx: extensions[".tsx"] };
+        const log = console.log;
+        const inline = prepareInlineProgram(dir, dir, index, new Map([[index, "require('./' + 'late');"]]));
+        try {
+            await assert.rejects(inline!.program(), /late\.ts is not part of the program type-checked for this fleet run.*--program-process/);
+        } finally {
+            inline!.dispose();
+        }
+        assert.equal(console.log, log);
+        assert.deepEqual({ ts: extensions[".ts"], tsx: extensions[".tsx"] }, hooks);
+    });
+
+    it("a project without its own @pulumi/pulumi runs a program process per stack instead", () => {
+        const bare = tempDir("clientpolicy-inline-bare-");
+        try {
+            fs.writeFileSync(path.join(bare, "index.ts"), "");
+            assert.equal(prepareInlineProgram(bare, bare, path.join(bare, "index.ts"), new Map()), undefined);
+        } finally {
+            fs.rmSync(bare, { recursive: true, force: true });
+        }
+    });
+});
