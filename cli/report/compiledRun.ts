@@ -1,7 +1,9 @@
 /**
- * A fleet run's program as JavaScript: after the one type check (cli/report/typecheck.ts), its emitted JavaScript is
- * written once into a run folder and every stack runs it with `typescript: false`, so no program process loads ts-node
- * or TypeScript (about 1.5–2 s of CPU per stack even transpile-only).
+ * A fleet run's program as JavaScript in a program process per stack (`clientpolicy report --program-process`, or
+ * when the program cannot run in the report's process, cli/report/inlineRun.ts): after the one type check
+ * (cli/report/typecheck.ts), its emitted JavaScript is written once into a run folder and every stack runs it with
+ * `typescript: false`, so no program process loads ts-node or TypeScript (about 1.5–2 s of CPU per stack even
+ * transpile-only).
  *
  * The user's Pulumi.yaml is never edited: the run folder `<project>/.clientpolicy/run-XXXXXX/` holds a copy of the
  * project settings with `main: program.js`, `runtime.options.typescript: false` and `stackConfigDir` pointing back

@@ -81,16 +81,18 @@ const CONSOLE_LEVELS = { log: "info", info: "info", debug: "debug", warn: "warn"
  * Whether the project's @pulumi/pulumi can serve inline programs side by side (its Automation API has
  * `previewRefresh` and its runtime a per-run store); the Automation API and SDK when it can.
  */
-function projectSdk(programDir: string): { automation: Automation; sdk: PulumiSdk; config: RuntimeConfig } | undefined {
+function projectSdk(programDir: string): { automation: Automation; sdk: PulumiSdk; config: RuntimeConfig; runOf: () => object | undefined } | undefined {
     try {
         const req = nodeModule.createRequire(path.join(programDir, "index.js"));
         const automation = req("@pulumi/pulumi/automation") as Automation;
         const sdk = req("@pulumi/pulumi") as PulumiSdk;
-        const state = req("@pulumi/pulumi/runtime/state") as { withLocalStorage?: unknown };
-        if (typeof automation.Stack?.prototype?.previewRefresh !== "function" || typeof state.withLocalStorage !== "function") return undefined;
+        const state = req("@pulumi/pulumi/runtime/state") as { withLocalStorage?: unknown; getLocalStore?: () => object | undefined };
+        if (typeof automation.Stack?.prototype?.previewRefresh !== "function" || typeof state.withLocalStorage !== "function" ||
+            typeof state.getLocalStore !== "function") return undefined;
         const config = req("@pulumi/pulumi/runtime/config") as Partial<RuntimeConfig>;
         if (typeof config.allConfig !== "function" || typeof config.isConfigSecret !== "function") return undefined;
-        return { automation, sdk, config: config as RuntimeConfig };
+        const getLocalStore = state.getLocalStore;
+        return { automation, sdk, config: config as RuntimeConfig, runOf: () => getLocalStore() };
     } catch {
         return undefined;
     }
@@ -105,7 +107,7 @@ function projectSdk(programDir: string): { automation: Automation; sdk: PulumiSd
 export function prepareInlineProgram(projectDir: string, cwd: string, entry: string, emitted: ReadonlyMap<string, string>): InlineProgram | undefined {
     const found = projectSdk(cwd);
     if (!found) return undefined;
-    const { automation, sdk, config } = found;
+    const { automation, sdk, config, runOf } = found;
     const realProject = fs.realpathSync(projectDir);
     const sources = new Map<string, string>();
     for (const [file, text] of emitted) sources.set(fs.realpathSync(file), text);
@@ -162,6 +164,7 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
         };
     }
 
+    const releaseErrorHandlers = keepErrorsInTheirRun(runOf);
     const previousCwd = process.cwd();
     process.chdir(cwd);
     process.setSourceMapsEnabled(true);
@@ -186,6 +189,7 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
             if (disposed) return;
             disposed = true;
             process.chdir(previousCwd);
+            releaseErrorHandlers();
             const c = console as unknown as Record<string, (...args: unknown[]) => void>;
             for (const [method, original] of originalConsole) c[method] = original;
             for (const [ext, previous] of replaced) {
@@ -193,6 +197,53 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
                 else delete extensions[ext];
             }
         },
+    };
+}
+
+const PROCESS_ERROR_EVENTS = new Set<string | symbol>(["uncaughtException", "unhandledRejection"]);
+type Listener = (...args: unknown[]) => void;
+
+/**
+ * Keeps one stack's program errors out of the stacks running beside it. The inline-program server of
+ * @pulumi/pulumi (automation/server.js, `LanguageServer.run`) adds a process-wide `uncaughtException` and
+ * `unhandledRejection` handler for each run and fails the run on anything they catch, so a program that throws in one
+ * stack (a typo in its tenant file) failed every stack running at that moment. Node calls these handlers in the async
+ * context of the failing code, and each run has its own store in the SDK's AsyncLocalStorage (`runOf`), so a handler
+ * added during a run is wrapped to ignore an error raised in another run; an error raised outside any run still
+ * reaches every handler, as before. Returns the function that puts `process.on`/`off` back.
+ */
+function keepErrorsInTheirRun(runOf: () => object | undefined): () => void {
+    const wrapped = new WeakMap<Listener, Listener>();
+    const proc = process as unknown as Record<"on" | "addListener" | "off" | "removeListener", (event: string | symbol, listener: Listener) => NodeJS.Process>;
+    const originals = { on: proc.on, addListener: proc.addListener, off: proc.off, removeListener: proc.removeListener };
+    const add = (original: typeof proc.on) => function (this: NodeJS.Process, event: string | symbol, listener: Listener) {
+        const owner = PROCESS_ERROR_EVENTS.has(event) ? runOf() : undefined;
+        if (owner === undefined) return original.call(this, event, listener);
+        let inRun = wrapped.get(listener);
+        if (!inRun) {
+            inRun = (...args: unknown[]) => {
+                const raisedIn = runOf();
+                if (raisedIn !== undefined && raisedIn !== owner) return;
+                listener(...args);
+            };
+            wrapped.set(listener, inRun);
+        }
+        return original.call(this, event, inRun);
+    };
+    const remove = (original: typeof proc.off) => function (this: NodeJS.Process, event: string | symbol, listener: Listener) {
+        const inRun = PROCESS_ERROR_EVENTS.has(event) ? wrapped.get(listener) : undefined;
+        return original.call(this, event, inRun ?? listener);
+    };
+    proc.on = add(originals.on);
+    proc.addListener = add(originals.addListener);
+    proc.off = remove(originals.off);
+    proc.removeListener = remove(originals.removeListener);
+    const own = (Object.keys(originals) as (keyof typeof originals)[]).filter((k) => Object.prototype.hasOwnProperty.call(process, k));
+    return () => {
+        for (const k of Object.keys(originals) as (keyof typeof originals)[]) {
+            if (own.includes(k)) proc[k] = originals[k];
+            else delete proc[k];
+        }
     };
 }
 

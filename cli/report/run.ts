@@ -18,9 +18,10 @@
  * program is previewed against a throw-away backend in a temporary folder (nothing is written to the project, the
  * backend or the tenant) to list what its first `up` would create.
  *
- * Per stack the report costs one CLI run (the preview or refresh; two in full mode), one `pulumi config` (secrets to
- * mask, the connection) and one or two tenant reads: the folder's workspace is opened once ({@link openFleet}) and
- * stacks are not selected, since every command names its stack.
+ * Per stack the report costs one CLI run (the preview or refresh; two in full mode) and one or two tenant reads: the
+ * folder's workspace is opened once ({@link openFleet}), stacks are not selected (every command names its stack), the
+ * program runs in this process (cli/report/inlineRun.ts), and the configuration it was handed serves for masking and
+ * the connection check (without an in-process run, one `pulumi config --show-secrets` per stack).
  */
 import * as fs from "node:fs";
 import * as nodeModule from "node:module";
@@ -430,10 +431,13 @@ function addUnmanaged(runs: StackRun[]): void {
 }
 
 /**
- * Type-checks the fleet's program once ({@link checkProgram}) and, when it passes, prepares how every stack runs it:
- * its emitted JavaScript in a run folder (cli/report/compiledRun.ts), whose workspace is returned, so no stack loads
- * TypeScript; where that does not apply (an ES module package), transpile-only (`PULUMI_NODEJS_TRANSPILE_ONLY=true`,
- * read by @pulumi/pulumi's runner under any language host), which is also how new tenants' previews run.
+ * Type-checks the fleet's program once ({@link checkProgram}) and, when it passes, prepares how every stack runs its
+ * emitted JavaScript, so no stack loads TypeScript: in this process as the Automation API's inline program
+ * (cli/report/inlineRun.ts), no program process per stack; with `programProcess` (or when the project's
+ * @pulumi/pulumi cannot serve inline programs side by side), in a program process per stack from a run folder
+ * (cli/report/compiledRun.ts). Where neither applies (an ES module package), transpile-only
+ * (`PULUMI_NODEJS_TRANSPILE_ONLY=true`, read by @pulumi/pulumi's runner under any language host), which is also how
+ * new tenants' previews run.
  * Type errors stop the fleet before any stack runs: one error naming each file and line, not one per stack.
  * When the check cannot run (no TypeScript found from the program), the stacks type-check themselves as before.
  */

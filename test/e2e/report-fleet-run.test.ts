@@ -1,8 +1,9 @@
 /**
  * How a fleet run executes, end to end with the real Pulumi CLI and a real emulator: the program is type-checked once
  * before any stack runs (a type error fails the run once, naming file and line), every stack then runs its emitted
- * JavaScript (no TypeScript loaded) as if in the project folder, and the processes of a run (the `clientpolicy` process, each program, each dynamic-provider host) share Node's
- * compile cache without rejecting each other's entries.
+ * JavaScript (no TypeScript loaded) as if in the project folder, in the report's process (by default) or in a program
+ * process per stack (`--program-process`), and the processes of a run (the `clientpolicy` process, any program
+ * process, each dynamic-provider host) share Node's compile cache without rejecting each other's entries.
  *
  * The rejection counter: Node writes a compile-cache entry back to disk when it is new or was rejected (compiled under
  * another V8 flag hash or from other source), and leaves an accepted entry's file untouched. A second identical run

@@ -83,6 +83,50 @@ describe("fleet report: the program in the report's own process", () => {
         assert.deepEqual({ ts: extensions[".ts"], tsx: extensions[".tsx"] }, hooks);
     });
 
+    it("an error raised in one run reaches only that run's process handlers (the SDK adds them process-wide, one pair per run)", async () => {
+        const index = path.join(dir, "index.ts");
+        fs.writeFileSync(index, "");
+        const state = nodeModule.createRequire(path.join(dir, "index.js"))("@pulumi/pulumi/runtime/state") as
+            { withLocalStorage<T>(callback: () => T): T };
+        const events = ["unhandledRejection", "uncaughtException"] as const;
+        // Mocha's own handlers would fail this test on the errors it raises on purpose: set aside while it runs.
+        const aside = events.map((e) => [e, process.rawListeners(e)] as const);
+        for (const e of events) process.removeAllListeners(e);
+        const on = process.on;
+        const ownBefore = Object.prototype.hasOwnProperty.call(process, "off");
+        const inline = prepareInlineProgram(dir, dir, index, new Map([[index, ""]]));
+        const caught: Record<string, string[]> = { a: [], b: [], outside: [] };
+        const handlers: Record<string, (e: unknown) => void> = {};
+        try {
+            const settled = (["a", "b"] as const).map((run) => state.withLocalStorage(async () => {
+                handlers[run] = (e: unknown) => { caught[run].push((e as Error).message); };
+                process.on("unhandledRejection", handlers[run]);
+                process.on("uncaughtException", handlers[run]);
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                if (run === "a") {
+                    void Promise.reject(new Error("rejected in a"));
+                    setTimeout(() => { throw new Error("thrown in a"); }, 0);
+                }
+                await new Promise((resolve) => setTimeout(resolve, 30));
+            }));
+            await Promise.all(settled);
+            assert.deepEqual(caught, { a: ["rejected in a", "thrown in a"], b: [], outside: [] });
+            (process.emit as (event: string, ...args: unknown[]) => boolean)("uncaughtException", new Error("outside any run"), "uncaughtException");
+            assert.deepEqual([caught.a.at(-1), caught.b.at(-1)], ["outside any run", "outside any run"], "an error outside every run still reaches each handler");
+            for (const run of ["a", "b"]) {
+                process.off("unhandledRejection", handlers[run]);
+                process.off("uncaughtException", handlers[run]);
+            }
+            assert.deepEqual(events.map((e) => process.listenerCount(e)), [0, 0], "off removes what on added");
+        } finally {
+            inline!.dispose();
+            for (const e of events) process.removeAllListeners(e);
+            for (const [e, listeners] of aside) for (const l of listeners) process.on(e, l as (...args: unknown[]) => void);
+        }
+        assert.equal(process.on, on, "process.on is given back");
+        assert.equal(Object.prototype.hasOwnProperty.call(process, "off"), ownBefore, "process.off is given back as it was");
+    });
+
     it("a project without its own @pulumi/pulumi runs a program process per stack instead", () => {
         const bare = tempDir("clientpolicy-inline-bare-");
         try {
