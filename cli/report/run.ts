@@ -468,7 +468,11 @@ export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progr
     const inline = o.programProcess ? undefined : prepareInlineProgram(projectDir, programCwd(projectDir, projectMain(projectDir)), entry, r.emitted);
     if (inline) {
         try {
-            const workspace = await inline.automation.LocalWorkspace.create({ workDir: projectDir, program: inline.program, envVars: { ...env } }) as unknown as LocalWorkspace;
+            const workspace = await inline.automation.LocalWorkspace.create({
+                workDir: projectDir, program: inline.program, envVars: { ...env },
+                // The fleet's CLI, already found and versioned (one `pulumi version` less).
+                pulumiCommand: o.workspace.pulumiCommand as never,
+            }) as unknown as LocalWorkspace;
             workspace.selectStack = async () => {};
             const { Stack: ProjectStack } = inline.automation;
             o.progress?.(`${checked}; stacks run its JavaScript in this process (one load of the SDK for every stack; --program-process for one process per stack)`);
