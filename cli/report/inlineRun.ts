@@ -14,8 +14,10 @@
  *
  * What differs from a program process, and how it is kept out of the report: output the program writes with
  * `console.*` goes to the stack's engine log (as the runner's captured stdout does), not to the report's stdout; a
- * program that calls `process.exit()` or keeps state in a library's module between runs should be run with
- * `--program-process` (one program process per stack, cli/report/compiledRun.ts).
+ * program that calls `process.exit()` fails its own stack with a message naming `--program-process` (rather than
+ * ending the report); a program that keeps state in a library's module between runs, or leaves work running after
+ * its exports settle (a timer that throws later), should be run with `--program-process` (one program process per
+ * stack, cli/report/compiledRun.ts), whose stack run waits for that work.
  *
  * Each run also records the configuration the engine handed the program (secrets decrypted), so the report needs no
  * `pulumi config --show-secrets` of its own for the stack (one CLI start less per stack).
@@ -165,6 +167,14 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
     }
 
     const releaseErrorHandlers = keepErrorsInTheirRun(runOf);
+    // A program process may end itself; here that would end the report and every stack with it, without a report.
+    const exit = process.exit;
+    process.exit = ((code?: number | string | null) => {
+        const stack = inRun.getStore();
+        if (stack === undefined) return exit.call(process, code);
+        throw new Error(`the program called process.exit(${code ?? ""}) in stack ${stack || "(unnamed)"}; inside the report's process that would ` +
+            "end the whole fleet run, so it fails this stack instead: run the report with --program-process for such a program");
+    }) as typeof process.exit;
     const previousCwd = process.cwd();
     process.chdir(cwd);
     process.setSourceMapsEnabled(true);
@@ -176,7 +186,7 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
             const stack = sdk.getStack();
             const values = config.allConfig();
             seen.set(stack, { values, secretKeys: new Set(Object.keys(values).filter((k) => config.isConfigSecret(k))) });
-            return inRun.run(stack, async () => {
+            return inRun.run(stack ?? "", async () => {
                 let exported = load(realEntry, new Map());
                 if (exported instanceof Function) exported = exported();
                 const outputs = await exported;
@@ -190,6 +200,7 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
             disposed = true;
             process.chdir(previousCwd);
             releaseErrorHandlers();
+            process.exit = exit;
             const c = console as unknown as Record<string, (...args: unknown[]) => void>;
             for (const [method, original] of originalConsole) c[method] = original;
             for (const [ext, previous] of replaced) {

@@ -127,6 +127,19 @@ describe("fleet report: the program in the report's own process", () => {
         assert.equal(Object.prototype.hasOwnProperty.call(process, "off"), ownBefore, "process.off is given back as it was");
     });
 
+    it("process.exit() in a program fails that run with what to do, and leaves the report's process running", async () => {
+        const index = path.join(dir, "index.ts");
+        fs.writeFileSync(index, "");
+        const exit = process.exit;
+        const inline = prepareInlineProgram(dir, dir, index, new Map([[index, "process.exit(7);"]]));
+        try {
+            await assert.rejects(inline!.program(), /called process\.exit\(7\).*--program-process/);
+        } finally {
+            inline!.dispose();
+        }
+        assert.equal(process.exit, exit, "process.exit is given back");
+    });
+
     it("a project without its own @pulumi/pulumi runs a program process per stack instead", () => {
         const bare = tempDir("clientpolicy-inline-bare-");
         try {
