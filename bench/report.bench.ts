@@ -13,8 +13,9 @@
  *
  * The report runs at its default parallelism (one stack per core); every side gets a fresh compile-cache folder, so
  * all start cold. The figures are wall seconds and CPU seconds (user + system of every process the side started:
- * `/proc/self/stat` cutime + cstime, which counts descendants once waited for), per run and per stack. CPU is the
- * measure that survives a loaded machine; wall times move with the load.
+ * `/proc/self/stat` cutime + cstime, which counts descendants once waited for), per run and per stack. Every side is
+ * driven from a child process (the `clientpolicy` bin; bench/lib/eachStack.cjs for the baselines), so each side's CPU
+ * includes its driver's. CPU is the measure that survives a loaded machine; wall times move with the load.
  *
  * Prints `bench <name> <wall> s wall, <cpu> s CPU (<per stack> s per stack)` for each side and
  * `ratio report-plan-20-vs-trivial <cpu ratio>` (target ≤ 0.7), `ratio report-drift-20-vs-refresh` (target ≤ 1.3),
@@ -24,7 +25,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { startTestEmulator } from "../testkit/emulator";
 import { tempDir } from "../testkit/projectFolder";
 import { createFleet, fleetSeed, fleetTenantId, MULTI_TENANT_BASELINE, MULTI_TENANT_PROGRAM, type Fleet } from "../testkit/reportFleet";
@@ -70,25 +70,19 @@ function clientpolicy(main: string, args: string[], env: NodeJS.ProcessEnv): Pro
 
 /**
  * Each stack's plan (`preview`) or program-less drift (`refresh --preview-only`) through the Automation API, `PARALLEL`
- * at a time, in the fleet's folder: the report's own runner without the report (and with Pulumi's defaults: ts-node
- * type-checks the program in every run).
+ * at a time, in the fleet's folder (bench/lib/eachStack.cjs): the report's own runner without the report, with Pulumi's
+ * defaults (ts-node type-checks the program in every run). A child process, so that the CPU of the process driving
+ * the runs counts as the `clientpolicy` process's does on the report's sides.
  */
-async function eachStack(fleet: Fleet, stacks: string[], env: NodeJS.ProcessEnv, op: "preview" | "refresh"): Promise<void> {
-    const envVars: Record<string, string> = {};
-    for (const [k, v] of Object.entries(env)) if (v !== undefined) envVars[k] = v;
-    // The CLI refuses --preview-only with --yes, which PULUMI_SKIP_CONFIRMATIONS=true implies.
-    envVars.PULUMI_SKIP_CONFIRMATIONS = "false";
-    const ws = await LocalWorkspace.create({ workDir: fleet.workDir, envVars });
-    ws.selectStack = async () => {};
-    const queue = [...stacks];
-    const worker = async () => {
-        for (let s = queue.shift(); s; s = queue.shift()) {
-            const stack = await Stack.select(s, ws);
-            if (op === "preview") await stack.preview();
-            else await stack.previewRefresh();
-        }
-    };
-    await Promise.all(Array.from({ length: PARALLEL }, worker));
+function eachStack(fleet: Fleet, stacks: string[], env: NodeJS.ProcessEnv, op: "preview" | "refresh"): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(ROOT, "bench", "lib", "eachStack.cjs"), op, fleet.workDir, ...stacks],
+            { cwd: ROOT, env: { ...env, BENCH_PARALLEL: String(PARALLEL) }, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr!.on("data", (d) => (stderr += d));
+        child.on("error", reject);
+        child.on("close", (code) => code === 0 ? resolve() : reject(new Error(`${op} of ${stacks.length} stacks exited ${code}:\n${stderr.slice(-4000)}`)));
+    });
 }
 
 function line(name: string, m: Measured, note: string): void {

@@ -4,9 +4,11 @@
  * start. The cache lives in Node's default place (the OS temp directory) unless `NODE_COMPILE_CACHE` names one;
  * `NODE_DISABLE_COMPILE_CACHE=1` turns it off. Imported first by cli/main.ts for this side effect only.
  *
- * V8's `--allow-natives-syntax` is set first, as in every process a fleet run starts (cli/report/run.ts
- * `V8_FLAGS_PRELOAD`): @pulumi/pulumi sets it at run time, and V8 rejects code-cache entries written under another
- * flag set, so this process and the program and provider processes share the cache only when all compile with it.
+ * V8's `--allow-natives-syntax` is set first: @pulumi/pulumi sets it at run time (`runtime/closure/v8.js`), and V8
+ * rejects a code-cache entry written under another flag set, so with the flag set before anything compiles, every entry
+ * this process writes is accepted by its next start whatever each command loads first (TypeScript for a fleet's type
+ * check, or the SDK). The processes a fleet run starts cache in a folder of their own (cli/report/run.ts
+ * `compileCacheEnv`).
  */
 import * as nodeModule from "node:module";
 import * as v8 from "node:v8";

@@ -84,33 +84,43 @@ const RUN_ENV = { PULUMI_SKIP_CONFIRMATIONS: "false" };
 const compileCache = nodeModule as { getCompileCacheDir?: () => string | undefined; flushCompileCache?: () => void };
 
 /**
- * A preload for every node process of a run (the program, the dynamic-provider host): it sets V8's
- * `--allow-natives-syntax` before any module is compiled. @pulumi/pulumi sets that flag at run time
- * (`runtime/closure/v8.js`, for closure serialization), which changes V8's flag hash; a code-cache entry written
- * under one hash is rejected under the other, so without the preload the program (flag set mid-run) and the provider
- * host (never set) reject and rewrite each other's entries of the shared cache on every stack. With the flag set from
- * the start, every process of the run and this one (cli/compileCache.ts) compile under the same hash. A `data:` URL,
- * so no file has to be written or shipped; NODE_OPTIONS accepts `--import` (V8 flags themselves it does not).
+ * A preload for the node processes of a run that runs program processes: it sets V8's `--allow-natives-syntax` before
+ * any module is compiled. @pulumi/pulumi sets that flag at run time (`runtime/closure/v8.js`, for closure
+ * serialization), which changes V8's flag hash; a code-cache entry written under one hash is rejected under the
+ * other, so without the preload a program process (flag set mid-start) and a provider host (set at another point)
+ * reject and rewrite each other's entries of a shared cache on every stack. With the flag set from the start, every
+ * process and this one (cli/compileCache.ts) compile under the same hash. A `data:` URL, so no file has to be written
+ * or shipped; NODE_OPTIONS accepts `--import` (V8 flags themselves it does not).
  */
 export const V8_FLAGS_PRELOAD = "--import=data:text/javascript,import{setFlagsFromString}from'node:v8';setFlagsFromString('--allow-natives-syntax')";
 
+/** The folder, inside this process's compile-cache folder, of the provider hosts of an in-process fleet run. */
+export const CHILDREN_CACHE = "children";
+
 /**
- * Node's on-disk compile cache for the CLI's node processes: every stack starts the same program and dynamic-provider
- * host, which compile @pulumi/pulumi (TypeScript included) and this package again, about 0.45 s of CPU per stack and
- * process. The runs share the directory this process caches in (cli/compileCache.ts: `NODE_COMPILE_CACHE`, else
- * Node's default), so what this process already compiled (the SDK, and TypeScript itself from the fleet's type check)
- * is there before the first stack starts, and every process
- * gets {@link V8_FLAGS_PRELOAD} so that they accept each other's entries. `NODE_DISABLE_COMPILE_CACHE` turns it off.
+ * Node's on-disk compile cache for the node processes a run starts: without it every stack's dynamic-provider host
+ * (and program process, when there is one) compiles @pulumi/pulumi and this package again, about 0.2 s of CPU per
+ * stack and process. The folder is under the one this process caches in (cli/compileCache.ts: `NODE_COMPILE_CACHE`,
+ * else Node's default), shared by every stack of the run and by later runs. `NODE_DISABLE_COMPILE_CACHE` turns it off.
+ *
+ * - `programProcesses` (a program process per stack: `--program-process`, a program type-checked by every run, a new
+ *   tenant's preview): this process's own folder, with {@link V8_FLAGS_PRELOAD} for every process, so the programs
+ *   reuse what this process compiled of the SDK and the programs and provider hosts accept each other's entries.
+ * - otherwise (the programs run in this process; the only node processes are the provider hosts): a folder of their
+ *   own ({@link CHILDREN_CACHE}) and no preload. The hosts all set the flag at the same point of their start, so they
+ *   agree with each other; the preload cost each of them about 0.06 s of CPU more than sharing this process's
+ *   entries saved (bench/RESULTS.md run 8).
  */
-export function compileCacheEnv(): Record<string, string> {
+export function compileCacheEnv(programProcesses: boolean): Record<string, string> {
     let dir = compileCache.getCompileCacheDir?.();
     if (!dir) return {};
-    compileCache.flushCompileCache?.();
     // Node reports the folder it caches in, `<NODE_COMPILE_CACHE>/v<node>-<arch>-<V8 cache tag>-<uid>`, and appends that
-    // part itself: handed on as it is, the children would cache one level further down and never see these entries.
+    // part itself: handed on as it is, the children would cache one level further down.
     if (path.basename(dir).startsWith(`v${process.versions.node}-`)) dir = path.dirname(dir);
-    const inherited = process.env.NODE_OPTIONS ?? "";
-    return { NODE_COMPILE_CACHE: dir, NODE_OPTIONS: inherited.includes(V8_FLAGS_PRELOAD) ? inherited : `${inherited} ${V8_FLAGS_PRELOAD}`.trim() };
+    const inherited = (process.env.NODE_OPTIONS ?? "").replace(V8_FLAGS_PRELOAD, "").trim();
+    return programProcesses
+        ? { NODE_COMPILE_CACHE: dir, NODE_OPTIONS: `${inherited} ${V8_FLAGS_PRELOAD}`.trim() }
+        : { NODE_COMPILE_CACHE: path.join(dir, CHILDREN_CACHE), NODE_OPTIONS: inherited };
 }
 
 /**
@@ -120,7 +130,7 @@ export function compileCacheEnv(): Record<string, string> {
  * current-stack setting from parallel runs.
  */
 export async function openFleet(workDir: string, env?: Record<string, string>): Promise<LocalWorkspace> {
-    const ws = await LocalWorkspace.create({ workDir, envVars: { ...env, ...RUN_ENV, ...compileCacheEnv() } });
+    const ws = await LocalWorkspace.create({ workDir, envVars: { ...env, ...RUN_ENV, ...compileCacheEnv(true) } });
     ws.selectStack = async () => {};
     return ws;
 }
@@ -445,8 +455,6 @@ export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progr
     const env = o.workspace.envVars;
     const started = Date.now();
     const r = checkProgram(o.workspace.workDir, { ...process.env, ...env }, true);
-    // TypeScript, compiled for the check, goes to the shared compile cache before the first program loads it.
-    compileCache.flushCompileCache?.();
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     if (r.kind === "errors") {
         throw new CliError(`the program does not type-check (${r.entry}, checked once for ${stackCount} stack(s); no stack was run):\n${r.text}`);
@@ -469,7 +477,7 @@ export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progr
     if (inline) {
         try {
             const workspace = await inline.automation.LocalWorkspace.create({
-                workDir: projectDir, program: inline.program, envVars: { ...env },
+                workDir: projectDir, program: inline.program, envVars: { ...env, ...compileCacheEnv(false) },
                 // The fleet's CLI, already found and versioned (one `pulumi version` less).
                 pulumiCommand: o.workspace.pulumiCommand as never,
             }) as unknown as LocalWorkspace;
@@ -482,6 +490,9 @@ export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progr
             throw e;
         }
     }
+    // The program processes share this process's compile cache ({@link compileCacheEnv}): what it compiled so far (the
+    // SDK) is written out before the first of them starts.
+    compileCache.flushCompileCache?.();
     const compiled = prepareCompiledRun(projectDir, entry, r.emitted);
     try {
         const workspace = await LocalWorkspace.create({ workDir: compiled.workDir, envVars: { ...env }, pulumiCommand: o.workspace.pulumiCommand });

@@ -15,7 +15,7 @@
  * does); with the ts-node 7 that @pulumi/pulumi vendors they are the tsconfig's, or TypeScript's defaults.
  */
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
+import { createRequire, Module } from "node:module";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 
@@ -121,16 +121,26 @@ function entryFile(projectDir: string, main: string | undefined): { programDir: 
     return { programDir, entry: resolveFile(target) };
 }
 
+/** The parts of ts-node used here, and where it was loaded from. */
+interface TsNode {
+    path: string;
+    create?: (o: object) => { config: { options: object; errors: readonly unknown[] } };
+    VERSION?: string;
+}
+
 /** What the runner loads: TypeScript and ts-node as resolved from the program's @pulumi/pulumi, else its vendored copies. */
-function runnerModules(programDir: string): { ts: TS; tsPath: string; tsNode?: { create?: (o: object) => { config: { options: object; errors: readonly unknown[] } }; VERSION?: string } } {
+function runnerModules(programDir: string): { ts: TS; tsPath: string; tsNode?: TsNode } {
     const fromProgram = createRequire(path.join(programDir, "noop.js"));
     const pulumiDir = path.dirname(fromProgram.resolve("@pulumi/pulumi/package.json"));
     // @pulumi/pulumi/tsutils.js requires "typescript" and "ts-node" from its own folder.
     const fromPulumi = createRequire(path.join(pulumiDir, "tsutils.js"));
     let tsPath: string;
     try { tsPath = fromPulumi.resolve("typescript"); } catch { tsPath = path.join(pulumiDir, "vendor", "typescript@3.8.3", "typescript.js"); }
-    let tsNode: ReturnType<typeof runnerModules>["tsNode"];
-    try { tsNode = fromPulumi(fromPulumi.resolve("ts-node")); } catch { tsNode = undefined; }
+    let tsNode: TsNode | undefined;
+    try {
+        const tsNodePath = fromPulumi.resolve("ts-node");
+        tsNode = { ...(fromPulumi(tsNodePath) as Omit<TsNode, "path">), path: tsNodePath };
+    } catch { tsNode = undefined; }
     return { ts: fromPulumi(tsPath) as TS, tsPath, tsNode };
 }
 
@@ -138,7 +148,7 @@ function runnerModules(programDir: string): { ts: TS; tsPath: string; tsNode?: {
  * Compiler options as run.js and ts-node compute them: run.js overrides target/module/moduleResolution/sourceMap
  * under the tsconfig's own compilerOptions; ts-node ≥ 10 adds its defaults and fix-ups (read from `create()`).
  */
-function compilerOptions(ts: TS, tsPath: string, tsNode: ReturnType<typeof runnerModules>["tsNode"], programDir: string, tsconfigPath: string): { options: import("typescript").CompilerOptions; errors: import("typescript").Diagnostic[] } {
+function compilerOptions(ts: TS, tsPath: string, tsNode: TsNode | undefined, programDir: string, tsconfigPath: string): { options: import("typescript").CompilerOptions; errors: import("typescript").Diagnostic[] } {
     const skipProject = !fs.existsSync(tsconfigPath);
     let fromTsconfig: Record<string, unknown> = {};
     if (!skipProject) {
@@ -152,13 +162,40 @@ function compilerOptions(ts: TS, tsPath: string, tsNode: ReturnType<typeof runne
         ...fromTsconfig,
     };
     if (tsNode?.create) {
-        const service = tsNode.create({ cwd: programDir, compiler: tsPath, transpileOnly: true, project: tsconfigPath, skipProject, compilerOptions: runOptions });
+        const create = tsNode.create;
+        const service = withoutProcessHooks(tsNode.path, () => create({ cwd: programDir, compiler: tsPath, transpileOnly: true, project: tsconfigPath, skipProject, compilerOptions: runOptions }));
         return { options: service.config.options as import("typescript").CompilerOptions, errors: [...service.config.errors] as import("typescript").Diagnostic[] };
     }
     // ts-node 7 (vendored): the tsconfig as TypeScript reads it, run.js's options on top.
     const base = skipProject ? { compilerOptions: {} } : (ts.readConfigFile(tsconfigPath, ts.sys.readFile).config ?? {});
     const parsed = ts.parseJsonConfigFileContent({ ...base, compilerOptions: { ...base.compilerOptions, ...runOptions }, files: [], include: [] }, ts.sys, programDir, undefined, skipProject ? undefined : tsconfigPath);
     return { options: { ...parsed.options, noEmit: true }, errors: parsed.errors.filter((d) => d.code !== 18002 && d.code !== 18003) };
+}
+
+/**
+ * Runs `f` (ts-node's `create()`) and takes back the process-wide hooks it installs on the way: ts-node 10 installs
+ * @cspotcode/source-map-support, which replaces `Error.prepareStackTrace`, `process.emit` and Node's module resolver
+ * for the whole process. Only the compiler options are wanted here; left installed, the hook maps every stack trace
+ * the report's process takes afterwards, and @pulumi/pulumi takes one for every promise it tracks (`debuggablePromise`:
+ * about 0.6 s of CPU in a 20-stack fleet run whose programs run in the report's process). When `f` replaced any of
+ * them, the library's own `uninstall()` (the copy ts-node loaded) undoes its hooks and whatever is still replaced is
+ * put back; hooks that were there before (this process itself runs under ts-node) are left as they were.
+ */
+export function withoutProcessHooks<T>(tsNodePath: string, f: () => T): T {
+    const mod = Module as unknown as { _resolveFilename: unknown };
+    const before = { prepareStackTrace: Error.prepareStackTrace, emit: process.emit, resolveFilename: mod._resolveFilename };
+    try {
+        return f();
+    } finally {
+        if (Error.prepareStackTrace !== before.prepareStackTrace || process.emit !== before.emit || mod._resolveFilename !== before.resolveFilename) {
+            try {
+                (createRequire(tsNodePath)("@cspotcode/source-map-support") as { uninstall?: () => void }).uninstall?.();
+            } catch { /* another ts-node: put back below */ }
+            Error.prepareStackTrace = before.prepareStackTrace;
+            process.emit = before.emit;
+            mod._resolveFilename = before.resolveFilename;
+        }
+    }
 }
 
 /**

@@ -19,6 +19,7 @@ import { spawn } from "node:child_process";
 import { ROOT } from "../../testkit/stack";
 import { tempDir } from "../../testkit/projectFolder";
 import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
+import { CHILDREN_CACHE } from "../../cli/report/run";
 import { clientpolicy, createFleet, fleetSeed, fleetTenantId, type Fleet } from "../../testkit/reportFleet";
 
 const SECRET = "fleet-secret-" + crypto.randomBytes(6).toString("hex");
@@ -142,33 +143,41 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
         });
     }
 
-    it("the processes of a run accept each other's compile-cache entries: a second run rewrites none", async () => {
-        // The packaged bin: under the ts-node the other tests use, TypeScript is compiled into the cache before the
-        // CLI's first line runs.
-        const cache = tempDir("clientpolicy-fleet-ncc-");
-        const run = () => new Promise<{ code: number; stderr: string }>((resolve, reject) => {
-            const child = spawn(process.execPath, [bin, "report", "--dir", fleet.workDir, "--format", "json", "--out", path.join(out, crypto.randomBytes(4).toString("hex")), "--mode", "drift", "--stacks", "r1"],
-                { env: { ...fleet.env, NODE_COMPILE_CACHE: cache }, stdio: ["ignore", "ignore", "pipe"] });
-            let stderr = "";
-            child.stderr!.on("data", (d) => (stderr += d));
-            child.on("error", reject);
-            child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+    for (const [how, extra] of [["the report's process and each provider host", []], ["with --program-process, the program processes too", ["--program-process"]]] as const) {
+        it(`the processes of a run accept each other's compile-cache entries (${how}): a second run rewrites none`, async () => {
+            // The packaged bin: under the ts-node the other tests use, TypeScript is compiled into the cache before the
+            // CLI's first line runs.
+            const cache = tempDir("clientpolicy-fleet-ncc-");
+            const run = () => new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+                const child = spawn(process.execPath, [bin, "report", "--dir", fleet.workDir, "--format", "json", "--out", path.join(out, crypto.randomBytes(4).toString("hex")), "--mode", "drift", "--stacks", "r1", ...extra],
+                    { env: { ...fleet.env, NODE_COMPILE_CACHE: cache }, stdio: ["ignore", "ignore", "pipe"] });
+                let stderr = "";
+                child.stderr!.on("data", (d) => (stderr += d));
+                child.on("error", reject);
+                child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+            });
+            try {
+                const first = await run();
+                assert.equal(first.code, 0, first.stderr);
+                const before = snapshot(cache);
+                assert.ok(before.size > 500, `the first run filled the cache (${before.size} entries)`);
+                // In-process programs: the provider host (the only node process under the CLI) caches in a folder of
+                // its own, without the V8 flag preload; program processes share the report's folder, with it
+                // (cli/report/run.ts compileCacheEnv).
+                const children = fs.existsSync(path.join(cache, CHILDREN_CACHE)) ? snapshot(path.join(cache, CHILDREN_CACHE)).size : 0;
+                if (extra.length === 0) assert.ok(children > 100, `the provider host cached in ${CHILDREN_CACHE}/ (${children} entries)`);
+                else assert.equal(children, 0, `program processes and provider hosts cache in the report's folder`);
+                const second = await run();
+                assert.equal(second.code, 0, second.stderr);
+                const after = snapshot(cache);
+                const rewritten = [...before].filter(([f, v]) => after.has(f) && after.get(f) !== v).map(([f]) => path.relative(cache, f));
+                // One entry is still rewritten per `clientpolicy` run (not per stack; which module it is has not been
+                // identified: the bin alone rewrites none). Processes that compile under different V8 flag hashes in
+                // one folder reject each other's entries by the hundred on every stack.
+                assert.ok(rewritten.length <= 1, `${rewritten.length} of ${before.size} entries rejected and rewritten by the second run: ${rewritten.slice(0, 5).join(", ")}`);
+            } finally {
+                fs.rmSync(cache, { recursive: true, force: true });
+            }
         });
-        try {
-            const first = await run();
-            assert.equal(first.code, 0, first.stderr);
-            const before = snapshot(cache);
-            assert.ok(before.size > 500, `the first run filled the cache (${before.size} entries)`);
-            const second = await run();
-            assert.equal(second.code, 0, second.stderr);
-            const after = snapshot(cache);
-            const rewritten = [...before].filter(([f, v]) => after.has(f) && after.get(f) !== v).map(([f]) => f);
-            // One entry is still rewritten per `clientpolicy` run (not per stack; which module it is has not been
-            // identified: the bin alone rewrites none). Without the shared flag, the processes reject each other's
-            // entries by the hundred on every stack.
-            assert.ok(rewritten.length <= 1, `${rewritten.length} of ${before.size} entries rejected and rewritten by the second run`);
-        } finally {
-            fs.rmSync(cache, { recursive: true, force: true });
-        }
-    });
+    }
 });
