@@ -140,6 +140,41 @@ describe("fleet report: the program in the report's own process", () => {
         assert.equal(process.exit, exit, "process.exit is given back");
     });
 
+    it("stack traces point at the program's TypeScript lines (its inline source maps); other traces are left as they were", async () => {
+        const ts = require("typescript") as typeof import("typescript");
+        const index = path.join(dir, "index.ts");
+        const source = [
+            "// types vanish from the JavaScript, so its lines differ from these",
+            "interface Unused { a: number }",
+            "type Alias = string;",
+            "export function fail(): never {",
+            "    throw new Error(\"from the program\");",
+            "}",
+            "export const stack: Alias = (() => { try { fail(); } catch (e) { return (e as Error).stack ?? \"\"; } })();",
+            "",
+        ].join("\n");
+        fs.writeFileSync(index, source);
+        const js = ts.transpileModule(source, { fileName: index, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, inlineSourceMap: true, inlineSources: true } }).outputText;
+        const emittedLine = js.split("\n").findIndex((l) => l.includes("throw new Error")) + 1;
+        assert.notEqual(emittedLine, 5, "the fixture's JavaScript moved the throw to another line");
+        const before = Error.prepareStackTrace;
+        const elsewhere = () => new Error("not the program").stack;
+        const unmapped = elsewhere();
+        const inline = prepareInlineProgram(dir, dir, index, new Map([[index, js]]));
+        try {
+            const { stack } = await inline!.program() as { stack: string };
+            const real = fs.realpathSync(index);
+            assert.match(stack, /^Error: from the program\n/);
+            assert.ok(stack.includes(`at fail (${real}:5:11)`), stack);
+            assert.ok(stack.includes(`(${real}:7:`) || stack.includes(`at ${real}:7:`), stack);
+            assert.ok(!stack.includes(`${real}:${emittedLine}:`), `no frame keeps the JavaScript's line: ${stack}`);
+            assert.equal(elsewhere()!.split("\n")[1], unmapped!.split("\n")[1], "a frame outside the program is formatted as before");
+        } finally {
+            inline!.dispose();
+        }
+        assert.equal(Error.prepareStackTrace, before, "Error.prepareStackTrace is given back");
+    });
+
     it("a project without its own @pulumi/pulumi runs a program process per stack instead", () => {
         const bare = tempDir("clientpolicy-inline-bare-");
         try {
