@@ -15,14 +15,15 @@
  * What differs from a program process, and how it is kept out of the report: output the program writes with
  * `console.*` goes to the stack's engine log (as the runner's captured stdout does), not to the report's stdout; a
  * program that calls `process.exit()` fails its own stack with a message naming `--program-process` (rather than
- * ending the report); a program that keeps state in a library's module between runs, or leaves work running after
- * its exports settle (a timer that throws later), should be run with `--program-process` (one program process per
- * stack, cli/report/compiledRun.ts), whose stack run waits for that work.
+ * ending the report); work the program leaves running after its exports settle (a timer that throws later) is waited
+ * for, as a program process's event loop would be, so its error fails its own stack; a program that keeps state in a
+ * library's module between runs should be run with `--program-process` (one program process per stack,
+ * cli/report/compiledRun.ts).
  *
  * Each run also records the configuration the engine handed the program (secrets decrypted), so the report needs no
  * `pulumi config --show-secrets` of its own for the stack (one CLI start less per stack).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, createHook } from "node:async_hooks";
 import * as fs from "node:fs";
 import * as nodeModule from "node:module";
 import * as path from "node:path";
@@ -116,6 +117,7 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
     const realEntry = fs.realpathSync(entry);
     const seen = new Map<string, SeenConfig>();
     const inRun = new AsyncLocalStorage<string>();
+    const timers = trackRunTimers(inRun);
 
     /** The program's own files are loaded per run; everything in node_modules (and Node's built-ins) once. */
     const ownFile = (file: string) => sources.has(file) ||
@@ -186,12 +188,15 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
             const stack = sdk.getStack();
             const values = config.allConfig();
             seen.set(stack, { values, secretKeys: new Set(Object.keys(values).filter((k) => config.isConfigSecret(k))) });
-            return inRun.run(stack ?? "", async () => {
+            const outputs = await inRun.run(stack ?? "", async () => {
                 let exported = load(realEntry, new Map());
                 if (exported instanceof Function) exported = exported();
-                const outputs = await exported;
-                return typeof outputs === "object" && outputs !== null ? outputs as Record<string, unknown> : undefined;
+                return await exported;
             });
+            // A program process lives until its event loop is empty, so work the program left running (a timer that
+            // throws later) still fails the stack; here the run waits for its own pending timers the same way.
+            await timers.settled(stack ?? "", () => disposed);
+            return typeof outputs === "object" && outputs !== null ? outputs as Record<string, unknown> : undefined;
         },
         configOf: (stack) => seen.get(stack),
         forget: (stack) => { seen.delete(stack); },
@@ -200,6 +205,7 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
             disposed = true;
             process.chdir(previousCwd);
             releaseStackTraces();
+            timers.dispose();
             releaseErrorHandlers();
             process.exit = exit;
             const c = console as unknown as Record<string, (...args: unknown[]) => void>;
@@ -208,6 +214,54 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
                 if (previous) extensions[ext] = previous;
                 else delete extensions[ext];
             }
+        },
+    };
+}
+
+/** A timer or immediate as async_hooks hands it to `init` (Node's Timeout and Immediate objects). */
+interface TimerResource { hasRef?: () => boolean }
+
+/**
+ * The timers and immediates each run's program code created (in the run's async context, `inRun`), while they are
+ * pending: `settled(stack)` resolves once none of that run's is pending and referenced, as a program process's event
+ * loop empties before it exits. Unreferenced timers (`unref()`: a library's keep-alive) do not hold a run, as they do
+ * not hold a process. The wait polls every 20 ms from outside any run and stops when `stop()` says so (the report is
+ * over); a run that never settles (an interval never cleared) is ended by the stack's timeout, as a program process
+ * that never exits is, and `dispose()` clears whatever the programs left pending.
+ */
+function trackRunTimers(inRun: AsyncLocalStorage<string>): { settled(stack: string, stop: () => boolean): Promise<void>; dispose(): void } {
+    const pending = new Map<number, { stack: string; resource: TimerResource }>();
+    const hook = createHook({
+        init(asyncId, type, _trigger, resource) {
+            if (type !== "Timeout" && type !== "Immediate") return;
+            const stack = inRun.getStore();
+            if (stack !== undefined) pending.set(asyncId, { stack, resource: resource as TimerResource });
+        },
+        destroy(asyncId) {
+            pending.delete(asyncId);
+        },
+    }).enable();
+    const busy = (stack: string) => {
+        for (const t of pending.values()) if (t.stack === stack && (t.resource.hasRef?.() ?? true)) return true;
+        return false;
+    };
+    return {
+        settled: (stack, stop) => inRun.exit(() => new Promise<void>((resolve) => {
+            const check = () => {
+                if (stop() || !busy(stack)) return resolve();
+                setTimeout(check, 20).unref();
+            };
+            check();
+        })),
+        dispose: () => {
+            hook.disable();
+            // What the programs left pending ends with the fleet run, as a program process's timers end with it
+            // (an interval never cleared would otherwise keep the report's process from exiting).
+            for (const { resource } of pending.values()) {
+                clearTimeout(resource as unknown as NodeJS.Timeout);
+                clearImmediate(resource as unknown as NodeJS.Immediate);
+            }
+            pending.clear();
         },
     };
 }

@@ -45,6 +45,7 @@ if (process.env.FLEET_PROBE_DIR) {
     }));
 }
 console.log("program-console-line " + pulumi.getStack());
+if (process.env.FLEET_LATE_ERROR === pulumi.getStack()) setTimeout(() => { throw new Error("late boom in " + pulumi.getStack()); }, 1500);
 new cp.ClientPolicy("global", { identity: "Global", enableIMAutoArchiving: false });
 `;
 
@@ -140,6 +141,18 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
             assert.equal(JSON.parse(r.stdout).counts.clean, 2, "the report on stdout is whole JSON");
             assert.equal(process.cwd(), cwd);
             assert.deepEqual(fs.readdirSync(fleet.workDir).sort(), before, "nothing is left in the project folder");
+        });
+    }
+
+    for (const [how, flags] of [["in the report's process", []], ["in a program process per stack", ["--program-process"]]] as const) {
+        it(`an error thrown by a program's timer after its exports settle fails that stack, not the others (${how})`, async () => {
+            const r = await packaged({ FLEET_LATE_ERROR: "r2" }, "--format", "json", "--mode", "drift", "--all", "--parallel", "2", ...flags);
+            assert.equal(r.code, 3, `exit 3 (a tenant errored):\n${r.stderr}`);
+            const json = JSON.parse(r.stdout) as { tenants: Array<{ stack: string; status: string; error?: { message: string } }> };
+            const byStack = new Map(json.tenants.map((t) => [t.stack, t]));
+            assert.equal(byStack.get("r1")?.status, "clean", JSON.stringify(byStack.get("r1")));
+            assert.equal(byStack.get("r2")?.status, "error", JSON.stringify(byStack.get("r2")));
+            assert.match(byStack.get("r2")!.error!.message, /late boom in r2/);
         });
     }
 

@@ -175,6 +175,26 @@ describe("fleet report: the program in the report's own process", () => {
         assert.equal(Error.prepareStackTrace, before, "Error.prepareStackTrace is given back");
     });
 
+    it("a run ends once the timers its program left running have fired, as a program process's event loop empties; unreferenced ones do not hold it", async () => {
+        const index = path.join(dir, "index.ts");
+        fs.writeFileSync(index, "");
+        const g = globalThis as unknown as { lateTicks?: string[] };
+        g.lateTicks = [];
+        const program = `setTimeout(() => { globalThis.lateTicks.push("timer"); setImmediate(() => globalThis.lateTicks.push("immediate")); }, 150);
+                         setTimeout(() => globalThis.lateTicks.push("unref'd"), 60000).unref();
+                         exports.done = true;`;
+        const inline = prepareInlineProgram(dir, dir, index, new Map([[index, program]]));
+        try {
+            const started = Date.now();
+            assert.deepEqual(await inline!.program(), { done: true });
+            assert.deepEqual(g.lateTicks, ["timer", "immediate"], "the run waited for the timer and the immediate it set");
+            assert.ok(Date.now() - started < 30_000, "the unreferenced timer did not hold the run");
+        } finally {
+            inline!.dispose();
+            delete g.lateTicks;
+        }
+    });
+
     it("a project without its own @pulumi/pulumi runs a program process per stack instead", () => {
         const bare = tempDir("clientpolicy-inline-bare-");
         try {
