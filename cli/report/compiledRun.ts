@@ -93,13 +93,16 @@ export function programCwd(projectDir: string, main: unknown): string {
     return path.dirname(target);
 }
 
-/** The source of programLoader as Node runs it: the built JavaScript next to this module, else compiled from the TypeScript source. */
-function loaderSource(): string {
-    const built = path.join(__dirname, "programLoader.js");
+/**
+ * The source of one of this folder's modules (`programLoader`, `stackTraces`) as Node runs it: the built JavaScript next
+ * to this module, else compiled from the TypeScript source.
+ */
+function moduleSource(name: "programLoader" | "stackTraces"): string {
+    const built = path.join(__dirname, `${name}.js`);
     if (fs.existsSync(built)) return fs.readFileSync(built, "utf8");
-    // Running from the TypeScript sources (tests, development): the CLI's own TypeScript compiles the loader.
+    // Running from the TypeScript sources (tests, development): the CLI's own TypeScript compiles the module.
     const ts = require("typescript") as typeof import("typescript");
-    const source = fs.readFileSync(path.join(__dirname, "programLoader.ts"), "utf8");
+    const source = fs.readFileSync(path.join(__dirname, `${name}.ts`), "utf8");
     return ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
 }
 
@@ -132,7 +135,8 @@ export function prepareCompiledRun(projectDir: string, entry: string, emitted: R
         }
         const manifest = { cwd: programCwd(projectDir, doc.main), entry: fs.realpathSync(entry), files };
         fs.writeFileSync(path.join(workDir, "program.json"), JSON.stringify(manifest, null, 2));
-        fs.writeFileSync(path.join(workDir, "program.js"), loaderSource());
+        fs.writeFileSync(path.join(workDir, "program.js"), moduleSource("programLoader"));
+        fs.writeFileSync(path.join(workDir, "stackTraces.js"), moduleSource("stackTraces"));
 
         const runtime = doc.runtime;
         const runtimeObject = typeof runtime === "object" && runtime !== null ? runtime as Record<string, unknown> : { name: runtime ?? "nodejs" };

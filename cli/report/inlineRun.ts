@@ -28,6 +28,7 @@ import * as fs from "node:fs";
 import * as nodeModule from "node:module";
 import * as path from "node:path";
 import * as util from "node:util";
+import { mapProgramFrames } from "./stackTraces";
 
 /** The Automation API of the project's @pulumi/pulumi. */
 export type Automation = typeof import("@pulumi/pulumi/automation");
@@ -177,7 +178,7 @@ export function prepareInlineProgram(projectDir: string, cwd: string, entry: str
         throw new Error(`the program called process.exit(${code ?? ""}) in stack ${stack || "(unnamed)"}; inside the report's process that would ` +
             "end the whole fleet run, so it fails this stack instead: run the report with --program-process for such a program");
     }) as typeof process.exit;
-    const releaseStackTraces = mapProgramFrames(sources);
+    const releaseStackTraces = mapProgramFrames({ has: (file) => sources.has(file), text: (file) => sources.get(file) });
     const previousCwd = process.cwd();
     process.chdir(cwd);
 
@@ -310,57 +311,6 @@ function keepErrorsInTheirRun(runOf: () => object | undefined): () => void {
             if (own.includes(k)) proc[k] = originals[k];
             else delete proc[k];
         }
-    };
-}
-
-/**
- * Stack traces point at the program's TypeScript lines, as under ts-node: a frame in one of the program's files (run as
- * the JavaScript `emitted` for it, under the source's own path) gets the position its inline source map gives; every
- * other frame is left as Node formats it. Not `process.setSourceMapsEnabled(true)`: that maps every stack trace this
- * process takes through Node's source-map formatting, and @pulumi/pulumi takes several for every resource of every
- * stack (`debuggablePromise`, the source position of each registration), about 0.25 s of CPU in a 20-stack drift run
- * (bench/RESULTS.md run 8). A trace without a program frame costs one lookup per frame here. Each file's map is
- * parsed the first time one of its frames is formatted. Returns the function that puts the previous
- * `Error.prepareStackTrace` back.
- */
-function mapProgramFrames(emitted: ReadonlyMap<string, string>): () => void {
-    const previous = Error.prepareStackTrace;
-    const format = previous ?? ((error: Error, frames: NodeJS.CallSite[]) => [String(error), ...frames.map((f) => `    at ${f}`)].join("\n"));
-    const maps = new Map<string, nodeModule.SourceMap | null>();
-    const mapOf = (file: string): nodeModule.SourceMap | null => {
-        let map = maps.get(file);
-        if (map === undefined) {
-            const inline = /\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/.exec(emitted.get(file) ?? "");
-            try {
-                map = inline ? new nodeModule.SourceMap(JSON.parse(Buffer.from(inline[1], "base64").toString("utf8"))) : null;
-            } catch {
-                map = null;
-            }
-            maps.set(file, map);
-        }
-        return map;
-    };
-    const prepare = (error: Error, frames: NodeJS.CallSite[]): unknown => {
-        const text = format(error, frames);
-        if (typeof text !== "string" || !frames.some((f) => emitted.has(f.getFileName() ?? ""))) return text;
-        // The last lines are the frames, one each, in order; the message above them may span lines.
-        const lines = text.split("\n");
-        const first = lines.length - frames.length;
-        if (first < 1) return text;
-        frames.forEach((frame, i) => {
-            const file = frame.getFileName() ?? "";
-            const line = frame.getLineNumber();
-            const column = frame.getColumnNumber();
-            if (!emitted.has(file) || line === null || column === null) return;
-            const origin = mapOf(file)?.findOrigin(line, column);
-            if (!origin || !("lineNumber" in origin)) return;
-            lines[first + i] = lines[first + i].replace(`${file}:${line}:${column}`, `${file}:${origin.lineNumber}:${origin.columnNumber}`);
-        });
-        return lines.join("\n");
-    };
-    Error.prepareStackTrace = prepare;
-    return () => {
-        if (Error.prepareStackTrace === prepare) Error.prepareStackTrace = previous;
     };
 }
 

@@ -10,7 +10,8 @@
  * fleet's one type check, compiled under the source's own file name; the entry's exports are the stack's outputs.
  *
  * It reads `program.json` next to itself: `{ cwd, entry, files: { <source path>: <emitted .js path> } }`. It uses
- * Node's built-in modules only, because it runs from the run folder, where nothing else resolves.
+ * Node's built-in modules and `stackTraces.js` (cli/report/stackTraces.ts, written beside it) only, because it runs
+ * from the run folder, where nothing else resolves.
  */
 import * as fs from "node:fs";
 import * as nodeModule from "node:module";
@@ -30,8 +31,10 @@ type Extensions = Record<string, (module: CompilingModule, filename: string) => 
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "program.json"), "utf8")) as Manifest;
 process.chdir(manifest.cwd);
-// Stack traces (and the source positions Pulumi records for resources) point at the TypeScript lines, as under ts-node.
-process.setSourceMapsEnabled(true);
+// Stack traces (and the source positions Pulumi records for resources) point at the TypeScript lines, as under ts-node:
+// cli/report/stackTraces.ts, written next to this file in the run folder.
+const { mapProgramFrames } = require("./stackTraces.js") as typeof import("./stackTraces");
+mapProgramFrames({ has: (file) => Object.prototype.hasOwnProperty.call(manifest.files, file), text: (file) => fs.readFileSync(manifest.files[file], "utf8") });
 
 const extensions = (nodeModule as unknown as { _extensions: Extensions })._extensions;
 for (const ext of [".ts", ".tsx", ".cts"]) {

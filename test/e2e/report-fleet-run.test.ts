@@ -42,6 +42,7 @@ if (process.env.FLEET_PROBE_DIR) {
         cwd: process.cwd(),
         nextToIt: fs.existsSync(path.join(__dirname, "Pulumi.yaml")),
         tenantId: new pulumi.Config("clientpolicy").require("tenantId"),
+        where: (new Error("where").stack ?? "").split("\\n")[1],
     }));
 }
 console.log("program-console-line " + pulumi.getStack());
@@ -135,6 +136,10 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
             const project = fs.realpathSync(fleet.workDir);
             STACKS.forEach((s, i) => {
                 const seen = JSON.parse(fs.readFileSync(path.join(probe, s), "utf8")) as Record<string, unknown>;
+                // The stack trace's frame in the program: its TypeScript line (the inline source map), not the JavaScript's.
+                const line = PROGRAM.split("\n").findIndex((l) => l.includes("new Error(\"where\")")) + 1;
+                assert.match(String(seen.where), new RegExp(`index\\.ts:${line}:\\d+\\)?$`), `${s}: the program's frame ${seen.where} is line ${line} of index.ts`);
+                delete seen.where;
                 assert.deepEqual(seen, { typescript: null, tsNode: false, filename: path.join(project, "index.ts"), cwd: project, nextToIt: true, tenantId: fleetTenantId(i + 1) }, `${s}: how its program ran`);
             });
             assert.doesNotMatch(r.stdout, /program-console-line/, "the program's console output is not part of the report");
