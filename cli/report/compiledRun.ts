@@ -71,6 +71,19 @@ export function removeAbandonedRuns(runs: string): string[] {
     return removed;
 }
 
+/**
+ * Removes what killed runs left in the project (`<project>/.clientpolicy/run-*` whose process is gone), and
+ * `.clientpolicy/` itself when nothing else is in it. Every fleet run calls it, whichever way it runs the program.
+ */
+export function cleanAbandonedRuns(projectDir: string): string[] {
+    const runs = path.join(projectDir, RUNS_FOLDER);
+    const removed = removeAbandonedRuns(runs);
+    if (removed.length > 0) {
+        try { fs.rmdirSync(runs); } catch { /* not empty: a live run's folder, or something of the user's */ }
+    }
+    return removed;
+}
+
 /** The project's settings file, parsed. */
 function readProject(projectDir: string): { file: string; doc: Record<string, unknown> } {
     const read = readProjectFile(projectDir);

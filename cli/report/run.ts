@@ -38,7 +38,7 @@ import { addImpact, clientOf, listPolicies } from "./impact";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "../../api/report";
 import { causeOf, publicText } from "./text";
 import { checkProgram, readProjectFile } from "./typecheck";
-import { prepareCompiledRun, programCwd } from "./compiledRun";
+import { cleanAbandonedRuns, prepareCompiledRun, programCwd } from "./compiledRun";
 import { prepareInlineProgram, type InlineProgram, type SeenConfig } from "./inlineRun";
 import { CliError } from "../errors";
 
@@ -453,6 +453,8 @@ function addUnmanaged(runs: StackRun[]): void {
  */
 export async function checkFleetProgram(o: Pick<RunOptions, "workspace" | "progress" | "programProcess">, stackCount: number): Promise<FleetProgram> {
     const env = o.workspace.envVars;
+    // A killed `--program-process` run leaves its folder in the project; the next run removes it, whatever its mode.
+    for (const dir of cleanAbandonedRuns(o.workspace.workDir)) o.progress?.(`removed ${path.relative(o.workspace.workDir, dir)} (left by a run that was killed)`);
     const started = Date.now();
     const r = checkProgram(o.workspace.workDir, { ...process.env, ...env }, true);
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;

@@ -15,7 +15,7 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { ROOT } from "../../testkit/stack";
 import { tempDir } from "../../testkit/projectFolder";
 import { startTestEmulator, type TestTenant } from "../../testkit/emulator";
@@ -128,6 +128,10 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
             const before = fs.readdirSync(fleet.workDir).sort();
             const cwd = process.cwd();
             for (const f of fs.readdirSync(probe)) fs.rmSync(path.join(probe, f));
+            // What a killed --program-process run leaves behind: removed by the next run, whatever its mode.
+            const killed = path.join(fleet.workDir, ".clientpolicy", "run-killed");
+            fs.mkdirSync(killed, { recursive: true });
+            fs.writeFileSync(path.join(killed, "owner.pid"), `${spawnSync(process.execPath, ["-e", ""]).pid}\n`);
             // Both stacks at once: each run must see its own stack's configuration.
             const r = await packaged({ FLEET_PROBE_DIR: probe }, "--format", "json", "--mode", "plan", "--all", "--parallel", "2", ...flags);
             assert.equal(r.code, 0, r.stderr);

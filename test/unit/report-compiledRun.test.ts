@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { spawnSync } from "node:child_process";
-import { RUNS_FOLDER, prepareCompiledRun, programCwd, removeAbandonedRuns } from "../../cli/report/compiledRun";
+import { RUNS_FOLDER, cleanAbandonedRuns, prepareCompiledRun, programCwd, removeAbandonedRuns } from "../../cli/report/compiledRun";
 
 describe("report: the compiled program's run folder", () => {
     let project: string;
@@ -82,5 +82,20 @@ describe("report: the compiled program's run folder", () => {
         made("run-killed-again", gone);
         prepareCompiledRun(project, path.join(project, "index.ts"), new Map([[path.join(project, "index.ts"), "exports.x = 1;\n"]])).dispose();
         assert.equal(fs.existsSync(runs), false, "no empty .clientpolicy/ left");
+    });
+
+    it("every fleet run, whichever way it runs the program, removes what killed runs left and the empty .clientpolicy/", () => {
+        const runs = path.join(project, RUNS_FOLDER);
+        const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+        const leftover = path.join(runs, "run-killed");
+        fs.mkdirSync(leftover, { recursive: true });
+        fs.writeFileSync(path.join(leftover, "owner.pid"), `${gone}\n`);
+        assert.deepEqual(cleanAbandonedRuns(project), [leftover]);
+        assert.equal(fs.existsSync(runs), false, "no empty .clientpolicy/ left");
+        assert.deepEqual(cleanAbandonedRuns(project), [], "nothing to do in a clean project");
+        fs.mkdirSync(path.join(runs, "run-live"), { recursive: true });
+        fs.writeFileSync(path.join(runs, "run-live", "owner.pid"), `${process.pid}\n`);
+        assert.deepEqual(cleanAbandonedRuns(project), []);
+        assert.equal(fs.existsSync(path.join(runs, "run-live")), true, "a live run's folder stays");
     });
 });
