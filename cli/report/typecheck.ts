@@ -181,7 +181,7 @@ function compilerOptions(ts: TS, tsPath: string, tsNode: TsNode | undefined, pro
  * them, the library's own `uninstall()` (the copy ts-node loaded) undoes its hooks and whatever is still replaced is
  * put back; hooks that were there before (this process itself runs under ts-node) are left as they were.
  */
-export function withoutProcessHooks<T>(tsNodePath: string, f: () => T): T {
+function withoutProcessHooks<T>(tsNodePath: string, f: () => T): T {
     const mod = Module as unknown as { _resolveFilename: unknown };
     const before = { prepareStackTrace: Error.prepareStackTrace, emit: process.emit, resolveFilename: mod._resolveFilename };
     try {
