@@ -170,14 +170,7 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
             // The packaged bin: under the ts-node the other tests use, TypeScript is compiled into the cache before the
             // CLI's first line runs.
             const cache = tempDir("clientpolicy-fleet-ncc-");
-            const run = () => new Promise<{ code: number; stderr: string }>((resolve, reject) => {
-                const child = spawn(process.execPath, [bin, "report", "--dir", fleet.workDir, "--format", "json", "--out", path.join(out, crypto.randomBytes(4).toString("hex")), "--mode", "drift", "--stacks", "r1", ...extra],
-                    { env: { ...fleet.env, NODE_COMPILE_CACHE: cache }, stdio: ["ignore", "ignore", "pipe"] });
-                let stderr = "";
-                child.stderr!.on("data", (d) => (stderr += d));
-                child.on("error", reject);
-                child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
-            });
+            const run = () => packaged({ NODE_COMPILE_CACHE: cache }, "--format", "json", "--out", path.join(out, crypto.randomBytes(4).toString("hex")), "--mode", "drift", "--stacks", "r1", ...extra);
             try {
                 const first = await run();
                 assert.equal(first.code, 0, first.stderr);
