@@ -82,10 +82,13 @@ describe("TypeScript emitter", () => {
                 const sf = parseProgram(text);
                 // import + one statement per policy + one per grant.
                 assert.equal(sf.statements.length, 1 + names.length + 1, text);
-                const literals = stringLiterals(sf);
-                for (const name of names) assert.ok(literals.includes(canonical(name)), `identity of ${JSON.stringify(name)}`);
-                assert.equal(literals.filter((l) => l === description).length, names.length);
-                assert.ok(literals.includes(user));
+                // Exactly these literals, in order: the module, each policy's resource name, identity and description,
+                // then the grant's resource name and user (values may coincide, e.g. a user spelled as the description).
+                assert.deepEqual(stringLiterals(sf), [
+                    "clientpolicy-as-code",
+                    ...decl.policies.flatMap((p, i) => [p.resourceName, canonical(names[i]), description]),
+                    decl.grants[0].resourceName, user,
+                ], text);
                 for (const c of comments(text)) assert.doesNotMatch(c, /[\n\r\u2028\u2029]/);
             }), RUNS);
     });
