@@ -43,14 +43,39 @@ const NOISE = [
 ];
 
 /**
+ * Wrappers before a cause: the inline-program server's `Unhandled exception: ` (@pulumi/pulumi automation/server.js)
+ * and the engine's `Preview failed: ` for a failed step (pulumi/pulumi diag 2005, printed in drift mode's refresh too).
+ */
+const WRAPPER = /^(?:Unhandled exception|Preview failed):\s*/i;
+/** A stack frame's location: `at fn (/abs/file.ts:12:5)` or `at /abs/file.ts:12:5` (`file://` URLs too). */
+const FRAME = /^at\s(?:.*\()?(?:file:\/\/)?(\/[^()]+?):(\d+):\d+\)?$/;
+/** A file location a message already names (`tenants/contoso.yaml:2:1`, `index.ts(3,7)`). */
+const LOCATION = /[\w.-]+\.(?:[cm]?[jt]s|ya?ml|json)(?::\d+|\(\d+,\d+\))/;
+
+/**
+ * The first stack frame inside the program's own files (under `projectDir`, outside `node_modules`), as
+ * `file:line` relative to the project, or undefined.
+ */
+function programFrame(lines: readonly string[], projectDir: string): string | undefined {
+    const root = path.resolve(projectDir) + path.sep;
+    for (const l of lines) {
+        const m = FRAME.exec(l);
+        if (m && m[1].startsWith(root) && !m[1].includes(`${path.sep}node_modules${path.sep}`)) return `${m[1].slice(root.length)}:${m[2]}`;
+    }
+    return undefined;
+}
+
+/**
  * The cause of a failed run from its error messages: every distinct line that says something, in order, without the
  * engine's wrappers, stack frames and repeats (a provider error the engine prints as `AuthError: msg: AuthError: msg`
- * is shown once), made public with {@link publicText}.
+ * is shown once), made public with {@link publicText}. When the cause names no file location and the stack has a
+ * frame in the program's own files (under `projectDir`), a last line `(thrown at index.ts:12)` says where.
  */
 export function causeOf(messages: readonly string[], projectDir?: string): string {
     const lines: string[] = [];
-    for (const raw of messages.flatMap((m) => m.split("\n"))) {
-        let l = raw.trim();
+    const raws = messages.flatMap((m) => m.split("\n")).map((l) => l.trim());
+    for (const raw of raws) {
+        let l = raw.replace(WRAPPER, "");
         if (!l || NOISE.some((n) => n.test(l))) continue;
         // `Name: message: Name: message` (the dynamic-provider host prints `${error}: ${error.stack}`).
         const half = /^(.+?):\s*\1$/.exec(l);
@@ -61,6 +86,8 @@ export function causeOf(messages: readonly string[], projectDir?: string): strin
         lines.push(l);
     }
     const kept = lines.filter((l, i) => lines.indexOf(l) === i && !lines.some((o) => o !== l && o.length > l.length && o.includes(l)));
+    const where = projectDir && kept.length > 0 && !kept.some((l) => LOCATION.test(l)) ? programFrame(raws, projectDir) : undefined;
+    if (where) kept.push(`(thrown at ${where})`);
     const text = kept.length > 0 ? kept.join("\n") : "the run failed without a message";
     return text.length > 2000 ? text.slice(0, 1999) + "…" : text;
 }

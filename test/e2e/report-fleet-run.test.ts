@@ -46,6 +46,7 @@ if (process.env.FLEET_PROBE_DIR) {
     }));
 }
 console.log("program-console-line " + pulumi.getStack());
+if (process.env.FLEET_THROW === pulumi.getStack()) throw new Error("thrown in " + pulumi.getStack());
 if (process.env.FLEET_LATE_ERROR === pulumi.getStack()) setTimeout(() => { throw new Error("late boom in " + pulumi.getStack()); }, 1500);
 new cp.ClientPolicy("global", { identity: "Global", enableIMAutoArchiving: false });
 `;
@@ -162,6 +163,18 @@ describe("clientpolicy report: the fleet run (real CLI)", function () {
             assert.equal(byStack.get("r1")?.status, "clean", JSON.stringify(byStack.get("r1")));
             assert.equal(byStack.get("r2")?.status, "error", JSON.stringify(byStack.get("r2")));
             assert.match(byStack.get("r2")!.error!.message, /late boom in r2/);
+        });
+    }
+
+    for (const [how, flags] of [["in the report's process", []], ["in a program process per stack", ["--program-process"]]] as const) {
+        it(`a program that throws: the stack's error is the message and where in the program it was thrown (${how})`, async () => {
+            const r = await packaged({ FLEET_THROW: "r1" }, "--format", "json", "--mode", "drift", "--all", "--parallel", "2", ...flags);
+            assert.equal(r.code, 3, `exit 3 (a tenant errored):\n${r.stderr}`);
+            const json = JSON.parse(r.stdout) as { tenants: Array<{ stack: string; status: string; error?: { message: string } }> };
+            const byStack = new Map(json.tenants.map((t) => [t.stack, t]));
+            assert.equal(byStack.get("r2")?.status, "clean", JSON.stringify(byStack.get("r2")));
+            const line = PROGRAM.split("\n").findIndex((l) => l.includes("FLEET_THROW")) + 1;
+            assert.equal(byStack.get("r1")!.error!.message, `Error: thrown in r1\n(thrown at index.ts:${line})`);
         });
     }
 

@@ -337,7 +337,26 @@ describe("report: causes, readable changes, accept pins and the closing context"
         const provider = "AuthError: the tenant rejected the app's credentials (POST /t01.example/oauth2/v2.0/token: 401 invalid_client) (request-id 9f1c2d): " +
             "AuthError: the tenant rejected the app's credentials (POST /t01.example/oauth2/v2.0/token: 401 invalid_client) (request-id 9f1c2d)";
         assert.equal(causeOf([provider, "error: preview failed"]), "AuthError: the tenant rejected the app's credentials (401 invalid_client)");
+        // The engine's step wrapper says "Preview" in drift mode's refresh too; the report's status already says it failed.
+        assert.equal(causeOf(["Preview failed: cannot reach the tenant API at http://127.0.0.1:1 (ECONNREFUSED)"]), "cannot reach the tenant API at http://127.0.0.1:1 (ECONNREFUSED)");
         assert.equal(publicText("cannot read /home/ci/work/x/Pulumi.yaml at http://127.0.0.1:8443/t01/policies"), "cannot read Pulumi.yaml at http://127.0.0.1:8443/t01/policies");
+    });
+
+    it("a plain throw in the program: the message, then where in the program's own files it was thrown", () => {
+        const project = "/runner/_work/repo/fleet";
+        const frames = [
+            `    at loadAll (${project}/node_modules/some-lib/index.js:3:9)`,
+            `    at build (${project}/lib/tenants.ts:41:13)`,
+            `    at Object.<anonymous> (${project}/index.ts:7:1)`,
+        ];
+        // The inline-program server's wrapper (the report's process) and the runner's (a program process) read alike.
+        const inline = [`Unhandled exception: Error: no tenants declared`, ...frames].join("\n");
+        const runner = [`Running program '${project}/index.ts' failed with an unhandled exception:`, "Error: no tenants declared", ...frames].join("\n");
+        for (const m of [inline, runner]) assert.equal(causeOf([m], project), "Error: no tenants declared\n(thrown at lib/tenants.ts:41)");
+        // A message that names its own location, frames only in libraries, or no project folder: nothing is added.
+        assert.equal(causeOf([`Error: tenants/a.yaml:2:1: bad\n${frames[2]}`], project), "Error: tenants/a.yaml:2:1: bad");
+        assert.equal(causeOf([`Error: boom\n${frames[0]}`], project), "Error: boom");
+        assert.equal(causeOf([inline]), "Error: no tenants declared");
     });
 
     it("a grant's users are a set: removing one of 3,000 names exactly that user", () => {
