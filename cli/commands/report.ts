@@ -13,7 +13,7 @@ import { loadAcceptRules, proposeRules } from "../report/accept";
 import { assemble } from "../report/assemble";
 import { EXIT, exitCodeOf } from "../report/exitCodes";
 import { FAIL_ON, FORMATS, parseList } from "../report/flags";
-import { readReport, writeOutputs } from "../report/io";
+import { checkOutFile, prepareOutDir, readReport, writeOutputs } from "../report/io";
 import { Masker, maskPatterns } from "../report/mask";
 import { mergeReports } from "../report/merge";
 import { gitSha, today } from "../report/runInfo";
@@ -145,6 +145,7 @@ Examples:
             const masker = new Masker(maskPatterns(flags.mask));
             const rules = loadAcceptRules(flags.accept, flags.accept !== "drift-accept.yaml");
             const { tenants, meta } = mergeReports(files.map(readReport), files);
+            if (flags.out) prepareOutDir(flags.out);
             const r = assemble(tenants, { ...meta, packageVersion: packageVersion() }, rules, today());
             writeOutputs(r, formats, flags.out, masker, flags.budget);
             process.exitCode = exitCodeOf(r, failOn);
@@ -164,6 +165,9 @@ async function reportAction(f: ReportFlags): Promise<number> {
     const project = projectName(dir);
     const acceptFile = path.isAbsolute(f.accept) ? f.accept : path.resolve(dir, f.accept);
     const rules = loadAcceptRules(acceptFile, f.accept !== "drift-accept.yaml", projectRelative(dir, acceptFile));
+    // What the run will write is checked (and stale report files removed) before any stack runs.
+    if (f.out) prepareOutDir(f.out);
+    if (f.writeAccept) checkOutFile(f.writeAccept, "--write-accept");
     const started = new Date();
     const cannot = (e: Error): never => { throw new CliError(`cannot list the stacks of ${dir}: ${masker.text(e.message.split("\n")[0])}`); };
     const workspace = await openFleet(dir).catch(cannot);

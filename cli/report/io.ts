@@ -6,9 +6,52 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { reportSchema, REPORT_FORMAT_VERSION, type Report } from "../../api/report";
 import { CliError } from "../errors";
-import type { Format } from "./flags";
+import { FORMATS, type Format } from "./flags";
 import { renderMarkdown } from "./markdown";
 import type { Masker } from "./mask";
+
+/**
+ * Makes the `--out` folder ready before any stack runs, so a folder that cannot be written fails the command in a
+ * second rather than after the fleet's runs: creates it, checks that it is a folder this process can write, and
+ * removes the report files an earlier run left there (a `report.json` of yesterday's `--format md,json` run beside
+ * today's `report.md` would be read by the next pipeline step as today's).
+ *
+ * @throws CliError naming `flag`, the folder and what is wrong (a file, not writable, cannot be created).
+ */
+export function prepareOutDir(outDir: string, flag = "--out"): void {
+    const fail = (why: string): never => { throw new CliError(`${flag} ${outDir}: ${why}`); };
+    if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) fail("is a file, not a folder");
+    try {
+        fs.mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        fail(code === "EEXIST" || code === "ENOTDIR" ? "is under a file, not a folder" : `cannot create the folder (${code ?? (e as Error).message})`);
+    }
+    try {
+        fs.accessSync(outDir, fs.constants.W_OK);
+    } catch {
+        fail("is not writable by this user");
+    }
+    for (const f of FORMATS) fs.rmSync(path.join(outDir, `report.${f}`), { force: true });
+}
+
+/**
+ * Checks before any stack runs that `file` can be written: its folder exists and is writable, and `file` is not a
+ * folder.
+ *
+ * @throws CliError naming `flag`, the file and what is wrong.
+ */
+export function checkOutFile(file: string, flag: string): void {
+    const dir = path.dirname(path.resolve(file));
+    const fail = (why: string): never => { throw new CliError(`${flag} ${file}: ${why}`); };
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) fail(`its folder ${dir} does not exist`);
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) fail("is a folder, not a file");
+    try {
+        fs.accessSync(fs.existsSync(file) ? file : dir, fs.constants.W_OK);
+    } catch {
+        fail("is not writable by this user");
+    }
+}
 
 /** Writes `report.md` / `report.json` into `outDir` (or the one requested format to stdout when no dir). */
 export function writeOutputs(r: Report, formats: readonly Format[], outDir: string | undefined, masker: Masker, budget: number): string[] {

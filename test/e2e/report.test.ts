@@ -211,5 +211,16 @@ describe("clientpolicy report (real CLI, three tenants)", function () {
         assert.equal(r.code, 1);
         assert.match(r.stderr, /bad-accept\.yaml: rules\[0\]\.property: /);
         assert.ok(!r.stderr.includes("    at "), "no stack trace");
+        // Where the report goes is checked before the runs too (not after minutes of them).
+        const notAFolder = path.join(out, "not-a-folder");
+        fs.writeFileSync(notAFolder, "x");
+        const o = await clientpolicy(["report", "--mode", "drift", "--all", "--dir", fleet.workDir, "--format", "md", "--out", notAFolder], fleet.env);
+        assert.equal(o.code, 1);
+        assert.match(o.stderr, /--out .*not-a-folder: is a file, not a folder/);
+        assert.doesNotMatch(o.stderr, /stack\(s\)/, "no stack ran");
+        const w = await clientpolicy(["report", "--mode", "drift", "--all", "--dir", fleet.workDir, "--write-accept", path.join(out, "no-such-dir", "a.yaml")], fleet.env);
+        assert.equal(w.code, 1);
+        assert.match(w.stderr, /--write-accept .*a\.yaml: its folder .*no-such-dir does not exist/);
+        assert.doesNotMatch(w.stderr, /stack\(s\)/, "no stack ran");
     });
 });

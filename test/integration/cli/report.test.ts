@@ -10,7 +10,7 @@ import { applyAcceptRules, parseAcceptRules, proposeRules } from "../../../cli/r
 import { aggregate } from "../../../cli/report/aggregate";
 import { assemble, type ReportMeta } from "../../../cli/report/assemble";
 import { exitCodeOf } from "../../../cli/report/exitCodes";
-import { readReport, writeOutputs } from "../../../cli/report/io";
+import { checkOutFile, prepareOutDir, readReport, writeOutputs } from "../../../cli/report/io";
 import { Masker } from "../../../cli/report/mask";
 import { mergeReports } from "../../../cli/report/merge";
 import { diffProperties, driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
@@ -186,6 +186,34 @@ describe("report: JSON and schema", () => {
         assert.equal(exitCodeOf(partial, all), 3);
         assert.equal(exitCodeOf(partial, ["drift"]), 2);
         assert.equal(exitCodeOf(partial, ["pending"]), 0);
+    });
+
+    it("--out and --write-accept are checked before the runs: a file, a missing or read-only folder is an error naming the flag; stale report files go", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "report-out-"));
+        try {
+            const file = path.join(dir, "a-file");
+            fs.writeFileSync(file, "x");
+            assert.throws(() => prepareOutDir(file), /^CliError: --out .*a-file: is a file/);
+            assert.throws(() => prepareOutDir(path.join(file, "sub")), /^CliError: --out .*a-file\/sub: is under a file, not a folder/);
+            const out = path.join(dir, "new", "out");
+            prepareOutDir(out);
+            assert.ok(fs.statSync(out).isDirectory(), "created, parents too");
+            // Yesterday's md,json run; today's writes md only: its report.json would be read as today's.
+            for (const f of ["report.md", "report.json", "notes.txt"]) fs.writeFileSync(path.join(out, f), "old");
+            prepareOutDir(out);
+            assert.deepEqual(fs.readdirSync(out), ["notes.txt"], "only the report's own files are removed");
+            assert.throws(() => checkOutFile(path.join(dir, "missing", "accept.yaml"), "--write-accept"), /^CliError: --write-accept .*accept\.yaml: its folder .*missing does not exist/);
+            assert.throws(() => checkOutFile(out, "--write-accept"), /is a folder, not a file/);
+            checkOutFile(path.join(out, "accept.yaml"), "--write-accept");
+            if (process.getuid?.() !== 0) {
+                fs.chmodSync(out, 0o500);
+                assert.throws(() => prepareOutDir(out), /--out .*out: is not writable by this user/);
+                assert.throws(() => checkOutFile(path.join(out, "accept.yaml"), "--write-accept"), /is not writable by this user/);
+                fs.chmodSync(out, 0o700);
+            } else console.log("      (read-only folder cases skipped: root writes to any folder)");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("masks secret values and --mask patterns in Markdown and JSON, escaped forms included", () => {
