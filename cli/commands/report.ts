@@ -28,7 +28,7 @@ Exit codes:
   2  changes found: drift and/or pending changes of a kind --fail-on lists
   3  partial: some tenants errored (auth failure, unreachable, throttled after retries, timeout) and --fail-on lists
      error; report still written. 3 wins over 2 when both apply
-  1  the tool itself failed (bad flag, no project, unreadable accept rules); no report written
+  1  the tool itself failed (bad flag, no project, unreadable accept rules, an --out that cannot be written); no report written
 
 A tenant whose reads failed is "error" with the reason: never drifted, never clean. So is a stack whose tenant could
 not be checked in plan mode (configuration incomplete, tenant unreachable, credentials rejected).
