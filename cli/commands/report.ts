@@ -13,7 +13,7 @@ import { loadAcceptRules, proposeRules } from "../report/accept";
 import { assemble } from "../report/assemble";
 import { EXIT, exitCodeOf } from "../report/exitCodes";
 import { FAIL_ON, FORMATS, parseList } from "../report/flags";
-import { checkOutFile, prepareOutDir, readReport, writeOutputs } from "../report/io";
+import { checkFormatsOut, checkOutFile, prepareOutDir, readReport, writeOutputs } from "../report/io";
 import { Masker, maskPatterns } from "../report/mask";
 import { mergeReports } from "../report/merge";
 import { gitSha, today } from "../report/runInfo";
@@ -105,7 +105,7 @@ export function register(program: Command): void {
         .addOption(new Option("--mode <mode>", "required. plan: code vs state (preview); drift: tenant vs state (refresh --preview-only --run-program: today's program and config, never writes state); full: both").choices([...MODES]))
         .option("--stacks <list>", "comma-separated stack names (one stack per tenant)")
         .option("--all", "every stack of the project, and every tenant its files declare without a stack (new tenants)")
-        .option("--format <list>", "md, json or both (comma-separated)", "md")
+        .option("--format <list>", "md, json or both (comma-separated; both need --out)", "md")
         .option("--out <dir>", "write report.md / report.json into this folder (default: print to stdout)")
         .addOption(new Option("--parallel <n>", "stacks run at once (1–64)").argParser(intOption("--parallel", 1, 64))
             .default(defaultParallel(), `the cores this process may use, here ${defaultParallel()}`))
@@ -132,7 +132,7 @@ Examples:
     report.command("merge")
         .description("Combine the JSON reports of sharded jobs into one report (same aggregation, budget and exit-code rules).")
         .argument("<files...>", "JSON reports written by `clientpolicy report --format json`")
-        .option("--format <list>", "md, json or both", "md")
+        .option("--format <list>", "md, json or both (both need --out)", "md")
         .option("--out <dir>", "write report.md / report.json into this folder (default: stdout)")
         .option("--fail-on <list>", "drift, pending, error", "drift,pending,error")
         .option("--accept <file>", "accepted-drift rules applied to the merged report", "drift-accept.yaml")
@@ -141,6 +141,7 @@ Examples:
         .addHelpText("after", MERGE_EXIT_HELP)
         .action(async (files: string[], flags: { format: string; out?: string; failOn: string; accept: string; mask: string[]; budget: number }) => {
             const formats = parseList("--format", flags.format, FORMATS);
+            checkFormatsOut(formats, flags.out);
             const failOn = parseList("--fail-on", flags.failOn, FAIL_ON);
             const masker = new Masker(maskPatterns(flags.mask));
             const rules = loadAcceptRules(flags.accept, flags.accept !== "drift-accept.yaml");
@@ -156,6 +157,7 @@ async function reportAction(f: ReportFlags): Promise<number> {
     // Checked here rather than as a mandatory option: commander would demand it of `report merge` too.
     if (!f.mode) throw new CliError(`--mode is required: one of ${MODES.join(", ")}`);
     const formats = parseList("--format", f.format, FORMATS);
+    checkFormatsOut(formats, f.out);
     const failOn = parseList("--fail-on", f.failOn, FAIL_ON);
     const masker = new Masker(maskPatterns(f.mask));
     const shard = f.shard ? parseShard(f.shard) : undefined;

@@ -11,6 +11,15 @@ import { renderMarkdown } from "./markdown";
 import type { Masker } from "./mask";
 
 /**
+ * Checks `--format` against `--out`: stdout takes one format (Markdown and JSON back to back would be neither).
+ *
+ * @throws CliError naming both flags.
+ */
+export function checkFormatsOut(formats: readonly Format[], outDir: string | undefined): void {
+    if (!outDir && formats.length > 1) throw new CliError(`--format ${formats.join(",")}: without --out only one format can be printed; add --out DIR to write ${formats.map((f) => `report.${f}`).join(" and ")}`);
+}
+
+/**
  * Makes the `--out` folder ready before any stack runs, so a folder that cannot be written fails the command in a
  * second rather than after the fleet's runs: creates it, checks that it is a folder this process can write, and
  * removes the report files an earlier run left there (a `report.json` of yesterday's `--format md,json` run beside

@@ -212,6 +212,10 @@ describe("clientpolicy report (real CLI, three tenants)", function () {
         assert.match(r.stderr, /bad-accept\.yaml: rules\[0\]\.property: /);
         assert.ok(!r.stderr.includes("    at "), "no stack trace");
         // Where the report goes is checked before the runs too (not after minutes of them).
+        const both = await clientpolicy(["report", "--mode", "drift", "--all", "--dir", fleet.workDir, "--format", "md,json"], fleet.env);
+        assert.equal(both.code, 1);
+        assert.match(both.stderr, /--format md,json: without --out only one format can be printed/);
+        assert.equal(both.stdout, "", "nothing printed");
         const notAFolder = path.join(out, "not-a-folder");
         fs.writeFileSync(notAFolder, "x");
         const o = await clientpolicy(["report", "--mode", "drift", "--all", "--dir", fleet.workDir, "--format", "md", "--out", notAFolder], fleet.env);

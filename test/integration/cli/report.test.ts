@@ -10,7 +10,7 @@ import { applyAcceptRules, parseAcceptRules, proposeRules } from "../../../cli/r
 import { aggregate } from "../../../cli/report/aggregate";
 import { assemble, type ReportMeta } from "../../../cli/report/assemble";
 import { exitCodeOf } from "../../../cli/report/exitCodes";
-import { checkOutFile, prepareOutDir, readReport, writeOutputs } from "../../../cli/report/io";
+import { checkFormatsOut, checkOutFile, prepareOutDir, readReport, writeOutputs } from "../../../cli/report/io";
 import { Masker } from "../../../cli/report/mask";
 import { mergeReports } from "../../../cli/report/merge";
 import { diffProperties, driftChanges, joinChanges, pendingChanges } from "../../../cli/report/changes";
@@ -205,6 +205,10 @@ describe("report: JSON and schema", () => {
             assert.throws(() => checkOutFile(path.join(dir, "missing", "accept.yaml"), "--write-accept"), /^CliError: --write-accept .*accept\.yaml: its folder .*missing does not exist/);
             assert.throws(() => checkOutFile(out, "--write-accept"), /is a folder, not a file/);
             checkOutFile(path.join(out, "accept.yaml"), "--write-accept");
+            // stdout takes one format; both need a folder.
+            assert.throws(() => checkFormatsOut(["md", "json"], undefined), /^CliError: --format md,json: without --out only one format can be printed; add --out DIR to write report\.md and report\.json/);
+            checkFormatsOut(["json"], undefined);
+            checkFormatsOut(["md", "json"], out);
             if (process.getuid?.() !== 0) {
                 fs.chmodSync(out, 0o500);
                 assert.throws(() => prepareOutDir(out), /--out .*out: is not writable by this user/);
