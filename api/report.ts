@@ -60,6 +60,9 @@ export const impactSchema = z.object({
 });
 export type Impact = z.infer<typeof impactSchema>;
 
+/** A take-over's `before` when the tenant could not be read (a new tenant whose connection is not configured yet). */
+export const NOT_READ = "(not read)";
+
 /** One resource-level change in one tenant. */
 export const changeSchema = z.object({
     kind: z.enum(CHANGE_KINDS),
@@ -83,6 +86,13 @@ export const changeSchema = z.object({
      * values. The drifted values are this change's `drift` / `both` properties.
      */
     refreshFirst: z.boolean().optional(),
+    /**
+     * A ClientPolicy new to the stack whose policy the tenant already has (Global always; a site or tag policy with
+     * `adopt: true`): the engine plans a create, the tenant sees an update. `op` is `update`; each property is the
+     * tenant's value (`before`) → the code's (`after`), and a setting the code does not declare has no `after`:
+     * `pulumi up` unsets it.
+     */
+    takeOver: z.boolean().optional(),
 });
 export type Change = z.infer<typeof changeSchema>;
 
@@ -106,7 +116,16 @@ export const tenantReportSchema = z.object({
     changes: z.array(changeSchema),
     suppressed: z.array(suppressedSchema),
     /** For a tenant without a stack: the files that declare it and the command that creates its stack. */
-    onboarding: z.object({ files: z.array(z.string()), command: z.string() }).optional(),
+    onboarding: z.object({
+        files: z.array(z.string()),
+        command: z.string(),
+        /**
+         * Why the tenant itself could not be read (its connection not configured yet, unreachable, credentials
+         * rejected): Global, which the first `up` takes over, is shown with the code's values only (`before`
+         * {@link NOT_READ}), and the settings it would unset are unknown.
+         */
+        tenantNotRead: z.string().optional(),
+    }).optional(),
 });
 export type TenantReport = z.infer<typeof tenantReportSchema>;
 

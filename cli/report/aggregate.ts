@@ -35,6 +35,8 @@ export interface ChangeGroup {
      * tenant's values of the drifted properties.
      */
     refreshFirst?: Array<{ path: string; tenant: unknown }>;
+    /** A create that takes over the tenant's existing policy (its properties: tenant's value → code's; no after: unset). */
+    takeOver?: boolean;
 }
 
 type Atom = Omit<ChangeGroup, "stacks" | "usersReached">;
@@ -46,7 +48,7 @@ export function tenantValues(ch: Change): Array<{ path: string; tenant: unknown 
 
 function atoms(ch: Change): Atom[] {
     const object = ch.identity ?? ch.name;
-    const base = { kind: ch.kind, op: ch.op, type: ch.type, object, ...(ch.refreshFirst ? { refreshFirst: tenantValues(ch) } : {}) };
+    const base = { kind: ch.kind, op: ch.op, type: ch.type, object, ...(ch.refreshFirst ? { refreshFirst: tenantValues(ch) } : {}), ...(ch.takeOver ? { takeOver: true } : {}) };
     if (ch.unmanaged) return [{ ...base, unmanaged: true, hint: ch.hint?.replace(/--stack \S+/, "--stack <stack>") }];
     if (ch.op === "create") {
         return [{ ...base, created: ch.properties.map(({ path, after, set }) => ({ path, after, kind: ch.kind, ...(set ? { set } : {}) })), newPolicy: ch.impact?.text === "new policy" || undefined }];
@@ -63,7 +65,7 @@ export function aggregate(tenants: readonly TenantReport[]): ChangeGroup[] {
     for (const t of tenants) {
         for (const ch of t.changes) {
             for (const a of atoms(ch)) {
-                const key = JSON.stringify([a.kind, a.op, a.type, a.object, a.path ?? null, a.before ?? null, a.after ?? null, a.created ?? null, a.unmanaged ?? false, a.refreshFirst ?? null]);
+                const key = JSON.stringify([a.kind, a.op, a.type, a.object, a.path ?? null, a.before ?? null, a.after ?? null, a.created ?? null, a.unmanaged ?? false, a.refreshFirst ?? null, a.takeOver ?? false]);
                 let g = groups.get(key);
                 if (!g) groups.set(key, (g = { ...a, stacks: [] }));
                 if (!g.stacks.includes(t.stack)) {

@@ -9,7 +9,7 @@
  */
 import * as crypto from "node:crypto";
 import { aggregate, tenantValues, type ChangeGroup } from "./aggregate";
-import type { Change, PropertyChange, Report, TenantReport } from "../../api/report";
+import { NOT_READ, type Change, type PropertyChange, type Report, type TenantReport } from "../../api/report";
 
 /** Default size budget in characters. */
 export const DEFAULT_BUDGET = 60_000;
@@ -40,9 +40,20 @@ const MAX_VALUE = 80;
 /** A value in a table cell: JSON, cut short, pipes and backticks made harmless. */
 export function cell(v: unknown): string {
     if (v === undefined) return "—";
+    if (v === NOT_READ) return "not read";
     let s = typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
     if (s.length > MAX_VALUE) s = s.slice(0, MAX_VALUE - 1) + "…";
     return "`" + s.replace(/`/g, "'").replace(/\|/g, "\\|").replace(/\n/g, " ") + "`";
+}
+
+/** A change's operation as a reader should see it: a take-over is an update of an object the tenant already has. */
+function opText(c: Pick<Change, "op" | "takeOver">): string {
+    return c.takeOver ? "take over" : c.op;
+}
+
+/** A value after the change: a take-over's undeclared setting is unset by `pulumi up`. */
+function afterCell(v: unknown, takeOver: boolean | undefined): string {
+    return v === undefined && takeOver ? "unset" : cell(v);
 }
 
 function esc(s: string): string {
@@ -81,7 +92,8 @@ function groupLine(g: ChangeGroup): string {
     let what: string;
     if (g.unmanaged) what = `\`${g.object}\` (${g.type}) exists in the tenant but no stack manages it`;
     else if (g.path !== undefined && g.set) what = `\`${g.object}.${g.path}\`: ${setText(g)}`;
-    else if (g.path !== undefined) what = `\`${g.object}.${g.path}\`: ${cell(g.before)} → ${cell(g.after)}`;
+    else if (g.path !== undefined) what = `\`${g.object}.${g.path}\`: ${cell(g.before)} → ${afterCell(g.after, g.takeOver)}${g.takeOver ? " (taken over)" : ""}`;
+    else if (g.takeOver) what = `\`${g.object}\` (${g.type}) taken over; its settings already match the code`;
     else {
         const verb = g.op === "create" ? "created" : g.op === "delete" ? "deleted" : g.op === "replace" ? "replaced" : "updated";
         const settings = g.op === "create" && g.created && g.created.length > 0 ? ` with ${g.created.map((p) => propertyText(p, "create")).join(", ")}` : "";
@@ -111,7 +123,7 @@ function topProperties(t: TenantReport, max = 3): string {
     for (const c of t.changes) {
         const obj = c.identity ?? c.name;
         if (c.unmanaged) names.push(`${obj} (unmanaged)`);
-        else if (c.op === "create" || c.op === "delete" || c.properties.length === 0) names.push(`${obj} (${c.op})`);
+        else if (c.op === "create" || c.op === "delete" || c.properties.length === 0) names.push(`${obj} (${opText(c)})`);
         else for (const p of c.properties) names.push(`${obj}.${p.path}`);
     }
     const unique = [...new Set(names)];
@@ -121,7 +133,11 @@ function topProperties(t: TenantReport, max = 3): string {
 function tenantSummary(t: TenantReport): string {
     if (t.status === "error") return `error (${t.error!.kind})${t.onboarding ? ", new tenant, no stack yet" : ""}`;
     if (t.status === "clean") return t.suppressed.length > 0 ? `clean, ${t.suppressed.length} accepted` : "clean";
-    if (t.status === "new") return `new tenant, no stack yet: ${count(t.changes.filter((c) => c.op === "create").length, "resource")} to create`;
+    if (t.status === "new") {
+        const takeOvers = t.changes.filter((c) => c.takeOver).length;
+        return `new tenant, no stack yet: ${count(t.changes.filter((c) => c.op === "create").length, "resource")} to create${takeOvers ? `, ${takeOvers} to take over` : ""}` +
+            (t.onboarding?.tenantNotRead ? " (tenant not read)" : "");
+    }
     const byKind: Record<string, number> = {};
     for (const c of t.changes) byKind[c.unmanaged ? "unmanaged" : c.kind] = (byKind[c.unmanaged ? "unmanaged" : c.kind] ?? 0) + 1;
     const parts = Object.entries(byKind).map(([k, n]) => `${n} ${k}`);
@@ -143,7 +159,11 @@ function errorLines(t: TenantReport): string[] {
 function onboardingLines(t: TenantReport): string[] {
     if (!t.onboarding) return [];
     const files = t.onboarding.files.length ? ` (declared by ${t.onboarding.files.map((f) => `\`${f}\``).join(", ")})` : "";
-    return [`New tenant, no stack yet${files}. Create it with \`${t.onboarding.command}\`.`, ""];
+    const notRead = t.onboarding.tenantNotRead
+        ? ["Its tenant was not read, so Global's values today, and which of them the first `up` unsets (every setting this code does not declare), are not shown:",
+            "", ...t.onboarding.tenantNotRead.split("\n").map((l) => `    ${l}`), ""]
+        : [];
+    return [`New tenant, no stack yet${files}. Create it with \`${t.onboarding.command}\`.`, "", ...notRead];
 }
 
 function tenantBody(t: TenantReport, level: Level): string[] {
@@ -156,20 +176,21 @@ function tenantBody(t: TenantReport, level: Level): string[] {
             for (const c of t.changes) {
                 const res = `${c.type} \`${c.identity ?? c.name}\``;
                 const kind = c.unmanaged ? "unmanaged" : c.kind;
-                if (c.refreshFirst) rows.push(`| ${res} | ${c.op} | ${kind} | | | ${esc(REFRESH_FIRST + tenantText(tenantValues(c)))} | |`);
-                if (c.properties.length === 0) rows.push(`| ${res} | ${c.op} | ${kind} | | | ${c.hint ? `to take it in: \`${esc(c.hint)}\`` : ""} | ${esc(impactText(c))} |`);
+                const op = opText(c);
+                if (c.refreshFirst) rows.push(`| ${res} | ${op} | ${kind} | | | ${esc(REFRESH_FIRST + tenantText(tenantValues(c)))} | |`);
+                if (c.properties.length === 0) rows.push(`| ${res} | ${op} | ${kind} | | | ${c.hint ? `to take it in: \`${esc(c.hint)}\`` : c.takeOver ? "its settings already match the code" : ""} | ${esc(impactText(c))} |`);
                 for (const p of c.properties) {
                     const after = p.set ? propertyText(p, c.op).replace(/^`[^`]*`: /, "")
-                        : p.kind === "both" ? `${cell(p.after)} (tenant: ${cell(p.tenant)})` : cell(p.after);
-                    rows.push(`| ${res} | ${c.op} | ${p.kind} | \`${p.path}\` | ${p.set || c.op === "create" ? "—" : cell(p.before)} | ${after} | ${esc(impactText(c))} |`);
+                        : p.kind === "both" ? `${cell(p.after)} (tenant: ${cell(p.tenant)})` : afterCell(p.after, c.takeOver);
+                    rows.push(`| ${res} | ${op} | ${p.kind} | \`${p.path}\` | ${p.set || c.op === "create" ? "—" : cell(p.before)} | ${after} | ${esc(impactText(c))} |`);
                 }
             }
             return rows;
         }
         case "property names":
-            return [...head, ...t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\`${c.properties.length ? ": " + c.properties.map((p) => `\`${p.path}\``).join(", ") : ""}${c.refreshFirst ? ` — ${REFRESH_FIRST}` : ""}`)];
+            return [...head, ...t.changes.map((c) => `- ${c.kind} ${opText(c)} ${c.type} \`${c.identity ?? c.name}\`${c.properties.length ? ": " + c.properties.map((p) => `\`${p.path}\``).join(", ") : ""}${c.refreshFirst ? ` — ${REFRESH_FIRST}` : ""}`)];
         case "resource list":
-            return [...head, ...t.changes.map((c) => `- ${c.kind} ${c.op} ${c.type} \`${c.identity ?? c.name}\``)];
+            return [...head, ...t.changes.map((c) => `- ${c.kind} ${opText(c)} ${c.type} \`${c.identity ?? c.name}\``)];
         case "counts":
             return [];
     }

@@ -34,7 +34,8 @@ import { NotFoundError } from "../../provider/errors";
 import type { TenantClient } from "../../provider/client/tenantClient";
 import { outputsFromWire } from "../../provider/resources/clientPolicy.model";
 import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, skippedTenantChecks, type EventLike } from "./changes";
-import { addImpact, clientOf, listPolicies } from "./impact";
+import { addImpact, clientOf, listPolicies, readPolicies } from "./impact";
+import { unreadTakeOvers, withTakeOvers } from "./takeOver";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "../../api/report";
 import { causeOf, publicText } from "./text";
 import { checkProgram, readProjectFile } from "./typecheck";
@@ -306,6 +307,7 @@ async function runOne(stackName: string, o: FleetRun): Promise<StackRun> {
                 await client.token();
                 changes = await markStale(changes, seen, client);
             } else tenantPolicies = await listPolicies(client);
+            if (o.mode !== "drift") changes = await withTakeOvers(changes, () => readPolicies(client));
             tenantKey = `${client.endpoint}\u0000${client.tenantId.toLowerCase()}`;
         } catch (e) {
             const kind = kindOfError(e);
@@ -361,11 +363,24 @@ async function runNew(name: string, o: RunOptions): Promise<TenantReport> {
             envVars: { ...o.workspace.envVars, PULUMI_BACKEND_URL: `file://${tmp}`, PULUMI_HOME: path.join(tmp, "home") },
         });
         const stack = await Stack.create(name, ws);
-        await stackConfig(stack, o).catch(() => undefined);
+        const config = await stackConfig(stack, o).catch(() => undefined);
         await stack.preview({ onEvent: (e) => events.push(e as unknown as EventLike), signal: controller.signal });
-        const changes = pendingChanges(events).map((c) => (c.type === "ClientPolicy" && c.op === "create" && !/^global$/i.test(c.identity ?? "")
+        let changes = pendingChanges(events);
+        // What the first `up` changes in the tenant: Global (and any adopted policy) is taken over, not created. A new
+        // tenant's connection is often not configured yet (its secret is set after `pulumi stack init`): then its
+        // Global is shown as taken over with the code's values only, and the report says why it was not read.
+        let tenantNotRead: string | undefined;
+        try {
+            if (!config) throw new Error("its stack configuration could not be read");
+            const client = clientOf(config);
+            changes = await withTakeOvers(changes, () => readPolicies(client));
+        } catch (e) {
+            tenantNotRead = causeOf([(e as Error).message ?? String(e)], projectDir);
+            changes = unreadTakeOvers(changes);
+        }
+        changes = changes.map((c) => (c.type === "ClientPolicy" && c.op === "create" && !/^global$/i.test(c.identity ?? "")
             ? { ...c, impact: { scope: "tag" as const, users: 0, text: "new policy" } } : c));
-        const t: TenantReport = { stack: name, status: "new", durationMs: Date.now() - started, changes, suppressed: [], onboarding };
+        const t: TenantReport = { stack: name, status: "new", durationMs: Date.now() - started, changes, suppressed: [], onboarding: { ...onboarding, ...(tenantNotRead ? { tenantNotRead } : {}) } };
         return { ...t, status: statusOf(t) };
     } catch (e) {
         const messages = [...errorMessages(events)];

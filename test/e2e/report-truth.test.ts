@@ -110,6 +110,25 @@ describe("clientpolicy report tells the truth (real CLI, config-repo fleet)", fu
         }
     });
 
+    it("plan and full: a hand-made policy the code adopts is a take-over from the tenant's values (undeclared settings unset), not a create", async () => {
+        await emu.powershell('New-CsClientPolicy -Identity Kiosk -Description "kiosks" -MaximumNumberOfContacts 100', fleetTenantId(2));
+        fs.writeFileSync(file("tenants/s2.yaml"), "policies:\n  - identity: Tag:Kiosk\n    adopt: true\n    description: kiosks\n    settings:\n      enableIMAutoArchiving: false\n");
+        try {
+            for (const mode of ["plan", "full"]) {
+                const r = await report(`adopt-${mode}`, "--mode", mode, "--stacks", "s2");
+                assert.equal(r.code, 2, r.stderr);
+                const kiosk = tenantOf(r, "s2").changes.find((c) => c.identity === "Tag:Kiosk");
+                assert.deepEqual([kiosk?.op, kiosk?.takeOver], ["update", true], `${mode}: ${JSON.stringify(kiosk)}`);
+                assert.deepEqual(kiosk!.properties.map((p) => [p.path, p.before, p.after]),
+                    [["enableIMAutoArchiving", undefined, false], ["maximumNumberOfContacts", 100, undefined]], mode);
+                assert.match(r.md, /`Tag:Kiosk\.maximumNumberOfContacts`: `100` → unset \(taken over\) — 1 tenant/, mode);
+            }
+        } finally {
+            fs.writeFileSync(file("tenants/s2.yaml"), S2_FILE);
+            await emu.powershell("Remove-CsClientPolicy -Identity Kiosk", fleetTenantId(2));
+        }
+    });
+
     it("creates list their settings and users, a new policy's reach says so, a grant's users are a set, components are no rows", async () => {
         fs.writeFileSync(file("tenants/s1.yaml"), `policies:
   - identity: Tag:Team
@@ -226,18 +245,41 @@ grants:
         fs.writeFileSync(file("tenants/newco.yaml"), "policies:\n  - identity: Tag:Newco\n    settings:\n      enableIMAutoArchiving: true\n");
         const config = "config:\n  clientpolicy:tenantId: t03.example\n  clientpolicy:clientId: demo-client\n";
         fs.writeFileSync(file("Pulumi.newco.yaml"), config);
+        // The new tenant's Global, set by hand: its first `up` takes Global over and unsets what the code does not declare.
+        await emu.powershell("Set-CsClientPolicy -Identity Global -MaximumNumberOfContacts 250 -EnableIMAutoArchiving $True", fleetTenantId(3));
         try {
+            // Not configured yet (no endpoint, no secret): still a new tenant; its Global a take-over with the code's values.
+            const unread = await report("newco-unread", "--mode", "plan", "--all");
+            assert.equal(unread.code, 2, unread.stderr);
+            const first = tenantOf(unread, "newco");
+            assert.equal(first.status, "new", JSON.stringify(first.error));
+            assert.match(first.onboarding?.tenantNotRead ?? "", /clientpolicy:endpoint/);
+            const unreadGlobal = first.changes.find((c) => c.identity === "Global")!;
+            assert.deepEqual([unreadGlobal.op, unreadGlobal.takeOver, unreadGlobal.properties.map((p) => [p.path, p.before, p.after])],
+                ["update", true, [["enableIMAutoArchiving", "(not read)", false]]]);
+            assert.match(unread.md, /Its tenant was not read, so Global's values today, and which of them the first `up` unsets \(every setting this code does not declare\), are not shown:\n\n {4}clientpolicy provider is not configured: missing clientpolicy:endpoint, clientpolicy:clientSecret\. Run\n {4}pulumi config set clientpolicy:endpoint /);
+            assert.match(unread.md, /<b>newco<\/b>: new tenant, no stack yet: 3 resources to create, 1 to take over \(tenant not read\)/);
+            assert.match(unread.md, /\| ClientPolicy `Global` \| take over \| pending \| `enableIMAutoArchiving` \| not read \| `false` \|/);
+            // Configured (endpoint and secret in the stack file, as plain values for the test): read, so every value shown.
+            fs.writeFileSync(file("Pulumi.newco.yaml"), `${config}  clientpolicy:endpoint: ${emu.url}\n  clientpolicy:clientSecret: ${SECRET}\n`);
             const r = await report("newco", "--mode", "plan", "--all");
             assert.equal(r.code, 2, r.stderr);
             const newco = tenantOf(r, "newco");
             assert.equal(newco.status, "new", JSON.stringify(newco.error));
             assert.deepEqual(newco.onboarding, { files: ["Pulumi.newco.yaml", "tenants/newco.yaml"], command: "pulumi stack init newco && pulumi up --stack newco" });
             const identities = newco.changes.filter((c) => c.type === "ClientPolicy").map((c) => [c.op, c.identity]);
-            assert.deepEqual(identities, [["create", "Global"], ["create", "Tag:Newco"], ["create", "Tag:OfflineIM"]].sort(), JSON.stringify(newco.changes));
+            assert.deepEqual(identities, [["update", "Global"], ["create", "Tag:Newco"], ["create", "Tag:OfflineIM"]], JSON.stringify(newco.changes));
+            const global = newco.changes.find((c) => c.identity === "Global")!;
+            assert.equal(global.takeOver, true);
+            // The baseline declares Global's enableIMAutoArchiving false; the hand-set contact limit is unset.
+            const props = new Map(global.properties.map((p) => [p.path, [p.before, p.after]]));
+            assert.deepEqual(props.get("enableIMAutoArchiving"), [true, false], JSON.stringify(global.properties));
+            assert.deepEqual(props.get("maximumNumberOfContacts"), [250, undefined], JSON.stringify(global.properties));
+            assert.match(r.md, /`Global\.maximumNumberOfContacts`: `250` → unset \(taken over\) — 1 tenant/);
             assert.equal(r.json.counts.new, 1);
-            assert.match(r.md, /<b>newco<\/b>: new tenant, no stack yet: \d+ resources to create/);
+            assert.match(r.md, /<b>newco<\/b>: new tenant, no stack yet: 3 resources to create, 1 to take over<\/summary>/);
             assert.match(r.md, /Create it with `pulumi stack init newco && pulumi up --stack newco`/);
-            assert.equal(fs.readFileSync(file("Pulumi.newco.yaml"), "utf8"), config, "the stack config file is left as it was");
+            assert.equal(fs.readFileSync(file("Pulumi.newco.yaml"), "utf8"), `${config}  clientpolicy:endpoint: ${emu.url}\n  clientpolicy:clientSecret: ${SECRET}\n`, "the stack config file is left as it was");
             const ls = await fleet.pulumi("stack", "ls", "--json");
             assert.ok(!ls.output.includes("newco"), "no stack was created in the backend");
         } finally {

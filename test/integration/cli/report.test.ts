@@ -20,6 +20,8 @@ import { causeOf, publicText } from "../../../cli/report/text";
 import { reportSchema, type TenantReport } from "../../../api/report";
 import { pickShard, shardOf, parseShard } from "../../../cli/report/shard";
 import { classifyError } from "../../../cli/report/run";
+import { withTakeOvers } from "../../../cli/report/takeOver";
+import type { Change } from "../../../api/report";
 import { generatedFleet, globalDrift, grantDelete, refreshEvents, tagPending, tenant, urn } from "./reportData";
 
 const NO_RULES = { file: null, rules: [] };
@@ -457,5 +459,47 @@ describe("report: causes, readable changes, accept pins and the closing context"
         const r = assemble([tenant("a", [])], meta(["a"]), NO_RULES, DAY);
         const { new: _n, ...oldCounts } = r.counts;
         assert.equal(reportSchema.parse({ ...r, counts: oldCounts }).counts.new, 0);
+    });
+});
+
+describe("report: take-overs (a create of a policy the tenant already has)", () => {
+    const create = (stack: string, identity: string, properties: Array<[string, unknown]>): Change => ({
+        kind: "pending", op: "create", urn: urn(stack, "pulumi-nodejs:dynamic/clientpolicy:ClientPolicy", identity.toLowerCase()), type: "ClientPolicy",
+        name: identity.toLowerCase(), identity, properties: properties.map(([path, after]) => ({ path, after, kind: "pending" as const })),
+    });
+    // The tenant's Global was set by hand: contacts 250, saving IM disabled, offline IM archiving on.
+    const tenantPolicies = [
+        { Identity: "Global", MaximumNumberOfContacts: 250, DisableSavingIM: true, EnableIMAutoArchiving: true },
+        { Identity: "Tag:Kiosk", Description: "kiosks" },
+    ];
+
+    it("Global (and an adopted policy) become updates from the tenant's values, undeclared settings unset; a new tag policy stays a create", async () => {
+        let reads = 0;
+        const list = async () => { reads++; return tenantPolicies as never; };
+        const changes = [
+            create("a", "Global", [["enableIMAutoArchiving", false], ["adopt", true], ["adoptChanges", ["x"]]]),
+            create("a", "Tag:kiosk", [["description", "kiosks"], ["adopt", true]]),
+            create("a", "Tag:OfflineIM", [["description", "Offline IM off"]]),
+        ];
+        const out = await withTakeOvers(changes, list);
+        assert.equal(reads, 1, "the tenant's policies are read once");
+        assert.deepEqual(out.map((c) => [c.identity, c.op, c.takeOver ?? false]), [["Global", "update", true], ["Tag:kiosk", "update", true], ["Tag:OfflineIM", "create", false]]);
+        assert.deepEqual(out[0].properties.map((p) => [p.path, p.before, p.after]),
+            [["disableSavingIM", true, undefined], ["enableIMAutoArchiving", true, false], ["maximumNumberOfContacts", 250, undefined]]);
+        assert.deepEqual(out[1].properties, [], "the adopted policy already matches: a take-over without setting changes");
+        assert.deepEqual(out[2], changes[2]);
+        assert.equal(reportSchema.shape.tenants.element.shape.changes.element.safeParse(out[0]).success, true);
+        // No ClientPolicy created: no tenant read.
+        assert.deepEqual(await withTakeOvers([tagPending("a")], list), [tagPending("a")]);
+        assert.equal(reads, 1);
+    });
+
+    it("the Markdown names what a take-over overwrites and unsets, per tenant and aggregated", async () => {
+        const out = await withTakeOvers([create("a", "Global", [["enableIMAutoArchiving", false]])], async () => tenantPolicies as never);
+        const md = renderMarkdown(assemble([tenant("a", out), tenant("b", out.map((c) => ({ ...c, urn: urn("b", "x", "global") })))], meta(["a", "b"], { mode: "plan" }), NO_RULES, DAY), { budget: 60_000 });
+        assert.match(md, /- \*\*pending\*\* `Global\.maximumNumberOfContacts`: `250` → unset \(taken over\) — 2 tenants/);
+        assert.match(md, /- \*\*pending\*\* `Global\.enableIMAutoArchiving`: `true` → `false` \(taken over\) — 2 tenants/);
+        assert.match(md, /\| ClientPolicy `Global` \| take over \| pending \| `disableSavingIM` \| `true` \| unset \|/);
+        assert.doesNotMatch(md, /Global` \(ClientPolicy\) created/);
     });
 });
