@@ -16,10 +16,11 @@ import { isKeyedUsers, listedUsers } from "../../provider/resources/grantUsers";
 import type { Change, ChangeKind, ChangeOp, PropertyChange } from "../../api/report";
 
 /**
- * Properties that are bookkeeping, not settings: the serialized provider, the ETag, derived fields, the owner id and
+ * Properties that are bookkeeping, not settings: the serialized provider, the preview's `adoptChanges` text (the report
+ * shows a take-over property by property: takeOver.ts), the ETag, derived fields, the owner id and
  * its stack instance, and where a TenantPolicies component declared the resource (`declaredIn`, for advice only).
  */
-const IGNORED = new Set(["__provider", "etag", "onDelete", "policyName", "tenantOwner", "owner", "stackInstance", "declaredIn"]);
+const IGNORED = new Set(["__provider", "adoptChanges", "etag", "onDelete", "policyName", "tenantOwner", "owner", "stackInstance", "declaredIn"]);
 /** The engine's placeholder for a value known only after apply. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** How the engine shows a secret in events. */

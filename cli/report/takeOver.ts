@@ -7,8 +7,10 @@
  * (provider/resources/clientPolicy.provider.ts `create`). Shown as a create ("`Global` created, with …", before `—`),
  * that plan would hide every value `up` overwrites or unsets. Here such a change becomes an `update` marked
  * `takeOver`: each property is the tenant's value → the code's, and an undeclared setting the tenant has is listed
- * with no `after` (unset).
+ * with no `after` (unset), unless it holds its documented default (unset, it takes that default: nothing changes for
+ * a user).
  */
+import { isDeepStrictEqual } from "node:util";
 import { settingsByProperty } from "../../api/catalogue";
 import { isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { NOT_READ, type Change } from "../../api/report";
@@ -42,8 +44,14 @@ export async function withTakeOvers(changes: readonly Change[], listPolicies: ()
         const id = parsePolicyIdentity(c.identity);
         const existing = isIdentityError(id) ? undefined : live.get(id.key);
         if (!existing) return c;
-        const tenant = settingsOf(outputsFromWire(existing, "") as unknown as Record<string, unknown>);
         const code = settingsOf(Object.fromEntries(c.properties.map((p) => [p.path, p.after])));
+        // Unsetting a setting that holds its documented default changes nothing a user gets (api/effective.ts rule 2:
+        // an unset setting takes the client's default), so it is not listed; a fresh tenant's Global holds several.
+        const tenant = Object.fromEntries(Object.entries(settingsOf(outputsFromWire(existing, "") as unknown as Record<string, unknown>))
+            .filter(([key]) => {
+                const def = settingsByProperty().get(key)!;
+                return key in code || def.default === undefined || !isDeepStrictEqual(existing[def.name], def.default);
+            }));
         return { ...c, op: "update" as const, takeOver: true, properties: diffProperties(tenant, code, "pending") };
     });
 }

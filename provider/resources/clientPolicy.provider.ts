@@ -8,6 +8,7 @@
  * every user's state holds `require("clientpolicy-as-code/dist/provider/resources/clientPolicy.provider.js")`. Keep it
  * that way: no module-level state or clients here (the tenant client lives in provider/runtime.ts).
  */
+import { isDeepStrictEqual } from "node:util";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { PolicyWithEtag, TenantClient } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError } from "../errors";
@@ -62,9 +63,10 @@ async function check(olds: ClientPolicyInputProps | undefined, news: ClientPolic
         failures.push({ property: "identity", reason: ownedElsewhere(partial.identity.canonical, live.owner!, partial.owner, partial.declaredIn) });
     } else if (partial.identity.scope !== "global" && live.owner === null && partial.adopt !== true) {
         failures.push({ property: "identity", reason: alreadyExists(partial.identity.canonical, client.tenantId, partial.declaredIn) });
-    } else if (partial.adopt === true) {
+    } else if (partial.adopt === true || partial.identity.scope === "global") {
+        // Global is taken over without `adopt` (it always exists): its preview lists what the take-over changes too.
         inputs[ADOPT_CHANGES] = adoptPreview(partial, live, news);
-    } else if (live.owner !== null && partial.identity.scope !== "global") {
+    } else if (live.owner !== null) {
         await warn(`ClientPolicy ${partial.identity.canonical}: ${takenBackReason(live.owner, "policy")}; \`pulumi up\` will take it back`,
             resourceUrn(TYPE, partial.owner, partial.declaredIn));
     }
@@ -72,8 +74,8 @@ async function check(olds: ClientPolicyInputProps | undefined, news: ClientPolic
 }
 
 /**
- * What `adopt: true` will change on the existing policy, for the preview. Values of free-text settings are never
- * shown (only their length), and a value not known yet reads "(known after apply)".
+ * What `adopt: true` (or the take-over of Global) will change on the existing policy, for the preview. Values of
+ * free-text settings are never shown (only their length), and a value not known yet reads "(known after apply)".
  */
 function adoptPreview(parsed: ClientPolicyInputs, live: PolicyWithEtag, news: ClientPolicyInputProps): string[] {
     const current: Readonly<Record<string, unknown>> = outputsFromWire(live.policy, live.etag);
@@ -85,7 +87,14 @@ function adoptPreview(parsed: ClientPolicyInputs, live: PolicyWithEtag, news: Cl
         if (def?.kind === "string" && typeof value === "string") return `(${value.length} characters)`;
         return show(value);
     };
-    const changes = changedSettings(current, target).map((key) => `${key}: ${render(key, current[key])} → ${render(key, target[key])}`);
+    // A setting left at its documented default and unset by the take-over keeps that default for every user
+    // (api/effective.ts rule 2): not listed (a fresh tenant's Global holds several).
+    const atDefault = (key: string) => {
+        const def = settingsByProperty().get(key)!;
+        return target[key] === undefined && def.default !== undefined && isDeepStrictEqual(live.policy[def.name], def.default);
+    };
+    const changes = changedSettings(current, target).filter((key) => !atDefault(key))
+        .map((key) => `${key}: ${render(key, current[key])} → ${render(key, target[key])}`);
     if (live.owner && live.owner !== parsed.owner) {
         const to = parsed.owner === undefined ? "(this resource)" : parseOwner(parsed.owner)?.instance ? parsed.owner : `${parsed.owner} (stack instance known after apply)`;
         changes.unshift(`owner: ${live.owner} → ${to}`);

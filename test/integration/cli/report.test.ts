@@ -467,9 +467,10 @@ describe("report: take-overs (a create of a policy the tenant already has)", () 
         kind: "pending", op: "create", urn: urn(stack, "pulumi-nodejs:dynamic/clientpolicy:ClientPolicy", identity.toLowerCase()), type: "ClientPolicy",
         name: identity.toLowerCase(), identity, properties: properties.map(([path, after]) => ({ path, after, kind: "pending" as const })),
     });
-    // The tenant's Global was set by hand: contacts 250, saving IM disabled, offline IM archiving on.
+    // The tenant's Global was set by hand: contacts 250, saving IM disabled, offline IM archiving on; two settings hold
+    // their documented defaults (unset, they keep them: not listed).
     const tenantPolicies = [
-        { Identity: "Global", MaximumNumberOfContacts: 250, DisableSavingIM: true, EnableIMAutoArchiving: true },
+        { Identity: "Global", MaximumNumberOfContacts: 250, DisableSavingIM: true, EnableIMAutoArchiving: true, DisplayPhoto: "AllPhotos", DGRefreshInterval: "08:00:00" },
         { Identity: "Tag:Kiosk", Description: "kiosks" },
     ];
 

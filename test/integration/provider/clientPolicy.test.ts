@@ -150,6 +150,15 @@ describe(`ClientPolicy provider against ${backendName()}`, function () {
         assert.equal((await preview(cp, state, { ...program, adopt: true })).changes, false);
     });
 
+    it("previews what taking Global over changes, without adopt: hand-set values overwritten or unset, documented defaults left out", async () => {
+        await t.powershell("Set-CsClientPolicy -Identity Global -MaximumNumberOfContacts 250 -EnableIMAutoArchiving $True -DisplayPhoto AllPhotos");
+        const checked = await cp.check!({}, { identity: "Global", enableIMAutoArchiving: false });
+        assert.deepEqual(checked.failures, []);
+        // DisplayPhoto AllPhotos (and the other documented defaults a reset Global holds) stay the same for every user.
+        assert.deepEqual(checked.inputs.adoptChanges, ["enableIMAutoArchiving: true → false", "maximumNumberOfContacts: 250 → (unset)"]);
+        await t.powershell("Set-CsClientPolicy -Identity Global -MaximumNumberOfContacts $null");
+    });
+
     it("replaces when the identity really changes (create new, then delete old)", async () => {
         const a = (await up(cp, undefined, { identity: "Tag:RenameA", enableURL: false })).state;
         const d = await preview(cp, a, { identity: "Tag:RenameB", enableURL: false });
