@@ -8,10 +8,14 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { TestTenant, startTenant, getPolicy, assignmentOf, assignmentCount } from "./helpers";
 import {
     folderEnv, installExample, packFromGit, pulumiIn, PulumiResult, snapshotRepository, tarballFiles, tempDir,
 } from "../../testkit/projectFolder";
+
+const execFileAsync = promisify(execFile);
 
 /** Fails with the command's whole output when it did not exit 0. */
 function ok(r: PulumiResult, what: string): PulumiResult {
@@ -74,7 +78,7 @@ describe("e2e: examples run with plain pulumi commands in their folder", functio
             // The value goes on stdin, never on the command line.
             ok(await pulumi.withStdin(tenant.clientSecret, "config", "set", "--stack", stack, "--secret", "clientpolicy:clientSecret"), "config set --secret");
         };
-        return { dir, pulumi, connect };
+        return { dir, env, pulumi, connect };
     }
 
     it("quickstart: stack init, config (secret encrypted), preview --diff, up, outputs, refresh, about, destroy", async () => {
@@ -174,7 +178,7 @@ describe("e2e: examples run with plain pulumi commands in their folder", functio
         // A smaller directory than beforeEach's: this test deploys three tenants (contoso, fabrikam, northwind).
         await tenant.stop();
         tenant = await startTenant({ users: 5 });
-        const { pulumi, connect } = await project("multi-tenant");
+        const { dir, env, pulumi, connect } = await project("multi-tenant");
         const at = (name: string): TestTenant => ({ ...tenant, tenantId: `${name}.example`, token: () => tenant.tokenFor(`${name}.example`) });
         for (const name of ["contoso", "fabrikam", "northwind"]) {
             ok(await pulumi("stack", "init", name), `stack init ${name}`);
@@ -190,6 +194,12 @@ describe("e2e: examples run with plain pulumi commands in their folder", functio
         assert.equal(await assignmentOf(at("fabrikam"), "Tony Smith"), "Contractors");
         assert.equal(await getPolicy(at("northwind"), "Tag:OfflineIM"), undefined);
         assert.equal(await assignmentOf(at("northwind"), "Kiosk Lobby"), "Kiosk");
+        // The README's fleet report, run in the folder with the package's own bin, exactly as written there.
+        const report = await timed("multi-tenant report", () => execFileAsync("npx", ["--no-install", "clientpolicy", "report", "--mode", "drift", "--all", "--format", "md", "--out", "report/"],
+            { cwd: dir, env, encoding: "utf8" }).then((r) => ({ code: 0, ...r }), (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" })));
+        assert.equal(report.code, 0, `npx --no-install clientpolicy report exited ${report.code}:\n${report.stderr}`);
+        assert.match(fs.readFileSync(path.join(dir, "report", "report.md"), "utf8"), /3 tenant\(s\) clean/);
+        assert.match(fs.readFileSync(path.join(dir, ".gitignore"), "utf8"), /^report\/$/m, "the report folder is not committed");
         for (const name of ["contoso", "fabrikam", "northwind"]) {
             ok(await pulumi("preview", "--diff", "--expect-no-changes", "--stack", name), `preview ${name}`);
             ok(await pulumi("destroy", "--yes", "--stack", name), `destroy ${name}`);
