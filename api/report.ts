@@ -120,9 +120,10 @@ export const tenantReportSchema = z.object({
         files: z.array(z.string()),
         command: z.string(),
         /**
-         * Why the tenant itself could not be read (its connection not configured yet, unreachable, credentials
-         * rejected): Global, which the first `up` takes over, is shown with the code's values only (`before`
-         * {@link NOT_READ}), and the settings it would unset are unknown.
+         * Why the tenant itself was not read: its connection is not configured yet (`command` then sets the missing
+         * keys). Global, which the first `up` takes over, is shown with the code's values only (`before`
+         * {@link NOT_READ}), and the settings it would unset are unknown. A configured tenant that cannot be read
+         * (refused credentials, unreachable) is an error instead.
          */
         tenantNotRead: z.string().optional(),
     }).optional(),

@@ -30,11 +30,17 @@ export function checkFormatsOut(formats: readonly Format[], outDir: string | und
 export function prepareOutDir(outDir: string, flag = "--out"): void {
     const fail = (why: string): never => { throw new CliError(`${flag} ${outDir}: ${why}`); };
     if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) fail("is a file, not a folder");
-    try {
-        fs.mkdirSync(outDir, { recursive: true });
-    } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        fail(code === "EEXIST" || code === "ENOTDIR" ? "is under a file, not a folder" : `cannot create the folder (${code ?? (e as Error).message})`);
+    // One level at a time from the nearest existing folder: Node 22's recursive mkdirSync never returns for a path
+    // under /proc (it retries the ENOENT the kernel answers there).
+    const missing: string[] = [];
+    for (let dir = path.resolve(outDir); !fs.existsSync(dir); dir = path.dirname(dir)) missing.unshift(dir);
+    for (const dir of missing) {
+        try {
+            fs.mkdirSync(dir);
+        } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            fail(code === "EEXIST" || code === "ENOTDIR" ? "is under a file, not a folder" : `cannot create the folder (${code ?? (e as Error).message})`);
+        }
     }
     try {
         fs.accessSync(outDir, fs.constants.W_OK);

@@ -160,8 +160,7 @@ function onboardingLines(t: TenantReport): string[] {
     if (!t.onboarding) return [];
     const files = t.onboarding.files.length ? ` (declared by ${t.onboarding.files.map((f) => `\`${f}\``).join(", ")})` : "";
     const notRead = t.onboarding.tenantNotRead
-        ? ["Its tenant was not read, so Global's values today, and which of them the first `up` unsets (every setting this code does not declare), are not shown:",
-            "", ...t.onboarding.tenantNotRead.split("\n").map((l) => `    ${l}`), ""]
+        ? [`Its tenant was not read (${esc(t.onboarding.tenantNotRead.replace(/\s*\n\s*/g, " "))}), so Global's values today, and which of them the first \`up\` unsets (every setting this code does not declare), are not shown.`, ""]
         : [];
     return [`New tenant, no stack yet${files}. Create it with \`${t.onboarding.command}\`.`, "", ...notRead];
 }

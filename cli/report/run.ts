@@ -42,6 +42,7 @@ import { checkProgram, readProjectFile } from "./typecheck";
 import { cleanAbandonedRuns, prepareCompiledRun, programCwd } from "./compiledRun";
 import { prepareInlineProgram, type InlineProgram, type SeenConfig } from "./inlineRun";
 import { CliError } from "../errors";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../provider/config";
 
 /** Options of {@link runFleet}. */
 export interface RunOptions {
@@ -347,7 +348,7 @@ async function runNew(name: string, o: RunOptions): Promise<TenantReport> {
     const started = Date.now();
     const projectDir = o.workspace.workDir;
     const files = declaringFiles(projectDir, name);
-    const onboarding = { files, command: `pulumi stack init ${name} && pulumi up --stack ${name}` };
+    const onboarding = { files, command: onboardingCommand(name, []) };
     const configFile = path.join(projectDir, `Pulumi.${name}.yaml`);
     const original = fs.existsSync(configFile) ? fs.readFileSync(configFile) : undefined;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "clientpolicy-new-tenant-"));
@@ -370,13 +371,21 @@ async function runNew(name: string, o: RunOptions): Promise<TenantReport> {
         // tenant's connection is often not configured yet (its secret is set after `pulumi stack init`): then its
         // Global is shown as taken over with the code's values only, and the report says why it was not read.
         let tenantNotRead: string | undefined;
-        try {
-            if (!config) throw new Error("its stack configuration could not be read");
-            const client = clientOf(config);
-            changes = await withTakeOvers(changes, () => readPolicies(client));
-        } catch (e) {
-            tenantNotRead = causeOf([(e as Error).message ?? String(e)], projectDir);
+        const missing = config ? CONFIG_KEYS.filter((k) => !config[`${CONFIG_NAMESPACE}:${k.key}`]?.trim()) : [];
+        if (!config || missing.length > 0) {
+            tenantNotRead = config ? `its connection is not configured yet: missing ${missing.map((k) => `${CONFIG_NAMESPACE}:${k.key}`).join(", ")}`
+                : "its stack configuration could not be read";
             changes = unreadTakeOvers(changes);
+            onboarding.command = onboardingCommand(name, missing);
+        } else {
+            try {
+                const client = clientOf(config);
+                changes = await withTakeOvers(changes, () => readPolicies(client));
+            } catch (e) {
+                // Configured, and the tenant refused or did not answer: as for any stack, an error (never "new").
+                const why = causeOf([(e as Error).message ?? String(e)], projectDir);
+                return failed(name, started, kindOfError(e), `new tenant, no stack yet; its tenant could not be read: ${why}`, { onboarding });
+            }
         }
         changes = changes.map((c) => (c.type === "ClientPolicy" && c.op === "create" && !/^global$/i.test(c.identity ?? "")
             ? { ...c, impact: { scope: "tag" as const, users: 0, text: "new policy" } } : c));
@@ -394,6 +403,18 @@ async function runNew(name: string, o: RunOptions): Promise<TenantReport> {
         else if (!fs.existsSync(configFile) || !fs.readFileSync(configFile).equals(original)) fs.writeFileSync(configFile, original);
         fs.rmSync(tmp, { recursive: true, force: true });
     }
+}
+
+/**
+ * The commands that create a new tenant's stack: `pulumi stack init`, a `pulumi config set` for each connection key
+ * its configuration lacks (a secret through stdin from its environment variable, never on the command line), then
+ * `pulumi up`.
+ */
+function onboardingCommand(name: string, missing: readonly (typeof CONFIG_KEYS)[number][]): string {
+    const set = missing.map((k) => k.secret
+        ? `printf '%s' "$${k.env}" | pulumi config set --stack ${name} --secret ${CONFIG_NAMESPACE}:${k.key}`
+        : `pulumi config set --stack ${name} ${CONFIG_NAMESPACE}:${k.key} '${k.example}'`);
+    return [`pulumi stack init ${name}`, ...set, `pulumi up --stack ${name}`].join(" && ");
 }
 
 /** The files of the project that declare tenant `name`, relative to the project. */

@@ -40,13 +40,15 @@ const NOISE = [
     /^Program exited with non-zero exit code/i,
     /^\^+$/,
     /^(Node\.js v|\(Use `node --trace)/,
+    /^One or more errors occurred\. Check logs for more details$/i,
 ];
 
 /**
- * Wrappers before a cause: the inline-program server's `Unhandled exception: ` (@pulumi/pulumi automation/server.js)
- * and the engine's `Preview failed: ` for a failed step (pulumi/pulumi diag 2005, printed in drift mode's refresh too).
+ * Wrappers before a cause: the inline-program server's `Unhandled exception: ` and its summary `One or more errors
+ * occurred: <messages>` (@pulumi/pulumi automation/server.js), and the engine's `Preview failed: ` for a failed step
+ * (pulumi/pulumi diag 2005, printed in drift mode's refresh too).
  */
-const WRAPPER = /^(?:Unhandled exception|Preview failed):\s*/i;
+const WRAPPER = /^(?:Unhandled exception|Preview failed|One or more errors occurred):\s*/i;
 /** A stack frame's location: `at fn (/abs/file.ts:12:5)` or `at /abs/file.ts:12:5` (`file://` URLs too). */
 const FRAME = /^at\s(?:.*\()?(?:file:\/\/)?(\/[^()]+?):(\d+):\d+\)?$/;
 /** A file location a message already names (`tenants/contoso.yaml:2:1`, `index.ts(3,7)`). */

@@ -253,11 +253,14 @@ grants:
             assert.equal(unread.code, 2, unread.stderr);
             const first = tenantOf(unread, "newco");
             assert.equal(first.status, "new", JSON.stringify(first.error));
-            assert.match(first.onboarding?.tenantNotRead ?? "", /clientpolicy:endpoint/);
+            assert.equal(first.onboarding?.tenantNotRead, "its connection is not configured yet: missing clientpolicy:endpoint, clientpolicy:clientSecret");
+            // The command sets what is missing (the secret through stdin, never on the command line).
+            assert.equal(first.onboarding?.command, "pulumi stack init newco && pulumi config set --stack newco clientpolicy:endpoint 'https://<tenant-api-host>' && " +
+                `printf '%s' "$CLIENTPOLICY_CLIENT_SECRET" | pulumi config set --stack newco --secret clientpolicy:clientSecret && pulumi up --stack newco`);
             const unreadGlobal = first.changes.find((c) => c.identity === "Global")!;
             assert.deepEqual([unreadGlobal.op, unreadGlobal.takeOver, unreadGlobal.properties.map((p) => [p.path, p.before, p.after])],
                 ["update", true, [["enableIMAutoArchiving", "(not read)", false]]]);
-            assert.match(unread.md, /Its tenant was not read, so Global's values today, and which of them the first `up` unsets \(every setting this code does not declare\), are not shown:\n\n {4}clientpolicy provider is not configured: missing clientpolicy:endpoint, clientpolicy:clientSecret\. Run\n {4}pulumi config set clientpolicy:endpoint /);
+            assert.match(unread.md, /Its tenant was not read \(its connection is not configured yet: missing clientpolicy:endpoint, clientpolicy:clientSecret\), so Global's values today, and which of them the first `up` unsets \(every setting this code does not declare\), are not shown\./);
             assert.match(unread.md, /<b>newco<\/b>: new tenant, no stack yet: 3 resources to create, 1 to take over \(tenant not read\)/);
             assert.match(unread.md, /\| ClientPolicy `Global` \| take over \| pending \| `enableIMAutoArchiving` \| not read \| `false` \|/);
             // Configured (endpoint and secret in the stack file, as plain values for the test): read, so every value shown.
@@ -281,6 +284,13 @@ grants:
             assert.equal(fs.readFileSync(file("Pulumi.newco.yaml"), "utf8"), `${config}  clientpolicy:endpoint: ${emu.url}\n  clientpolicy:clientSecret: ${SECRET}\n`, "the stack config file is left as it was");
             const ls = await fleet.pulumi("stack", "ls", "--json");
             assert.ok(!ls.output.includes("newco"), "no stack was created in the backend");
+            // Configured, but the tenant refuses the secret (a typo in the tenant id or secret): an error, never "new".
+            fs.writeFileSync(file("Pulumi.newco.yaml"), `${config}  clientpolicy:endpoint: ${emu.url}\n  clientpolicy:clientSecret: ${WRONG}\n`);
+            const refused = await report("newco-refused", "--mode", "plan", "--all");
+            assert.equal(refused.code, 3, refused.stderr);
+            const third = tenantOf(refused, "newco");
+            assert.deepEqual([third.status, third.error?.kind, third.onboarding?.files], ["error", "auth", ["Pulumi.newco.yaml", "tenants/newco.yaml"]]);
+            assert.match(third.error!.message, /^new tenant, no stack yet; its tenant could not be read: /);
         } finally {
             fs.rmSync(file("tenants/newco.yaml"));
             fs.rmSync(file("Pulumi.newco.yaml"));

@@ -197,6 +197,8 @@ describe("report: JSON and schema", () => {
             fs.writeFileSync(file, "x");
             assert.throws(() => prepareOutDir(file), /^CliError: --out .*a-file: is a file/);
             assert.throws(() => prepareOutDir(path.join(file, "sub")), /^CliError: --out .*a-file\/sub: is under a file, not a folder/);
+            // Under /proc the kernel answers ENOENT to mkdir: an error, not a hang (Node's recursive mkdirSync spins there).
+            if (fs.existsSync("/proc/self")) assert.throws(() => prepareOutDir("/proc/clientpolicy-report-out/x"), /--out \/proc\/clientpolicy-report-out\/x: cannot create the folder \(ENOENT\)/);
             const out = path.join(dir, "new", "out");
             prepareOutDir(out);
             assert.ok(fs.statSync(out).isDirectory(), "created, parents too");
@@ -387,6 +389,9 @@ describe("report: causes, readable changes, accept pins and the closing context"
         const inline = [`Unhandled exception: Error: no tenants declared`, ...frames].join("\n");
         const runner = [`Running program '${project}/index.ts' failed with an unhandled exception:`, "Error: no tenants declared", ...frames].join("\n");
         for (const m of [inline, runner]) assert.equal(causeOf([m], project), "Error: no tenants declared\n(thrown at lib/tenants.ts:41)");
+        // The inline server's summary of the run's errors repeats them.
+        assert.equal(causeOf([inline, "One or more errors occurred: no tenants declared"], project), "Error: no tenants declared\n(thrown at lib/tenants.ts:41)");
+        assert.equal(causeOf([inline, "One or more errors occurred. Check logs for more details"], project), "Error: no tenants declared\n(thrown at lib/tenants.ts:41)");
         // A message that names its own location, frames only in libraries, or no project folder: nothing is added.
         assert.equal(causeOf([`Error: tenants/a.yaml:2:1: bad\n${frames[2]}`], project), "Error: tenants/a.yaml:2:1: bad");
         assert.equal(causeOf([`Error: boom\n${frames[0]}`], project), "Error: boom");
