@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { API_ROOTS, HEADERS, ROUTE_PATTERNS } from "../api/contract";
+import { API_ROOTS, HEADERS, MAX_BODY_BYTES, ROUTE_PATTERNS } from "../api/contract";
 import type { TokenAuthority, TokenClaims } from "./auth";
 import type { BackendDirectory } from "./backend";
 import { ApiError, Errors, OAuthError } from "./errors";
@@ -71,6 +71,32 @@ function decodeSegments(pathname: string): string[] {
 }
 
 /** The request listener and its in-flight tracking; mount {@link listener} on an http or https server. */
+
+/** How much of an oversized body is read (and discarded) before the 413 is sent; beyond it the answer goes at once. */
+const MAX_DRAIN_BYTES = 2 * MAX_BODY_BYTES;
+
+/**
+ * Resolves once `req`'s body has ended (or failed, or the connection closed), or once more than `limit` bytes of it
+ * have arrived after this call. The body must already be flowing (`req.resume()`).
+ */
+function drained(req: IncomingMessage, limit: number): Promise<void> {
+    return new Promise((resolve) => {
+        let seen = 0;
+        const done = () => {
+            req.off("data", count);
+            req.off("end", done);
+            req.off("error", done);
+            req.off("close", done);
+            resolve();
+        };
+        const count = (c: Buffer) => { if ((seen += c.length) > limit) done(); };
+        req.on("data", count);
+        req.on("end", done);
+        req.on("error", done);
+        req.on("close", done);
+    });
+}
+
 export class ApiServer {
     readonly throttle: Throttle;
     private readonly tokenByAddress?: Throttle;
@@ -137,6 +163,10 @@ export class ApiServer {
         }
         // A handler may fail before reading the body; drain it so keep-alive connections stay usable.
         req.resume();
+        // An oversized body is refused after it has arrived (up to a bound): answering while the client still sends,
+        // then closing, makes clients that write before they read (Node's http, many SDKs) fail with EPIPE and never
+        // see the 413.
+        if (reply.status === 413 && !req.complete) await drained(req, MAX_DRAIN_BYTES);
         send(res, reply);
         record.status = reply.status;
         record.durationMs = Math.round((performance.now() - started) * 10) / 10;

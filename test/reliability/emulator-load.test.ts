@@ -60,6 +60,27 @@ function request(base: URL, method: string, path: string, token: string | undefi
     });
 }
 
+/**
+ * A PUT whose `body` is written in two parts with a pause between them, the first part past the size limit: the
+ * server has refused the body before the client finished sending it.
+ */
+function pausedPut(base: URL, path: string, token: string, body: Buffer, splitAt: number, pauseMs: number): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+        const req = http.request({
+            host: base.hostname, port: base.port, method: "PUT", path, agent: false,
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": String(body.length), "if-none-match": "*" },
+        }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString("utf8") || "null") }));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.write(body.subarray(0, splitAt));
+        setTimeout(() => req.end(body.subarray(splitAt)), pauseMs);
+    });
+}
+
 function rssMb(pid: number): { rss: number; peak: number } {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)![1]);
@@ -159,6 +180,11 @@ describe("reliability: emulator under load (1,000 concurrent requests, 300 slow 
             assert.equal(a.status, 413, JSON.stringify(a.json).slice(0, 300));
             assert.equal(a.json.error.code, "PayloadTooLarge");
         }
+        // A client still sending when the server has refused the body (writes first, reads after, as Node's http
+        // client does) gets the 413, not EPIPE: the server reads the rest before it answers.
+        const paused = await pausedPut(base, policyPath("BigPaused"), tokens["contoso.example"], big, MAX_BODY_BYTES + 1024 * 1024, 500)
+            .catch((e: Error) => ({ status: -1, json: e.message }));
+        assert.equal(paused.status, 413, JSON.stringify(paused.json));
         // Just under the limit: read whole, then refused naming the setting.
         const under = JSON.stringify({ IMWarning: "x".repeat(MAX_BODY_BYTES - 100) });
         const underAnswer = await request(base, "PUT", policyPath("Under"), tokens["contoso.example"], under, { "if-none-match": "*" });
