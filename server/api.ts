@@ -70,8 +70,6 @@ function decodeSegments(pathname: string): string[] {
     }
 }
 
-/** The request listener and its in-flight tracking; mount {@link listener} on an http or https server. */
-
 /** How much of an oversized body is read (and discarded) before the 413 is sent; beyond it the answer goes at once. */
 const MAX_DRAIN_BYTES = 2 * MAX_BODY_BYTES;
 
@@ -97,6 +95,7 @@ function drained(req: IncomingMessage, limit: number): Promise<void> {
     });
 }
 
+/** The request listener and its in-flight tracking; mount {@link listener} on an http or https server. */
 export class ApiServer {
     readonly throttle: Throttle;
     private readonly tokenByAddress?: Throttle;
