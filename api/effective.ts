@@ -123,6 +123,14 @@ export interface EffectivePolicy extends AppliedPolicy {
 /** Settings that change nothing for a user (rule 4). */
 export const NOT_CLIENT_SETTINGS: ReadonlySet<string> = new Set(["Description"]);
 
+/**
+ * Rule 2 read the other way: whether unsetting `def` in a policy where it holds `value` (wire form) leaves every user
+ * of that policy the same value, because `value` is the setting's documented default. Undocumented defaults: never.
+ */
+export function unsetKeepsValue(def: SettingDef, value: unknown): boolean {
+    return def.default !== undefined && isDeepStrictEqual(value, def.default);
+}
+
 /** Rule 2: each catalogue setting of `policy` (undefined: none exists) as configured there, or the client default. */
 export function effectiveSettings(policy: WirePolicy | undefined): EffectiveSetting[] {
     return SETTINGS.map((d: SettingDef) => {

@@ -10,8 +10,8 @@
  * with no `after` (unset), unless it holds its documented default (unset, it takes that default: nothing changes for
  * a user).
  */
-import { isDeepStrictEqual } from "node:util";
 import { settingsByProperty } from "../../api/catalogue";
+import { unsetKeepsValue } from "../../api/effective";
 import { isIdentityError, parsePolicyIdentity } from "../../api/identity";
 import { NOT_READ, type Change } from "../../api/report";
 import type { WirePolicy } from "../../api/contract";
@@ -50,7 +50,7 @@ export async function withTakeOvers(changes: readonly Change[], listPolicies: ()
         const tenant = Object.fromEntries(Object.entries(settingsOf(outputsFromWire(existing, "") as unknown as Record<string, unknown>))
             .filter(([key]) => {
                 const def = settingsByProperty().get(key)!;
-                return key in code || def.default === undefined || !isDeepStrictEqual(existing[def.name], def.default);
+                return key in code || !unsetKeepsValue(def, existing[def.name]);
             }));
         return { ...c, op: "update" as const, takeOver: true, properties: diffProperties(tenant, code, "pending") };
     });

@@ -8,7 +8,6 @@
  * every user's state holds `require("clientpolicy-as-code/dist/provider/resources/clientPolicy.provider.js")`. Keep it
  * that way: no module-level state or clients here (the tenant client lives in provider/runtime.ts).
  */
-import { isDeepStrictEqual } from "node:util";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { PolicyWithEtag, TenantClient } from "../client/tenantClient";
 import { ClientPolicyError, ConflictError, NotFoundError } from "../errors";
@@ -18,6 +17,7 @@ import { engineLog, resourceUrn, warn } from "../diagnostics";
 import { PROVIDER_KEY } from "../checkInputs";
 import { isUnknown, show } from "../values";
 import { settingsByProperty } from "../../api/catalogue";
+import { unsetKeepsValue } from "../../api/effective";
 import {
     ADOPT_CHANGES, ClientPolicyInputProps, ClientPolicyInputs, GLOBAL_ON_DELETE, REPLACE_ON_CHANGE, StoredClientPolicyOutputs, TYPE,
     carriedInputs, changedProperties, changedSettings, inputsFromOutputs, outputsFromWire, parseInputs, parseState, requireInputs, wireBody,
@@ -91,7 +91,7 @@ function adoptPreview(parsed: ClientPolicyInputs, live: PolicyWithEtag, news: Cl
     // (api/effective.ts rule 2): not listed (a fresh tenant's Global holds several).
     const atDefault = (key: string) => {
         const def = settingsByProperty().get(key)!;
-        return target[key] === undefined && def.default !== undefined && isDeepStrictEqual(live.policy[def.name], def.default);
+        return target[key] === undefined && unsetKeepsValue(def, live.policy[def.name]);
     };
     const changes = changedSettings(current, target).filter((key) => !atDefault(key))
         .map((key) => `${key}: ${render(key, current[key])} → ${render(key, target[key])}`);
