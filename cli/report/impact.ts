@@ -41,11 +41,6 @@ export async function readPolicies(client: TenantClient): Promise<WirePolicy[]> 
     return client.listPolicies();
 }
 
-/** Every policy identity of the tenant (every page), as the tenant spells them. */
-export async function listPolicies(client: TenantClient): Promise<string[]> {
-    return (await readPolicies(client)).map((p) => p.Identity);
-}
-
 /** A policy's settings with some properties (camelCase paths, as the report names them) set to `side`'s values. */
 function withProperties(base: WirePolicy | undefined, identity: string, props: readonly PropertyChange[], side: "before" | "after"): WirePolicy {
     const out: Record<string, unknown> = { ...(base ?? {}), Identity: base?.Identity ?? identity };

@@ -34,7 +34,8 @@ import { NotFoundError } from "../../provider/errors";
 import type { TenantClient } from "../../provider/client/tenantClient";
 import { outputsFromWire } from "../../provider/resources/clientPolicy.model";
 import { diffProperties, driftChanges, errorMessages, joinChanges, managedIdentities, pendingChanges, skippedTenantChecks, type EventLike } from "./changes";
-import { addImpact, clientOf, listPolicies, readPolicies } from "./impact";
+import { addImpact, clientOf, readPolicies } from "./impact";
+import type { WirePolicy } from "../../api/contract";
 import { unreadTakeOvers, withTakeOvers } from "./takeOver";
 import { statusOf, type Change, type ErrorKind, type Mode, type TenantReport } from "../../api/report";
 import { causeOf, publicText } from "./text";
@@ -304,11 +305,16 @@ async function runOne(stackName: string, o: FleetRun): Promise<StackRun> {
         let tenantKey: string | undefined;
         try {
             const client = clientOf(config);
+            // Drift and full mode list the tenant's policies anyway; a take-over in full mode reads that one list.
+            let policies: Promise<WirePolicy[]> | undefined;
             if (o.mode === "plan") {
                 await client.token();
                 changes = await markStale(changes, seen, client);
-            } else tenantPolicies = await listPolicies(client);
-            if (o.mode !== "drift") changes = await withTakeOvers(changes, () => readPolicies(client));
+            } else {
+                policies = readPolicies(client);
+                tenantPolicies = (await policies).map((p) => p.Identity);
+            }
+            if (o.mode !== "drift") changes = await withTakeOvers(changes, () => policies ?? readPolicies(client));
             tenantKey = `${client.endpoint}\u0000${client.tenantId.toLowerCase()}`;
         } catch (e) {
             const kind = kindOfError(e);
