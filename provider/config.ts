@@ -25,7 +25,7 @@ export interface ConfigSource {
 }
 
 /** One configuration setting: stack config key, environment variable, whether `pulumi config set` needs `--secret`. */
-interface KeySpec {
+export interface KeySpec {
     readonly key: keyof Omit<ProviderConfig, "maxAttempts">;
     readonly env: string;
     readonly secret: boolean;
@@ -67,22 +67,35 @@ export function resolveStrict(source: ConfigSource | undefined, env: NodeJS.Proc
     throw invalid(STRICT_KEY.key, `must be true or false (or 1 / 0; ${STRICT_KEY.env} takes the same), got ${describe(raw!.trim())}`);
 }
 
+/** A setting's value: stack config first, then the environment; blank counts as missing. */
+function readKey(source: ConfigSource | undefined, env: NodeJS.ProcessEnv, spec: { readonly key: string; readonly env: string }): string | undefined {
+    const v = source?.get(`${CONFIG_NAMESPACE}:${spec.key}`) ?? env[spec.env];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+/** The required settings' values, and those neither the stack config nor the environment gives (in order). */
+function readRequired(source: ConfigSource | undefined, env: NodeJS.ProcessEnv): { values: Record<string, string>; missing: KeySpec[] } {
+    const values: Record<string, string> = {};
+    const missing: KeySpec[] = [];
+    for (const spec of CONFIG_KEYS) {
+        const v = readKey(source, env, spec);
+        if (v === undefined) missing.push(spec);
+        else values[spec.key] = v;
+    }
+    return { values, missing };
+}
+
+/** The required settings neither the stack config nor the environment gives, in {@link CONFIG_KEYS} order. */
+export function missingConfig(source: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): KeySpec[] {
+    return readRequired(source, env).missing;
+}
+
 /**
  * Reads the configuration: stack config first, then the environment. Throws one {@link ConfigError} that lists every
  * missing key together with the exact `pulumi config set` line for it, so a new user fixes everything in one go.
  */
 export function resolveConfig(source: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): ProviderConfig {
-    const read = (key: string, envName: string): string | undefined => {
-        const v = source?.get(`${CONFIG_NAMESPACE}:${key}`) ?? env[envName];
-        return v === undefined || v.trim() === "" ? undefined : v.trim();
-    };
-    const values: Record<string, string> = {};
-    const missing: KeySpec[] = [];
-    for (const spec of CONFIG_KEYS) {
-        const v = read(spec.key, spec.env);
-        if (v === undefined) missing.push(spec);
-        else values[spec.key] = v;
-    }
+    const { values, missing } = readRequired(source, env);
     if (missing.length > 0) {
         const lines = missing.map((m) =>
             `    pulumi config set ${CONFIG_NAMESPACE}:${m.key} ${m.secret ? "--secret " : ""}${m.example}   # or ${m.env}`);
@@ -98,7 +111,7 @@ export function resolveConfig(source: ConfigSource | undefined, env: NodeJS.Proc
     if (/[\s\x00-\x1f/\\?#%]/.test(values.clientId)) {
         throw invalid("clientId", `must be an app (client) id without spaces, "/", "\\", "?", "#" or "%", got ${describe(values.clientId)}`);
     }
-    const attemptsText = read(MAX_ATTEMPTS_KEY.key, MAX_ATTEMPTS_KEY.env);
+    const attemptsText = readKey(source, env, MAX_ATTEMPTS_KEY);
     const maxAttempts = attemptsText === undefined ? DEFAULT_MAX_ATTEMPTS : Number(attemptsText);
     if (!/^\d+$/.test(attemptsText ?? "8") || !Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 50) {
         throw invalid("maxAttempts", `must be an integer 1–50, got ${describe(attemptsText ?? "")}`);

@@ -43,7 +43,7 @@ import { checkProgram, readProjectFile } from "./typecheck";
 import { cleanAbandonedRuns, prepareCompiledRun, programCwd } from "./compiledRun";
 import { prepareInlineProgram, type InlineProgram, type SeenConfig } from "./inlineRun";
 import { CliError } from "../errors";
-import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../provider/config";
+import { CONFIG_NAMESPACE, missingConfig, type KeySpec } from "../../provider/config";
 
 /** Options of {@link runFleet}. */
 export interface RunOptions {
@@ -377,7 +377,8 @@ async function runNew(name: string, o: RunOptions): Promise<TenantReport> {
         // tenant's connection is often not configured yet (its secret is set after `pulumi stack init`): then its
         // Global is shown as taken over with the code's values only, and the report says why it was not read.
         let tenantNotRead: string | undefined;
-        const missing = config ? CONFIG_KEYS.filter((k) => !config[`${CONFIG_NAMESPACE}:${k.key}`]?.trim()) : [];
+        // As clientOf reads it: the stack config only (the report's environment is not the tenant's).
+        const missing = config ? missingConfig({ get: (k) => config[k] }, {}) : [];
         if (!config || missing.length > 0) {
             tenantNotRead = config ? `its connection is not configured yet: missing ${missing.map((k) => `${CONFIG_NAMESPACE}:${k.key}`).join(", ")}`
                 : "its stack configuration could not be read";
@@ -416,7 +417,7 @@ async function runNew(name: string, o: RunOptions): Promise<TenantReport> {
  * its configuration lacks (a secret through stdin from its environment variable, never on the command line), then
  * `pulumi up`.
  */
-function onboardingCommand(name: string, missing: readonly (typeof CONFIG_KEYS)[number][]): string {
+function onboardingCommand(name: string, missing: readonly KeySpec[]): string {
     const set = missing.map((k) => k.secret
         ? `printf '%s' "$${k.env}" | pulumi config set --stack ${name} --secret ${CONFIG_NAMESPACE}:${k.key}`
         : `pulumi config set --stack ${name} ${CONFIG_NAMESPACE}:${k.key} '${k.example}'`);
