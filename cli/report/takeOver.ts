@@ -24,6 +24,11 @@ function settingsOf(bag: Readonly<Record<string, unknown>>): Record<string, unkn
     return Object.fromEntries(Object.entries(bag).filter(([key, value]) => catalogue.has(key) && value !== undefined));
 }
 
+/** A ClientPolicy create the code plans (not an unmanaged policy found in the tenant), with a known identity. */
+function isPolicyCreate(c: Change): boolean {
+    return c.type === "ClientPolicy" && c.op === "create" && c.kind === "pending" && c.identity !== null;
+}
+
 /**
  * `changes` with each pending ClientPolicy create whose policy exists in the tenant turned into the take-over it is.
  * Reads the tenant's policies once (`listPolicies`, every page), and only when a ClientPolicy is being created.
@@ -32,15 +37,14 @@ function settingsOf(bag: Readonly<Record<string, unknown>>): Record<string, unkn
  * @throws what `listPolicies` throws (the caller reports the tenant as unreadable: the plan would be unverified).
  */
 export async function withTakeOvers(changes: readonly Change[], listPolicies: () => Promise<WirePolicy[]>): Promise<Change[]> {
-    const creates = changes.filter((c) => c.type === "ClientPolicy" && c.op === "create" && c.kind === "pending" && c.identity !== null);
-    if (creates.length === 0) return [...changes];
+    if (!changes.some(isPolicyCreate)) return [...changes];
     const live = new Map<string, WirePolicy>();
     for (const p of await listPolicies()) {
         const id = parsePolicyIdentity(p.Identity);
         if (!isIdentityError(id)) live.set(id.key, p);
     }
     return changes.map((c) => {
-        if (!creates.includes(c)) return c;
+        if (!isPolicyCreate(c)) return c;
         const id = parsePolicyIdentity(c.identity);
         const existing = isIdentityError(id) ? undefined : live.get(id.key);
         if (!existing) return c;
@@ -64,7 +68,7 @@ export async function withTakeOvers(changes: readonly Change[], listPolicies: ()
  */
 export function unreadTakeOvers(changes: readonly Change[]): Change[] {
     return changes.map((c) => {
-        if (c.type !== "ClientPolicy" || c.op !== "create" || c.kind !== "pending" || c.identity === null) return c;
+        if (!isPolicyCreate(c)) return c;
         const id = parsePolicyIdentity(c.identity);
         if (isIdentityError(id) || id.scope !== "global") return c;
         const code = settingsOf(Object.fromEntries(c.properties.map((p) => [p.path, p.after])));
